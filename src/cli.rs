@@ -1,0 +1,283 @@
+//! The `attest` command line: serve (the default), init, migrate, user.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use zeroize::Zeroizing;
+
+use crate::audit::Actor;
+use crate::config::Settings;
+use crate::db::repo::users;
+use crate::domain::user::{Account, Role, Roles};
+use crate::service::accounts::{self, NewUserInput};
+use crate::service::{Ctx, password};
+use crate::startup::{self, Application, CreatedAdmin};
+
+#[derive(Parser)]
+#[command(
+    name = "attest",
+    version,
+    about = "Attest: CAPA / QMS workflow engine with a tamper-evident audit log",
+    long_about = "Attest serves a web app for nonconformances, CAPAs, documents and risks, with Part 11 \
+electronic signatures and an append-only, verifiable audit log.\n\nSettings come from ATTEST_* \
+environment variables and <data dir>/attest.toml; see README.md."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web app (the default when no command is given)
+    Serve,
+    /// Create the data directory, database, audit-log key and first administrator, then exit
+    Init,
+    /// Apply pending database migrations, then exit
+    Migrate,
+    /// Manage user accounts (accounts are never deleted: disable them)
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; prints its one-time password once
+    Add {
+        /// Sign-in name: 2-64 of a-z 0-9 . _ -
+        #[arg(long)]
+        username: String,
+        /// Printed name, shown with the user's electronic signatures
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        /// Role (repeat for several): admin, quality, engineer, auditor
+        #[arg(long = "role", required = true, value_parser = parse_role)]
+        roles: Vec<Role>,
+    },
+    /// List accounts
+    List,
+    /// Disable an account and end its sessions
+    Disable(ReasonArgs),
+    /// Enable a disabled account
+    Enable(ReasonArgs),
+    /// Issue a new one-time password (printed once) and end the user's sessions
+    ResetPassword(ReasonArgs),
+    /// Lift a lockout after repeated wrong passwords
+    Unlock(ReasonArgs),
+}
+
+#[derive(Args)]
+struct ReasonArgs {
+    /// The account's username
+    username: String,
+    /// Why: kept in the audit trail
+    #[arg(long)]
+    reason: String,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s)
+        .ok_or_else(|| format!("unknown role {s:?}: use admin, quality, engineer or auditor"))
+}
+
+/// Entry point of the `attest` binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ATTEST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,actix_server=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings),
+        Command::Init => {
+            let prepared = startup::prepare(&settings)?;
+            print_admin(&prepared.created_admin, &settings);
+            println!(
+                "Attest is initialised in {} ({}).",
+                settings.data_dir.display(),
+                settings.database.redacted()
+            );
+            println!("Audit-log verifier key: {}", prepared.log_key.vkey());
+            Ok(())
+        }
+        Command::Migrate => {
+            let (_, applied) = startup::migrate(&settings)?;
+            if applied.is_empty() {
+                println!("The database is up to date.");
+            } else {
+                for m in applied {
+                    println!("applied {m}");
+                }
+            }
+            Ok(())
+        }
+        Command::User { command } => user(settings, command),
+    }
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let scheme = if settings.tls_enabled() {
+            "https"
+        } else {
+            "http"
+        };
+        let base = settings
+            .base_url
+            .clone()
+            .unwrap_or_else(|| format!("{scheme}://{}", settings.bind));
+        let app = Application::build(settings.clone()).await?;
+        print_admin(&app.prepared_admin, &settings);
+        tracing::info!(url = %base, database = %settings.database.redacted(), "Attest is serving");
+        println!("Attest is serving on {base}");
+        app.run_until_stopped()
+            .await
+            .context("the server stopped with an error")
+    })
+}
+
+fn print_admin(admin: &Option<CreatedAdmin>, settings: &Settings) {
+    let Some(admin) = admin else { return };
+    let url = settings
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", settings.bind));
+    let rule = "=".repeat(72);
+    match &admin.one_time_password {
+        Some(p) => println!(
+            "{rule}\n Attest created the administrator account \"{}\".\n One-time password:  {p}\n It is shown only now. Sign in at {url}/login and choose your own password.\n{rule}",
+            admin.username
+        ),
+        None => println!(
+            "Attest created the administrator account \"{}\" with the password from ATTEST_ADMIN_PASSWORD.",
+            admin.username
+        ),
+    }
+}
+
+fn cli_ctx(log: &str) -> Ctx {
+    Ctx {
+        log: log.to_string(),
+        actor: Actor::system(),
+        now: crate::clock::now(),
+        op: Some("cli".into()),
+    }
+}
+
+fn find(conn: &mut crate::db::DbConnection, username: &str) -> anyhow::Result<Account> {
+    users::find_by_username(conn, &username.trim().to_lowercase())?
+        .with_context(|| format!("no user named {username:?}"))
+}
+
+fn user(settings: Settings, command: UserCommand) -> anyhow::Result<()> {
+    let prepared = startup::prepare(&settings)?;
+    print_admin(&prepared.created_admin, &settings);
+    let mut conn = prepared
+        .pool
+        .get()
+        .context("cannot get a database connection")?;
+    let conn = &mut *conn;
+    let log = prepared.log_origin.as_str();
+    match command {
+        UserCommand::Add {
+            username,
+            name,
+            email,
+            roles,
+        } => {
+            let input = NewUserInput {
+                username,
+                full_name: name,
+                email,
+                roles: Roles::new(roles),
+            };
+            let valid = accounts::validate_new_user(&input)?;
+            let otp = Zeroizing::new(password::one_time_password()?);
+            let hash = password::hash_blocking(&otp)?;
+            let a = accounts::create_user(conn, &cli_ctx(log), &valid, &hash, true)?;
+            println!(
+                "Created {} ({}, {}). One-time password (shown once): {}",
+                a.username,
+                a.id,
+                a.full_name,
+                otp.as_str()
+            );
+        }
+        UserCommand::List => {
+            let now = crate::clock::now();
+            let (list, total) = users::list(conn, &users::ListFilter::default(), now, 0, i64::MAX)?;
+            println!(
+                "{:<8} {:<24} {:<28} {:<28} {:<20} status",
+                "id", "username", "name", "roles", "last sign-in"
+            );
+            for a in list {
+                let last = a
+                    .last_login_at
+                    .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                    .unwrap_or_else(|| "never".into());
+                println!(
+                    "{:<8} {:<24} {:<28} {:<28} {:<20} {}",
+                    a.id.to_string(),
+                    a.username,
+                    a.full_name,
+                    a.roles.to_stored(),
+                    last,
+                    a.status(now)
+                );
+            }
+            println!("{total} account(s)");
+        }
+        UserCommand::Disable(args) | UserCommand::Enable(args) if args.reason.trim().is_empty() => {
+            bail!("--reason must not be empty: it is kept in the audit trail")
+        }
+        UserCommand::Disable(args) => {
+            let a = find(conn, &args.username)?;
+            accounts::set_active(conn, &cli_ctx(log), a.id, None, false, &args.reason, None)?;
+            println!("Disabled {} and ended its sessions.", a.username);
+        }
+        UserCommand::Enable(args) => {
+            let a = find(conn, &args.username)?;
+            accounts::set_active(conn, &cli_ctx(log), a.id, None, true, &args.reason, None)?;
+            println!("Enabled {}.", a.username);
+        }
+        UserCommand::ResetPassword(args) => {
+            let a = find(conn, &args.username)?;
+            let otp = Zeroizing::new(password::one_time_password()?);
+            let hash = password::hash_blocking(&otp)?;
+            accounts::reset_password(conn, &cli_ctx(log), a.id, None, &hash, &args.reason)?;
+            println!(
+                "New one-time password for {} (shown once): {}",
+                a.username,
+                otp.as_str()
+            );
+        }
+        UserCommand::Unlock(args) => {
+            let a = find(conn, &args.username)?;
+            accounts::unlock(conn, &cli_ctx(log), a.id, &args.reason)?;
+            println!("Unlocked {}.", a.username);
+        }
+    }
+    Ok(())
+}

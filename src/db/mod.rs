@@ -1,0 +1,21 @@
+//! Storage: diesel over SQLite or PostgreSQL. Handlers never import `schema`;
+//! they call `repo::*` functions that take `&mut DbConnection`.
+
+pub mod connection;
+pub mod repo;
+pub mod schema;
+
+pub use connection::{
+    DbConnection, DbPool, DbTarget, PooledConn, build_pool, in_transaction, run_migrations,
+    with_startup_lock, write_tx,
+};
+
+/// Storage timestamps are UTC `NaiveDateTime`s with microsecond precision.
+pub fn naive(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+    t.naive_utc()
+}
+
+/// Reads a stored UTC timestamp back.
+pub fn utc(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    t.and_utc()
+}

@@ -1,0 +1,5 @@
+//! Repository functions: `&mut DbConnection` in, domain types out.
+
+pub mod meta;
+pub mod sessions;
+pub mod users;

@@ -1,0 +1,70 @@
+//! Diesel table definitions. Kept by hand, in step with migrations/ (both
+//! backends use the same names and the column types MultiConnection supports).
+
+diesel::table! {
+    app_meta (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        full_name -> Text,
+        email -> Text,
+        roles -> Text,
+        active -> Bool,
+        password_hash -> Text,
+        must_change_password -> Bool,
+        failed_logins -> BigInt,
+        failed_window_start -> Nullable<Timestamp>,
+        locked_until -> Nullable<Timestamp>,
+        last_login_at -> Nullable<Timestamp>,
+        password_changed_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> BigInt,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        ended_reason -> Nullable<Text>,
+        ip -> Text,
+        user_agent -> Text,
+        flash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_entries (seq) {
+        seq -> BigInt,
+        leaf -> Binary,
+        leaf_hash -> Binary,
+        at -> Timestamp,
+        actor_id -> Text,
+        action -> Text,
+        entity_type -> Nullable<Text>,
+        entity_id -> Nullable<Text>,
+        entity_key -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> Integer,
+        size -> BigInt,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(app_meta, users, sessions, audit_entries, audit_head);

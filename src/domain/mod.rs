@@ -1,0 +1,5 @@
+//! Pure domain types and rules: no database, no HTTP, no clock, no IO.
+//! Time is always passed in as an argument.
+
+pub mod ids;
+pub mod user;

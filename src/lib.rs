@@ -1,0 +1,13 @@
+//! Attest: a CAPA / QMS workflow engine for medical-device teams.
+//! See docs/architecture.md for the shape of the code.
+
+pub mod audit;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod service;
+pub mod startup;
+pub mod web;

@@ -1,0 +1,624 @@
+//! Account operations: create, edit, roles, disable/enable, password reset
+//! and change, unlock, sign-in, sign-out. Each is one write transaction that
+//! appends its audit entry (AUDIT-LOG.md section 1); the audit entry never
+//! holds a password, hash or token.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::{Ctx, random_token, sha256_hex};
+use crate::audit::{self, Actor, AuditError, EntityRef};
+use crate::db::repo::{sessions, users};
+use crate::db::{DbConnection, write_tx};
+use crate::domain::ids::UserId;
+use crate::domain::user::{
+    Account, Email, FailureCount, FieldError, LockoutPolicy, PrintedName, Role, Roles,
+    SessionPolicy, Username,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("no such user")]
+    NotFound,
+    #[error(
+        "this user was changed by someone else after you opened the page; reload it and try again"
+    )]
+    Stale,
+    #[error("{}", .0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" "))]
+    Invalid(Vec<FieldError>),
+    #[error(
+        "the username {0:?} is already taken (accounts are never deleted, so names are never reused)"
+    )]
+    UsernameTaken(String),
+    #[error(
+        "at least one active administrator must remain: make another user an administrator first"
+    )]
+    LastAdmin,
+    #[error("{0}")]
+    OwnAccount(&'static str),
+    #[error("the current password is wrong")]
+    WrongPassword,
+    #[error("could not create a random value: {0}")]
+    Random(String),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    #[error("database error: {0}")]
+    Storage(#[from] diesel::result::Error),
+}
+
+/// The audit entity of an account.
+pub fn entity(a: &Account) -> EntityRef {
+    EntityRef {
+        kind: "user".into(),
+        id: a.id.to_string(),
+        key: a.username.clone(),
+        version: a.version,
+    }
+}
+
+/// The audit actor for a signed-in user.
+pub fn actor(a: &Account) -> Actor {
+    Actor {
+        id: a.id.to_string(),
+        name: a.full_name.clone(),
+    }
+}
+
+/// What an administrator (or the CLI) types to create an account.
+#[derive(Clone, Debug, Default)]
+pub struct NewUserInput {
+    pub username: String,
+    pub full_name: String,
+    pub email: String,
+    pub roles: Roles,
+}
+
+/// Checked fields of a new account.
+pub struct ValidNewUser {
+    pub username: Username,
+    pub full_name: PrintedName,
+    pub email: Email,
+    pub roles: Roles,
+}
+
+/// Checks every field and reports every problem at once.
+pub fn validate_new_user(input: &NewUserInput) -> Result<ValidNewUser, AccountError> {
+    let username = Username::parse(&input.username);
+    let name = PrintedName::parse(&input.full_name);
+    let email = Email::parse(&input.email);
+    match (username, name, email) {
+        (Ok(username), Ok(full_name), Ok(email)) if !input.roles.is_empty() => Ok(ValidNewUser {
+            username,
+            full_name,
+            email,
+            roles: input.roles.clone(),
+        }),
+        (u, n, e) => {
+            let mut errors: Vec<FieldError> =
+                [u.err(), n.err(), e.err()].into_iter().flatten().collect();
+            if input.roles.is_empty() {
+                errors.push(FieldError::new("roles", "Choose at least one role."));
+            }
+            Err(AccountError::Invalid(errors))
+        }
+    }
+}
+
+fn load(
+    conn: &mut DbConnection,
+    id: UserId,
+    version: Option<i64>,
+) -> Result<Account, AccountError> {
+    let account = users::find(conn, id)?.ok_or(AccountError::NotFound)?;
+    match version {
+        Some(v) if v != account.version => Err(AccountError::Stale),
+        _ => Ok(account),
+    }
+}
+
+/// Saves `after` (whose version is one above the stored one) or reports Stale.
+fn save(conn: &mut DbConnection, after: &Account) -> Result<(), AccountError> {
+    if users::save(conn, after)? {
+        Ok(())
+    } else {
+        Err(AccountError::Stale)
+    }
+}
+
+fn bump(a: &Account, now: DateTime<Utc>) -> Account {
+    let mut next = a.clone();
+    next.version += 1;
+    next.updated_at = now;
+    next
+}
+
+/// Creates an account with an already-hashed password.
+pub fn create_user(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    user: &ValidNewUser,
+    password_hash: &str,
+    must_change_password: bool,
+) -> Result<Account, AccountError> {
+    write_tx(conn, |conn| {
+        if users::find_by_username(conn, user.username.as_str())?.is_some() {
+            return Err(AccountError::UsernameTaken(
+                user.username.as_str().to_string(),
+            ));
+        }
+        let account = users::insert(
+            conn,
+            &users::NewAccount {
+                username: user.username.as_str(),
+                full_name: user.full_name.as_str(),
+                email: user.email.as_str(),
+                roles: &user.roles,
+                password_hash,
+                must_change_password,
+                now: ctx.now,
+            },
+        )?;
+        let entry = ctx
+            .entry("user.created")
+            .entity(entity(&account))
+            .after(json!({
+                "username": account.username,
+                "full_name": account.full_name,
+                "email": account.email,
+                "roles": account.roles.to_json(),
+                "active": true,
+                "must_change_password": must_change_password,
+            }));
+        audit::append(conn, &entry)?;
+        Ok(account)
+    })
+}
+
+/// Changes the printed name and e-mail address.
+pub fn update_profile(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: UserId,
+    version: i64,
+    full_name: &str,
+    email: &str,
+) -> Result<Account, AccountError> {
+    let errors: Vec<FieldError> = [
+        PrintedName::parse(full_name).err(),
+        Email::parse(email).err(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !errors.is_empty() {
+        return Err(AccountError::Invalid(errors));
+    }
+    let (full_name, email) = (full_name.trim(), email.trim());
+    write_tx(conn, |conn| {
+        let before = load(conn, id, Some(version))?;
+        let mut after = bump(&before, ctx.now);
+        after.full_name = full_name.to_string();
+        after.email = email.to_string();
+        let (mut old, mut new) = (serde_json::Map::new(), serde_json::Map::new());
+        if before.full_name != after.full_name {
+            old.insert("full_name".into(), json!(before.full_name));
+            new.insert("full_name".into(), json!(after.full_name));
+        }
+        if before.email != after.email {
+            old.insert("email".into(), json!(before.email));
+            new.insert("email".into(), json!(after.email));
+        }
+        if new.is_empty() {
+            return Ok(before);
+        }
+        save(conn, &after)?;
+        audit::append(
+            conn,
+            &ctx.entry("user.updated")
+                .entity(entity(&after))
+                .before(Value::Object(old))
+                .after(Value::Object(new)),
+        )?;
+        Ok(after)
+    })
+}
+
+/// Refuses a change that would leave no active administrator.
+fn keep_an_admin(
+    conn: &mut DbConnection,
+    before: &Account,
+    after: &Account,
+) -> Result<(), AccountError> {
+    let loses_admin = before.active
+        && before.roles.contains(Role::Admin)
+        && !(after.active && after.roles.contains(Role::Admin));
+    if loses_admin && users::count_active_with_role(conn, Role::Admin)? <= 1 {
+        return Err(AccountError::LastAdmin);
+    }
+    Ok(())
+}
+
+/// Replaces the account's roles.
+pub fn set_roles(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: UserId,
+    version: i64,
+    roles: Roles,
+) -> Result<Account, AccountError> {
+    if roles.is_empty() {
+        return Err(AccountError::Invalid(vec![FieldError::new(
+            "roles",
+            "Choose at least one role.",
+        )]));
+    }
+    write_tx(conn, |conn| {
+        let before = load(conn, id, Some(version))?;
+        if before.roles == roles {
+            return Ok(before);
+        }
+        let mut after = bump(&before, ctx.now);
+        after.roles = roles.clone();
+        keep_an_admin(conn, &before, &after)?;
+        save(conn, &after)?;
+        audit::append(
+            conn,
+            &ctx.entry("user.roles_changed")
+                .entity(entity(&after))
+                .before(json!({"roles": before.roles.to_json()}))
+                .after(json!({"roles": after.roles.to_json()})),
+        )?;
+        Ok(after)
+    })
+}
+
+/// Disables (and ends every session of) or re-enables an account.
+pub fn set_active(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: UserId,
+    version: Option<i64>,
+    active: bool,
+    reason: &str,
+    acting_user: Option<UserId>,
+) -> Result<Account, AccountError> {
+    let reason = required_reason(reason)?;
+    if !active && acting_user == Some(id) {
+        return Err(AccountError::OwnAccount(
+            "you cannot disable your own account",
+        ));
+    }
+    write_tx(conn, |conn| {
+        let before = load(conn, id, version)?;
+        if before.active == active {
+            return Ok(before);
+        }
+        let mut after = bump(&before, ctx.now);
+        after.active = active;
+        keep_an_admin(conn, &before, &after)?;
+        save(conn, &after)?;
+        let mut ended = 0;
+        if !active {
+            ended = sessions::end_all_for_user(conn, id, ctx.now, "account disabled", None)?;
+        }
+        let action = if active {
+            "user.enabled"
+        } else {
+            "user.disabled"
+        };
+        let mut after_json = json!({"active": active});
+        if !active {
+            after_json["sessions_ended"] = json!(ended);
+        }
+        audit::append(
+            conn,
+            &ctx.entry(action)
+                .entity(entity(&after))
+                .before(json!({"active": before.active}))
+                .after(after_json)
+                .reason(reason),
+        )?;
+        Ok(after)
+    })
+}
+
+fn required_reason(reason: &str) -> Result<&str, AccountError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AccountError::Invalid(vec![FieldError::new(
+            "reason",
+            "Give a reason: it is kept in the audit trail.",
+        )]));
+    }
+    if reason.chars().count() > 500 {
+        return Err(AccountError::Invalid(vec![FieldError::new(
+            "reason",
+            "Reasons are at most 500 characters.",
+        )]));
+    }
+    Ok(reason)
+}
+
+/// An administrator's password reset: a new one-time password that must be
+/// changed at the next sign-in; every session of the user ends.
+pub fn reset_password(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: UserId,
+    version: Option<i64>,
+    new_hash: &str,
+    reason: &str,
+) -> Result<Account, AccountError> {
+    let reason = required_reason(reason)?;
+    write_tx(conn, |conn| {
+        let before = load(conn, id, version)?;
+        let mut after = bump(&before, ctx.now);
+        after.password_hash = new_hash.to_string();
+        after.must_change_password = true;
+        after.password_changed_at = ctx.now;
+        after.failures = FailureCount::cleared();
+        save(conn, &after)?;
+        let ended = sessions::end_all_for_user(conn, id, ctx.now, "password reset", None)?;
+        audit::append(
+            conn,
+            &ctx.entry("user.password_reset")
+                .entity(entity(&after))
+                .before(json!({"must_change_password": before.must_change_password}))
+                .after(json!({"must_change_password": true, "sessions_ended": ended}))
+                .reason(reason),
+        )?;
+        Ok(after)
+    })
+}
+
+/// Lifts a lockout before it runs out.
+pub fn unlock(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: UserId,
+    reason: &str,
+) -> Result<Account, AccountError> {
+    let reason = required_reason(reason)?;
+    write_tx(conn, |conn| {
+        let before = load(conn, id, None)?;
+        if !before.failures.is_locked(ctx.now) {
+            return Ok(before);
+        }
+        users::save_sign_in_state(conn, id, &FailureCount::cleared(), before.last_login_at)?;
+        let locked_until = before.failures.locked_until.map(audit::format_time);
+        audit::append(
+            conn,
+            &ctx.entry("user.unlocked")
+                .entity(entity(&before))
+                .before(json!({"locked_until": locked_until}))
+                .after(json!({"locked_until": null}))
+                .reason(reason),
+        )?;
+        Ok(Account {
+            failures: FailureCount::cleared(),
+            ..before
+        })
+    })
+}
+
+/// The user changes their own password. `verified_hash` is the stored hash
+/// the current password was checked against (outside this transaction); if
+/// it changed meanwhile, the change is refused. Other sessions end.
+pub fn change_own_password(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: UserId,
+    verified_hash: &str,
+    new_hash: &str,
+    keep_session: &str,
+) -> Result<Account, AccountError> {
+    write_tx(conn, |conn| {
+        let before = load(conn, id, None)?;
+        if before.password_hash != verified_hash {
+            return Err(AccountError::Stale);
+        }
+        let mut after = bump(&before, ctx.now);
+        after.password_hash = new_hash.to_string();
+        after.must_change_password = false;
+        after.password_changed_at = ctx.now;
+        save(conn, &after)?;
+        let ended =
+            sessions::end_all_for_user(conn, id, ctx.now, "password changed", Some(keep_session))?;
+        audit::append(
+            conn,
+            &ctx.entry("user.password_changed")
+                .entity(entity(&after))
+                .before(json!({"must_change_password": before.must_change_password}))
+                .after(json!({"must_change_password": false, "other_sessions_ended": ended})),
+        )?;
+        Ok(after)
+    })
+}
+
+/// One sign-in attempt, after the password was checked outside any transaction.
+pub struct SignInAttempt<'a> {
+    pub username: &'a str,
+    /// The stored hash the password matched, if it matched one.
+    pub matched_hash: Option<&'a str>,
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+    /// The session the browser presented, ended if sign-in succeeds.
+    pub presented_session: Option<&'a str>,
+    pub lockout: LockoutPolicy,
+    pub sessions: SessionPolicy,
+}
+
+pub enum SignIn {
+    /// The cookie token and the signed-in account.
+    Success {
+        token: String,
+        account: Box<Account>,
+    },
+    Refused,
+}
+
+/// Records a sign-in attempt: the session and `auth.login`, or the failure,
+/// its count towards lockout, and `user.locked` when it locks the account.
+pub fn sign_in(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    attempt: &SignInAttempt<'_>,
+) -> Result<SignIn, AccountError> {
+    let token = random_token().map_err(|e| AccountError::Random(e.to_string()))?;
+    let csrf = random_token().map_err(|e| AccountError::Random(e.to_string()))?;
+    write_tx(conn, |conn| {
+        let Some(account) = users::find_by_username(conn, attempt.username)? else {
+            // The typed name is not recorded: people type passwords there.
+            audit::append(
+                conn,
+                &ctx.entry("auth.login_failed")
+                    .after(json!({"reason": "unknown username", "ip": attempt.ip})),
+            )?;
+            return Ok(SignIn::Refused);
+        };
+        let refuse =
+            |conn: &mut DbConnection, reason: &str, extra: Value| -> Result<SignIn, AccountError> {
+                let mut after = json!({"reason": reason, "ip": attempt.ip});
+                if let (Some(a), Value::Object(extra)) = (after.as_object_mut(), extra) {
+                    a.extend(extra);
+                }
+                audit::append(
+                    conn,
+                    &ctx.entry("auth.login_failed")
+                        .entity(entity(&account))
+                        .after(after),
+                )?;
+                Ok(SignIn::Refused)
+            };
+        if !account.active {
+            return refuse(conn, "account disabled", json!({}));
+        }
+        if account.failures.is_locked(ctx.now) {
+            return refuse(conn, "account locked", json!({}));
+        }
+        if attempt.matched_hash != Some(account.password_hash.as_str()) {
+            let extra = json!({"reason": "wrong password", "ip": attempt.ip});
+            record_wrong_password(
+                conn,
+                ctx,
+                &account,
+                &attempt.lockout,
+                "auth.login_failed",
+                extra,
+            )?;
+            return Ok(SignIn::Refused);
+        }
+        users::save_sign_in_state(conn, account.id, &FailureCount::cleared(), Some(ctx.now))?;
+        if let Some(old) = attempt.presented_session {
+            sessions::end(conn, old, ctx.now, "replaced at sign-in")?;
+        }
+        sessions::insert(
+            conn,
+            &sessions::NewSession {
+                id_hash: &sha256_hex(token.as_bytes()),
+                user_id: account.id,
+                csrf_token: &csrf,
+                now: ctx.now,
+                expires_at: ctx.now + attempt.sessions.absolute,
+                ip: attempt.ip,
+                user_agent: attempt.user_agent,
+            },
+        )?;
+        let signed_in = Ctx {
+            actor: actor(&account),
+            ..ctx.clone()
+        };
+        audit::append(
+            conn,
+            &signed_in
+                .entry("auth.login")
+                .entity(entity(&account))
+                .after(json!({"ip": attempt.ip})),
+        )?;
+        let account = Account {
+            failures: FailureCount::cleared(),
+            last_login_at: Some(ctx.now),
+            ..account
+        };
+        Ok(SignIn::Success {
+            token,
+            account: Box::new(account),
+        })
+    })
+}
+
+/// Counts a wrong password towards lockout, appends `action` with the count,
+/// and `user.locked` when this failure locks the account. Runs inside the
+/// caller's transaction. Returns true when the account is now locked.
+pub fn record_wrong_password(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    account: &Account,
+    policy: &LockoutPolicy,
+    action: &str,
+    mut after: Value,
+) -> Result<bool, AccountError> {
+    let (failures, locks) = account.failures.record_failure(ctx.now, policy);
+    users::save_sign_in_state(conn, account.id, &failures, account.last_login_at)?;
+    after["failures_this_hour"] = json!(failures.count);
+    audit::append(
+        conn,
+        &ctx.entry(action).entity(entity(account)).after(after),
+    )?;
+    if locks {
+        let locked_until = failures.locked_until.map(audit::format_time);
+        audit::append(
+            conn,
+            &ctx.entry("user.locked")
+                .entity(entity(account))
+                .before(json!({"locked_until": null}))
+                .after(json!({"locked_until": locked_until}))
+                .reason(format!("{} wrong passwords within an hour", failures.count)),
+        )?;
+    }
+    Ok(failures.is_locked(ctx.now))
+}
+
+/// A wrong current password typed by a signed-in user (password change;
+/// later, signing): audited and counted towards lockout like a sign-in.
+pub fn wrong_password_while_signed_in(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: UserId,
+    policy: &LockoutPolicy,
+    purpose: &str,
+) -> Result<bool, AccountError> {
+    write_tx(conn, |conn| {
+        let account = load(conn, id, None)?;
+        record_wrong_password(
+            conn,
+            ctx,
+            &account,
+            policy,
+            "auth.password_check_failed",
+            json!({"reason": purpose}),
+        )
+    })
+}
+
+/// Ends a session: signed out by its user, or timed out.
+pub fn end_session(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    account: &Account,
+    id_hash: &str,
+    action: &str,
+    reason: &str,
+) -> Result<(), AccountError> {
+    write_tx(conn, |conn| {
+        if sessions::end(conn, id_hash, ctx.now, reason)? {
+            audit::append(
+                conn,
+                &ctx.entry(action)
+                    .entity(entity(account))
+                    .after(json!({"reason": reason})),
+            )?;
+        }
+        Ok(())
+    })
+}

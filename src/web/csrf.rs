@@ -1,0 +1,222 @@
+//! CSRF defence on every state-changing request (SECURITY.md): an Origin /
+//! Sec-Fetch-Site check, then a synchronizer token from the session (or, on
+//! the sign-in form only, a double-submit cookie) compared in constant time.
+//! Also `Form<T>`: strict form parsing that refuses unknown fields.
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, web};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use subtle::ConstantTimeEq;
+
+use super::AppState;
+use super::session::SessionCtx;
+use crate::error::AppError;
+
+pub const FIELD: &str = "csrf_token";
+pub const HEADER: &str = "x-csrf-token";
+
+const REFUSED: &str = "This form could not be accepted: it has expired or it came from another site. Go back, reload the page and submit it again";
+
+pub async fn layer(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    // Token-authenticated machine endpoints carry no cookies.
+    let exempt = req.path().starts_with("/api/") || req.path().starts_with("/hooks/");
+    if safe || exempt {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    }
+    match check(req).await {
+        Ok(req) => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body),
+        Err((req, e)) => Ok(req.error_response(e).map_into_right_body()),
+    }
+}
+
+async fn check(req: ServiceRequest) -> Result<ServiceRequest, (ServiceRequest, AppError)> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Err((req, AppError::internal("application state missing")));
+    };
+    if let Err(why) = same_site(&req, &state) {
+        tracing::warn!(why, path = req.path(), "cross-site request refused");
+        return Err((req, AppError::Forbidden(REFUSED.into())));
+    }
+    let expected: Vec<String> = {
+        let mut v = Vec::new();
+        if let Some(s) = req.extensions().get::<std::sync::Arc<SessionCtx>>() {
+            v.push(s.csrf_token.clone());
+        }
+        if req.path() == "/login" {
+            if let Some(c) = req.cookie(state.cookies.csrf) {
+                v.push(c.value().to_string());
+            }
+        }
+        v
+    };
+    let header = req
+        .headers()
+        .get(HEADER)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string);
+    let (req, provided) = match header {
+        Some(h) => (req, Some(h)),
+        None => match form_token(req, state.settings.max_form_bytes).await {
+            Ok(pair) => pair,
+            Err(pair) => return Err(pair),
+        },
+    };
+    let ok = provided.as_deref().is_some_and(|p| {
+        expected
+            .iter()
+            .any(|e| !e.is_empty() && bool::from(e.as_bytes().ct_eq(p.as_bytes())))
+    });
+    if ok {
+        Ok(req)
+    } else {
+        tracing::warn!(
+            path = req.path(),
+            token_present = provided.is_some(),
+            "CSRF token refused"
+        );
+        Err((req, AppError::Forbidden(REFUSED.into())))
+    }
+}
+
+/// Fetch-metadata and Origin checks; browsers send at least one of them.
+fn same_site(req: &ServiceRequest, state: &AppState) -> Result<(), &'static str> {
+    if let Some(site) = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|h| h.to_str().ok())
+    {
+        if site != "same-origin" && site != "none" {
+            return Err("Sec-Fetch-Site is not same-origin");
+        }
+    }
+    if let Some(origin) = req.headers().get("origin").and_then(|h| h.to_str().ok()) {
+        let ok = match &state.settings.base_url {
+            Some(base) => origin.eq_ignore_ascii_case(base),
+            None => {
+                let host = req.connection_info().host().to_ascii_lowercase();
+                origin
+                    .split_once("://")
+                    .is_some_and(|(_, h)| h.eq_ignore_ascii_case(&host))
+            }
+        };
+        if !ok {
+            return Err("Origin is another site");
+        }
+    }
+    Ok(())
+}
+
+/// Buffers a urlencoded body (up to the limit), reads its token, and puts
+/// the body back for the handler.
+async fn form_token(
+    req: ServiceRequest,
+    limit: usize,
+) -> Result<(ServiceRequest, Option<String>), (ServiceRequest, AppError)> {
+    if req.content_type() != "application/x-www-form-urlencoded" {
+        return Ok((req, None));
+    }
+    let (http, mut payload) = req.into_parts();
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => {
+                let req = ServiceRequest::from_parts(http, Payload::None);
+                return Err((
+                    req,
+                    AppError::BadRequest(format!("The form could not be read: {e}")),
+                ));
+            }
+        };
+        if body.len() + chunk.len() > limit {
+            let req = ServiceRequest::from_parts(http, Payload::None);
+            return Err((
+                req,
+                AppError::PayloadTooLarge(format!(
+                    "The form is larger than the {} KiB allowed",
+                    limit / 1024
+                )),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body = body.freeze();
+    let token = form_urlencoded::parse(&body)
+        .find(|(k, _)| k == FIELD)
+        .map(|(_, v)| v.into_owned());
+    let req = ServiceRequest::from_parts(http, Payload::from(body));
+    Ok((req, token))
+}
+
+/// The anonymous double-submit cookie used by the sign-in form.
+pub fn anonymous_cookie(state: &AppState, token: String) -> Cookie<'static> {
+    let mut c = Cookie::new(state.cookies.csrf, token);
+    c.set_http_only(true);
+    c.set_same_site(SameSite::Strict);
+    c.set_path("/");
+    c.set_secure(state.cookies.secure);
+    c
+}
+
+/// A urlencoded form parsed strictly into `T` (which should use
+/// `#[serde(deny_unknown_fields)]`): the CSRF token is removed first, and
+/// any other unexpected field, such as `state` or `created_at`, is a 400.
+pub struct Form<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(64 * 1024, |s| s.settings.max_form_bytes);
+        let is_form = req.content_type() == "application/x-www-form-urlencoded";
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_form {
+                return Err(AppError::BadRequest(
+                    "Expected a form (application/x-www-form-urlencoded)".into(),
+                ));
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| {
+                    AppError::BadRequest(format!("The form could not be read: {e}"))
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(AppError::PayloadTooLarge(format!(
+                        "The form is larger than the {} KiB allowed",
+                        limit / 1024
+                    )));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let pairs: Vec<(String, String)> = form_urlencoded::parse(&body)
+                .filter(|(k, _)| k != FIELD)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            let encoded = serde_urlencoded::to_string(&pairs)
+                .map_err(|e| AppError::BadRequest(e.to_string()))?;
+            serde_urlencoded::from_str::<T>(&encoded)
+                .map(Form)
+                .map_err(|e| AppError::BadRequest(format!("The form could not be accepted: {e}")))
+        })
+    }
+}

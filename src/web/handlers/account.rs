@@ -1,0 +1,136 @@
+//! The signed-in user's own account: details and password change.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use super::{flash, html, html_status, page_ctx, see_other, user_ctx, when};
+use crate::domain::user::{check_new_password, plausible_password};
+use crate::error::AppError;
+use crate::service::accounts;
+use crate::web::AppState;
+use crate::web::csrf::Form;
+use crate::web::extract::{CurrentUser, OpId, SignedIn};
+use crate::web::views::{AccountPage, PasswordPage, roles_label};
+
+pub async fn show(
+    state: web::Data<AppState>,
+    CurrentUser(s): CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let a = &s.account;
+    html(&AccountPage {
+        ctx: page_ctx(&state, &s, "/account").await?,
+        username: a.username.clone(),
+        full_name: a.full_name.clone(),
+        email: a.email.clone(),
+        roles: roles_label(a),
+        last_login: when(a.last_login_at),
+        password_changed: when(Some(a.password_changed_at)),
+    })
+}
+
+pub async fn password_form(
+    state: web::Data<AppState>,
+    SignedIn(s): SignedIn,
+) -> Result<HttpResponse, AppError> {
+    let forced = s.account.must_change_password;
+    html(&PasswordPage {
+        ctx: page_ctx(&state, &s, "/account").await?,
+        forced,
+        errors: Vec::new(),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordForm {
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+}
+
+pub async fn change_password(
+    state: web::Data<AppState>,
+    SignedIn(s): SignedIn,
+    OpId(op): OpId,
+    Form(f): Form<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let forced = s.account.must_change_password;
+    let again = |errors: Vec<String>, status| {
+        html_status(
+            status,
+            &PasswordPage {
+                ctx: crate::web::views::PageCtx::signed_in(&s, "/account"),
+                forced,
+                errors,
+            },
+        )
+    };
+    // Every rule that needs no hashing is checked first.
+    let mut errors = Vec::new();
+    if !plausible_password(&f.current_password) {
+        errors.push("Enter your current password.".to_string());
+    }
+    if let Err(e) = check_new_password(
+        &f.new_password,
+        &f.confirm_password,
+        &s.account.username,
+        Some(&f.current_password),
+    ) {
+        errors.push(e.message);
+    }
+    if !errors.is_empty() {
+        return again(errors, StatusCode::BAD_REQUEST);
+    }
+    let verified_hash = s.account.password_hash.clone();
+    let ok = state
+        .passwords
+        .verify(
+            Zeroizing::new(f.current_password),
+            Some(verified_hash.clone()),
+        )
+        .await?;
+    let ctx = user_ctx(&state, &s, op);
+    if !ok {
+        let (id, policy) = (s.account.id, state.settings.lockout_policy());
+        let ctx = ctx.clone();
+        state
+            .db(move |conn| {
+                Ok(accounts::wrong_password_while_signed_in(
+                    conn,
+                    &ctx,
+                    id,
+                    &policy,
+                    "password change",
+                )?)
+            })
+            .await?;
+        return again(
+            vec!["The current password is wrong.".into()],
+            StatusCode::BAD_REQUEST,
+        );
+    }
+    let new_hash = state.passwords.hash(Zeroizing::new(f.new_password)).await?;
+    let (id, keep) = (s.account.id, s.id_hash.clone());
+    state
+        .db(move |conn| {
+            Ok(accounts::change_own_password(
+                conn,
+                &ctx,
+                id,
+                &verified_hash,
+                &new_hash,
+                &keep,
+            )?)
+        })
+        .await?;
+    flash(
+        &state,
+        &s,
+        "ok",
+        "Your password has been changed. Any other sessions were signed out.",
+    )
+    .await?;
+    Ok(see_other("/"))
+}

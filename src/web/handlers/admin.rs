@@ -1,0 +1,638 @@
+//! Administrators' user pages: list, create (one-time password shown once),
+//! name and e-mail, roles, disable/enable, password reset, unlock.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError, web};
+use serde::Deserialize;
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use super::{flash, html, html_status, page_ctx, see_other, user_ctx, when};
+use crate::audit;
+use crate::db::repo::{sessions, users};
+use crate::domain::ids::UserId;
+use crate::domain::user::{Account, Role, Roles};
+use crate::error::AppError;
+use crate::service::accounts::{self, NewUserInput};
+use crate::service::password::one_time_password;
+use crate::web::AppState;
+use crate::web::csrf::Form;
+use crate::web::extract::{AdminUser, OpId};
+use crate::web::session::SessionCtx;
+use crate::web::views::admin::*;
+use crate::web::views::{PageCtx, roles_label};
+
+const PAGE_SIZE: i64 = 50;
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    page: Option<i64>,
+}
+
+fn status_class(status: &str) -> &'static str {
+    match status {
+        "disabled" => "disabled",
+        "locked" => "locked",
+        "password change due" => "password-change-due",
+        _ => "active",
+    }
+}
+
+fn role_choices(roles: &Roles) -> Vec<RoleChoice> {
+    Role::ALL
+        .into_iter()
+        .map(|r| RoleChoice {
+            name: r.as_str(),
+            label: r.label(),
+            description: r.description(),
+            checked: roles.contains(r),
+        })
+        .collect()
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.into_inner();
+    let text = q.q.trim().chars().take(100).collect::<String>();
+    let role = Role::parse(&q.role);
+    let status = match q.status.as_str() {
+        "active" => Some(users::StatusFilter::Active),
+        "disabled" => Some(users::StatusFilter::Disabled),
+        "locked" => Some(users::StatusFilter::Locked),
+        "" => None,
+        other => {
+            return Err(AppError::BadRequest(format!(
+                "Unknown status filter {other:?}: use active, locked or disabled"
+            )));
+        }
+    };
+    if role.is_none() && !q.role.is_empty() {
+        return Err(AppError::BadRequest(format!(
+            "Unknown role filter {:?}",
+            q.role
+        )));
+    }
+    let page = q.page.unwrap_or(1).max(1);
+    let filter = users::ListFilter {
+        text: Some(text.clone()),
+        role,
+        status,
+    };
+    let now = crate::clock::now();
+    let (accounts, total) = state
+        .db(move |conn| {
+            Ok(users::list(
+                conn,
+                &filter,
+                now,
+                (page - 1) * PAGE_SIZE,
+                PAGE_SIZE,
+            )?)
+        })
+        .await?;
+    let rows = accounts
+        .iter()
+        .map(|a| {
+            let status = a.status(now);
+            UserRow {
+                id: a.id.to_string(),
+                number: a.id.0,
+                username: a.username.clone(),
+                full_name: a.full_name.clone(),
+                email: a.email.clone(),
+                roles: roles_label(a),
+                status,
+                status_class: status_class(status),
+                last_login: when(a.last_login_at),
+            }
+        })
+        .collect::<Vec<_>>();
+    let page_count = (total + PAGE_SIZE - 1) / PAGE_SIZE;
+    let base = format!(
+        "/admin/users?q={}&role={}&status={}",
+        crate::error::urlencode(&text),
+        role.map(Role::as_str).unwrap_or_default(),
+        status.map_or("", |s| match s {
+            users::StatusFilter::Active => "active",
+            users::StatusFilter::Disabled => "disabled",
+            users::StatusFilter::Locked => "locked",
+        })
+    );
+    let pages = (1..=page_count)
+        .map(|n| PageLink {
+            label: n.to_string(),
+            href: format!("{base}&page={n}"),
+            current: n == page,
+        })
+        .collect();
+    let first = if rows.is_empty() {
+        0
+    } else {
+        (page - 1) * PAGE_SIZE + 1
+    };
+    let last = (page - 1) * PAGE_SIZE + i64::try_from(rows.len()).unwrap_or(0);
+    html(&UserListPage {
+        ctx: page_ctx(&state, admin.session(), "/admin/users").await?,
+        rows,
+        total,
+        filtered: !text.is_empty() || role.is_some() || status.is_some(),
+        q: text,
+        role: role.map(|r| r.as_str().to_string()).unwrap_or_default(),
+        status: q.status,
+        roles: role_choices(&role.map(|r| Roles::new([r])).unwrap_or_default()),
+        pages,
+        first,
+        last,
+    })
+}
+
+pub async fn new_form(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+) -> Result<HttpResponse, AppError> {
+    html(&NewUserPage {
+        ctx: page_ctx(&state, admin.session(), "/admin/users").await?,
+        username: String::new(),
+        full_name: String::new(),
+        email: String::new(),
+        roles: role_choices(&Roles::default()),
+        errors: Vec::new(),
+    })
+}
+
+/// The checkboxes of the role picker, as submitted.
+struct RoleBoxes {
+    role_admin: Option<String>,
+    role_quality: Option<String>,
+    role_engineer: Option<String>,
+    role_auditor: Option<String>,
+}
+
+impl RoleBoxes {
+    fn roles(&self) -> Roles {
+        let on = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.is_empty());
+        Roles::new(
+            [
+                (Role::Admin, &self.role_admin),
+                (Role::Quality, &self.role_quality),
+                (Role::Engineer, &self.role_engineer),
+                (Role::Auditor, &self.role_auditor),
+            ]
+            .into_iter()
+            .filter(|(_, v)| on(v))
+            .map(|(r, _)| r),
+        )
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserForm {
+    username: String,
+    full_name: String,
+    email: String,
+    #[serde(default)]
+    role_admin: Option<String>,
+    #[serde(default)]
+    role_quality: Option<String>,
+    #[serde(default)]
+    role_engineer: Option<String>,
+    #[serde(default)]
+    role_auditor: Option<String>,
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    OpId(op): OpId,
+    Form(f): Form<NewUserForm>,
+) -> Result<HttpResponse, AppError> {
+    let roles = RoleBoxes {
+        role_admin: f.role_admin,
+        role_quality: f.role_quality,
+        role_engineer: f.role_engineer,
+        role_auditor: f.role_auditor,
+    }
+    .roles();
+    let input = NewUserInput {
+        username: f.username,
+        full_name: f.full_name,
+        email: f.email,
+        roles,
+    };
+    let s = admin.session();
+    let again = |errors: Vec<String>, status: StatusCode| {
+        html_status(
+            status,
+            &NewUserPage {
+                ctx: PageCtx::signed_in(s, "/admin/users"),
+                username: input.username.clone(),
+                full_name: input.full_name.clone(),
+                email: input.email.clone(),
+                roles: role_choices(&input.roles),
+                errors,
+            },
+        )
+    };
+    let valid = match accounts::validate_new_user(&input) {
+        Ok(v) => v,
+        Err(accounts::AccountError::Invalid(errors)) => {
+            return again(
+                errors.into_iter().map(|e| e.message).collect(),
+                StatusCode::BAD_REQUEST,
+            );
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let password = Zeroizing::new(one_time_password()?);
+    let hash = state.passwords.hash(password.clone()).await?;
+    let ctx = user_ctx(&state, s, op);
+    let created = state
+        .db(move |conn| Ok(accounts::create_user(conn, &ctx, &valid, &hash, true)?))
+        .await;
+    let account = match created {
+        Ok(a) => a,
+        Err(e @ AppError::Conflict(_)) => return again(vec![e.to_string()], StatusCode::CONFLICT),
+        Err(e) => return Err(e),
+    };
+    html(&OneTimePasswordPage {
+        ctx: page_ctx(&state, s, "/admin/users").await?,
+        heading: "User created",
+        user_href: format!("/admin/users/{}", account.id.0),
+        username: account.username,
+        full_name: account.full_name,
+        password: password.to_string(),
+    })
+}
+
+/// Describes an audit entry's change in one line for the history table.
+fn describe(entry: &Value) -> String {
+    let mut parts = Vec::new();
+    for key in ["before", "after"] {
+        if let Some(v) = entry.get(key).filter(|v| !v.is_null()) {
+            parts.push(format!("{key}: {v}"));
+        }
+    }
+    if let Some(r) = entry.get("reason").and_then(Value::as_str) {
+        parts.push(format!("reason: {r}"));
+    }
+    parts.join(" · ")
+}
+
+/// Form values to show again instead of the stored ones after a refusal.
+#[derive(Default)]
+struct Overrides {
+    full_name: Option<String>,
+    email: Option<String>,
+    roles: Option<Roles>,
+}
+
+async fn user_page(
+    state: &web::Data<AppState>,
+    s: &SessionCtx,
+    id: UserId,
+    errors: Vec<String>,
+    overrides: Overrides,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let (account, live, history) = state
+        .db(move |conn| {
+            let account = users::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let live = sessions::live_count(conn, id)?;
+            let history = audit::recent_for_entity(conn, "user", &id.to_string(), 30)?;
+            Ok((account, live, history))
+        })
+        .await?;
+    let now = crate::clock::now();
+    let status_text = account.status(now);
+    let activity = history
+        .iter()
+        .map(|e| {
+            let v = e.json();
+            ActivityRow {
+                seq: e.seq,
+                at: v
+                    .get("at")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .replace('T', " ")
+                    .replace('Z', ""),
+                action: v
+                    .get("action")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                actor: v
+                    .pointer("/actor/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                detail: describe(&v),
+            }
+        })
+        .collect();
+    let page = UserPage {
+        ctx: page_ctx(state, s, "/admin/users").await?,
+        id: account.id.to_string(),
+        number: account.id.0,
+        version: account.version,
+        username: account.username.clone(),
+        full_name: overrides
+            .full_name
+            .unwrap_or_else(|| account.full_name.clone()),
+        email: overrides.email.unwrap_or_else(|| account.email.clone()),
+        roles: role_choices(overrides.roles.as_ref().unwrap_or(&account.roles)),
+        status: status_text,
+        status_class: status_class(status_text),
+        active: account.active,
+        locked_until: account
+            .failures
+            .locked_until
+            .filter(|t| *t > now)
+            .map(|t| when(Some(t))),
+        must_change_password: account.must_change_password,
+        last_login: when(account.last_login_at),
+        created: when(Some(account.created_at)),
+        live_sessions: live,
+        is_self: account.id == s.account.id,
+        errors,
+        activity,
+    };
+    html_status(status, &page)
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user_page(
+        &state,
+        admin.session(),
+        UserId(path.into_inner()),
+        Vec::new(),
+        Overrides::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Runs an account change; on a refusal shows the user page again with the
+/// message (and the typed values), otherwise redirects with a notice.
+async fn apply(
+    state: web::Data<AppState>,
+    s: &SessionCtx,
+    id: UserId,
+    overrides: Overrides,
+    notice: &str,
+    change: impl FnOnce(&mut crate::db::DbConnection) -> Result<Account, AppError> + Send + 'static,
+) -> Result<HttpResponse, AppError> {
+    match state.db(change).await {
+        Ok(_) => {
+            flash(&state, s, "ok", notice).await?;
+            Ok(see_other(&format!("/admin/users/{}", id.0)))
+        }
+        Err(e @ (AppError::BadRequest(_) | AppError::Conflict(_))) => {
+            let status = e.status_code();
+            user_page(&state, s, id, vec![e.to_string()], overrides, status).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileForm {
+    version: i64,
+    full_name: String,
+    email: String,
+}
+
+pub async fn update_profile(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    OpId(op): OpId,
+    path: web::Path<i64>,
+    Form(f): Form<ProfileForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = UserId(path.into_inner());
+    let ctx = user_ctx(&state, admin.session(), op);
+    let overrides = Overrides {
+        full_name: Some(f.full_name.clone()),
+        email: Some(f.email.clone()),
+        roles: None,
+    };
+    apply(
+        state,
+        admin.session(),
+        id,
+        overrides,
+        "Name and e-mail saved.",
+        move |conn| {
+            Ok(accounts::update_profile(
+                conn,
+                &ctx,
+                id,
+                f.version,
+                &f.full_name,
+                &f.email,
+            )?)
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolesForm {
+    version: i64,
+    #[serde(default)]
+    role_admin: Option<String>,
+    #[serde(default)]
+    role_quality: Option<String>,
+    #[serde(default)]
+    role_engineer: Option<String>,
+    #[serde(default)]
+    role_auditor: Option<String>,
+}
+
+pub async fn update_roles(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    OpId(op): OpId,
+    path: web::Path<i64>,
+    Form(f): Form<RolesForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = UserId(path.into_inner());
+    let roles = RoleBoxes {
+        role_admin: f.role_admin,
+        role_quality: f.role_quality,
+        role_engineer: f.role_engineer,
+        role_auditor: f.role_auditor,
+    }
+    .roles();
+    let ctx = user_ctx(&state, admin.session(), op);
+    let overrides = Overrides {
+        roles: Some(roles.clone()),
+        ..Overrides::default()
+    };
+    apply(
+        state,
+        admin.session(),
+        id,
+        overrides,
+        "Roles saved.",
+        move |conn| Ok(accounts::set_roles(conn, &ctx, id, f.version, roles)?),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonForm {
+    #[serde(default)]
+    version: Option<i64>,
+    reason: String,
+}
+
+pub async fn disable(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    OpId(op): OpId,
+    path: web::Path<i64>,
+    Form(f): Form<ReasonForm>,
+) -> Result<HttpResponse, AppError> {
+    set_active(state, admin, op, UserId(path.into_inner()), f, false).await
+}
+
+pub async fn enable(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    OpId(op): OpId,
+    path: web::Path<i64>,
+    Form(f): Form<ReasonForm>,
+) -> Result<HttpResponse, AppError> {
+    set_active(state, admin, op, UserId(path.into_inner()), f, true).await
+}
+
+async fn set_active(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    op: Option<String>,
+    id: UserId,
+    f: ReasonForm,
+    active: bool,
+) -> Result<HttpResponse, AppError> {
+    let ctx = user_ctx(&state, admin.session(), op);
+    let me = admin.session().account.id;
+    let notice = if active {
+        "Account enabled."
+    } else {
+        "Account disabled; its sessions have ended."
+    };
+    apply(
+        state,
+        admin.session(),
+        id,
+        Overrides::default(),
+        notice,
+        move |conn| {
+            Ok(accounts::set_active(
+                conn,
+                &ctx,
+                id,
+                f.version,
+                active,
+                &f.reason,
+                Some(me),
+            )?)
+        },
+    )
+    .await
+}
+
+pub async fn unlock(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    OpId(op): OpId,
+    path: web::Path<i64>,
+    Form(f): Form<ReasonForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = UserId(path.into_inner());
+    let ctx = user_ctx(&state, admin.session(), op);
+    apply(
+        state,
+        admin.session(),
+        id,
+        Overrides::default(),
+        "Account unlocked.",
+        move |conn| Ok(accounts::unlock(conn, &ctx, id, &f.reason)?),
+    )
+    .await
+}
+
+pub async fn reset_password(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    OpId(op): OpId,
+    path: web::Path<i64>,
+    Form(f): Form<ReasonForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = UserId(path.into_inner());
+    let s = admin.session();
+    if f.reason.trim().is_empty() {
+        return user_page(
+            &state,
+            s,
+            id,
+            vec!["Give a reason: it is kept in the audit trail.".into()],
+            Overrides::default(),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    let password = Zeroizing::new(one_time_password()?);
+    let hash = state.passwords.hash(password.clone()).await?;
+    let ctx = user_ctx(&state, s, op);
+    let result = state
+        .db(move |conn| {
+            Ok(accounts::reset_password(
+                conn, &ctx, id, f.version, &hash, &f.reason,
+            )?)
+        })
+        .await;
+    let account = match result {
+        Ok(a) => a,
+        Err(e @ (AppError::BadRequest(_) | AppError::Conflict(_))) => {
+            let status = e.status_code();
+            return user_page(
+                &state,
+                s,
+                id,
+                vec![e.to_string()],
+                Overrides::default(),
+                status,
+            )
+            .await;
+        }
+        Err(e) => return Err(e),
+    };
+    html(&OneTimePasswordPage {
+        ctx: page_ctx(&state, s, "/admin/users").await?,
+        heading: "Password reset",
+        user_href: format!("/admin/users/{}", account.id.0),
+        username: account.username,
+        full_name: account.full_name,
+        password: password.to_string(),
+    })
+}

@@ -1,0 +1,115 @@
+//! Request handlers, one file per area. They parse input into domain types,
+//! call a service, and render a page or redirect (post/redirect/get).
+
+pub mod account;
+pub mod admin;
+pub mod auth;
+pub mod dashboard;
+pub mod health;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CACHE_CONTROL, LOCATION};
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::{DateTime, Utc};
+
+use super::AppState;
+use super::session::SessionCtx;
+use crate::db::repo::sessions;
+use crate::error::{AppError, Rendered};
+use crate::service::{Ctx, accounts};
+
+/// 200 with the rendered page.
+pub fn html<T: Template>(page: &T) -> Result<HttpResponse, AppError> {
+    html_status(StatusCode::OK, page)
+}
+
+/// A rendered page with another status (a form shown again with its errors).
+pub fn html_status<T: Template>(status: StatusCode, page: &T) -> Result<HttpResponse, AppError> {
+    let body = page.render()?;
+    let mut res = HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .body(body);
+    res.extensions_mut().insert(Rendered);
+    Ok(res)
+}
+
+pub fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((LOCATION, to))
+        .finish()
+}
+
+/// The service context for the signed-in user.
+pub fn user_ctx(state: &AppState, s: &SessionCtx, op: Option<String>) -> Ctx {
+    Ctx {
+        log: state.log_origin.clone(),
+        actor: accounts::actor(&s.account),
+        now: crate::clock::now(),
+        op,
+    }
+}
+
+/// Leaves a one-time message on the session for the next page.
+pub async fn flash(
+    state: &web::Data<AppState>,
+    s: &SessionCtx,
+    kind: &str,
+    text: &str,
+) -> Result<(), AppError> {
+    let (hash, value) = (s.id_hash.clone(), format!("{kind}:{text}"));
+    state
+        .db(move |conn| Ok(sessions::set_flash(conn, &hash, Some(&value))?))
+        .await
+}
+
+/// The layout context for a page; a pending flash is shown now and cleared.
+pub async fn page_ctx(
+    state: &web::Data<AppState>,
+    s: &SessionCtx,
+    current: &str,
+) -> Result<super::views::PageCtx, AppError> {
+    if s.flash.is_some() {
+        let hash = s.id_hash.clone();
+        state
+            .db(move |conn| Ok(sessions::set_flash(conn, &hash, None)?))
+            .await?;
+    }
+    Ok(super::views::PageCtx::signed_in(s, current))
+}
+
+/// "2026-11-21 10:42 UTC", or "never".
+pub fn when(t: Option<DateTime<Utc>>) -> String {
+    t.map_or_else(
+        || "never".to_string(),
+        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
+}
+
+/// A `next` target for after sign-in: a local path only, never another site.
+pub fn safe_next(next: &str) -> String {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control);
+    if ok && next.len() <= 512 {
+        next.to_string()
+    } else {
+        "/".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn sign_in_redirects_only_to_local_paths() {
+        assert_eq!(safe_next("/admin/users?page=2"), "/admin/users?page=2");
+        assert_eq!(safe_next("//evil.example/x"), "/");
+        assert_eq!(safe_next("https://evil.example/"), "/");
+        assert_eq!(safe_next("/\\evil.example"), "/");
+        assert_eq!(safe_next(""), "/");
+    }
+}

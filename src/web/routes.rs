@@ -1,0 +1,46 @@
+//! Every URL of the web app, in one place.
+
+use actix_web::{HttpResponse, web};
+
+use super::assets;
+use super::handlers::{account, admin, auth, dashboard, health};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/static/{path:.*}", web::get().to(assets::serve))
+        .route(
+            "/favicon.ico",
+            web::get().to(|| async {
+                HttpResponse::MovedPermanently()
+                    .insert_header(("Location", "/static/favicon.svg"))
+                    .finish()
+            }),
+        )
+        .route("/login", web::get().to(auth::login_form))
+        .route("/login", web::post().to(auth::login))
+        .route("/logout", web::post().to(auth::logout))
+        .route("/", web::get().to(dashboard::index))
+        .route("/account", web::get().to(account::show))
+        .route("/account/password", web::get().to(account::password_form))
+        .route(
+            "/account/password",
+            web::post().to(account::change_password),
+        )
+        .service(
+            web::scope("/admin/users")
+                .route("", web::get().to(admin::list))
+                .route("", web::post().to(admin::create))
+                .route("/new", web::get().to(admin::new_form))
+                .route("/{id}", web::get().to(admin::show))
+                .route("/{id}/profile", web::post().to(admin::update_profile))
+                .route("/{id}/roles", web::post().to(admin::update_roles))
+                .route("/{id}/disable", web::post().to(admin::disable))
+                .route("/{id}/enable", web::post().to(admin::enable))
+                .route(
+                    "/{id}/reset-password",
+                    web::post().to(admin::reset_password),
+                )
+                .route("/{id}/unlock", web::post().to(admin::unlock)),
+        );
+}

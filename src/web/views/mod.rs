@@ -1,0 +1,115 @@
+//! Template structs. Every page carries a `PageCtx` for the layout.
+
+pub mod admin;
+pub mod pages;
+
+pub use pages::*;
+
+use super::session::SessionCtx;
+use crate::domain::user::{Account, Role};
+
+/// What the layout needs on every page.
+pub struct PageCtx {
+    pub user: Option<UserView>,
+    pub nav: Vec<NavItem>,
+    pub csrf: String,
+    pub flash: Option<Flash>,
+    pub css: &'static str,
+    pub version: &'static str,
+}
+
+/// The signed-in user as the layout shows them.
+pub struct UserView {
+    pub id: String,
+    pub username: String,
+    pub full_name: String,
+    pub roles_label: String,
+}
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// A one-time message shown after a redirect.
+pub struct Flash {
+    pub kind: &'static str,
+    pub text: String,
+}
+
+impl Flash {
+    /// Flashes are stored on the session as `kind:text`.
+    pub fn parse(stored: &str) -> Self {
+        match stored.split_once(':') {
+            Some(("error", text)) => Self {
+                kind: "error",
+                text: text.to_string(),
+            },
+            Some((_, text)) => Self {
+                kind: "ok",
+                text: text.to_string(),
+            },
+            None => Self {
+                kind: "ok",
+                text: stored.to_string(),
+            },
+        }
+    }
+}
+
+pub fn roles_label(a: &Account) -> String {
+    a.roles
+        .iter()
+        .map(Role::label)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl PageCtx {
+    pub fn anonymous(csrf: String) -> Self {
+        Self {
+            user: None,
+            nav: Vec::new(),
+            csrf,
+            flash: None,
+            css: super::assets::css_url(),
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+
+    /// The layout for a signed-in user; `current` is the nav entry to mark.
+    pub fn signed_in(s: &SessionCtx, current: &str) -> Self {
+        let a = &s.account;
+        let mut nav = vec![NavItem {
+            href: "/",
+            label: "Dashboard",
+            current: current == "/",
+        }];
+        if a.roles.contains(Role::Admin) {
+            nav.push(NavItem {
+                href: "/admin/users",
+                label: "Users",
+                current: current == "/admin/users",
+            });
+        }
+        nav.push(NavItem {
+            href: "/account",
+            label: "My account",
+            current: current == "/account",
+        });
+        Self {
+            user: Some(UserView {
+                id: a.id.to_string(),
+                username: a.username.clone(),
+                full_name: a.full_name.clone(),
+                roles_label: roles_label(a),
+            }),
+            nav,
+            csrf: s.csrf_token.clone(),
+            flash: s.flash.as_deref().map(Flash::parse),
+            css: super::assets::css_url(),
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
