@@ -302,13 +302,14 @@ impl Settings {
                 }
             }
         }
-        if let Some(url) = &self.base_url {
-            if self.tls.is_some() && url.starts_with("http://") {
-                return Err(ConfigError::new(
-                    "ATTEST_BASE_URL",
-                    "must start with https:// when TLS is on",
-                ));
-            }
+        if let Some(url) = &self.base_url
+            && self.tls.is_some()
+            && url.starts_with("http://")
+        {
+            return Err(ConfigError::new(
+                "ATTEST_BASE_URL",
+                "must start with https:// when TLS is on",
+            ));
         }
         Ok(())
     }

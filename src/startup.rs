@@ -60,10 +60,10 @@ fn ensure_data_dir(dir: &Path) -> anyhow::Result<()> {
 /// Opens the pool and runs the migrations only (`attest migrate`).
 pub fn migrate(settings: &Settings) -> anyhow::Result<(DbPool, Vec<String>)> {
     ensure_data_dir(&settings.data_dir)?;
-    if let DbTarget::Sqlite(path) = &settings.database {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            ensure_data_dir(parent)?;
-        }
+    if let DbTarget::Sqlite(path) = &settings.database
+        && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+    {
+        ensure_data_dir(parent)?;
     }
     let pool =
         db::build_pool(&settings.database, settings.db_pool_size).map_err(anyhow::Error::msg)?;
@@ -106,12 +106,12 @@ fn init_installation(
     settings: &Settings,
 ) -> anyhow::Result<(String, LogKey, Option<CreatedAdmin>)> {
     let stored_origin = meta::get(conn, meta::LOG_ORIGIN)?;
-    if let (Some(stored), Some(configured)) = (&stored_origin, &settings.log_origin) {
-        if stored != configured {
-            bail!(
-                "ATTEST_LOG_ORIGIN is {configured:?}, but this installation's audit log was created with origin {stored:?}; the origin of a log can never change"
-            );
-        }
+    if let (Some(stored), Some(configured)) = (&stored_origin, &settings.log_origin)
+        && stored != configured
+    {
+        bail!(
+            "ATTEST_LOG_ORIGIN is {configured:?}, but this installation's audit log was created with origin {stored:?}; the origin of a log can never change"
+        );
     }
     let origin = stored_origin
         .clone()
@@ -162,13 +162,13 @@ fn load_or_create_key(
                 key.name()
             );
         }
-        if let Some(stored) = stored_vkey {
-            if stored != key.vkey() {
-                bail!(
-                    "the log key {} does not match the verifier key this database was created with ({stored}); restore the right key file",
-                    path.display()
-                );
-            }
+        if let Some(stored) = stored_vkey
+            && stored != key.vkey()
+        {
+            bail!(
+                "the log key {} does not match the verifier key this database was created with ({stored}); restore the right key file",
+                path.display()
+            );
         }
         return Ok(key);
     }

@@ -105,11 +105,13 @@ impl LogKey {
             .trim_end()
             .strip_prefix("PRIVATE+KEY+")
             .ok_or_else(|| bad("missing PRIVATE+KEY+ prefix"))?;
-        let mut parts = rest.rsplitn(3, '+');
-        let (material, id_hex, name) = match (parts.next(), parts.next(), parts.next()) {
-            (Some(m), Some(i), Some(n)) => (m, i, n),
-            _ => return Err(bad("expected PRIVATE+KEY+<name>+<id>+<key>")),
-        };
+        // The name has no '+' and the id is 8 hex digits; the base64 key may contain '+'.
+        let (name, rest) = rest
+            .split_once('+')
+            .ok_or_else(|| bad("expected PRIVATE+KEY+<name>+<id>+<key>"))?;
+        let (id_hex, material) = rest
+            .split_once('+')
+            .ok_or_else(|| bad("expected PRIVATE+KEY+<name>+<id>+<key>"))?;
         let material = Zeroizing::new(B64.decode(material).map_err(|_| bad("key is not base64"))?);
         if material.len() != 33 || material[0] != ED25519_ALG {
             return Err(bad("key is not a 32-byte Ed25519 seed"));
@@ -190,6 +192,15 @@ mod tests {
         assert_eq!(parts[0], "attest.example.com/audit");
         assert_eq!(parts[1].len(), 8);
         assert_eq!(B64.decode(parts[2]).map(|b| b.len()).unwrap_or(0), 33);
+    }
+
+    #[test]
+    fn keys_whose_base64_holds_a_plus_sign_still_parse() {
+        for _ in 0..64 {
+            let key = LogKey::generate("a/audit").unwrap_or_else(|e| unreachable!("{e}"));
+            let again = LogKey::parse(&key.private_string(), "t").map(|k| k.vkey());
+            assert_eq!(again.ok(), Some(key.vkey()));
+        }
     }
 
     #[test]

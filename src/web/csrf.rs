@@ -58,10 +58,10 @@ async fn check(req: ServiceRequest) -> Result<ServiceRequest, (ServiceRequest, A
         if let Some(s) = req.extensions().get::<std::sync::Arc<SessionCtx>>() {
             v.push(s.csrf_token.clone());
         }
-        if req.path() == "/login" {
-            if let Some(c) = req.cookie(state.cookies.csrf) {
-                v.push(c.value().to_string());
-            }
+        if req.path() == "/login"
+            && let Some(c) = req.cookie(state.cookies.csrf)
+        {
+            v.push(c.value().to_string());
         }
         v
     };
@@ -100,10 +100,10 @@ fn same_site(req: &ServiceRequest, state: &AppState) -> Result<(), &'static str>
         .headers()
         .get("sec-fetch-site")
         .and_then(|h| h.to_str().ok())
+        && site != "same-origin"
+        && site != "none"
     {
-        if site != "same-origin" && site != "none" {
-            return Err("Sec-Fetch-Site is not same-origin");
-        }
+        return Err("Sec-Fetch-Site is not same-origin");
     }
     if let Some(origin) = req.headers().get("origin").and_then(|h| h.to_str().ok()) {
         let ok = match &state.settings.base_url {

@@ -1,1 +1,14 @@
+//! The one integration-test binary: the real server on port 0, real HTTP,
+//! real SQLite (and PostgreSQL when ATTEST_TEST_DATABASE_URL is set).
 
+// Test code: a failed unwrap is a failed test, which is what we want.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod admin;
+mod audit_log;
+mod auth;
+mod cli;
+mod csrf;
+mod headers;
+mod helpers;
+mod startup;

@@ -177,8 +177,8 @@ pub fn list(
                 users::username
                     .like(pattern.clone())
                     .escape('\\')
-                    .or(users::full_name.like(pattern.clone()).escape('\\'))
-                    .or(users::email.like(pattern).escape('\\')),
+                    .or(lower(users::full_name).like(pattern.clone()).escape('\\'))
+                    .or(lower(users::email).like(pattern).escape('\\')),
             );
         }
         if let Some(role) = filter.role {
@@ -223,6 +223,11 @@ pub fn locked(
         .limit(limit)
         .load::<Row>(conn)
         .map(|rows| rows.into_iter().map(Account::from).collect())
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both backends (PostgreSQL's LIKE is case-sensitive).
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
 fn escape_like(s: &str) -> String {

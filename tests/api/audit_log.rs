@@ -1,0 +1,194 @@
+//! The audit log as written by the foundation: exact leaf bytes, gap-free
+//! seq under concurrency, and append-only enforced by the database itself.
+
+use attest::audit::{self, Actor, EntityRef, NewEntry};
+use attest::db::{DbConnection, write_tx};
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn every_entry_is_canonical_json_with_a_gap_free_seq_and_its_leaf_hash() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    admin.create_user("someone", "Some One", &["auditor"]).await;
+    let mut conn = app.conn();
+    let n = audit::size(&mut conn).unwrap();
+    let entries = audit::entries(&mut conn, 0, n).unwrap();
+    assert!(
+        n >= 4,
+        "initialised, admin created, signed in, user created"
+    );
+    for (i, e) in entries.iter().enumerate() {
+        assert_eq!(e.seq, i as i64);
+        assert!(
+            audit::canonical::is_canonical(&e.leaf),
+            "entry {i} is RFC 8785"
+        );
+        assert_eq!(e.leaf_hash, audit::leaf_hash(&e.leaf).to_vec());
+        let v = e.json();
+        assert_eq!(v["v"], 1);
+        assert_eq!(v["seq"], i as u64);
+        assert_eq!(v["log"], app.log_origin.as_str());
+        let at = v["at"].as_str().unwrap();
+        assert_eq!(at.len(), "2026-11-21T10:42:07.123456Z".len(), "{at}");
+        assert!(at.ends_with('Z'));
+        assert!(v["actor"]["id"].is_string() && v["actor"]["name"].is_string());
+    }
+    let first = entries[0].json();
+    assert_eq!(first["action"], "system.initialized");
+    assert_eq!(first["after"]["log_origin"], "test.attest.local/audit");
+    assert!(
+        first["after"]["verifier_key"]
+            .as_str()
+            .unwrap()
+            .starts_with("test.attest.local/audit+")
+    );
+}
+
+fn raw(conn: &mut DbConnection, sql: &str) -> Result<usize, diesel::result::Error> {
+    diesel::sql_query(sql).execute(conn)
+}
+
+#[tokio::test]
+async fn the_database_itself_refuses_to_change_or_delete_audit_entries() {
+    let app = spawn_app().await;
+    let _signed_in = app.admin().await; // so that a session row exists
+    let mut conn = app.conn();
+    let before = app.audit();
+    for sql in [
+        "UPDATE audit_entries SET action = 'tampered' WHERE seq = 0",
+        "DELETE FROM audit_entries WHERE seq = 0",
+        "DELETE FROM audit_entries",
+        "UPDATE audit_head SET size = 0",
+        "UPDATE audit_head SET size = size + 5",
+        "DELETE FROM audit_head",
+        "DELETE FROM users",
+        "DELETE FROM sessions",
+    ] {
+        let err = raw(&mut conn, sql).expect_err(sql).to_string();
+        assert!(
+            err.contains("append-only")
+                || err.contains("never deleted")
+                || err.contains("grows by one"),
+            "{sql}: {err}"
+        );
+    }
+    if on_postgres() {
+        for sql in ["TRUNCATE audit_entries", "TRUNCATE users"] {
+            assert!(raw(&mut conn, sql).is_err(), "{sql}");
+        }
+    }
+    // An entry whose seq does not follow the head is refused too.
+    let err = raw(
+        &mut conn,
+        "INSERT INTO audit_entries (seq, leaf, leaf_hash, at, actor_id, action) VALUES (999, X'00', X'00', '2026-01-01 00:00:00', 'x', 'x')",
+    );
+    let err = if on_postgres() {
+        raw(
+            &mut conn,
+            "INSERT INTO audit_entries (seq, leaf, leaf_hash, at, actor_id, action) VALUES (999, '\\x00', '\\x00', '2026-01-01 00:00:00', 'x', 'x')",
+        )
+    } else {
+        err
+    };
+    assert!(
+        err.unwrap_err()
+            .to_string()
+            .contains("seq must equal the head size")
+    );
+    assert_eq!(app.audit(), before);
+}
+
+#[tokio::test]
+async fn an_append_outside_a_transaction_is_refused() {
+    let app = spawn_app().await;
+    let mut conn = app.conn();
+    let e = NewEntry::new(
+        &app.log_origin,
+        attest::clock::now(),
+        Actor::system(),
+        "test.event",
+    );
+    assert!(matches!(
+        audit::append(&mut conn, &e),
+        Err(audit::AuditError::NotInTransaction)
+    ));
+}
+
+#[tokio::test]
+async fn a_rolled_back_change_leaves_no_entry_and_no_gap() {
+    let app = spawn_app().await;
+    let mut conn = app.conn();
+    let n = audit::size(&mut conn).unwrap();
+    let e = NewEntry::new(
+        &app.log_origin,
+        attest::clock::now(),
+        Actor::system(),
+        "test.event",
+    );
+    let result: Result<(), audit::AuditError> = write_tx(&mut conn, |conn| {
+        audit::append(conn, &e)?;
+        Err(audit::AuditError::NotInTransaction) // the change fails after its entry
+    });
+    assert!(result.is_err());
+    assert_eq!(audit::size(&mut conn).unwrap(), n);
+    let seq = write_tx(&mut conn, |conn| audit::append(conn, &e)).unwrap();
+    assert_eq!(seq, n);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn eight_concurrent_writers_produce_a_gap_free_sequence() {
+    let app = spawn_app().await;
+    let start = audit::size(&mut app.conn()).unwrap();
+    let per_writer = 50u64;
+    let mut writers = Vec::new();
+    for w in 0..8 {
+        let pool = app.pool.clone();
+        let log = app.log_origin.clone();
+        writers.push(std::thread::spawn(move || {
+            let mut conn = pool.get().unwrap();
+            for i in 0..per_writer {
+                let e = NewEntry::new(
+                    &log,
+                    attest::clock::now(),
+                    Actor {
+                        id: format!("u-{w}"),
+                        name: format!("Writer {w}"),
+                    },
+                    "test.concurrent",
+                )
+                .entity(EntityRef {
+                    kind: "test".into(),
+                    id: format!("{w}"),
+                    key: format!("W-{w}"),
+                    version: i as i64,
+                })
+                .after(json!({"i": i}));
+                write_tx(&mut conn, |conn| audit::append(conn, &e)).unwrap();
+            }
+        }));
+    }
+    for w in writers {
+        w.join().unwrap();
+    }
+    let mut conn = app.conn();
+    let n = audit::size(&mut conn).unwrap();
+    assert_eq!(n, start + 8 * per_writer);
+    let entries = audit::entries(&mut conn, 0, n).unwrap();
+    for (i, e) in entries.iter().enumerate() {
+        assert_eq!(e.seq, i as i64);
+        assert_eq!(e.json()["seq"], i as u64, "leaf bytes carry the same seq");
+    }
+    // Each writer's own entries are all there, in its order.
+    for w in 0..8 {
+        let mine: Vec<u64> = entries
+            .iter()
+            .map(|e| e.json())
+            .filter(|v| v["actor"]["id"] == format!("u-{w}"))
+            .map(|v| v["after"]["i"].as_u64().unwrap())
+            .collect();
+        assert_eq!(mine, (0..per_writer).collect::<Vec<_>>());
+    }
+}

@@ -1,0 +1,168 @@
+//! The `attest` binary itself: help, version, init, users, and settings errors.
+
+use std::process::{Command, Output};
+
+use crate::helpers::*;
+
+/// A data directory, and on PostgreSQL a database of its own, for one test.
+struct Install {
+    dir: tempfile::TempDir,
+    database_url: Option<String>,
+}
+
+fn install() -> Install {
+    let database_url = std::env::var("ATTEST_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .map(|u| fresh_postgres_database(&u));
+    Install {
+        dir: tempfile::tempdir().unwrap(),
+        database_url,
+    }
+}
+
+fn attest(i: &Install, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_attest"));
+    cmd.args(args)
+        .env("ATTEST_DATA_DIR", i.dir.path())
+        .env("ATTEST_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .env_remove("ATTEST_ADMIN_PASSWORD");
+    if let Some(url) = &i.database_url {
+        cmd.env("DATABASE_URL", url);
+    }
+    cmd.output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn help_and_version_are_there_for_every_command() {
+    let i = install();
+    let v = attest(&i, &["--version"]);
+    assert!(stdout(&v).starts_with("attest "));
+    for args in [
+        &["--help"][..],
+        &["user", "--help"],
+        &["user", "add", "--help"],
+        &["serve", "--help"],
+        &["init", "--help"],
+        &["migrate", "--help"],
+    ] {
+        let o = attest(&i, args);
+        assert!(o.status.success(), "{args:?}");
+        assert!(stdout(&o).contains("Usage:"), "{args:?}");
+    }
+    assert!(
+        !i.dir.path().join("attest.db").exists(),
+        "help touches nothing"
+    );
+}
+
+#[test]
+fn init_then_user_commands_manage_accounts_with_audit_entries() {
+    let i = install();
+    let init = attest(&i, &["init"]);
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let out = stdout(&init);
+    assert!(out.contains("One-time password:"), "{out}");
+    assert!(out.contains("Audit-log verifier key: "));
+
+    let add = attest(
+        &i,
+        &[
+            "user",
+            "add",
+            "--username",
+            "qa1",
+            "--name",
+            "Quinn Assure",
+            "--email",
+            "q@example.com",
+            "--role",
+            "quality",
+            "--role",
+            "auditor",
+        ],
+    );
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    assert!(stdout(&add).contains("One-time password (shown once):"));
+    let list = stdout(&attest(&i, &["user", "list"]));
+    assert!(
+        list.contains("qa1") && list.contains("quality,auditor") && list.contains("2 account(s)"),
+        "{list}"
+    );
+
+    let no_reason = attest(&i, &["user", "disable", "qa1"]);
+    assert!(!no_reason.status.success());
+    assert!(
+        attest(&i, &["user", "disable", "qa1", "--reason", "on leave"])
+            .status
+            .success()
+    );
+    assert!(stdout(&attest(&i, &["user", "list"])).contains("disabled"));
+    assert!(
+        attest(&i, &["user", "enable", "qa1", "--reason", "back"])
+            .status
+            .success()
+    );
+    let reset = attest(&i, &["user", "reset-password", "qa1", "--reason", "forgot"]);
+    assert!(stdout(&reset).contains("New one-time password for qa1"));
+    assert!(
+        attest(&i, &["user", "unlock", "qa1", "--reason", "check"])
+            .status
+            .success()
+    );
+    let unknown = attest(&i, &["user", "disable", "ghost", "--reason", "x"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no user named \"ghost\""));
+    let bad_role = attest(
+        &i,
+        &[
+            "user",
+            "add",
+            "--username",
+            "x1",
+            "--name",
+            "X",
+            "--email",
+            "x@example.com",
+            "--role",
+            "boss",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("unknown role"));
+}
+
+#[test]
+fn a_wrong_setting_stops_the_binary_with_a_message_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_attest"))
+        .arg("init")
+        .env("ATTEST_DATA_DIR", dir.path())
+        .env("DATABASE_URL", "mysql://db/attest")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("DATABASE_URL") && err.contains("mysql"),
+        "{err}"
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_attest"))
+        .arg("init")
+        .env("ATTEST_DATA_DIR", dir.path())
+        .env("ATTEST_BIND", "everywhere")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("ATTEST_BIND"));
+}
