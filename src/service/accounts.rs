@@ -146,18 +146,23 @@ pub fn create_user(
                 user.username.as_str().to_string(),
             ));
         }
-        let account = users::insert(
-            conn,
-            &users::NewAccount {
-                username: user.username.as_str(),
-                full_name: user.full_name.as_str(),
-                email: user.email.as_str(),
-                roles: &user.roles,
-                password_hash,
-                must_change_password,
-                now: ctx.now,
-            },
-        )?;
+        let new = users::NewAccount {
+            username: user.username.as_str(),
+            full_name: user.full_name.as_str(),
+            email: user.email.as_str(),
+            roles: &user.roles,
+            password_hash,
+            must_change_password,
+            now: ctx.now,
+        };
+        // A concurrent create of the same name (PostgreSQL) meets the unique index.
+        let account = users::insert(conn, &new).map_err(|e| match e {
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ) => AccountError::UsernameTaken(user.username.as_str().to_string()),
+            other => other.into(),
+        })?;
         let entry = ctx
             .entry("user.created")
             .entity(entity(&account))

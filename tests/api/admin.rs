@@ -385,3 +385,52 @@ async fn a_password_reset_issues_a_new_one_time_password_and_ends_sessions() {
     assert_eq!(reset[0]["reason"], "user forgot it");
     assert_eq!(reset[0]["after"]["sessions_ended"], 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_administrators_creating_the_same_username_at_once_get_one_account() {
+    use attest::domain::user::{Role, Roles};
+    use attest::service::accounts::{self, AccountError, NewUserInput};
+    let app = spawn_app().await;
+    let mut handles = Vec::new();
+    for i in 0..4 {
+        let pool = app.pool.clone();
+        let log = app.log_origin.clone();
+        handles.push(std::thread::spawn(move || {
+            let input = NewUserInput {
+                username: "twin".into(),
+                full_name: format!("Twin {i}"),
+                email: "twin@example.com".into(),
+                roles: Roles::new([Role::Engineer]),
+            };
+            let valid = accounts::validate_new_user(&input).unwrap();
+            let ctx = attest::service::Ctx {
+                log,
+                actor: attest::audit::Actor::system(),
+                now: attest::clock::now(),
+                op: None,
+            };
+            accounts::create_user(
+                &mut pool.get().unwrap(),
+                &ctx,
+                &valid,
+                "not-a-real-hash",
+                true,
+            )
+        }));
+    }
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+    assert!(
+        results
+            .iter()
+            .filter(|r| r.is_err())
+            .all(|r| matches!(r, Err(AccountError::UsernameTaken(_))))
+    );
+    assert_eq!(
+        app.audit_of("user.created")
+            .iter()
+            .filter(|e| e["entity"]["key"] == "twin")
+            .count(),
+        1
+    );
+}

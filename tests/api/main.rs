@@ -7,6 +7,7 @@
 mod admin;
 mod audit_log;
 mod auth;
+mod browser;
 mod cli;
 mod csrf;
 mod headers;

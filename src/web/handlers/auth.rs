@@ -115,6 +115,10 @@ pub async fn login(
             status,
         )
     };
+    // Forget addresses whose allowance has refilled, so the table stays small.
+    if state.login_limiter.len() > 10_000 {
+        state.login_limiter.retain_recent();
+    }
     if state.login_limiter.check_key(&ip).is_err() {
         let mut res = again(
             "Too many sign-in attempts from your network address. Wait a minute, then try again.",

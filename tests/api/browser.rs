@@ -1,0 +1,267 @@
+//! End to end in a real browser: Debian's Chromium driven over WebDriver
+//! (chromedriver), with a minimal W3C WebDriver client on reqwest. It proves
+//! what curl cannot: a browser's Origin / Sec-Fetch-Site headers pass the CSRF
+//! check, SameSite=Strict cookies work, and the CSP lets our own stylesheet in.
+//!
+//! Runs when chromedriver is installed; `.ci/run` installs it and sets
+//! ATTEST_REQUIRE_BROWSER=1, which turns "not installed" into a failure.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+struct Driver {
+    child: Child,
+    http: reqwest::Client,
+    base: String,
+    session: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn find_on_path(name: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join(name))
+            .find(|f| f.is_file())
+    })
+}
+
+impl Driver {
+    /// Starts chromedriver and a headless Chromium session, or says why not.
+    async fn start() -> Option<Driver> {
+        let required = std::env::var("ATTEST_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+        let (Some(driver), Some(chromium)) =
+            (find_on_path("chromedriver"), find_on_path("chromium"))
+        else {
+            assert!(
+                !required,
+                "ATTEST_REQUIRE_BROWSER=1 but chromium / chromedriver are not installed"
+            );
+            eprintln!(
+                "browser test skipped: install Debian's chromium and chromium-driver to run it"
+            );
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut ready = false;
+        for _ in 0..100 {
+            if let Ok(res) = http.get(format!("{base}/status")).send().await {
+                if res
+                    .json::<Value>()
+                    .await
+                    .is_ok_and(|v| v["value"]["ready"] == true)
+                {
+                    ready = true;
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(ready, "chromedriver did not become ready");
+        let profile = tempfile::tempdir().unwrap();
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+        ];
+        let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        args.push(format!("--user-data-dir={}", profile.path().display()));
+        let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {"binary": chromium, "args": args}}}});
+        let res: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = res["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no WebDriver session: {res}"))
+            .to_string();
+        Some(Driver {
+            child,
+            http,
+            base,
+            session,
+            _profile: profile,
+        })
+    }
+
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let req = self.http.request(method.clone(), url);
+        // W3C WebDriver: GET commands carry no body.
+        let req = if method == reqwest::Method::GET {
+            req
+        } else {
+            req.json(&body)
+        };
+        let res: Value = req.send().await.unwrap().json().await.unwrap();
+        assert!(
+            res["value"].get("error").is_none(),
+            "WebDriver {path}: {res}"
+        );
+        res["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.cmd(reqwest::Method::POST, "/url", json!({"url": url}))
+            .await;
+    }
+
+    async fn element(&self, css: &str) -> String {
+        let v = self
+            .cmd(
+                reqwest::Method::POST,
+                "/element",
+                json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        v[ELEMENT].as_str().unwrap().to_string()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let id = self.element(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            json!({"text": text}),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let id = self.element(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{id}/click"),
+            json!({}),
+        )
+        .await;
+    }
+
+    async fn path(&self) -> String {
+        let url = self.cmd(reqwest::Method::GET, "/url", Value::Null).await;
+        let url = url.as_str().unwrap().to_string();
+        url.splitn(4, '/')
+            .nth(3)
+            .map(|p| format!("/{p}"))
+            .unwrap_or_default()
+    }
+
+    async fn text(&self) -> String {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({"script": "return document.body.innerText", "args": []}),
+        )
+        .await
+        .as_str()
+        .unwrap()
+        .to_string()
+    }
+
+    async fn script(&self, script: &str) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({"script": script, "args": []}),
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn a_new_user_signs_in_in_a_real_browser_sets_a_password_and_signs_out() {
+    let Some(browser) = Driver::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let otp = app
+        .admin()
+        .await
+        .create_user("chromeuser", "Chrome User", &["quality"])
+        .await;
+
+    browser.goto(&format!("{}/admin/users", app.base)).await;
+    assert_eq!(browser.path().await, "/login?next=/admin/users");
+    browser.type_into("#username", "chromeuser").await;
+    browser.type_into("#password", "not the password").await;
+    browser.click("button[type=submit]").await;
+    assert!(
+        browser
+            .text()
+            .await
+            .contains("The username or password is wrong")
+    );
+
+    browser.type_into("#password", &otp).await;
+    browser.click("button[type=submit]").await;
+    assert_eq!(
+        browser.path().await,
+        "/account/password",
+        "a one-time password must be changed first"
+    );
+    browser.type_into("#current_password", &otp).await;
+    browser
+        .type_into("#new_password", "chosen in the browser")
+        .await;
+    browser
+        .type_into("#confirm_password", "chosen in the browser")
+        .await;
+    browser.click("form.stack button[type=submit]").await;
+    assert_eq!(browser.path().await, "/");
+    let text = browser.text().await;
+    assert!(text.contains("Your password has been changed."), "{text}");
+    assert!(text.contains("What needs me"));
+    assert!(
+        !text.contains("Users"),
+        "no link to pages a quality user cannot open"
+    );
+
+    // The stylesheet was allowed by the CSP and applied.
+    let bg = browser
+        .script("return getComputedStyle(document.querySelector('header.top')).backgroundColor")
+        .await;
+    assert_eq!(bg, "rgb(31, 78, 121)");
+    // The session cookie is invisible to scripts (HttpOnly).
+    assert_eq!(browser.script("return document.cookie").await, "");
+
+    browser.click("header form button").await;
+    assert_eq!(browser.path().await, "/login?signed_out=1");
+    assert!(browser.text().await.contains("You have signed out."));
+    assert_eq!(app.audit_of("auth.logout").len(), 1);
+    assert_eq!(app.audit_of("user.password_changed").len(), 1);
+}
