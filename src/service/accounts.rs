@@ -327,7 +327,8 @@ pub fn set_active(
     })
 }
 
-fn required_reason(reason: &str) -> Result<&str, AccountError> {
+/// A reason kept in the audit trail: required, at most 500 characters.
+pub fn required_reason(reason: &str) -> Result<&str, AccountError> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(AccountError::Invalid(vec![FieldError::new(

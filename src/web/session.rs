@@ -115,35 +115,15 @@ fn load(
         )?;
         return Ok(None);
     }
-    match session_state(
-        session.last_seen_at,
-        session.expires_at,
-        now,
-        &state.settings.session_policy(),
-    ) {
-        SessionState::IdleTimeout => {
-            accounts::end_session(
-                conn,
-                &ctx,
-                &account,
-                hash,
-                "auth.session_expired",
-                "idle timeout",
-            )?;
-            return Ok(None);
-        }
-        SessionState::AbsoluteTimeout => {
-            accounts::end_session(
-                conn,
-                &ctx,
-                &account,
-                hash,
-                "auth.session_expired",
-                "absolute timeout",
-            )?;
-            return Ok(None);
-        }
-        SessionState::Live => {}
+    let policy = state.settings.session_policy();
+    let expired = match session_state(session.last_seen_at, session.expires_at, now, &policy) {
+        SessionState::Live => None,
+        SessionState::IdleTimeout => Some("idle timeout"),
+        SessionState::AbsoluteTimeout => Some("absolute timeout"),
+    };
+    if let Some(reason) = expired {
+        accounts::end_session(conn, &ctx, &account, hash, "auth.session_expired", reason)?;
+        return Ok(None);
     }
     if now - session.last_seen_at >= TOUCH_EVERY {
         sessions::touch(conn, hash, now)?;

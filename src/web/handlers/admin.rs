@@ -590,12 +590,14 @@ pub async fn reset_password(
 ) -> Result<HttpResponse, AppError> {
     let id = UserId(path.into_inner());
     let s = admin.session();
-    if f.reason.trim().is_empty() {
+    // Checked before hashing, so a mistake costs no argon2 run.
+    if let Err(e) = accounts::required_reason(&f.reason) {
+        let errors = vec![e.to_string()];
         return user_page(
             &state,
             s,
             id,
-            vec!["Give a reason: it is kept in the audit trail.".into()],
+            errors,
             Overrides::default(),
             StatusCode::BAD_REQUEST,
         )
