@@ -69,15 +69,14 @@ impl Driver {
         let base = format!("http://127.0.0.1:{port}");
         let mut ready = false;
         for _ in 0..100 {
-            if let Ok(res) = http.get(format!("{base}/status")).send().await {
-                if res
+            if let Ok(res) = http.get(format!("{base}/status")).send().await
+                && res
                     .json::<Value>()
                     .await
                     .is_ok_and(|v| v["value"]["ready"] == true)
-                {
-                    ready = true;
-                    break;
-                }
+            {
+                ready = true;
+                break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
