@@ -180,6 +180,32 @@ impl Driver {
             .unwrap_or_default()
     }
 
+    /// Waits (up to 20 s) until the browser has navigated to `expected`.
+    async fn wait_for_path(&self, expected: &str) {
+        let mut seen = String::new();
+        for _ in 0..200 {
+            seen = self.path().await;
+            if seen == expected {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("expected to arrive at {expected}, still at {seen}");
+    }
+
+    /// Waits (up to 20 s) until the page shows `needle`.
+    async fn wait_for_text(&self, needle: &str) -> String {
+        let mut text = String::new();
+        for _ in 0..200 {
+            text = self.text().await;
+            if text.contains(needle) {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("expected the page to show {needle:?}; it shows {text}");
+    }
+
     async fn text(&self) -> String {
         self.cmd(
             reqwest::Method::POST,
@@ -215,24 +241,18 @@ async fn a_new_user_signs_in_in_a_real_browser_sets_a_password_and_signs_out() {
         .await;
 
     browser.goto(&format!("{}/admin/users", app.base)).await;
-    assert_eq!(browser.path().await, "/login?next=/admin/users");
+    browser.wait_for_path("/login?next=/admin/users").await;
     browser.type_into("#username", "chromeuser").await;
     browser.type_into("#password", "not the password").await;
     browser.click("button[type=submit]").await;
-    assert!(
-        browser
-            .text()
-            .await
-            .contains("The username or password is wrong")
-    );
+    browser
+        .wait_for_text("The username or password is wrong")
+        .await;
 
     browser.type_into("#password", &otp).await;
     browser.click("button[type=submit]").await;
-    assert_eq!(
-        browser.path().await,
-        "/account/password",
-        "a one-time password must be changed first"
-    );
+    // A one-time password must be changed first.
+    browser.wait_for_path("/account/password").await;
     browser.type_into("#current_password", &otp).await;
     browser
         .type_into("#new_password", "chosen in the browser")
@@ -241,9 +261,10 @@ async fn a_new_user_signs_in_in_a_real_browser_sets_a_password_and_signs_out() {
         .type_into("#confirm_password", "chosen in the browser")
         .await;
     browser.click("form.stack button[type=submit]").await;
-    assert_eq!(browser.path().await, "/");
-    let text = browser.text().await;
-    assert!(text.contains("Your password has been changed."), "{text}");
+    browser.wait_for_path("/").await;
+    let text = browser
+        .wait_for_text("Your password has been changed.")
+        .await;
     assert!(text.contains("What needs me"));
     assert!(
         !text.contains("Users"),
@@ -259,8 +280,8 @@ async fn a_new_user_signs_in_in_a_real_browser_sets_a_password_and_signs_out() {
     assert_eq!(browser.script("return document.cookie").await, "");
 
     browser.click("header form button").await;
-    assert_eq!(browser.path().await, "/login?signed_out=1");
-    assert!(browser.text().await.contains("You have signed out."));
+    browser.wait_for_path("/login?signed_out=1").await;
+    browser.wait_for_text("You have signed out.").await;
     assert_eq!(app.audit_of("auth.logout").len(), 1);
     assert_eq!(app.audit_of("user.password_changed").len(), 1);
 }
