@@ -35,6 +35,16 @@ pub async fn layer(
             .insert(header::HeaderName::from_static("x-operation-id"), v);
     }
     let status = res.status();
+    // A redirect to sign in (or to the password form) is not an error:
+    // hand it on without the error, so the request log does not call it one.
+    if status.is_redirection() && res.response().error().is_some() {
+        let (req, old) = res.into_parts();
+        let mut plain = HttpResponse::build(status);
+        for (name, value) in old.headers() {
+            plain.append_header((name.clone(), value.clone()));
+        }
+        return Ok(ServiceResponse::new(req, plain.finish()).map_into_right_body());
+    }
     if !(status.is_client_error() || status.is_server_error())
         || res.response().extensions().get::<Rendered>().is_some()
     {

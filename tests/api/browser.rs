@@ -135,6 +135,12 @@ impl Driver {
         res["value"].clone()
     }
 
+    /// Ends the WebDriver session, which closes Chromium.
+    async fn quit(&self) {
+        let url = format!("{}/session/{}", self.base, self.session);
+        let _ = self.http.delete(url).send().await;
+    }
+
     async fn goto(&self, url: &str) {
         self.cmd(reqwest::Method::POST, "/url", json!({"url": url}))
             .await;
@@ -284,4 +290,5 @@ async fn a_new_user_signs_in_in_a_real_browser_sets_a_password_and_signs_out() {
     browser.wait_for_text("You have signed out.").await;
     assert_eq!(app.audit_of("auth.logout").len(), 1);
     assert_eq!(app.audit_of("user.password_changed").len(), 1);
+    browser.quit().await;
 }
