@@ -9,11 +9,13 @@
 
 pub mod canonical;
 pub mod key;
+pub mod merkle;
+
+pub use merkle::leaf_hash;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use diesel::prelude::*;
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::db::schema::{audit_entries, audit_head};
 use crate::db::{DbConnection, in_transaction, naive};
@@ -191,14 +193,6 @@ pub fn leaf_bytes(seq: u64, entry: &NewEntry) -> Result<Vec<u8>, AuditError> {
         return Err(AuditError::TooLarge(bytes.len()));
     }
     Ok(bytes)
-}
-
-/// RFC 9162 leaf hash: SHA-256(0x00 || leaf bytes).
-pub fn leaf_hash(leaf: &[u8]) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update([0u8]);
-    h.update(leaf);
-    h.finalize().into()
 }
 
 /// Appends `entry` in the caller's open write transaction and returns its seq.
