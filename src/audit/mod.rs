@@ -10,6 +10,7 @@
 pub mod canonical;
 pub mod key;
 pub mod merkle;
+pub mod note;
 
 pub use merkle::leaf_hash;
 
