@@ -36,11 +36,22 @@ enum Command {
     Init,
     /// Apply pending database migrations, then exit
     Migrate,
+    /// The audit log's signing key
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
     /// Manage user accounts (accounts are never deleted: disable them)
     User {
         #[command(subcommand)]
         command: UserCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Print the verifier key auditors use to check checkpoints and exports
+    Show,
 }
 
 #[derive(Subcommand)]
@@ -131,6 +142,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("applied {m}");
                 }
             }
+            Ok(())
+        }
+        Command::Key {
+            command: KeyCommand::Show,
+        } => {
+            // Only the key file is read: the public half is derived from it.
+            let key = crate::audit::key::LogKey::load(&settings.log_key_path())?;
+            println!("{}", key.vkey());
             Ok(())
         }
         Command::User { command } => user(settings, command),

@@ -268,6 +268,7 @@ impl Application {
             prepared.pool.clone(),
             settings.clone(),
             prepared.log_origin.clone(),
+            prepared.log_key.vkey(),
             passwords,
         ));
         let listener = TcpListener::bind(settings.bind)

@@ -28,6 +28,8 @@ pub struct AppState {
     pub pool: DbPool,
     pub settings: Arc<Settings>,
     pub log_origin: String,
+    /// The audit log's verifier key (`<origin>+<key id>+<public key>`).
+    pub log_vkey: String,
     pub passwords: Passwords,
     pub login_limiter: DefaultKeyedRateLimiter<IpAddr>,
     pub cookies: CookieNames,
@@ -64,6 +66,7 @@ impl AppState {
         pool: DbPool,
         settings: Arc<Settings>,
         log_origin: String,
+        log_vkey: String,
         passwords: Passwords,
     ) -> Self {
         let per_minute = NonZeroU32::new(settings.login_rate_per_minute).unwrap_or(NonZeroU32::MIN);
@@ -71,6 +74,7 @@ impl AppState {
         Self {
             pool,
             log_origin,
+            log_vkey,
             passwords,
             login_limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
             cookies,

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 
 use super::assets;
-use super::handlers::{account, admin, auth, dashboard, health};
+use super::handlers::{account, admin, audit, auth, dashboard, health};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
@@ -27,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/account/password",
             web::post().to(account::change_password),
         )
+        .route("/audit/key", web::get().to(audit::key))
         .service(
             web::scope("/admin/users")
                 .route("", web::get().to(admin::list))

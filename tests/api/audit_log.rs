@@ -192,3 +192,28 @@ async fn eight_concurrent_writers_produce_a_gap_free_sequence() {
         assert_eq!(mine, (0..per_writer).collect::<Vec<_>>());
     }
 }
+
+#[tokio::test]
+async fn signed_in_users_get_the_verifier_key_recorded_at_initialisation() {
+    let app = spawn_app().await;
+    let (auditor, _) = app
+        .user_with_roles("auditor1", &["auditor"], "read only passphrase")
+        .await;
+    let res = auditor.get("/audit/key").await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let vkey = res.text().await.unwrap();
+    let vkey = vkey.trim_end();
+    let initialized = &app.audit_of("system.initialized")[0];
+    assert_eq!(initialized["after"]["verifier_key"], vkey);
+    let verifier = attest::audit::note::NoteVerifier::parse(vkey).unwrap();
+    assert_eq!(verifier.name, "test.attest.local/audit");
+
+    let res = app.browser().get("/audit/key").await;
+    assert_eq!(res.status(), 303, "signed-out visitors are sent to sign in");
+}

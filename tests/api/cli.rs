@@ -73,6 +73,19 @@ fn init_then_user_commands_manage_accounts_with_audit_entries() {
     let out = stdout(&init);
     assert!(out.contains("One-time password:"), "{out}");
     assert!(out.contains("Audit-log verifier key: "));
+    let printed = out
+        .split("Audit-log verifier key: ")
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_string();
+    let shown = attest(&i, &["key", "show"]);
+    assert!(shown.status.success());
+    assert_eq!(
+        stdout(&shown).trim(),
+        printed,
+        "attest key show prints the same verifier key"
+    );
 
     let add = attest(
         &i,
