@@ -68,8 +68,20 @@ pub fn migrate(settings: &Settings) -> anyhow::Result<(DbPool, Vec<String>)> {
     let pool =
         db::build_pool(&settings.database, settings.db_pool_size).map_err(anyhow::Error::msg)?;
     let mut conn = pool.get().context("cannot get a database connection")?;
-    let applied =
-        db::with_startup_lock(&mut conn, db::run_migrations).map_err(anyhow::Error::msg)?;
+    let applied = db::with_startup_lock(&mut conn, |conn| {
+        let applied = db::run_migrations(conn)?;
+        // Entries written before the Merkle tree was kept get their nodes now.
+        let added = crate::audit::tree::catch_up(conn)
+            .map_err(|e| format!("building the audit Merkle tree failed: {e}"))?;
+        if added > 0 {
+            tracing::info!(
+                entries = added,
+                "built the audit Merkle tree for existing entries"
+            );
+        }
+        Ok(applied)
+    })
+    .map_err(anyhow::Error::msg)?;
     drop(conn);
     Ok((pool, applied))
 }

@@ -287,6 +287,37 @@ pub fn verify_consistency(
     }
 }
 
+/// A new complete subtree made by an append: `(level, index, hash)`.
+pub type NewNode = (u32, u64, Hash);
+
+/// Appends leaf number `size` to a tree whose `frontier` holds the hashes of
+/// the complete subtrees making up `size` leaves, largest first (one per set
+/// bit of `size`). Returns the new frontier and every complete subtree above
+/// the leaves that this leaf completes.
+pub fn frontier_push(frontier: &[Hash], size: u64, leaf: Hash) -> (Vec<Hash>, Vec<NewNode>) {
+    let mut next = frontier.to_vec();
+    let mut created = Vec::new();
+    let (mut hash, mut level, mut index) = (leaf, 0u32, size);
+    while index & 1 == 1 {
+        let Some(left) = next.pop() else { break };
+        hash = node_hash(&left, &hash);
+        level += 1;
+        index >>= 1;
+        created.push((level, index, hash));
+    }
+    next.push(hash);
+    (next, created)
+}
+
+/// The tree hash from a frontier: the subtrees folded from the right.
+pub fn frontier_root(frontier: &[Hash]) -> Hash {
+    let mut iter = frontier.iter().rev();
+    let Some(last) = iter.next() else {
+        return EMPTY_ROOT;
+    };
+    iter.fold(*last, |right, left| node_hash(left, &right))
+}
+
 /// Complete-subtree hashes held in memory: level 0 is the leaf hashes, each
 /// higher level the hashes of complete pairs below it.
 #[derive(Clone, Debug, Default)]
@@ -478,6 +509,34 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_frontier_gives_every_root_and_every_complete_subtree() {
+        let all = leaves(300);
+        let mut reference = Reference::new(all.clone());
+        let mut t = MemoryTree::new();
+        let mut frontier = Vec::new();
+        for (n, leaf) in all.iter().enumerate() {
+            let (next, created) = frontier_push(&frontier, n as u64, *leaf);
+            t.push(*leaf);
+            for (level, index, hash) in created {
+                assert_eq!(
+                    t.node(level, index),
+                    Ok(hash),
+                    "subtree ({level}, {index}) after {n}"
+                );
+            }
+            frontier = next;
+            assert_eq!(frontier.len() as u32, (n as u64 + 1).count_ones());
+            assert_eq!(
+                frontier_root(&frontier),
+                reference.mth(0, n + 1),
+                "root of {}",
+                n + 1
+            );
+        }
+        assert_eq!(frontier_root(&[]), EMPTY_ROOT);
     }
 
     #[test]

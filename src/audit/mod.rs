@@ -11,6 +11,7 @@ pub mod canonical;
 pub mod key;
 pub mod merkle;
 pub mod note;
+pub mod tree;
 
 pub use merkle::leaf_hash;
 
@@ -139,6 +140,12 @@ pub enum AuditError {
     ForbiddenMember(String),
     #[error("audit entry cannot be encoded: {0}")]
     Encoding(#[from] canonical::CanonicalError),
+    #[error(
+        "the Merkle tree covers {tree} entries but the log has {log}; start-up builds the rest"
+    )]
+    TreeBehind { tree: u64, log: u64 },
+    #[error("the stored Merkle tree is damaged: {0}")]
+    CorruptTree(String),
     #[error("audit log storage failed: {0}")]
     Storage(#[from] diesel::result::Error),
 }
@@ -218,6 +225,7 @@ pub fn append(conn: &mut DbConnection, entry: &NewEntry) -> Result<u64, AuditErr
             audit_entries::entity_key.eq(entry.entity.as_ref().map(|e| e.key.as_str())),
         ))
         .execute(conn)?;
+    tree::advance(conn, seq, &hash)?;
     diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
         .set(audit_head::size.eq(size + 1))
         .execute(conn)?;

@@ -157,6 +157,21 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, String> {
     Ok(applied.iter().map(|v| v.to_string()).collect())
 }
 
+/// Applies only the first `count` pending migrations: for upgrade tests and
+/// staged upgrades. Returns the names applied.
+pub fn run_first_migrations(conn: &mut DbConnection, count: usize) -> Result<Vec<String>, String> {
+    let mut applied = Vec::new();
+    for _ in 0..count {
+        let version = match conn {
+            DbConnection::Sqlite(c) => c.run_next_migration(SQLITE_MIGRATIONS),
+            DbConnection::Postgres(c) => c.run_next_migration(POSTGRES_MIGRATIONS),
+        }
+        .map_err(|e| format!("database migration failed: {e}"))?;
+        applied.push(version.to_string());
+    }
+    Ok(applied)
+}
+
 /// Runs `f` in a write transaction. On SQLite the transaction starts with
 /// `BEGIN IMMEDIATE`, taking the single write lock up front, so a transaction
 /// that reads before it writes can never fail half-way with SQLITE_BUSY; on

@@ -67,4 +67,29 @@ diesel::table! {
 }
 
 diesel::joinable!(sessions -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(app_meta, users, sessions, audit_entries, audit_head);
+diesel::allow_tables_to_appear_in_same_query!(
+    app_meta,
+    users,
+    sessions,
+    audit_entries,
+    audit_head,
+    audit_nodes,
+    audit_tree
+);
+
+diesel::table! {
+    audit_nodes (level, idx) {
+        level -> Integer,
+        idx -> BigInt,
+        hash -> Binary,
+    }
+}
+
+diesel::table! {
+    audit_tree (id) {
+        id -> Integer,
+        size -> BigInt,
+        root -> Binary,
+        frontier -> Binary,
+    }
+}

@@ -181,6 +181,14 @@ async fn eight_concurrent_writers_produce_a_gap_free_sequence() {
         assert_eq!(e.seq, i as i64);
         assert_eq!(e.json()["seq"], i as u64, "leaf bytes carry the same seq");
     }
+    // One valid tree over all of them.
+    let (n2, mut reference) = recomputed(&mut conn);
+    assert_eq!(n2, n);
+    let head = attest::audit::tree::head(&mut conn).unwrap();
+    assert_eq!(
+        (head.size, Ok(head.root)),
+        (n, attest::audit::merkle::root(&mut reference, n))
+    );
     // Each writer's own entries are all there, in its order.
     for w in 0..8 {
         let mine: Vec<u64> = entries
@@ -216,4 +224,153 @@ async fn signed_in_users_get_the_verifier_key_recorded_at_initialisation() {
 
     let res = app.browser().get("/audit/key").await;
     assert_eq!(res.status(), 303, "signed-out visitors are sent to sign in");
+}
+
+/// Recomputes the tree from the leaf bytes alone, as an auditor would.
+fn recomputed(conn: &mut DbConnection) -> (u64, attest::audit::merkle::MemoryTree) {
+    let n = audit::size(conn).unwrap();
+    let mut t = attest::audit::merkle::MemoryTree::new();
+    for e in audit::entries(conn, 0, n).unwrap() {
+        t.push(audit::leaf_hash(&e.leaf));
+    }
+    (n, t)
+}
+
+#[tokio::test]
+async fn the_stored_merkle_tree_is_the_tree_of_the_leaf_bytes_and_proves_inclusion_and_consistency()
+{
+    use attest::audit::merkle::{self, NodeSource};
+    use attest::audit::tree::{self, DbNodes};
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    for i in 0..6 {
+        admin
+            .create_user(&format!("user{i}"), &format!("User {i}"), &["engineer"])
+            .await;
+    }
+    let mut conn = app.conn();
+    let (n, mut reference) = recomputed(&mut conn);
+    let head = tree::head(&mut conn).unwrap();
+    assert_eq!(head.size, n);
+    assert_eq!(Ok(head.root), merkle::root(&mut reference, n));
+    // Every stored subtree equals the recomputed one.
+    let mut db = DbNodes(&mut conn);
+    for level in 0..=(63 - n.leading_zeros()) {
+        for index in 0..(n >> level) {
+            assert_eq!(
+                db.node(level, index).unwrap(),
+                reference.node(level, index).unwrap(),
+                "({level}, {index})"
+            );
+        }
+    }
+    // Proofs built from the database, for the current and for older sizes.
+    for size in [1, n / 2, n - 1, n] {
+        let root = merkle::root(&mut db, size).unwrap();
+        assert_eq!(Ok(root), merkle::root(&mut reference, size));
+        for index in [0, size / 2, size - 1] {
+            let proof = merkle::inclusion_proof(&mut db, index, size).unwrap();
+            let leaf = reference.node(0, index).unwrap();
+            assert_eq!(
+                merkle::verify_inclusion(&leaf, index, size, &proof, &root),
+                Ok(())
+            );
+        }
+        let proof = merkle::consistency_proof(&mut db, size, n).unwrap();
+        assert_eq!(
+            merkle::verify_consistency(size, n, &root, &head.root, &proof),
+            Ok(())
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_database_refuses_to_rewrite_the_merkle_tree() {
+    let app = spawn_app().await;
+    let _ = app.admin().await;
+    let mut conn = app.conn();
+    let before = attest::audit::tree::head(&mut conn).unwrap();
+    for sql in [
+        "UPDATE audit_tree SET size = 0",
+        "UPDATE audit_tree SET root = frontier",
+        "DELETE FROM audit_tree",
+        "DELETE FROM audit_nodes",
+        "UPDATE audit_nodes SET hash = hash",
+    ] {
+        let result = raw(&mut conn, sql);
+        // DELETE/UPDATE on an empty audit_nodes changes no row and fires no trigger.
+        if sql.contains("audit_nodes") && result == Ok(0) {
+            continue;
+        }
+        let err = result.expect_err(sql).to_string();
+        assert!(
+            err.contains("append-only") || err.contains("grows by one"),
+            "{sql}: {err}"
+        );
+    }
+    assert_eq!(attest::audit::tree::head(&mut conn).unwrap(), before);
+}
+
+/// An installation whose log was written before the Merkle tree was kept
+/// gets its tree built when the new version starts.
+#[tokio::test]
+async fn an_older_log_gets_its_merkle_tree_built_at_start_up() {
+    use attest::db::schema::{audit_entries, audit_head};
+    let dir = tempfile::tempdir().unwrap();
+    let settings = test_settings(dir.path());
+    let pool = attest::db::build_pool(&settings.database, 2).unwrap();
+    let mut conn = pool.get().unwrap();
+    assert_eq!(
+        attest::db::run_first_migrations(&mut conn, 1)
+            .unwrap()
+            .len(),
+        1
+    );
+    // Append as the foundation release did: entry and head, no tree.
+    for seq in 0..5u64 {
+        let e = NewEntry::new(
+            "test.attest.local/audit",
+            attest::clock::now(),
+            Actor::system(),
+            "test.old_entry",
+        )
+        .after(json!({"n": seq}));
+        let leaf = audit::leaf_bytes(seq, &e).unwrap();
+        write_tx(&mut conn, |conn| -> Result<(), diesel::result::Error> {
+            diesel::insert_into(audit_entries::table)
+                .values((
+                    audit_entries::seq.eq(seq as i64),
+                    audit_entries::leaf.eq(&leaf),
+                    audit_entries::leaf_hash.eq(&audit::leaf_hash(&leaf)[..]),
+                    audit_entries::at.eq(e.at.naive_utc()),
+                    audit_entries::actor_id.eq("system"),
+                    audit_entries::action.eq("test.old_entry"),
+                ))
+                .execute(conn)?;
+            diesel::update(audit_head::table)
+                .set(audit_head::size.eq(seq as i64 + 1))
+                .execute(conn)?;
+            Ok(())
+        })
+        .unwrap();
+    }
+    drop(conn);
+    drop(pool);
+
+    let app = start(settings, dir).await;
+    let mut conn = app.conn();
+    let (n, mut reference) = recomputed(&mut conn);
+    assert!(
+        n > 5,
+        "start-up appended its own entries after the old ones"
+    );
+    let head = attest::audit::tree::head(&mut conn).unwrap();
+    assert_eq!(
+        (head.size, Ok(head.root)),
+        (n, attest::audit::merkle::root(&mut reference, n))
+    );
+    assert_eq!(
+        audit::entries(&mut conn, 0, 1).unwrap()[0].json()["action"],
+        "test.old_entry"
+    );
 }

@@ -1,0 +1,142 @@
+//! The Merkle tree stored beside the log (AUDIT-LOG.md section 2): every
+//! complete subtree's hash in `audit_nodes` (level 0 is each entry's leaf
+//! hash) and the tree head in `audit_tree`, both written in the transaction
+//! of the append. Proofs for any tree size then need O(log n) reads.
+
+use diesel::prelude::*;
+
+use super::AuditError;
+use super::merkle::{self, Hash, NodeSource};
+use crate::db::schema::{audit_entries, audit_nodes, audit_tree};
+use crate::db::{DbConnection, write_tx};
+
+/// The stored tree head.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TreeHead {
+    pub size: u64,
+    pub root: Hash,
+    frontier: Vec<Hash>,
+}
+
+fn to_hash(bytes: &[u8]) -> Option<Hash> {
+    bytes.try_into().ok()
+}
+
+/// Reads the tree head.
+pub fn head(conn: &mut DbConnection) -> Result<TreeHead, AuditError> {
+    let (size, root, frontier): (i64, Vec<u8>, Vec<u8>) = audit_tree::table
+        .filter(audit_tree::id.eq(1))
+        .select((audit_tree::size, audit_tree::root, audit_tree::frontier))
+        .first(conn)?;
+    let bad = || AuditError::CorruptTree("the stored tree head is malformed".into());
+    if frontier.len() % 32 != 0 {
+        return Err(bad());
+    }
+    Ok(TreeHead {
+        size: u64::try_from(size).map_err(|_| bad())?,
+        root: to_hash(&root).ok_or_else(bad)?,
+        frontier: frontier.chunks_exact(32).filter_map(to_hash).collect(),
+    })
+}
+
+/// Adds entry `seq` (with its leaf hash) to the tree; called by `append`
+/// inside its transaction, after the entry row is written.
+pub(crate) fn advance(conn: &mut DbConnection, seq: u64, leaf: &Hash) -> Result<(), AuditError> {
+    let tree = head(conn)?;
+    if tree.size != seq {
+        return Err(AuditError::TreeBehind {
+            tree: tree.size,
+            log: seq,
+        });
+    }
+    let (frontier, created) = merkle::frontier_push(&tree.frontier, seq, *leaf);
+    for (level, index, hash) in created {
+        diesel::insert_into(audit_nodes::table)
+            .values((
+                audit_nodes::level.eq(i32::try_from(level).unwrap_or(i32::MAX)),
+                audit_nodes::idx.eq(i64::try_from(index).unwrap_or(i64::MAX)),
+                audit_nodes::hash.eq(&hash[..]),
+            ))
+            .execute(conn)?;
+    }
+    let root = merkle::frontier_root(&frontier);
+    diesel::update(audit_tree::table.filter(audit_tree::id.eq(1)))
+        .set((
+            audit_tree::size.eq(i64::try_from(seq + 1).unwrap_or(i64::MAX)),
+            audit_tree::root.eq(&root[..]),
+            audit_tree::frontier.eq(frontier.concat()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Builds the tree for entries appended before it existed (an installation
+/// created before the tree was kept). Returns how many entries were added.
+pub fn catch_up(conn: &mut DbConnection) -> Result<u64, AuditError> {
+    const BATCH: u64 = 1_000;
+    let mut added = 0;
+    loop {
+        let step = write_tx(conn, |conn| -> Result<u64, AuditError> {
+            let log = super::size(conn)?;
+            let tree = head(conn)?;
+            if tree.size >= log {
+                return Ok(0);
+            }
+            let end = log.min(tree.size + BATCH);
+            let hashes: Vec<Vec<u8>> = audit_entries::table
+                .filter(
+                    audit_entries::seq
+                        .ge(tree.size as i64)
+                        .and(audit_entries::seq.lt(end as i64)),
+                )
+                .order(audit_entries::seq.asc())
+                .select(audit_entries::leaf_hash)
+                .load(conn)?;
+            for (i, h) in hashes.iter().enumerate() {
+                let h = to_hash(h).ok_or_else(|| {
+                    AuditError::CorruptTree(format!(
+                        "entry {} has no 32-byte leaf hash",
+                        tree.size + i as u64
+                    ))
+                })?;
+                advance(conn, tree.size + i as u64, &h)?;
+            }
+            Ok(hashes.len() as u64)
+        })?;
+        if step == 0 {
+            return Ok(added);
+        }
+        added += step;
+    }
+}
+
+/// Complete-subtree hashes read from the database.
+pub struct DbNodes<'a>(pub &'a mut DbConnection);
+
+impl NodeSource for DbNodes<'_> {
+    type Error = AuditError;
+
+    fn node(&mut self, level: u32, index: u64) -> Result<Hash, AuditError> {
+        let missing =
+            || AuditError::CorruptTree(format!("subtree ({level}, {index}) is not stored"));
+        let index = i64::try_from(index).map_err(|_| missing())?;
+        let bytes: Option<Vec<u8>> = if level == 0 {
+            audit_entries::table
+                .filter(audit_entries::seq.eq(index))
+                .select(audit_entries::leaf_hash)
+                .first(self.0)
+                .optional()?
+        } else {
+            audit_nodes::table
+                .filter(
+                    audit_nodes::level
+                        .eq(level as i32)
+                        .and(audit_nodes::idx.eq(index)),
+                )
+                .select(audit_nodes::hash)
+                .first(self.0)
+                .optional()?
+        };
+        bytes.as_deref().and_then(to_hash).ok_or_else(missing)
+    }
+}
