@@ -96,7 +96,8 @@ impl ResponseError for AppError {
     }
 }
 
-fn capitalise(s: &str) -> String {
+/// First letter upper-case, ending with a full stop: how messages are shown.
+pub fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     let mut out: String = c
         .next()

@@ -28,6 +28,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(account::change_password),
         )
         .route("/audit/key", web::get().to(audit::key))
+        .route("/audit/entries", web::get().to(audit::entries))
+        .route("/audit/proof/inclusion", web::get().to(audit::inclusion))
+        .route(
+            "/audit/proof/consistency",
+            web::get().to(audit::consistency),
+        )
         .service(
             web::scope("/admin/users")
                 .route("", web::get().to(admin::list))

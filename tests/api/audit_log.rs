@@ -374,3 +374,168 @@ async fn an_older_log_gets_its_merkle_tree_built_at_start_up() {
         "test.old_entry"
     );
 }
+
+#[tokio::test]
+async fn proofs_served_over_http_verify_against_the_entries_served_over_http() {
+    use attest::audit::merkle::{self, MemoryTree};
+    use base64::Engine;
+    let b64 = |s: &serde_json::Value| -> [u8; 32] {
+        base64::engine::general_purpose::STANDARD
+            .decode(s.as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap()
+    };
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    for i in 0..5 {
+        admin
+            .create_user(&format!("p{i}x"), &format!("P {i}"), &["auditor"])
+            .await;
+    }
+    let n = audit::size(&mut app.conn()).unwrap();
+    // The entries, byte-exact, one per line.
+    let res = admin
+        .get(&format!("/audit/entries?start=0&end={}", n + 50))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/jsonl");
+    let body = res.bytes().await.unwrap();
+    let lines: Vec<&[u8]> = body
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(lines.len() as u64, n, "the end is clamped to the log");
+    let stored = audit::entries(&mut app.conn(), 0, n).unwrap();
+    let mut tree = MemoryTree::new();
+    for (line, e) in lines.iter().zip(&stored) {
+        assert_eq!(*line, &e.leaf[..]);
+        tree.push(audit::leaf_hash(line));
+    }
+    let root_n = merkle::root(&mut tree, n).unwrap();
+    for (index, size) in [(0, 1), (0, n), (n - 1, n), (3, 7), (6, 7)] {
+        let v: serde_json::Value = admin
+            .get(&format!("/audit/proof/inclusion?index={index}&size={size}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (v["index"].as_u64(), v["tree_size"].as_u64()),
+            (Some(index), Some(size))
+        );
+        let leaf = b64(&v["leaf_hash"]);
+        assert_eq!(leaf, audit::leaf_hash(lines[index as usize]));
+        let hashes: Vec<[u8; 32]> = v["hashes"].as_array().unwrap().iter().map(b64).collect();
+        let root = merkle::root(&mut tree, size).unwrap();
+        assert_eq!(
+            merkle::verify_inclusion(&leaf, index, size, &hashes, &root),
+            Ok(()),
+            "{index} in {size}"
+        );
+    }
+    for (from, to) in [(1, n), (4, 7), (n, n), (n - 1, n)] {
+        let v: serde_json::Value = admin
+            .get(&format!("/audit/proof/consistency?from={from}&to={to}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (v["from"].as_u64(), v["to"].as_u64()),
+            (Some(from), Some(to))
+        );
+        let hashes: Vec<[u8; 32]> = v["hashes"].as_array().unwrap().iter().map(b64).collect();
+        let (r1, r2) = (
+            merkle::root(&mut tree, from).unwrap(),
+            merkle::root(&mut tree, to).unwrap(),
+        );
+        assert_eq!(
+            merkle::verify_consistency(from, to, &r1, &r2, &hashes),
+            Ok(()),
+            "{from} -> {to}"
+        );
+    }
+    assert_eq!(
+        root_n,
+        attest::audit::tree::head(&mut app.conn()).unwrap().root
+    );
+}
+
+#[tokio::test]
+async fn bad_proof_and_entry_parameters_get_a_400_that_says_why() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let n = audit::size(&mut app.conn()).unwrap();
+    for (path, says) in [
+        (
+            "/audit/proof/inclusion?index=0".to_string(),
+            "size is required",
+        ),
+        (
+            "/audit/proof/inclusion?index=x&size=1".to_string(),
+            "index must be a whole number",
+        ),
+        (
+            "/audit/proof/inclusion?index=-1&size=1".to_string(),
+            "index must be a whole number",
+        ),
+        (
+            format!("/audit/proof/inclusion?index={n}&size={n}"),
+            "index must be below size",
+        ),
+        (
+            format!("/audit/proof/inclusion?index=0&size={}", n + 1),
+            "between 1 and the tree size",
+        ),
+        (
+            "/audit/proof/inclusion?index=0&size=0".to_string(),
+            "between 1 and the tree size",
+        ),
+        (
+            "/audit/proof/inclusion?index=0&size=99999999999999999999999".to_string(),
+            "size must be a whole number",
+        ),
+        (
+            "/audit/proof/consistency?from=3&to=2".to_string(),
+            "from must be at least 1 and at most to",
+        ),
+        (
+            "/audit/proof/consistency?from=0&to=2".to_string(),
+            "from must be at least 1",
+        ),
+        (
+            format!("/audit/proof/consistency?from=1&to={}", n + 1),
+            "to must be at most the tree size",
+        ),
+        (
+            "/audit/proof/consistency?from=1.5&to=2".to_string(),
+            "from must be a whole number",
+        ),
+        (
+            "/audit/entries?start=2&end=2".to_string(),
+            "start must be below end",
+        ),
+        (
+            format!("/audit/entries?start={n}&end={}", n + 1),
+            "start must be below the log size",
+        ),
+        (
+            "/audit/entries?start=a&end=2".to_string(),
+            "start must be a whole number",
+        ),
+    ] {
+        let res = admin.get(&path).await;
+        assert_eq!(res.status(), 400, "{path}");
+        let body = res.text().await.unwrap().to_lowercase();
+        assert!(body.contains(says), "{path}: {body}");
+    }
+    // Signed out: sent to sign in, nothing served.
+    assert_eq!(
+        app.browser()
+            .get("/audit/proof/inclusion?index=0&size=1")
+            .await
+            .status(),
+        303
+    );
+}

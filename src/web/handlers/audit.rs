@@ -1,14 +1,145 @@
 //! The audit log's public endpoints (AUDIT-LOG.md section 4). Any signed-in
 //! user may use them; auditors need nothing else.
 
-use actix_web::{HttpResponse, web};
+use std::collections::HashMap;
 
+use actix_web::{HttpResponse, web};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde_json::json;
+
+use crate::audit::merkle::{self, ProofError};
+use crate::audit::tree::{self, DbNodes};
+use crate::audit::{self, AuditError};
+use crate::error::AppError;
 use crate::web::AppState;
 use crate::web::extract::CurrentUser;
+
+/// Most entries one `GET /audit/entries` returns.
+pub const MAX_ENTRIES_PER_PAGE: u64 = 10_000;
 
 /// `GET /audit/key`: the verifier key, in the signed-note vkey format.
 pub async fn key(state: web::Data<AppState>, _user: CurrentUser) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .body(format!("{}\n", state.log_vkey))
+}
+
+/// A whole-number query parameter, or a 400 that names it.
+fn number(query: &HashMap<String, String>, name: &str) -> Result<u64, AppError> {
+    let raw = query
+        .get(name)
+        .ok_or_else(|| AppError::BadRequest(format!("The parameter {name} is required")))?;
+    raw.parse::<u64>()
+        .ok()
+        .filter(|n| *n < (1 << 62))
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "The parameter {name} must be a whole number, not {raw:?}"
+            ))
+        })
+}
+
+fn proof_error(e: ProofError<AuditError>) -> AppError {
+    match e {
+        ProofError::Source(inner) => inner.into(),
+        other => AppError::BadRequest(crate::error::capitalise(&other.to_string())),
+    }
+}
+
+fn b64_all(hashes: &[merkle::Hash]) -> Vec<String> {
+    hashes.iter().map(|h| B64.encode(h)).collect()
+}
+
+/// `GET /audit/proof/inclusion?index=I&size=N` (RFC 9162 2.1.3), for any
+/// tree size up to the current one.
+pub async fn inclusion(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let (index, size) = (number(&query, "index")?, number(&query, "size")?);
+    let body = state
+        .db(move |conn| {
+            let current = tree::head(conn)?.size;
+            if size == 0 || size > current {
+                return Err(AppError::BadRequest(format!("size must be between 1 and the tree size {current}")));
+            }
+            if index >= size {
+                return Err(AppError::BadRequest(format!("index must be below size ({index} is not below {size})")));
+            }
+            let mut nodes = DbNodes(conn);
+            let hashes = merkle::inclusion_proof(&mut nodes, index, size).map_err(proof_error)?;
+            let leaf = merkle::NodeSource::node(&mut nodes, 0, index)?;
+            Ok(json!({"index": index, "tree_size": size, "leaf_hash": B64.encode(leaf), "hashes": b64_all(&hashes)}))
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body.to_string()))
+}
+
+/// `GET /audit/proof/consistency?from=M&to=N` (RFC 9162 2.1.4).
+pub async fn consistency(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let (from, to) = (number(&query, "from")?, number(&query, "to")?);
+    let body = state
+        .db(move |conn| {
+            let current = tree::head(conn)?.size;
+            if from == 0 || from > to {
+                return Err(AppError::BadRequest(format!(
+                    "from must be at least 1 and at most to ({from} > {to} or 0)"
+                )));
+            }
+            if to > current {
+                return Err(AppError::BadRequest(format!(
+                    "to must be at most the tree size {current}"
+                )));
+            }
+            let hashes =
+                merkle::consistency_proof(&mut DbNodes(conn), from, to).map_err(proof_error)?;
+            Ok(json!({"from": from, "to": to, "hashes": b64_all(&hashes)}))
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body.to_string()))
+}
+
+/// `GET /audit/entries?start=S&end=E`: the leaf bytes of entries S..E-1, one
+/// per line, byte-exact; at most 10,000, and never past the end of the log.
+pub async fn entries(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let (start, end) = (number(&query, "start")?, number(&query, "end")?);
+    if start >= end {
+        return Err(AppError::BadRequest(format!(
+            "start must be below end ({start} is not below {end})"
+        )));
+    }
+    let body = state
+        .db(move |conn| {
+            let size = audit::size(conn)?;
+            if start >= size {
+                return Err(AppError::BadRequest(format!(
+                    "start must be below the log size {size}"
+                )));
+            }
+            let end = end.min(size).min(start + MAX_ENTRIES_PER_PAGE);
+            let mut body = Vec::new();
+            for e in audit::entries(conn, start, end)? {
+                body.extend_from_slice(&e.leaf);
+                body.push(b'\n');
+            }
+            Ok(body)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/jsonl")
+        .body(body))
 }
