@@ -32,6 +32,7 @@ pub struct Settings {
     pub db_pool_size: u32,
     pub workers: Option<usize>,
     pub max_form_bytes: usize,
+    pub checkpoint_interval_seconds: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -78,6 +79,7 @@ struct FileSettings {
     db_pool_size: Option<u32>,
     workers: Option<usize>,
     max_form_bytes: Option<usize>,
+    checkpoint_interval_seconds: Option<u64>,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -107,6 +109,7 @@ impl Settings {
             db_pool_size: 8,
             workers: None,
             max_form_bytes: 2 * 1024 * 1024,
+            checkpoint_interval_seconds: 60,
         }
     }
 
@@ -154,6 +157,10 @@ impl Settings {
         set(&mut self.argon2_concurrency, f.argon2_concurrency);
         set(&mut self.db_pool_size, f.db_pool_size);
         set(&mut self.max_form_bytes, f.max_form_bytes);
+        set(
+            &mut self.checkpoint_interval_seconds,
+            f.checkpoint_interval_seconds,
+        );
         if let Some(w) = f.workers {
             self.workers = Some(w);
         }
@@ -221,6 +228,11 @@ impl Settings {
         )?;
         env_num(env, "ATTEST_DB_POOL_SIZE", &mut self.db_pool_size)?;
         env_num(env, "ATTEST_MAX_FORM_BYTES", &mut self.max_form_bytes)?;
+        env_num(
+            env,
+            "ATTEST_CHECKPOINT_INTERVAL_SECONDS",
+            &mut self.checkpoint_interval_seconds,
+        )?;
         if let Some(v) = env("ATTEST_WORKERS") {
             self.workers = Some(v.trim().parse().map_err(|_| {
                 ConfigError::new("ATTEST_WORKERS", format!("{v:?} is not a whole number"))
@@ -283,6 +295,12 @@ impl Settings {
                 return Err(ConfigError::new(name, "must be at least 1"));
             }
         }
+        if !(1..=3600).contains(&self.checkpoint_interval_seconds) {
+            return Err(ConfigError::new(
+                "ATTEST_CHECKPOINT_INTERVAL_SECONDS",
+                "must be between 1 and 3600 (AUDIT-LOG.md asks for at most 60)",
+            ));
+        }
         if self.workers == Some(0) {
             return Err(ConfigError::new("ATTEST_WORKERS", "must be at least 1"));
         }
@@ -323,6 +341,11 @@ impl Settings {
         self.log_key_file
             .clone()
             .unwrap_or_else(|| self.data_dir.join("log-key"))
+    }
+
+    /// The latest signed checkpoint, kept outside the database.
+    pub fn checkpoint_file(&self) -> PathBuf {
+        self.data_dir.join("checkpoint")
     }
 
     /// The log origin to use when an installation is first initialised.

@@ -257,6 +257,21 @@ fn tls_config(files: &TlsFiles) -> anyhow::Result<rustls::ServerConfig> {
         })
 }
 
+/// Signs a checkpoint now and then every `seconds` while the log grows
+/// (AUDIT-LOG.md section 3: at least every 60 s).
+fn spawn_checkpoint_signer(state: web::Data<AppState>, seconds: u64) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(seconds.max(1)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tick.tick().await;
+            if let Err(e) = state.checkpoint().await {
+                tracing::error!(error = %e, "signing the audit checkpoint failed");
+            }
+        }
+    });
+}
+
 /// The bound, not yet running, server.
 pub struct Application {
     port: u16,
@@ -280,9 +295,10 @@ impl Application {
             prepared.pool.clone(),
             settings.clone(),
             prepared.log_origin.clone(),
-            prepared.log_key.vkey(),
+            prepared.log_key.clone(),
             passwords,
         ));
+        spawn_checkpoint_signer(state.clone(), settings.checkpoint_interval_seconds);
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("ATTEST_BIND: cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();

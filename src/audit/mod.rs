@@ -8,6 +8,7 @@
 //! database still produce one gap-free sequence.
 
 pub mod canonical;
+pub mod checkpoint;
 pub mod key;
 pub mod merkle;
 pub mod note;
@@ -144,6 +145,10 @@ pub enum AuditError {
         "the Merkle tree covers {tree} entries but the log has {log}; start-up builds the rest"
     )]
     TreeBehind { tree: u64, log: u64 },
+    #[error(
+        "the audit tree of {tree} entries is not consistent with the checkpoint signed at {signed}; nothing was signed"
+    )]
+    Inconsistent { signed: u64, tree: u64 },
     #[error("the stored Merkle tree is damaged: {0}")]
     CorruptTree(String),
     #[error("audit log storage failed: {0}")]

@@ -74,7 +74,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_entries,
     audit_head,
     audit_nodes,
-    audit_tree
+    audit_tree,
+    audit_checkpoints
 );
 
 diesel::table! {
@@ -91,5 +92,14 @@ diesel::table! {
         size -> BigInt,
         root -> Binary,
         frontier -> Binary,
+    }
+}
+
+diesel::table! {
+    audit_checkpoints (size) {
+        size -> BigInt,
+        root -> Binary,
+        note -> Text,
+        signed_at -> Timestamp,
     }
 }

@@ -30,6 +30,8 @@ pub struct AppState {
     pub log_origin: String,
     /// The audit log's verifier key (`<origin>+<key id>+<public key>`).
     pub log_vkey: String,
+    /// The log's signing key, for checkpoints.
+    pub log_key: Arc<crate::audit::key::LogKey>,
     pub passwords: Passwords,
     pub login_limiter: DefaultKeyedRateLimiter<IpAddr>,
     pub cookies: CookieNames,
@@ -66,7 +68,7 @@ impl AppState {
         pool: DbPool,
         settings: Arc<Settings>,
         log_origin: String,
-        log_vkey: String,
+        log_key: Arc<crate::audit::key::LogKey>,
         passwords: Passwords,
     ) -> Self {
         let per_minute = NonZeroU32::new(settings.login_rate_per_minute).unwrap_or(NonZeroU32::MIN);
@@ -74,12 +76,40 @@ impl AppState {
         Self {
             pool,
             log_origin,
-            log_vkey,
+            log_vkey: log_key.vkey(),
+            log_key,
             passwords,
             login_limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
             cookies,
             settings,
         }
+    }
+
+    /// Signs a checkpoint if the log grew since the last one, writes it to the
+    /// checkpoint file, and returns the latest.
+    pub async fn checkpoint(&self) -> Result<crate::audit::checkpoint::Stored, AppError> {
+        let key = self.log_key.clone();
+        let file = self.settings.checkpoint_file();
+        self.db(move |conn| {
+            use crate::audit::{AuditError, checkpoint};
+            let signed = match checkpoint::sign_if_grown(conn, &key, crate::clock::now()) {
+                // Another instance signed the same tree size first.
+                Err(AuditError::Storage(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                ))) => checkpoint::latest(conn)?
+                    .ok_or_else(|| AppError::internal("checkpoint vanished"))?,
+                other => other?,
+            };
+            checkpoint::write_file(&file, &signed).map_err(|e| {
+                AppError::Unavailable(format!(
+                    "Cannot write the checkpoint file {} ({e}).",
+                    file.display()
+                ))
+            })?;
+            Ok(signed)
+        })
+        .await
     }
 
     /// Runs blocking database work off the actix workers.

@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(account::change_password),
         )
         .route("/audit/key", web::get().to(audit::key))
+        .route("/audit/checkpoint", web::get().to(audit::checkpoint))
         .route("/audit/entries", web::get().to(audit::entries))
         .route("/audit/proof/inclusion", web::get().to(audit::inclusion))
         .route(

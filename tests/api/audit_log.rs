@@ -539,3 +539,121 @@ async fn bad_proof_and_entry_parameters_get_a_400_that_says_why() {
         303
     );
 }
+
+#[tokio::test]
+async fn checkpoints_are_signed_tree_heads_and_each_is_consistent_with_the_last() {
+    use attest::audit::merkle;
+    use attest::audit::note::{self, Checkpoint, NoteVerifier};
+    use base64::Engine;
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let vkey = admin.get("/audit/key").await.text().await.unwrap();
+    let verifier = NoteVerifier::parse(vkey.trim_end()).unwrap();
+
+    let first = admin.get("/audit/checkpoint").await;
+    assert_eq!(first.status(), 200);
+    let first = first.text().await.unwrap();
+    let cp1 = Checkpoint::parse(note::open(&first, &verifier).unwrap()).unwrap();
+    let head = attest::audit::tree::head(&mut app.conn()).unwrap();
+    assert_eq!(
+        (cp1.origin.as_str(), cp1.size, cp1.root),
+        ("test.attest.local/audit", head.size, head.root)
+    );
+    assert_eq!(
+        std::fs::read_to_string(app.data_dir().join("checkpoint")).unwrap(),
+        first,
+        "the file holds the latest"
+    );
+    assert!(first.contains("\n\n\u{2014} test.attest.local/audit "));
+
+    admin.create_user("later", "Later User", &["auditor"]).await;
+    let second = admin.get("/audit/checkpoint").await.text().await.unwrap();
+    let cp2 = Checkpoint::parse(note::open(&second, &verifier).unwrap()).unwrap();
+    assert!(cp2.size > cp1.size);
+    let v: serde_json::Value = admin
+        .get(&format!(
+            "/audit/proof/consistency?from={}&to={}",
+            cp1.size, cp2.size
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let hashes: Vec<[u8; 32]> = v["hashes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            base64::engine::general_purpose::STANDARD
+                .decode(h.as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        merkle::verify_consistency(cp1.size, cp2.size, &cp1.root, &cp2.root, &hashes),
+        Ok(())
+    );
+    // Nothing new: the same checkpoint again.
+    assert_eq!(
+        admin.get("/audit/checkpoint").await.text().await.unwrap(),
+        second
+    );
+    assert_eq!(app.browser().get("/audit/checkpoint").await.status(), 303);
+}
+
+#[tokio::test]
+async fn a_rewritten_tree_is_refused_a_signature_and_checkpoints_cannot_be_changed() {
+    use attest::audit::{AuditError, checkpoint};
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    assert_eq!(admin.get("/audit/checkpoint").await.status(), 200);
+    let mut conn = app.conn();
+    for sql in [
+        "UPDATE audit_checkpoints SET note = 'forged'",
+        "DELETE FROM audit_checkpoints",
+    ] {
+        let err = raw(&mut conn, sql).expect_err(sql).to_string();
+        assert!(err.contains("append-only"), "{sql}: {err}");
+    }
+    // Someone with the database owner's rights changes the stored hash of an
+    // entry the last checkpoint already covers, behind the triggers' back.
+    admin
+        .create_user("after", "After Forgery", &["auditor"])
+        .await;
+    let covered = checkpoint::latest(&mut conn).unwrap().unwrap().size - 1;
+    let (disable, forge) = if on_postgres() {
+        (
+            "ALTER TABLE audit_entries DISABLE TRIGGER USER",
+            format!(
+                "UPDATE audit_entries SET leaf_hash = decode(repeat('00', 32), 'hex') WHERE seq = {covered}"
+            ),
+        )
+    } else {
+        (
+            "DROP TRIGGER audit_entries_no_update",
+            format!("UPDATE audit_entries SET leaf_hash = zeroblob(32) WHERE seq = {covered}"),
+        )
+    };
+    raw(&mut conn, disable).unwrap();
+    assert_eq!(raw(&mut conn, &forge).unwrap(), 1);
+    let key = attest::audit::key::LogKey::load(&app.data_dir().join("log-key")).unwrap();
+    let before = checkpoint::latest(&mut conn).unwrap().unwrap();
+    let result = checkpoint::sign_if_grown(&mut conn, &key, attest::clock::now());
+    assert!(
+        matches!(result, Err(AuditError::Inconsistent { .. })),
+        "{result:?}"
+    );
+    assert_eq!(
+        checkpoint::latest(&mut conn).unwrap().unwrap(),
+        before,
+        "nothing was signed"
+    );
+    let res = admin.get("/audit/checkpoint").await;
+    assert_eq!(
+        res.status(),
+        500,
+        "the refusal is loud, never a new signature"
+    );
+}

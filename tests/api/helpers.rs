@@ -160,6 +160,11 @@ impl TestApp {
         (b, id)
     }
 
+    /// The data directory (the log key, the checkpoint file).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub fn conn(&self) -> attest::db::PooledConn {
         self.pool.get().unwrap()
     }

@@ -25,6 +25,18 @@ pub async fn key(state: web::Data<AppState>, _user: CurrentUser) -> HttpResponse
         .body(format!("{}\n", state.log_vkey))
 }
 
+/// `GET /audit/checkpoint`: the latest signed checkpoint (signed now if the
+/// log grew since the last one), as the C2SP signed note.
+pub async fn checkpoint(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let cp = state.checkpoint().await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(cp.note))
+}
+
 /// A whole-number query parameter, or a 400 that names it.
 fn number(query: &HashMap<String, String>, name: &str) -> Result<u64, AppError> {
     let raw = query

@@ -1,0 +1,116 @@
+//! Signed checkpoints (AUDIT-LOG.md section 3): the tree head signed by the
+//! log key as a C2SP signed note, stored once per tree size, and written to a
+//! file outside the database. A new checkpoint is signed only after the tree
+//! is proven consistent with the previous one.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::AuditError;
+use super::key::LogKey;
+use super::merkle::{self, Hash};
+use super::note::{self, Checkpoint};
+use super::tree::{self, DbNodes};
+use crate::db::schema::audit_checkpoints;
+use crate::db::{DbConnection, naive, write_tx};
+
+/// A stored checkpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stored {
+    pub size: u64,
+    pub root: Hash,
+    pub note: String,
+}
+
+/// The checkpoint with the largest tree size, if any was signed.
+pub fn latest(conn: &mut DbConnection) -> Result<Option<Stored>, AuditError> {
+    let row: Option<(i64, Vec<u8>, String)> = audit_checkpoints::table
+        .order(audit_checkpoints::size.desc())
+        .select((
+            audit_checkpoints::size,
+            audit_checkpoints::root,
+            audit_checkpoints::note,
+        ))
+        .first(conn)
+        .optional()?;
+    row.map(|(size, root, note)| {
+        let root: Hash = root.try_into().map_err(|_| {
+            AuditError::CorruptTree("a stored checkpoint root is not 32 bytes".into())
+        })?;
+        Ok(Stored {
+            size: size as u64,
+            root,
+            note,
+        })
+    })
+    .transpose()
+}
+
+/// Signs and stores a checkpoint of the current tree unless the latest one
+/// already covers it; returns the latest checkpoint either way. Refuses, and
+/// says so in the log, when the tree is not consistent with the previous
+/// checkpoint (a rewritten or truncated log).
+pub fn sign_if_grown(
+    conn: &mut DbConnection,
+    key: &LogKey,
+    now: DateTime<Utc>,
+) -> Result<Stored, AuditError> {
+    write_tx(conn, |conn| {
+        let head = tree::head(conn)?;
+        let previous = latest(conn)?;
+        if let Some(prev) = &previous {
+            if prev.size == head.size && prev.root == head.root {
+                return Ok(prev.clone());
+            }
+            let consistent = prev.size <= head.size
+                && match merkle::consistency_proof(&mut DbNodes(conn), prev.size, head.size) {
+                    Ok(proof) => merkle::verify_consistency(
+                        prev.size, head.size, &prev.root, &head.root, &proof,
+                    )
+                    .is_ok(),
+                    Err(_) => false,
+                };
+            if !consistent {
+                tracing::error!(
+                    checkpoint_size = prev.size,
+                    tree_size = head.size,
+                    "REFUSING TO SIGN: the audit tree is not consistent with the last signed checkpoint"
+                );
+                return Err(AuditError::Inconsistent {
+                    signed: prev.size,
+                    tree: head.size,
+                });
+            }
+        }
+        let body = Checkpoint {
+            origin: key.name().to_string(),
+            size: head.size,
+            root: head.root,
+        }
+        .body();
+        let note = note::sign(key, &body).map_err(|e| AuditError::CorruptTree(e.to_string()))?;
+        diesel::insert_into(audit_checkpoints::table)
+            .values((
+                audit_checkpoints::size.eq(head.size as i64),
+                audit_checkpoints::root.eq(&head.root[..]),
+                audit_checkpoints::note.eq(&note),
+                audit_checkpoints::signed_at.eq(naive(now)),
+            ))
+            .execute(conn)?;
+        Ok(Stored {
+            size: head.size,
+            root: head.root,
+            note,
+        })
+    })
+}
+
+/// Writes the checkpoint to `path` atomically (a new file renamed over the old).
+pub fn write_file(path: &Path, checkpoint: &Stored) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, checkpoint.note.as_bytes())?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
