@@ -36,6 +36,11 @@ enum Command {
     Init,
     /// Apply pending database migrations, then exit
     Migrate,
+    /// Audit-log operations
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// The audit log's signing key
     Key {
         #[command(subcommand)]
@@ -45,6 +50,17 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Accept a database whose audit log is behind (or differs from) the last
+    /// signed checkpoint, e.g. after restoring a backup; recorded in the log
+    AcknowledgeRestore {
+        /// Why: kept in the audit trail
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -142,6 +158,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("applied {m}");
                 }
             }
+            Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::AcknowledgeRestore { reason },
+        } => {
+            println!("{}", startup::acknowledge_restore(&settings, &reason)?);
             Ok(())
         }
         Command::Key {

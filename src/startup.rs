@@ -113,6 +113,35 @@ fn system_ctx(log: &str, op: &str) -> Ctx {
     }
 }
 
+/// Refuses to go on when the database's audit log is behind, or not
+/// consistent with, the last checkpoint written outside it (AUDIT-LOG.md 3).
+fn check_against_checkpoint_file(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    key: &LogKey,
+) -> anyhow::Result<()> {
+    use crate::audit::checkpoint::{FileCheck, check_file};
+    let path = settings.checkpoint_file();
+    let how = match check_file(conn, key, &path).map_err(anyhow::Error::msg)? {
+        FileCheck::Consistent => return Ok(()),
+        FileCheck::Behind { signed, tree } => format!(
+            "the database's audit log has {tree} entries, but a checkpoint of {signed} entries was signed (in {}); \
+             this looks like a restored or truncated database",
+            path.display()
+        ),
+        FileCheck::Forked { signed } => format!(
+            "the database's audit log differs from the one signed at {signed} entries (in {}); \
+             this is not the log that was signed",
+            path.display()
+        ),
+    };
+    tracing::error!("{how}");
+    bail!(
+        "{how}. Attest will not add to this log. If restoring this database was intended, run \
+         `attest audit acknowledge-restore --reason \"...\"`, which records the acknowledgement in the audit log"
+    )
+}
+
 fn init_installation(
     conn: &mut DbConnection,
     settings: &Settings,
@@ -130,6 +159,7 @@ fn init_installation(
         .unwrap_or_else(|| settings.default_log_origin());
     let stored_vkey = meta::get(conn, meta::LOG_VKEY)?;
     let key = load_or_create_key(&settings.log_key_path(), &origin, stored_vkey.as_deref())?;
+    check_against_checkpoint_file(conn, settings, &key)?;
     if stored_origin.is_none() || stored_vkey.is_none() {
         let ctx = system_ctx(&origin, "init");
         let fresh = stored_origin.is_none();
@@ -237,6 +267,49 @@ fn ensure_admin(
         Err(AccountError::UsernameTaken(_)) => Ok(None),
         Err(e) => Err(e.into()),
     }
+}
+
+/// `attest audit acknowledge-restore`: accepts a database whose audit log is
+/// behind or not consistent with the checkpoint file, records that in the
+/// log (with both tree states and the reason), and sets the file aside.
+pub fn acknowledge_restore(settings: &Settings, reason: &str) -> anyhow::Result<String> {
+    use crate::audit::checkpoint::{FileCheck, check_file};
+    let reason = accounts::required_reason(reason)?.to_string();
+    let (pool, _) = migrate(settings)?;
+    let mut conn = pool.get().context("cannot get a database connection")?;
+    db::with_startup_lock(&mut conn, |conn| {
+        let origin = meta::get(conn, meta::LOG_ORIGIN).map_err(|e| e.to_string())?.ok_or("this database has no audit log yet")?;
+        let key = LogKey::load(&settings.log_key_path()).map_err(|e| e.to_string())?;
+        let path = settings.checkpoint_file();
+        let found = check_file(conn, &key, &path)?;
+        if found == FileCheck::Consistent {
+            return Ok("The database's audit log is consistent with the checkpoint file; there is nothing to acknowledge.".to_string());
+        }
+        let tree = crate::audit::tree::head(conn).map_err(|e| e.to_string())?;
+        let ctx = system_ctx(&origin, "cli");
+        let moved = path.with_file_name(format!("checkpoint.superseded-{}", ctx.now.format("%Y%m%dT%H%M%SZ")));
+        let (signed, kind) = match found {
+            FileCheck::Behind { signed, .. } => (signed, "behind"),
+            FileCheck::Forked { signed } => (signed, "forked"),
+            FileCheck::Consistent => (0, "consistent"),
+        };
+        let entry = ctx.entry("audit.restore_acknowledged").reason(reason.clone()).after(json!({
+            "signed_checkpoint_size": signed,
+            "database_tree_size": tree.size,
+            "database_root": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, tree.root),
+            "finding": kind,
+            "superseded_file": moved.file_name().map(|n| n.to_string_lossy().into_owned()),
+        }));
+        write_tx(conn, |conn| audit::append(conn, &entry)).map_err(|e| e.to_string())?;
+        std::fs::rename(&path, &moved).map_err(|e| format!("cannot set aside {}: {e}", path.display()))?;
+        Ok(format!(
+            "Recorded in the audit log: the database ({} entries) was accepted although {signed} entries had been signed. \
+             The old checkpoint file is kept as {}.",
+            tree.size,
+            moved.display()
+        ))
+    })
+    .map_err(anyhow::Error::msg)
 }
 
 fn tls_config(files: &TlsFiles) -> anyhow::Result<rustls::ServerConfig> {

@@ -114,3 +114,50 @@ pub fn write_file(path: &Path, checkpoint: &Stored) -> std::io::Result<()> {
     std::fs::File::open(&tmp)?.sync_all()?;
     std::fs::rename(&tmp, path)
 }
+
+/// What the checkpoint file outside the database says about the database's tree.
+#[derive(Debug, PartialEq, Eq)]
+pub enum FileCheck {
+    /// No file yet (a new installation) or the tree extends the file's checkpoint.
+    Consistent,
+    /// The database holds fewer entries than were signed: restored or truncated.
+    Behind { signed: u64, tree: u64 },
+    /// The database's tree at the signed size has another root: a different log.
+    Forked { signed: u64 },
+}
+
+/// Compares the database's tree with the checkpoint in `path`, which must be
+/// signed by `key`. A file that is not a valid checkpoint of this log is an error.
+pub fn check_file(conn: &mut DbConnection, key: &LogKey, path: &Path) -> Result<FileCheck, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileCheck::Consistent),
+        Err(e) => {
+            return Err(format!(
+                "cannot read the checkpoint file {}: {e}",
+                path.display()
+            ));
+        }
+    };
+    let verifier = note::NoteVerifier::parse(&key.vkey()).map_err(|e| e.to_string())?;
+    let body = note::open(&text, &verifier).map_err(|e| {
+        format!(
+            "the checkpoint file {} does not verify: {e}",
+            path.display()
+        )
+    })?;
+    let cp = Checkpoint::parse(body).map_err(|e| e.to_string())?;
+    let tree = tree::head(conn).map_err(|e| e.to_string())?;
+    if tree.size < cp.size {
+        return Ok(FileCheck::Behind {
+            signed: cp.size,
+            tree: tree.size,
+        });
+    }
+    let root = merkle::root(&mut DbNodes(conn), cp.size).map_err(|e| format!("{e:?}"))?;
+    Ok(if root == cp.root {
+        FileCheck::Consistent
+    } else {
+        FileCheck::Forked { signed: cp.size }
+    })
+}

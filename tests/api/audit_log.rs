@@ -6,6 +6,8 @@ use attest::db::{DbConnection, write_tx};
 use diesel::prelude::*;
 use serde_json::json;
 
+use attest::startup::Application;
+
 use crate::helpers::*;
 
 #[tokio::test]
@@ -656,4 +658,66 @@ async fn a_rewritten_tree_is_refused_a_signature_and_checkpoints_cannot_be_chang
         500,
         "the refusal is loud, never a new signature"
     );
+}
+
+/// AUDIT-LOG.md 3: a database restored from an older backup is behind the
+/// checkpoint kept outside it; start-up refuses to add to it until someone
+/// acknowledges the restore, which is itself recorded.
+#[tokio::test]
+async fn a_restored_older_backup_is_refused_until_the_restore_is_acknowledged() {
+    use attest::db::DbTarget;
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(dir.path());
+    // A file-level restore is easiest to stage on SQLite; the check itself
+    // reads only the stored tree, the same on both backends.
+    settings.database = DbTarget::Sqlite(dir.path().join("attest.db"));
+    let backup = dir.path().join("backup.db");
+    let app = start(settings.clone(), tempfile::tempdir().unwrap()).await;
+    let admin = app.admin().await;
+    raw(
+        &mut app.conn(),
+        &format!("VACUUM INTO '{}'", backup.display()),
+    )
+    .unwrap();
+    admin
+        .create_user("afterbackup", "After Backup", &["auditor"])
+        .await;
+    let signed = admin.get("/audit/checkpoint").await.text().await.unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("checkpoint")).unwrap(),
+        signed
+    );
+
+    // The backup is put back.
+    let mut restored = settings.clone();
+    restored.database = DbTarget::Sqlite(backup.clone());
+    let err = Application::build(restored.clone())
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("restored or truncated"), "{err}");
+    assert!(err.contains("attest audit acknowledge-restore"), "{err}");
+    let reason = "restored last night's backup after disk failure (change CR-88)";
+    assert!(
+        attest::startup::acknowledge_restore(&restored, "").is_err(),
+        "a reason is required"
+    );
+    let said = attest::startup::acknowledge_restore(&restored, reason).unwrap();
+    assert!(said.contains("Recorded in the audit log"), "{said}");
+    let app2 = start(restored, tempfile::tempdir().unwrap()).await;
+    let ack = app2.audit_of("audit.restore_acknowledged");
+    assert_eq!(ack.len(), 1);
+    assert_eq!(ack[0]["reason"], reason);
+    assert_eq!(ack[0]["after"]["finding"], "behind");
+    assert!(
+        ack[0]["after"]["signed_checkpoint_size"].as_u64()
+            > ack[0]["after"]["database_tree_size"].as_u64()
+    );
+    assert!(std::fs::read_dir(dir.path()).unwrap().any(|e| {
+        e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("checkpoint.superseded-")
+    }));
 }
