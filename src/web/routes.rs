@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/audit/key", web::get().to(audit::key))
         .route("/audit/checkpoint", web::get().to(audit::checkpoint))
+        .route("/audit/export", web::get().to(audit::export))
         .route("/audit/entries", web::get().to(audit::entries))
         .route("/audit/proof/inclusion", web::get().to(audit::inclusion))
         .route(

@@ -721,3 +721,75 @@ async fn a_restored_older_backup_is_refused_until_the_restore_is_acknowledged() 
             .starts_with("checkpoint.superseded-")
     }));
 }
+
+#[tokio::test]
+async fn the_export_streams_the_log_cut_at_a_checkpoint_that_verifies_it() {
+    use attest::audit::merkle::{self, MemoryTree};
+    use attest::audit::note::{self, Checkpoint, NoteVerifier};
+    use base64::Engine;
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    // More than one step of the stream (1,000 entries).
+    let mut conn = app.conn();
+    for i in 0..1_200u64 {
+        let e = NewEntry::new(
+            &app.log_origin,
+            attest::clock::now(),
+            Actor::system(),
+            "test.bulk",
+        )
+        .after(json!({"i": i}));
+        write_tx(&mut conn, |conn| audit::append(conn, &e)).unwrap();
+    }
+    drop(conn);
+    let res = admin.get("/audit/export").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/jsonl");
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"audit-log-")
+    );
+    let note_b64 = res.headers()["attest-checkpoint"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let body = res.bytes().await.unwrap();
+
+    // What an auditor does offline with the export and the verifier key.
+    let vkey = admin.get("/audit/key").await.text().await.unwrap();
+    let note_text = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(note_b64)
+            .unwrap(),
+    )
+    .unwrap();
+    let cp = Checkpoint::parse(
+        note::open(&note_text, &NoteVerifier::parse(vkey.trim_end()).unwrap()).unwrap(),
+    )
+    .unwrap();
+    let lines: Vec<&[u8]> = body
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(lines.len() as u64, cp.size);
+    assert!(cp.size > 1_200);
+    let mut tree = MemoryTree::new();
+    for (i, line) in lines.iter().enumerate() {
+        assert!(audit::canonical::is_canonical(line));
+        let v: serde_json::Value = serde_json::from_slice(line).unwrap();
+        assert_eq!(v["seq"], i as u64);
+        tree.push(audit::leaf_hash(line));
+    }
+    assert_eq!(merkle::root(&mut tree, cp.size), Ok(cp.root));
+    // The same checkpoint is offered as a file beside the export.
+    let file = admin.get("/audit/checkpoint?download=1").await;
+    assert!(
+        file.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(&format!("audit-checkpoint-{}.txt", cp.size))
+    );
+    assert_eq!(file.text().await.unwrap(), note_text);
+}

@@ -26,15 +26,72 @@ pub async fn key(state: web::Data<AppState>, _user: CurrentUser) -> HttpResponse
 }
 
 /// `GET /audit/checkpoint`: the latest signed checkpoint (signed now if the
-/// log grew since the last one), as the C2SP signed note.
+/// log grew since the last one), as the C2SP signed note; `?download=1`
+/// offers it as a file to keep beside an export.
 pub async fn checkpoint(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let cp = state.checkpoint().await?;
+    let mut res = HttpResponse::Ok();
+    res.content_type("text/plain; charset=utf-8");
+    if query.get("download").is_some_and(|v| v == "1") {
+        res.insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"audit-checkpoint-{}.txt\"", cp.size),
+        ));
+    }
+    Ok(res.body(cp.note))
+}
+
+/// Entries read per step of the streamed export.
+const EXPORT_STEP: u64 = 1_000;
+
+/// `GET /audit/export`: the whole log as JSON lines, streamed, cut at a
+/// checkpoint signed for it, which travels base64-encoded in the
+/// `Attest-Checkpoint` header (and is at `/audit/checkpoint?download=1`).
+pub async fn export(
     state: web::Data<AppState>,
     _user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
     let cp = state.checkpoint().await?;
+    let size = cp.size;
+    let pool = state.pool.clone();
+    let stream = futures_util::stream::unfold(0u64, move |start| {
+        let pool = pool.clone();
+        async move {
+            if start >= size {
+                return None;
+            }
+            let end = (start + EXPORT_STEP).min(size);
+            let chunk = web::block(move || -> Result<web::Bytes, AppError> {
+                let mut conn = pool.get()?;
+                let mut out = Vec::new();
+                for e in audit::entries(&mut conn, start, end)? {
+                    out.extend_from_slice(&e.leaf);
+                    out.push(b'\n');
+                }
+                Ok(web::Bytes::from(out))
+            })
+            .await;
+            match chunk {
+                Ok(Ok(bytes)) => Some((Ok(bytes), end)),
+                // Stop after an error: the download ends short, and the
+                // checkpoint's size tells the auditor it is incomplete.
+                Ok(Err(e)) => Some((Err(e), size)),
+                Err(e) => Some((Err(AppError::from(e)), size)),
+            }
+        }
+    });
     Ok(HttpResponse::Ok()
-        .content_type("text/plain; charset=utf-8")
-        .body(cp.note))
+        .content_type("application/jsonl")
+        .insert_header(("Attest-Checkpoint", B64.encode(cp.note.as_bytes())))
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"audit-log-{size}.jsonl\""),
+        ))
+        .streaming(stream))
 }
 
 /// A whole-number query parameter, or a 400 that names it.
