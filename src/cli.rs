@@ -36,6 +36,8 @@ enum Command {
     Init,
     /// Apply pending database migrations, then exit
     Migrate,
+    /// Verify an exported audit log offline against its signed checkpoint
+    Verify(VerifyArgs),
     /// Audit-log operations
     Audit {
         #[command(subcommand)]
@@ -51,6 +53,25 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    /// The exported entries (JSON lines, as GET /audit/export gives them)
+    #[arg(long)]
+    entries: std::path::PathBuf,
+    /// The signed checkpoint the export was cut at
+    #[arg(long)]
+    checkpoint: std::path::PathBuf,
+    /// The verifier key (<origin>+<key id>+<key>), or a file holding it
+    #[arg(long)]
+    key: String,
+    /// Earlier signed checkpoints, each checked to be a prefix of this log
+    #[arg(long)]
+    previous: Vec<std::path::PathBuf>,
+    /// Print the report as JSON
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Subcommand)]
@@ -135,9 +156,14 @@ fn init_tracing() {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    // Offline verification needs no settings, database or data directory.
+    if let Some(Command::Verify(args)) = &cli.command {
+        return verify(args);
+    }
     let settings = Settings::load()?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
+        Command::Verify(args) => verify(&args),
         Command::Init => {
             let prepared = startup::prepare(&settings)?;
             print_admin(&prepared.created_admin, &settings);
@@ -175,6 +201,48 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User { command } => user(settings, command),
+    }
+}
+
+fn verify(args: &VerifyArgs) -> anyhow::Result<()> {
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))
+    };
+    let key = match std::path::Path::new(&args.key) {
+        p if p.is_file() => read(p)?.trim().to_string(),
+        _ => args.key.trim().to_string(),
+    };
+    let checkpoint = read(&args.checkpoint)?;
+    let previous = args
+        .previous
+        .iter()
+        .map(|p| read(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let entries = std::fs::File::open(&args.entries)
+        .with_context(|| format!("cannot open {}", args.entries.display()))?;
+    let report = crate::audit::verify::verify(
+        std::io::BufReader::new(entries),
+        &checkpoint,
+        &key,
+        &previous,
+    );
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else if report.ok {
+        println!(
+            "OK: {} entries verify against the signed checkpoint of size {} (root {}), and {} earlier checkpoint(s) are consistent with them.",
+            report.entries,
+            report.checkpoint_size.unwrap_or(0),
+            report.checkpoint_root.as_deref().unwrap_or(""),
+            report.previous_checked
+        );
+    }
+    match report.failures.first() {
+        None => Ok(()),
+        Some(f) => match f.entry {
+            Some(e) => bail!("verification FAILED at entry {e}: {}", f.error),
+            None => bail!("verification FAILED: {}", f.error),
+        },
     }
 }
 

@@ -13,6 +13,7 @@ pub mod key;
 pub mod merkle;
 pub mod note;
 pub mod tree;
+pub mod verify;
 
 pub use merkle::leaf_hash;
 

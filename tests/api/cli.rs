@@ -179,3 +179,87 @@ fn a_wrong_setting_stops_the_binary_with_a_message_naming_it() {
         .unwrap();
     assert!(String::from_utf8_lossy(&o.stderr).contains("ATTEST_BIND"));
 }
+
+#[tokio::test]
+async fn attest_verify_checks_a_real_export_offline_and_names_the_first_bad_entry() {
+    use base64::Engine;
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let first_cp = admin
+        .get("/audit/checkpoint?download=1")
+        .await
+        .text()
+        .await
+        .unwrap();
+    admin
+        .create_user("exported", "Exported User", &["auditor"])
+        .await;
+    let res = admin.get("/audit/export").await;
+    let note = base64::engine::general_purpose::STANDARD
+        .decode(res.headers()["attest-checkpoint"].to_str().unwrap())
+        .unwrap();
+    let body = res.bytes().await.unwrap();
+    let vkey = admin.get("/audit/key").await.text().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (log, cp, prev, key) = (
+        dir.path().join("log.jsonl"),
+        dir.path().join("cp.txt"),
+        dir.path().join("cp-old.txt"),
+        dir.path().join("vkey"),
+    );
+    std::fs::write(&log, &body).unwrap();
+    std::fs::write(&cp, &note).unwrap();
+    std::fs::write(&prev, &first_cp).unwrap();
+    std::fs::write(&key, &vkey).unwrap();
+    let verify = |extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            "--entries",
+            log.to_str().unwrap(),
+            "--checkpoint",
+            cp.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            "--previous",
+            prev.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        Command::new(env!("CARGO_BIN_EXE_attest"))
+            .args(&args)
+            .env_remove("ATTEST_DATA_DIR")
+            .output()
+            .unwrap()
+    };
+    let ok = verify(&[]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(stdout(&ok).starts_with("OK: "), "{}", stdout(&ok));
+    assert!(stdout(&ok).contains("1 earlier checkpoint(s)"));
+
+    // One byte of the third entry changed.
+    let mut tampered = body.to_vec();
+    let third = tampered
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(1)
+        .unwrap()
+        .0
+        + 1;
+    let colon = third + tampered[third..].iter().position(|b| *b == b':').unwrap();
+    tampered.insert(colon, b' ');
+    std::fs::write(&log, &tampered).unwrap();
+    let bad = verify(&[]);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("verification FAILED at entry 2"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&verify(&["--json"]).stdout).unwrap();
+    assert_eq!(json["ok"], false);
+    assert_eq!(json["failures"][0]["entry"], 2);
+}

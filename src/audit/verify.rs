@@ -1,0 +1,402 @@
+//! Offline verification of an exported audit log (AUDIT-LOG.md section 5):
+//! every line canonical JSON of this log with seq 0..n-1, the tree recomputed
+//! from the leaf bytes, the checkpoint's signature and root, and each earlier
+//! checkpoint consistent with it. Each failure says which entry and why.
+
+use std::io::BufRead;
+
+use serde::Serialize;
+
+use super::canonical;
+use super::merkle::{self, MemoryTree};
+use super::note::{self, Checkpoint, NoteVerifier};
+
+/// One reason the log does not verify.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// The 0-based line (entry) at fault, when one can be named.
+    pub entry: Option<u64>,
+    pub error: String,
+}
+
+/// The result of a verification, also printed with `--json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub ok: bool,
+    pub entries: u64,
+    pub checkpoint_size: Option<u64>,
+    pub checkpoint_root: Option<String>,
+    pub previous_checked: usize,
+    pub failures: Vec<Failure>,
+}
+
+fn fail(entry: Option<u64>, error: impl Into<String>) -> Failure {
+    Failure {
+        entry,
+        error: error.into(),
+    }
+}
+
+/// Verifies `entries` (JSON lines) against the signed `checkpoint` note and
+/// the `previous` signed notes, with the verifier key `vkey`.
+pub fn verify(entries: impl BufRead, checkpoint: &str, vkey: &str, previous: &[String]) -> Report {
+    let mut report = Report {
+        ok: false,
+        entries: 0,
+        checkpoint_size: None,
+        checkpoint_root: None,
+        previous_checked: 0,
+        failures: Vec::new(),
+    };
+    let verifier = match NoteVerifier::parse(vkey) {
+        Ok(v) => v,
+        Err(e) => {
+            report.failures.push(fail(None, e.to_string()));
+            return report;
+        }
+    };
+    let open = |text: &str, what: &str| -> Result<Checkpoint, Failure> {
+        let body = note::open(text, &verifier).map_err(|e| fail(None, format!("{what}: {e}")))?;
+        let cp = Checkpoint::parse(body).map_err(|e| fail(None, format!("{what}: {e}")))?;
+        if cp.origin != verifier.name {
+            return Err(fail(
+                None,
+                format!(
+                    "{what}: it is for log {:?}, not {:?}",
+                    cp.origin, verifier.name
+                ),
+            ));
+        }
+        Ok(cp)
+    };
+    let cp = match open(checkpoint, "the checkpoint") {
+        Ok(cp) => cp,
+        Err(f) => {
+            report.failures.push(f);
+            return report;
+        }
+    };
+    report.checkpoint_size = Some(cp.size);
+    report.checkpoint_root = Some(hex::encode(cp.root));
+
+    // Entries: canonical, of this log, seq 0..n-1 in order.
+    let mut tree = MemoryTree::new();
+    for (i, line) in entries.split(b'\n').enumerate() {
+        let i = i as u64;
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                report
+                    .failures
+                    .push(fail(Some(i), format!("cannot read the entries file: {e}")));
+                return report;
+            }
+        };
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(f) = check_entry(&line, tree.size(), &verifier.name) {
+            report.failures.push(f);
+            return finish(report, &tree);
+        }
+        tree.push(merkle::leaf_hash(&line));
+    }
+    report.entries = tree.size();
+    if tree.size() < cp.size {
+        report.failures.push(fail(Some(tree.size()), format!(
+            "the file ends after {} entries but the checkpoint covers {}: entries were removed from the end",
+            tree.size(),
+            cp.size
+        )));
+        return finish(report, &tree);
+    }
+    match merkle::root(&mut tree, cp.size) {
+        Ok(root) if root == cp.root => {}
+        _ => report.failures.push(fail(None, format!(
+            "the entries 0..{} do not hash to the checkpoint's root: an entry was changed, added or removed",
+            cp.size
+        ))),
+    }
+
+    // Earlier checkpoints: each a prefix of this tree, no two roots for one size.
+    let mut seen: Vec<(u64, merkle::Hash)> = vec![(cp.size, cp.root)];
+    for (n, text) in previous.iter().enumerate() {
+        let what = format!("previous checkpoint {}", n + 1);
+        let prev = match open(text, &what) {
+            Ok(p) => p,
+            Err(f) => {
+                report.failures.push(f);
+                continue;
+            }
+        };
+        if seen
+            .iter()
+            .any(|(size, root)| *size == prev.size && *root != prev.root)
+        {
+            report.failures.push(fail(
+                None,
+                format!(
+                    "two different roots were signed for tree size {} (a fork)",
+                    prev.size
+                ),
+            ));
+            continue;
+        }
+        seen.push((prev.size, prev.root));
+        if prev.size > cp.size {
+            report.failures.push(fail(
+                None,
+                format!(
+                    "{what} covers {} entries, more than the checkpoint's {}",
+                    prev.size, cp.size
+                ),
+            ));
+            continue;
+        }
+        match merkle::root(&mut tree, prev.size) {
+            Ok(root) if root == prev.root => report.previous_checked += 1,
+            _ => report.failures.push(fail(None, format!(
+                "{what} (size {}) is not consistent with these entries: the first {} entries were changed after it was signed",
+                prev.size, prev.size
+            ))),
+        }
+    }
+    finish(report, &tree)
+}
+
+fn finish(mut report: Report, tree: &MemoryTree) -> Report {
+    report.entries = report.entries.max(tree.size());
+    report.ok = report.failures.is_empty();
+    report
+}
+
+/// Checks one line; `expected` is its seq.
+fn check_entry(line: &[u8], expected: u64, origin: &str) -> Option<Failure> {
+    let at = Some(expected);
+    let value: serde_json::Value = match serde_json::from_slice(line) {
+        Ok(v) => v,
+        Err(e) => return Some(fail(at, format!("entry {expected} is not valid JSON: {e}"))),
+    };
+    if !canonical::is_canonical(line) {
+        return Some(fail(
+            at,
+            format!("entry {expected} is not in canonical (RFC 8785) form: its bytes were edited"),
+        ));
+    }
+    match value.get("seq").and_then(serde_json::Value::as_u64) {
+        Some(seq) if seq == expected => {}
+        Some(seq) if seq > expected => {
+            return Some(fail(
+                at,
+                format!("entry {expected} is missing: the next line has seq {seq}"),
+            ));
+        }
+        Some(seq) => {
+            return Some(fail(
+                at,
+                format!("line {expected} has seq {seq}: entries are out of order or repeated"),
+            ));
+        }
+        None => return Some(fail(at, format!("entry {expected} has no seq"))),
+    }
+    if value.get("log").and_then(serde_json::Value::as_str) != Some(origin) {
+        return Some(fail(at, format!("entry {expected} belongs to another log")));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::key::LogKey;
+    use crate::audit::{Actor, NewEntry, leaf_bytes};
+
+    const ORIGIN: &str = "verify.test/audit";
+
+    fn key() -> LogKey {
+        LogKey::generate(ORIGIN).unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    fn lines(n: u64) -> Vec<Vec<u8>> {
+        (0..n)
+            .map(|i| {
+                let e = NewEntry::new(
+                    ORIGIN,
+                    chrono::DateTime::UNIX_EPOCH,
+                    Actor::system(),
+                    "test.entry",
+                )
+                .reason(format!("entry number {i}"));
+                leaf_bytes(i, &e).unwrap_or_default()
+            })
+            .collect()
+    }
+
+    fn checkpoint(key: &LogKey, lines: &[Vec<u8>]) -> String {
+        let mut t = MemoryTree::new();
+        for l in lines {
+            t.push(merkle::leaf_hash(l));
+        }
+        let root = merkle::root(&mut t, lines.len() as u64).unwrap_or(merkle::EMPTY_ROOT);
+        note::sign(
+            key,
+            &Checkpoint {
+                origin: ORIGIN.into(),
+                size: lines.len() as u64,
+                root,
+            }
+            .body(),
+        )
+        .unwrap_or_default()
+    }
+
+    fn file(lines: &[Vec<u8>]) -> Vec<u8> {
+        lines
+            .iter()
+            .flat_map(|l| l.iter().copied().chain([b'\n']))
+            .collect()
+    }
+
+    fn run(lines: &[Vec<u8>], cp: &str, key: &LogKey, previous: &[String]) -> Report {
+        verify(&file(lines)[..], cp, &key.vkey(), previous)
+    }
+
+    fn first_error(r: &Report) -> String {
+        r.failures
+            .first()
+            .map(|f| f.error.clone())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn an_untouched_export_verifies_with_its_previous_checkpoints() {
+        let k = key();
+        let all = lines(40);
+        let previous = vec![checkpoint(&k, &all[..7]), checkpoint(&k, &all[..32])];
+        let r = run(&all, &checkpoint(&k, &all), &k, &previous);
+        assert!(r.ok, "{:?}", r.failures);
+        assert_eq!(
+            (r.entries, r.checkpoint_size, r.previous_checked),
+            (40, Some(40), 2)
+        );
+    }
+
+    #[test]
+    fn each_kind_of_tampering_fails_with_its_own_error() {
+        let k = key();
+        let all = lines(20);
+        let cp = checkpoint(&k, &all);
+
+        // One byte of a leaf edited (breaks the canonical form).
+        let mut edited = all.clone();
+        edited[5] = String::from_utf8_lossy(&edited[5])
+            .replacen("\"reason\":", "\"reason\" :", 1)
+            .into_bytes();
+        let r = run(&edited, &cp, &k, &[]);
+        assert_eq!(r.failures[0].entry, Some(5));
+        assert!(
+            first_error(&r).contains("not in canonical"),
+            "{}",
+            first_error(&r)
+        );
+
+        // A leaf rewritten, still canonical (as if its stored hash were rewritten too).
+        let mut rewritten = all.clone();
+        rewritten[5] = String::from_utf8_lossy(&rewritten[5])
+            .replace("entry number 5", "entry number X")
+            .into_bytes();
+        let r = run(&rewritten, &cp, &k, &[]);
+        assert!(
+            first_error(&r).contains("do not hash to the checkpoint's root"),
+            "{}",
+            first_error(&r)
+        );
+
+        // A middle entry deleted.
+        let mut deleted = all.clone();
+        deleted.remove(7);
+        let r = run(&deleted, &cp, &k, &[]);
+        assert_eq!(r.failures[0].entry, Some(7));
+        assert!(
+            first_error(&r).contains("entry 7 is missing"),
+            "{}",
+            first_error(&r)
+        );
+
+        // Two entries swapped.
+        let mut swapped = all.clone();
+        swapped.swap(3, 4);
+        let r = run(&swapped, &cp, &k, &[]);
+        assert_eq!(r.failures[0].entry, Some(3));
+        assert!(
+            first_error(&r).contains("entry 3 is missing"),
+            "{}",
+            first_error(&r)
+        );
+
+        // The tail deleted, below the checkpoint.
+        let r = run(&all[..15], &cp, &k, &[]);
+        assert!(
+            first_error(&r).contains("removed from the end"),
+            "{}",
+            first_error(&r)
+        );
+
+        // A checkpoint signed by another key, and one with a mismatched key id.
+        let stranger = LogKey::generate(ORIGIN).unwrap_or_else(|e| unreachable!("{e}"));
+        let r = run(&all, &checkpoint(&stranger, &all), &k, &[]);
+        assert!(
+            first_error(&r).contains("not signed by"),
+            "{}",
+            first_error(&r)
+        );
+        let vkey = k.vkey();
+        let (name, rest) = vkey.split_once('+').unwrap_or_default();
+        let bad_id = format!(
+            "{name}+00000000+{}",
+            rest.split_once('+').map(|x| x.1).unwrap_or_default()
+        );
+        let r = verify(&file(&all)[..], &cp, &bad_id, &[]);
+        assert!(
+            first_error(&r).contains("key id does not match"),
+            "{}",
+            first_error(&r)
+        );
+
+        // Two different roots signed for the same size (a fork).
+        let mut other = all.clone();
+        other[2] = String::from_utf8_lossy(&other[2])
+            .replace("entry number 2", "entry number Z")
+            .into_bytes();
+        let r = run(&all, &cp, &k, &[checkpoint(&k, &other)]);
+        assert!(
+            first_error(&r).contains("two different roots"),
+            "{}",
+            first_error(&r)
+        );
+
+        // An earlier checkpoint the entries no longer match.
+        let r = run(&all, &cp, &k, &[checkpoint(&k, &other[..10])]);
+        assert!(
+            first_error(&r).contains("not consistent with these entries"),
+            "{}",
+            first_error(&r)
+        );
+
+        // Entries of another log.
+        let foreign: Vec<Vec<u8>> = all
+            .iter()
+            .map(|l| {
+                String::from_utf8_lossy(l)
+                    .replace(ORIGIN, "other/audit")
+                    .into_bytes()
+            })
+            .collect();
+        let r = run(&foreign, &cp, &k, &[]);
+        assert!(
+            first_error(&r).contains("belongs to another log"),
+            "{}",
+            first_error(&r)
+        );
+    }
+}
