@@ -352,6 +352,8 @@ pub struct Application {
     pub prepared_admin: Option<CreatedAdmin>,
     pub log_origin: String,
     pub pool: DbPool,
+    /// The database this instance serves.
+    pub database: DbTarget,
 }
 
 impl Application {
@@ -400,6 +402,7 @@ impl Application {
             prepared_admin: prepared.created_admin,
             log_origin: prepared.log_origin,
             pool: prepared.pool,
+            database: settings.database.clone(),
         })
     }
 

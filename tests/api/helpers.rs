@@ -17,7 +17,13 @@ pub struct TestApp {
     pub port: u16,
     pub pool: DbPool,
     pub log_origin: String,
+    pub database: DbTarget,
     _dir: tempfile::TempDir,
+}
+
+/// The database an app uses, for starting a second instance on it.
+pub fn first_database(app: &TestApp) -> DbTarget {
+    app.database.clone()
 }
 
 /// True when the suite runs against PostgreSQL.
@@ -91,12 +97,14 @@ pub fn run(app: Application, dir: tempfile::TempDir) -> TestApp {
     let port = app.port();
     let pool = app.pool.clone();
     let log_origin = app.log_origin.clone();
+    let database = app.database.clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         base: format!("http://127.0.0.1:{port}"),
         port,
         pool,
         log_origin,
+        database,
         _dir: dir,
     }
 }
