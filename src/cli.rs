@@ -58,11 +58,14 @@ enum Command {
 #[derive(Args)]
 struct VerifyArgs {
     /// The exported entries (JSON lines, as GET /audit/export gives them)
-    #[arg(long)]
-    entries: std::path::PathBuf,
+    #[arg(long, requires = "checkpoint", conflicts_with = "database")]
+    entries: Option<std::path::PathBuf>,
     /// The signed checkpoint the export was cut at
-    #[arg(long)]
-    checkpoint: std::path::PathBuf,
+    #[arg(long, requires = "entries")]
+    checkpoint: Option<std::path::PathBuf>,
+    /// Verify the log in a live database instead (sqlite://PATH or postgres://...)
+    #[arg(long, required_unless_present = "entries")]
+    database: Option<String>,
     /// The verifier key (<origin>+<key id>+<key>), or a file holding it
     #[arg(long)]
     key: String,
@@ -212,29 +215,41 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<()> {
         p if p.is_file() => read(p)?.trim().to_string(),
         _ => args.key.trim().to_string(),
     };
-    let checkpoint = read(&args.checkpoint)?;
-    let previous = args
-        .previous
-        .iter()
-        .map(|p| read(p))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let entries = std::fs::File::open(&args.entries)
-        .with_context(|| format!("cannot open {}", args.entries.display()))?;
-    let report = crate::audit::verify::verify(
-        std::io::BufReader::new(entries),
-        &checkpoint,
-        &key,
-        &previous,
-    );
+    let report = match (&args.database, &args.entries, &args.checkpoint) {
+        (Some(url), _, _) => {
+            let target =
+                crate::db::DbTarget::parse(url).map_err(|m| anyhow::anyhow!("--database: {m}"))?;
+            let pool = crate::db::build_pool(&target, 1).map_err(anyhow::Error::msg)?;
+            let mut conn = pool.get().context("cannot get a database connection")?;
+            crate::audit::verify::verify_database(&mut conn, &key)
+        }
+        (None, Some(entries), Some(checkpoint)) => {
+            let checkpoint = read(checkpoint)?;
+            let previous = args
+                .previous
+                .iter()
+                .map(|p| read(p))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let file = std::fs::File::open(entries)
+                .with_context(|| format!("cannot open {}", entries.display()))?;
+            crate::audit::verify::verify(
+                std::io::BufReader::new(file),
+                &checkpoint,
+                &key,
+                &previous,
+            )
+        }
+        _ => bail!("give --entries and --checkpoint, or --database"),
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else if report.ok {
         println!(
-            "OK: {} entries verify against the signed checkpoint of size {} (root {}), and {} earlier checkpoint(s) are consistent with them.",
+            "OK: {} entries verify against the signed checkpoint of size {} (root {}), and {} checkpoint(s) in all are consistent with them.",
             report.entries,
             report.checkpoint_size.unwrap_or(0),
             report.checkpoint_root.as_deref().unwrap_or(""),
-            report.previous_checked
+            report.checkpoints_checked
         );
     }
     match report.failures.first() {

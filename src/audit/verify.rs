@@ -26,7 +26,7 @@ pub struct Report {
     pub entries: u64,
     pub checkpoint_size: Option<u64>,
     pub checkpoint_root: Option<String>,
-    pub previous_checked: usize,
+    pub checkpoints_checked: usize,
     pub failures: Vec<Failure>,
 }
 
@@ -45,7 +45,7 @@ pub fn verify(entries: impl BufRead, checkpoint: &str, vkey: &str, previous: &[S
         entries: 0,
         checkpoint_size: None,
         checkpoint_root: None,
-        previous_checked: 0,
+        checkpoints_checked: 0,
         failures: Vec::new(),
     };
     let verifier = match NoteVerifier::parse(vkey) {
@@ -111,7 +111,7 @@ pub fn verify(entries: impl BufRead, checkpoint: &str, vkey: &str, previous: &[S
         return finish(report, &tree);
     }
     match merkle::root(&mut tree, cp.size) {
-        Ok(root) if root == cp.root => {}
+        Ok(root) if root == cp.root => report.checkpoints_checked += 1,
         _ => report.failures.push(fail(None, format!(
             "the entries 0..{} do not hash to the checkpoint's root: an entry was changed, added or removed",
             cp.size
@@ -154,12 +154,127 @@ pub fn verify(entries: impl BufRead, checkpoint: &str, vkey: &str, previous: &[S
             continue;
         }
         match merkle::root(&mut tree, prev.size) {
-            Ok(root) if root == prev.root => report.previous_checked += 1,
+            Ok(root) if root == prev.root => report.checkpoints_checked += 1,
             _ => report.failures.push(fail(None, format!(
                 "{what} (size {}) is not consistent with these entries: the first {} entries were changed after it was signed",
                 prev.size, prev.size
             ))),
         }
+    }
+    finish(report, &tree)
+}
+
+/// Verifies the log as stored in the database: every entry canonical with
+/// seq 0..n-1 and its stored leaf hash right, the stored tree head equal to
+/// the tree recomputed from the leaf bytes, and every stored checkpoint
+/// signed by `vkey` with the root of the recomputed tree at its size.
+pub fn verify_database(conn: &mut crate::db::DbConnection, vkey: &str) -> Report {
+    let mut report = Report {
+        ok: false,
+        entries: 0,
+        checkpoint_size: None,
+        checkpoint_root: None,
+        checkpoints_checked: 0,
+        failures: Vec::new(),
+    };
+    let verifier = match NoteVerifier::parse(vkey) {
+        Ok(v) => v,
+        Err(e) => {
+            report.failures.push(fail(None, e.to_string()));
+            return report;
+        }
+    };
+    let size = match super::size(conn) {
+        Ok(n) => n,
+        Err(e) => {
+            report
+                .failures
+                .push(fail(None, format!("cannot read the log: {e}")));
+            return report;
+        }
+    };
+    let mut tree = MemoryTree::new();
+    let mut start = 0;
+    while start < size {
+        let end = (start + 10_000).min(size);
+        let batch = match super::entries(conn, start, end) {
+            Ok(b) => b,
+            Err(e) => {
+                report
+                    .failures
+                    .push(fail(Some(start), format!("cannot read the log: {e}")));
+                return finish(report, &tree);
+            }
+        };
+        for e in batch {
+            let at = tree.size();
+            if e.seq as u64 != at {
+                report.failures.push(fail(
+                    Some(at),
+                    format!("entry {at} is missing from the table"),
+                ));
+                return finish(report, &tree);
+            }
+            if let Some(f) = check_entry(&e.leaf, at, &verifier.name) {
+                report.failures.push(f);
+                return finish(report, &tree);
+            }
+            let hash = merkle::leaf_hash(&e.leaf);
+            if e.leaf_hash != hash {
+                report.failures.push(fail(
+                    Some(at),
+                    format!("entry {at}'s stored leaf hash does not match its bytes"),
+                ));
+                return finish(report, &tree);
+            }
+            tree.push(hash);
+        }
+        start = end;
+    }
+    match super::tree::head(conn) {
+        Ok(head) if head.size == size && merkle::root(&mut tree, size).ok() == Some(head.root) => {}
+        Ok(head) => report.failures.push(fail(None, format!(
+            "the stored tree head (size {}) does not match the tree recomputed from the {size} entries",
+            head.size
+        ))),
+        Err(e) => report.failures.push(fail(None, e.to_string())),
+    }
+    let checkpoints: Result<Vec<(i64, String)>, _> = {
+        use crate::db::schema::audit_checkpoints as c;
+        use diesel::prelude::*;
+        c::table
+            .order(c::size.asc())
+            .select((c::size, c::note))
+            .load(conn)
+    };
+    match checkpoints {
+        Ok(list) => {
+            for (n, text) in list {
+                let what = format!("the stored checkpoint of size {n}");
+                let cp = match note::open(&text, &verifier)
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| Checkpoint::parse(b).map_err(|e| e.to_string()))
+                {
+                    Ok(cp) => cp,
+                    Err(e) => {
+                        report
+                            .failures
+                            .push(fail(None, format!("{what} does not verify: {e}")));
+                        continue;
+                    }
+                };
+                if cp.size > size || merkle::root(&mut tree, cp.size).ok() != Some(cp.root) {
+                    report.failures.push(fail(None, format!("{what} does not match the entries: the first {} entries changed after it was signed", cp.size)));
+                    continue;
+                }
+                report.checkpoints_checked += 1;
+                report.checkpoint_size = Some(cp.size);
+                report.checkpoint_root = Some(hex::encode(cp.root));
+            }
+        }
+        Err(e) => report
+            .failures
+            .push(fail(None, format!("cannot read the checkpoints: {e}"))),
     }
     finish(report, &tree)
 }
@@ -276,8 +391,8 @@ mod tests {
         let r = run(&all, &checkpoint(&k, &all), &k, &previous);
         assert!(r.ok, "{:?}", r.failures);
         assert_eq!(
-            (r.entries, r.checkpoint_size, r.previous_checked),
-            (40, Some(40), 2)
+            (r.entries, r.checkpoint_size, r.checkpoints_checked),
+            (40, Some(40), 3)
         );
     }
 

@@ -94,6 +94,14 @@ impl RoleSet for Admins {
 }
 pub type AdminUser = WithRole<Admins>;
 
+/// Who may read the whole audit trail: auditors, quality, and administrators
+/// (who need its security events).
+pub struct AuditReaders;
+impl RoleSet for AuditReaders {
+    const ROLES: &'static [Role] = &[Role::Auditor, Role::Quality, Role::Admin];
+}
+pub type AuditReader = WithRole<AuditReaders>;
+
 impl<R: RoleSet + 'static> FromRequest for WithRole<R> {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;

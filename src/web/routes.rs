@@ -30,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/audit/key", web::get().to(audit::key))
         .route("/audit/checkpoint", web::get().to(audit::checkpoint))
         .route("/audit/export", web::get().to(audit::export))
+        .route("/audit/verify", web::get().to(audit::verify_now))
         .route("/audit/entries", web::get().to(audit::entries))
         .route("/audit/proof/inclusion", web::get().to(audit::inclusion))
         .route(

@@ -857,3 +857,78 @@ async fn two_instances_on_one_database_write_one_gap_free_log() {
     assert!(report.ok, "{:?}", report.failures);
     assert!(report.entries >= n);
 }
+
+#[tokio::test]
+async fn verify_now_and_attest_verify_database_find_a_leaf_rewritten_behind_the_triggers() {
+    use attest::db::DbTarget;
+    let app = spawn_app().await;
+    let (auditor, _) = app
+        .user_with_roles("checker", &["auditor"], "read only passphrase")
+        .await;
+    let (engineer, _) = app
+        .user_with_roles("builder", &["engineer"], "engineer passphrase x")
+        .await;
+    assert!(
+        auditor
+            .get_html("/")
+            .await
+            .contains("href=\"/audit/verify\"")
+    );
+    assert!(
+        !engineer
+            .get_html("/")
+            .await
+            .contains("href=\"/audit/verify\"")
+    );
+    assert_eq!(engineer.get("/audit/verify").await.status(), 403);
+    let page = auditor.get_html("/audit/verify").await;
+    assert!(page.contains("Verified."), "{page}");
+
+    let url = match &app.database {
+        DbTarget::Sqlite(path) => format!("sqlite://{}", path.display()),
+        DbTarget::Postgres(url) => url.clone(),
+    };
+    let vkey = auditor.get("/audit/key").await.text().await.unwrap();
+    let cli = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_attest"))
+            .args(["verify", "--database", &url, "--key", vkey.trim_end()])
+            .output()
+            .unwrap()
+    };
+    let ok = cli();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+
+    // The database owner rewrites entry 1's bytes, keeping the stored hash.
+    let mut conn = app.conn();
+    let (disable, forge) = if on_postgres() {
+        (
+            "ALTER TABLE audit_entries DISABLE TRIGGER USER",
+            "UPDATE audit_entries SET leaf = convert_to(replace(convert_from(leaf, 'UTF8'), 'Administrator', 'Administrat0r'), 'UTF8') WHERE seq = 1",
+        )
+    } else {
+        (
+            "DROP TRIGGER audit_entries_no_update",
+            "UPDATE audit_entries SET leaf = CAST(replace(CAST(leaf AS TEXT), 'Administrator', 'Administrat0r') AS BLOB) WHERE seq = 1",
+        )
+    };
+    raw(&mut conn, disable).unwrap();
+    assert_eq!(raw(&mut conn, forge).unwrap(), 1);
+    let page = auditor.get_html("/audit/verify").await;
+    assert!(page.contains("Verification FAILED"), "{page}");
+    assert!(
+        page.contains("Entry 1: entry 1&#39;s stored leaf hash does not match its bytes")
+            || page.contains("Entry 1: entry 1"),
+        "{page}"
+    );
+    let bad = cli();
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("FAILED at entry 1"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}

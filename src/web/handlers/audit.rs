@@ -13,7 +13,7 @@ use crate::audit::tree::{self, DbNodes};
 use crate::audit::{self, AuditError};
 use crate::error::AppError;
 use crate::web::AppState;
-use crate::web::extract::CurrentUser;
+use crate::web::extract::{AuditReader, CurrentUser};
 
 /// Most entries one `GET /audit/entries` returns.
 pub const MAX_ENTRIES_PER_PAGE: u64 = 10_000;
@@ -211,4 +211,30 @@ pub async fn entries(
     Ok(HttpResponse::Ok()
         .content_type("application/jsonl")
         .body(body))
+}
+
+/// `GET /audit/verify`: the "Verify now" page. Re-reads and re-hashes every
+/// entry, compares the stored tree, and checks every stored checkpoint.
+pub async fn verify_now(
+    state: web::Data<AppState>,
+    reader: AuditReader,
+) -> Result<HttpResponse, AppError> {
+    let vkey = state.log_vkey.clone();
+    let started = std::time::Instant::now();
+    let report = state
+        .db(move |conn| Ok(crate::audit::verify::verify_database(conn, &vkey)))
+        .await?;
+    let page = crate::web::views::VerifyPage {
+        ctx: super::page_ctx(&state, reader.session(), "/audit").await?,
+        ok: report.ok,
+        origin: state.log_origin.clone(),
+        vkey: state.log_vkey.clone(),
+        entries: report.entries,
+        checkpoints_checked: report.checkpoints_checked,
+        checkpoint_size: report.checkpoint_size,
+        checkpoint_root: report.checkpoint_root.clone().unwrap_or_default(),
+        failures: report.failures,
+        elapsed_ms: started.elapsed().as_millis(),
+    };
+    super::html(&page)
 }

@@ -93,6 +93,15 @@ impl PageCtx {
                 current: current == "/admin/users",
             });
         }
+        if a.roles
+            .has_any(&[Role::Auditor, Role::Quality, Role::Admin])
+        {
+            nav.push(NavItem {
+                href: "/audit/verify",
+                label: "Audit log",
+                current: current == "/audit",
+            });
+        }
         nav.push(NavItem {
             href: "/account",
             label: "My account",

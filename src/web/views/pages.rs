@@ -58,3 +58,18 @@ pub struct PasswordPage {
     pub forced: bool,
     pub errors: Vec<String>,
 }
+
+#[derive(Template)]
+#[template(path = "audit/verify.html")]
+pub struct VerifyPage {
+    pub ctx: PageCtx,
+    pub ok: bool,
+    pub origin: String,
+    pub vkey: String,
+    pub entries: u64,
+    pub checkpoints_checked: usize,
+    pub checkpoint_size: Option<u64>,
+    pub checkpoint_root: String,
+    pub failures: Vec<crate::audit::verify::Failure>,
+    pub elapsed_ms: u128,
+}
