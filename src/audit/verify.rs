@@ -37,9 +37,9 @@ fn fail(entry: Option<u64>, error: impl Into<String>) -> Failure {
     }
 }
 
-/// Verifies `entries` (JSON lines) against the signed `checkpoint` note and
-/// the `previous` signed notes, with the verifier key `vkey`.
-pub fn verify(entries: impl BufRead, checkpoint: &str, vkey: &str, previous: &[String]) -> Report {
+/// An empty report and the parsed verifier key, or a failed report when the
+/// key itself is malformed.
+fn begin(vkey: &str) -> Result<(Report, NoteVerifier), Report> {
     let mut report = Report {
         ok: false,
         entries: 0,
@@ -48,12 +48,21 @@ pub fn verify(entries: impl BufRead, checkpoint: &str, vkey: &str, previous: &[S
         checkpoints_checked: 0,
         failures: Vec::new(),
     };
-    let verifier = match NoteVerifier::parse(vkey) {
-        Ok(v) => v,
+    match NoteVerifier::parse(vkey) {
+        Ok(verifier) => Ok((report, verifier)),
         Err(e) => {
             report.failures.push(fail(None, e.to_string()));
-            return report;
+            Err(report)
         }
+    }
+}
+
+/// Verifies `entries` (JSON lines) against the signed `checkpoint` note and
+/// the `previous` signed notes, with the verifier key `vkey`.
+pub fn verify(entries: impl BufRead, checkpoint: &str, vkey: &str, previous: &[String]) -> Report {
+    let (mut report, verifier) = match begin(vkey) {
+        Ok(pair) => pair,
+        Err(failed) => return failed,
     };
     let open = |text: &str, what: &str| -> Result<Checkpoint, Failure> {
         let body = note::open(text, &verifier).map_err(|e| fail(None, format!("{what}: {e}")))?;
@@ -169,20 +178,9 @@ pub fn verify(entries: impl BufRead, checkpoint: &str, vkey: &str, previous: &[S
 /// the tree recomputed from the leaf bytes, and every stored checkpoint
 /// signed by `vkey` with the root of the recomputed tree at its size.
 pub fn verify_database(conn: &mut crate::db::DbConnection, vkey: &str) -> Report {
-    let mut report = Report {
-        ok: false,
-        entries: 0,
-        checkpoint_size: None,
-        checkpoint_root: None,
-        checkpoints_checked: 0,
-        failures: Vec::new(),
-    };
-    let verifier = match NoteVerifier::parse(vkey) {
-        Ok(v) => v,
-        Err(e) => {
-            report.failures.push(fail(None, e.to_string()));
-            return report;
-        }
+    let (mut report, verifier) = match begin(vkey) {
+        Ok(pair) => pair,
+        Err(failed) => return failed,
     };
     let size = match super::size(conn) {
         Ok(n) => n,
