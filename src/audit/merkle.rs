@@ -353,6 +353,12 @@ impl MemoryTree {
     pub fn size(&self) -> u64 {
         self.levels.first().map_or(0, |l| l.len() as u64)
     }
+
+    /// How many complete subtrees above the leaves the tree has: the rows a
+    /// stored tree of the same size must hold.
+    pub fn interior_count(&self) -> u64 {
+        self.levels.iter().skip(1).map(|l| l.len() as u64).sum()
+    }
 }
 
 /// A subtree the memory tree does not hold.

@@ -7,6 +7,8 @@
 //! therefore never leaves a gap, and several app instances sharing one
 //! database still produce one gap-free sequence.
 
+pub mod actions;
+pub mod browse;
 pub mod canonical;
 pub mod checkpoint;
 pub mod key;
@@ -286,29 +288,6 @@ pub fn entries(
     audit_entries::table
         .filter(audit_entries::seq.ge(start).and(audit_entries::seq.lt(end)))
         .order(audit_entries::seq.asc())
-        .select((
-            audit_entries::seq,
-            audit_entries::leaf,
-            audit_entries::leaf_hash,
-        ))
-        .load(conn)
-}
-
-/// The newest entries about one record, newest first.
-pub fn recent_for_entity(
-    conn: &mut DbConnection,
-    kind: &str,
-    id: &str,
-    limit: i64,
-) -> Result<Vec<StoredEntry>, diesel::result::Error> {
-    audit_entries::table
-        .filter(
-            audit_entries::entity_type
-                .eq(kind)
-                .and(audit_entries::entity_id.eq(id)),
-        )
-        .order(audit_entries::seq.desc())
-        .limit(limit)
         .select((
             audit_entries::seq,
             audit_entries::leaf,

@@ -229,6 +229,9 @@ pub fn verify_database(conn: &mut crate::db::DbConnection, vkey: &str) -> Report
         }
         start = end;
     }
+    if let Some(f) = compare_nodes(conn, &mut tree) {
+        report.failures.push(f);
+    }
     match super::tree::head(conn) {
         Ok(head) if head.size == size && merkle::root(&mut tree, size).ok() == Some(head.root) => {}
         Ok(head) => report.failures.push(fail(None, format!(
@@ -275,6 +278,73 @@ pub fn verify_database(conn: &mut crate::db::DbConnection, vkey: &str) -> Report
             .push(fail(None, format!("cannot read the checkpoints: {e}"))),
     }
     finish(report, &tree)
+}
+
+/// Compares every stored complete-subtree hash (`audit_nodes`) with the tree
+/// recomputed from the entries: proofs are served from those rows, so a
+/// forged row would make the server hand out proofs that do not verify.
+fn compare_nodes(conn: &mut crate::db::DbConnection, tree: &mut MemoryTree) -> Option<Failure> {
+    use crate::db::schema::audit_nodes as n;
+    use diesel::prelude::*;
+    const BATCH: i64 = 10_000;
+    let mut after: (i32, i64) = (0, -1);
+    let mut count = 0u64;
+    loop {
+        let rows: Vec<(i32, i64, Vec<u8>)> = match n::table
+            .filter(
+                n::level
+                    .gt(after.0)
+                    .or(n::level.eq(after.0).and(n::idx.gt(after.1))),
+            )
+            .order((n::level.asc(), n::idx.asc()))
+            .limit(BATCH)
+            .select((n::level, n::idx, n::hash))
+            .load(conn)
+        {
+            Ok(rows) => rows,
+            Err(e) => return Some(fail(None, format!("cannot read the stored tree: {e}"))),
+        };
+        let Some(last) = rows.last() else {
+            break;
+        };
+        after = (last.0, last.1);
+        for (level, idx, hash) in &rows {
+            count += 1;
+            let expected = u32::try_from(*level)
+                .ok()
+                .zip(u64::try_from(*idx).ok())
+                .filter(|(l, _)| *l > 0)
+                .and_then(|(l, i)| merkle::NodeSource::node(tree, l, i).ok());
+            match expected {
+                Some(h) if h[..] == hash[..] => {}
+                Some(_) => {
+                    return Some(fail(
+                        None,
+                        format!(
+                            "the stored tree node (level {level}, index {idx}) does not match the entries it covers"
+                        ),
+                    ));
+                }
+                None => {
+                    return Some(fail(
+                        None,
+                        format!(
+                            "the stored tree has a node (level {level}, index {idx}) that covers no complete run of entries"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    let expected = tree.interior_count();
+    (count != expected).then(|| {
+        fail(
+            None,
+            format!(
+                "the stored tree has {count} nodes above the entries; {expected} were expected"
+            ),
+        )
+    })
 }
 
 fn finish(mut report: Report, tree: &MemoryTree) -> Report {

@@ -27,6 +27,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/account/password",
             web::post().to(account::change_password),
         )
+        .route("/audit", web::get().to(audit::browse))
+        .route("/audit/entry/{seq}", web::get().to(audit::entry))
         .route("/audit/key", web::get().to(audit::key))
         .route("/audit/checkpoint", web::get().to(audit::checkpoint))
         .route("/audit/export", web::get().to(audit::export))

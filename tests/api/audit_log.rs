@@ -868,18 +868,8 @@ async fn verify_now_and_attest_verify_database_find_a_leaf_rewritten_behind_the_
     let (engineer, _) = app
         .user_with_roles("builder", &["engineer"], "engineer passphrase x")
         .await;
-    assert!(
-        auditor
-            .get_html("/")
-            .await
-            .contains("href=\"/audit/verify\"")
-    );
-    assert!(
-        !engineer
-            .get_html("/")
-            .await
-            .contains("href=\"/audit/verify\"")
-    );
+    assert!(auditor.get_html("/").await.contains("href=\"/audit\""));
+    assert!(!engineer.get_html("/").await.contains("href=\"/audit\""));
     assert_eq!(engineer.get("/audit/verify").await.status(), 403);
     let page = auditor.get_html("/audit/verify").await;
     assert!(page.contains("Verified."), "{page}");
@@ -931,4 +921,56 @@ async fn verify_now_and_attest_verify_database_find_a_leaf_rewritten_behind_the_
         "{}",
         String::from_utf8_lossy(&bad.stderr)
     );
+}
+
+#[tokio::test]
+async fn verification_of_the_database_finds_a_forged_or_missing_tree_node() {
+    let app = spawn_app().await;
+    let (auditor, _) = app
+        .user_with_roles("checker", &["auditor"], "read only passphrase")
+        .await;
+    let vkey = auditor.get("/audit/key").await.text().await.unwrap();
+    let check = |app: &crate::helpers::TestApp| {
+        attest::audit::verify::verify_database(&mut app.conn(), vkey.trim_end())
+    };
+    assert!(check(&app).ok, "{:?}", check(&app).failures);
+    let mut conn = app.conn();
+    let (disable, forge, drop) = if on_postgres() {
+        (
+            "ALTER TABLE audit_nodes DISABLE TRIGGER USER",
+            "UPDATE audit_nodes SET hash = decode(repeat('00', 32), 'hex') WHERE level = 1 AND idx = 1",
+            "DELETE FROM audit_nodes WHERE level = 2 AND idx = 0",
+        )
+    } else {
+        (
+            "DROP TRIGGER audit_nodes_no_update",
+            "UPDATE audit_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 1",
+            "DELETE FROM audit_nodes WHERE level = 2 AND idx = 0",
+        )
+    };
+    raw(&mut conn, disable).unwrap();
+    if !on_postgres() {
+        raw(&mut conn, "DROP TRIGGER audit_nodes_no_delete").unwrap();
+    }
+    assert_eq!(raw(&mut conn, drop).unwrap(), 1);
+    let report = check(&app);
+    assert!(!report.ok);
+    assert!(
+        report.failures[0].error.starts_with("the stored tree has ")
+            && report.failures[0]
+                .error
+                .contains("nodes above the entries;"),
+        "{:?}",
+        report.failures
+    );
+
+    assert_eq!(raw(&mut conn, forge).unwrap(), 1);
+    let report = check(&app);
+    assert_eq!(
+        report.failures[0].error,
+        "the stored tree node (level 1, index 1) does not match the entries it covers"
+    );
+    let page = auditor.get_html("/audit/verify").await;
+    assert!(page.contains("Verification FAILED"), "{page}");
+    assert!(page.contains("(level 1, index 1)"), "{page}");
 }

@@ -4,11 +4,9 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError, web};
 use serde::Deserialize;
-use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::{flash, html, html_status, page_ctx, see_other, user_ctx, when};
-use crate::audit;
 use crate::db::repo::{sessions, users};
 use crate::domain::ids::UserId;
 use crate::domain::user::{Account, Role, Roles};
@@ -275,20 +273,6 @@ pub async fn create(
     })
 }
 
-/// Describes an audit entry's change in one line for the history table.
-fn describe(entry: &Value) -> String {
-    let mut parts = Vec::new();
-    for key in ["before", "after"] {
-        if let Some(v) = entry.get(key).filter(|v| !v.is_null()) {
-            parts.push(format!("{key}: {v}"));
-        }
-    }
-    if let Some(r) = entry.get("reason").and_then(Value::as_str) {
-        parts.push(format!("reason: {r}"));
-    }
-    parts.join(" · ")
-}
-
 /// Form values to show again instead of the stored ones after a refusal.
 #[derive(Default)]
 struct Overrides {
@@ -305,42 +289,18 @@ async fn user_page(
     overrides: Overrides,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
+    let roles = s.account.roles.clone();
     let (account, live, history) = state
         .db(move |conn| {
             let account = users::find(conn, id)?.ok_or(AppError::NotFound)?;
             let live = sessions::live_count(conn, id)?;
-            let history = audit::recent_for_entity(conn, "user", &id.to_string(), 30)?;
+            let history = super::audit::history_panel(conn, "user", &id.to_string(), &roles)?;
             Ok((account, live, history))
         })
         .await?;
     let now = crate::clock::now();
     let status_text = account.status(now);
-    let activity = history
-        .iter()
-        .map(|e| {
-            let v = e.json();
-            ActivityRow {
-                seq: e.seq,
-                at: v
-                    .get("at")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .replace('T', " ")
-                    .replace('Z', ""),
-                action: v
-                    .get("action")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                actor: v
-                    .pointer("/actor/name")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                detail: describe(&v),
-            }
-        })
-        .collect();
+
     let page = UserPage {
         ctx: page_ctx(state, s, "/admin/users").await?,
         id: account.id.to_string(),
@@ -366,7 +326,7 @@ async fn user_page(
         live_sessions: live,
         is_self: account.id == s.account.id,
         errors,
-        activity,
+        history,
     };
     html_status(status, &page)
 }

@@ -3,17 +3,27 @@
 
 use std::collections::HashMap;
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde_json::json;
 
+use crate::audit::browse::{self, Cursor, Filter};
 use crate::audit::merkle::{self, ProofError};
 use crate::audit::tree::{self, DbNodes};
-use crate::audit::{self, AuditError};
-use crate::error::AppError;
+use crate::audit::{self, AuditError, actions};
+use crate::db::DbConnection;
+use crate::db::repo::users;
+use crate::domain::ids::UserId;
+use crate::domain::user::{Role, Roles};
+use crate::error::{AppError, urlencode};
 use crate::web::AppState;
 use crate::web::extract::{AuditReader, CurrentUser};
+use crate::web::views::audit::{
+    BrowsePage, Choice, ChoiceGroup, EntryPage, EntryView, HistoryPanel,
+};
 
 /// Most entries one `GET /audit/entries` returns.
 pub const MAX_ENTRIES_PER_PAGE: u64 = 10_000;
@@ -235,6 +245,308 @@ pub async fn verify_now(
         checkpoint_root: report.checkpoint_root.clone().unwrap_or_default(),
         failures: report.failures,
         elapsed_ms: started.elapsed().as_millis(),
+    };
+    super::html(&page)
+}
+
+/// Entries shown per page of the audit browser, and in a History panel.
+const BROWSE_PAGE: i64 = 50;
+const HISTORY_PANEL: i64 = 20;
+
+/// The entity types a reader may see the history of; `None` for the whole
+/// log. Auditors, quality and administrators read everything; everyone else
+/// only the history of records their roles let them open (none yet beyond
+/// those roles' own pages).
+pub fn visible_types(roles: &Roles) -> Option<Vec<String>> {
+    if roles.has_any(&[Role::Auditor, Role::Quality, Role::Admin]) {
+        None
+    } else {
+        Some(Vec::new())
+    }
+}
+
+/// The History panel of one record: its newest entries and a link to the
+/// audit browser filtered to it.
+pub fn history_panel(
+    conn: &mut DbConnection,
+    kind: &str,
+    id: &str,
+    roles: &Roles,
+) -> Result<HistoryPanel, AppError> {
+    let filter = Filter {
+        visible_types: visible_types(roles),
+        entity_type: Some(kind.to_string()),
+        record: Some(id.to_string()),
+        ..Filter::default()
+    };
+    let page = browse::page(conn, &filter, Cursor::Newest, HISTORY_PANEL)?;
+    Ok(HistoryPanel {
+        entries: page
+            .entries
+            .iter()
+            .map(|e| EntryView::new(e, roles))
+            .collect(),
+        all_href: format!("/audit?type={}&record={}", urlencode(kind), urlencode(id)),
+        more: page.has_older,
+    })
+}
+
+/// A date (`2026-11-21`, the whole day) or a time (`2026-11-21T10:42`,
+/// that minute) in UTC; `end` gives the instant just after it.
+fn parse_when(raw: &str, end: bool) -> Option<NaiveDateTime> {
+    let raw = raw.trim();
+    if let Ok(d) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        let start = d.and_hms_opt(0, 0, 0)?;
+        return Some(if end {
+            start + Duration::days(1)
+        } else {
+            start
+        });
+    }
+    for format in ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(raw, format) {
+            return Some(if end { t + Duration::minutes(1) } else { t });
+        }
+    }
+    None
+}
+
+fn query_value(query: &HashMap<String, String>, name: &str) -> String {
+    query
+        .get(name)
+        .map(|v| v.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// `GET /audit`: the audit browser. Filters: `type`, `record` (id or key),
+/// `actor` (username, `u-7` or `system`), `action` (one, or `group.*`),
+/// `from` and `to` (dates or times, UTC, both inclusive); pages by `before`
+/// and `after` (seq).
+pub async fn browse(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let s = &user.0;
+    let roles = s.account.roles.clone();
+    let (kind, record, actor, action, from, to) = (
+        query_value(&query, "type"),
+        query_value(&query, "record"),
+        query_value(&query, "actor"),
+        query_value(&query, "action"),
+        query_value(&query, "from"),
+        query_value(&query, "to"),
+    );
+    let mut errors = Vec::new();
+    let mut filter = Filter {
+        visible_types: visible_types(&roles),
+        entity_type: Some(kind.clone()).filter(|k| !k.is_empty()),
+        record: Some(record.clone()).filter(|r| !r.is_empty()),
+        ..Filter::default()
+    };
+    if let Some(kind) = &filter.entity_type
+        && !RECORD_TYPES.iter().any(|(k, _)| k == kind)
+    {
+        errors.push(format!("There is no record type {kind:?}"));
+    }
+    if !action.is_empty() {
+        match actions::matching(&action) {
+            Some(names) => filter.actions = Some(names.into_iter().map(String::from).collect()),
+            None => errors.push(format!("There is no event {action:?}")),
+        }
+    }
+    for (raw, end, name) in [(&from, false, "From"), (&to, true, "To")] {
+        if raw.is_empty() {
+            continue;
+        }
+        match parse_when(raw, end) {
+            Some(t) if end => filter.until = Some(t),
+            Some(t) => filter.from = Some(t),
+            None => errors.push(format!(
+                "{name} must be a date like 2026-11-21 or a time like 2026-11-21T10:42, not {raw:?}"
+            )),
+        }
+    }
+    if let (Some(a), Some(b)) = (filter.from, filter.until)
+        && a >= b
+    {
+        errors.push("From must not be after To".to_string());
+    }
+    let cursor = match (query.get("before"), query.get("after")) {
+        (Some(b), _) => b.parse().map(Cursor::Before).ok(),
+        (None, Some(a)) => a.parse().map(Cursor::After).ok(),
+        (None, None) => Some(Cursor::Newest),
+    };
+    let Some(cursor) = cursor else {
+        return Err(AppError::BadRequest(
+            "The page position (before / after) must be an entry number".into(),
+        ));
+    };
+    let actor_raw = actor.clone();
+    let (page, log_size, actor_error) = state
+        .db(move |conn| {
+            let log_size = audit::size(conn)?;
+            let mut actor_error = None;
+            if !actor_raw.is_empty() {
+                if actor_raw == "system" {
+                    filter.actor_id = Some(actor_raw.clone());
+                } else if let Some(a) = users::find_by_username(conn, &actor_raw.to_lowercase())? {
+                    filter.actor_id = Some(a.id.to_string());
+                } else if let Ok(id) = actor_raw.parse::<UserId>() {
+                    filter.actor_id = Some(id.to_string());
+                } else {
+                    actor_error = Some(format!("There is no user {actor_raw:?}"));
+                }
+            }
+            if actor_error.is_some() || !errors.is_empty() {
+                return Ok((
+                    None,
+                    log_size,
+                    actor_error.into_iter().chain(errors).collect::<Vec<_>>(),
+                ));
+            }
+            let page = browse::page(conn, &filter, cursor, BROWSE_PAGE)?;
+            Ok((Some(page), log_size, Vec::new()))
+        })
+        .await?;
+    let errors = actor_error;
+    let mut params: Vec<(&str, &str)> = Vec::new();
+    for (name, value) in [
+        ("type", &kind),
+        ("record", &record),
+        ("actor", &actor),
+        ("action", &action),
+        ("from", &from),
+        ("to", &to),
+    ] {
+        if !value.is_empty() {
+            params.push((name, value));
+        }
+    }
+    let link = |side: &str, seq: i64| {
+        let mut q: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect();
+        q.push(format!("{side}={seq}"));
+        format!("/audit?{}", q.join("&"))
+    };
+    let (entries, newer, older) = match &page {
+        Some(p) => (
+            p.entries
+                .iter()
+                .map(|e| EntryView::new(e, &roles))
+                .collect::<Vec<_>>(),
+            p.entries
+                .first()
+                .filter(|_| p.has_newer)
+                .map(|e| link("after", e.seq)),
+            p.entries
+                .last()
+                .filter(|_| p.has_older)
+                .map(|e| link("before", e.seq)),
+        ),
+        None => (Vec::new(), None, None),
+    };
+    let limited = visible_types(&roles).is_some();
+    let types = RECORD_TYPES
+        .iter()
+        .filter(|(k, _)| visible_types(&roles).is_none_or(|v| v.iter().any(|t| t == k)))
+        .map(|(k, label)| Choice {
+            value: (*k).to_string(),
+            label: (*label).to_string(),
+            selected: *k == kind,
+        })
+        .collect();
+    let action_groups = actions::GROUPS
+        .iter()
+        .map(|(group, label)| {
+            let all = format!("{group}.*");
+            let mut choices = vec![Choice {
+                selected: action == all,
+                label: format!("Any: {}", label.to_lowercase()),
+                value: all,
+            }];
+            choices.extend(
+                actions::ACTIONS
+                    .iter()
+                    .filter(|(name, _)| name.split('.').next() == Some(*group))
+                    .map(|(name, label)| Choice {
+                        value: (*name).to_string(),
+                        label: (*label).to_string(),
+                        selected: *name == action,
+                    }),
+            );
+            ChoiceGroup {
+                label: (*label).to_string(),
+                choices,
+            }
+        })
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let page = BrowsePage {
+        ctx: super::page_ctx(&state, s, "/audit").await?,
+        entries,
+        types,
+        actions: action_groups,
+        filtered: !params.is_empty(),
+        record,
+        actor,
+        from,
+        to,
+        errors,
+        newer,
+        older,
+        log_size,
+        limited,
+    };
+    super::html_status(status, &page)
+}
+
+/// The kinds of record the log has entries about, as the filter names them.
+pub const RECORD_TYPES: &[(&str, &str)] = &[("user", "User account")];
+
+/// `GET /audit/entry/{seq}`: one entry whole: the changes, the exact leaf
+/// bytes and their hash, and where to get its inclusion proof.
+pub async fn entry(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let s = &user.0;
+    let seq: i64 = path.parse().map_err(|_| AppError::NotFound)?;
+    let visible = visible_types(&s.account.roles);
+    let (found, tree_size, previous, next) = state
+        .db(move |conn| {
+            let found = browse::one(conn, visible.clone(), seq)?.ok_or(AppError::NotFound)?;
+            let tree_size = tree::head(conn)?.size;
+            let filter = Filter {
+                visible_types: visible,
+                ..Filter::default()
+            };
+            let previous = browse::page(conn, &filter, Cursor::Before(seq), 1)?;
+            let next = browse::page(conn, &filter, Cursor::After(seq), 1)?;
+            Ok((
+                found,
+                tree_size,
+                previous.entries.first().map(|e| e.seq),
+                next.entries.first().map(|e| e.seq).filter(|n| *n > seq),
+            ))
+        })
+        .await?;
+    let page = EntryPage {
+        ctx: super::page_ctx(&state, s, "/audit").await?,
+        entry: EntryView::new(&found, &s.account.roles),
+        leaf: String::from_utf8_lossy(&found.leaf).into_owned(),
+        leaf_hash_hex: hex::encode(&found.leaf_hash),
+        leaf_hash_b64: B64.encode(&found.leaf_hash),
+        tree_size,
+        previous,
+        next,
     };
     super::html(&page)
 }

@@ -71,15 +71,6 @@ pub struct OneTimePasswordPage {
     pub password: String,
 }
 
-/// An audit entry about the user, as the user page lists it.
-pub struct ActivityRow {
-    pub seq: i64,
-    pub at: String,
-    pub action: String,
-    pub actor: String,
-    pub detail: String,
-}
-
 #[derive(Template)]
 #[template(path = "admin/user_show.html")]
 pub struct UserPage {
@@ -101,5 +92,5 @@ pub struct UserPage {
     pub live_sessions: i64,
     pub is_self: bool,
     pub errors: Vec<String>,
-    pub activity: Vec<ActivityRow>,
+    pub history: super::audit::HistoryPanel,
 }

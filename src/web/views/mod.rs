@@ -1,6 +1,7 @@
 //! Template structs. Every page carries a `PageCtx` for the layout.
 
 pub mod admin;
+pub mod audit;
 pub mod pages;
 
 pub use pages::*;
@@ -97,7 +98,7 @@ impl PageCtx {
             .has_any(&[Role::Auditor, Role::Quality, Role::Admin])
         {
             nav.push(NavItem {
-                href: "/audit/verify",
+                href: "/audit",
                 label: "Audit log",
                 current: current == "/audit",
             });

@@ -1,0 +1,133 @@
+//! Every action the log records, with the words the audit browser shows for
+//! it. A test reads the source and fails on an action missing from here, so
+//! the browser's action filter always offers every event that can occur.
+
+/// Groups of actions, by the part before the first dot.
+pub const GROUPS: &[(&str, &str)] = &[
+    ("auth", "Sign-in and sessions"),
+    ("user", "User accounts"),
+    ("access", "Access"),
+    ("audit", "Audit log"),
+    ("system", "System"),
+];
+
+/// `(action, label)`, grouped as `GROUPS`.
+pub const ACTIONS: &[(&str, &str)] = &[
+    ("auth.login", "Signed in"),
+    ("auth.login_failed", "Sign-in refused"),
+    ("auth.logout", "Signed out"),
+    ("auth.session_expired", "Session expired"),
+    ("auth.session_ended", "Session ended"),
+    ("auth.password_check_failed", "Wrong current password"),
+    ("user.created", "User created"),
+    ("user.updated", "User details changed"),
+    ("user.roles_changed", "Roles changed"),
+    ("user.disabled", "User disabled"),
+    ("user.enabled", "User enabled"),
+    ("user.password_reset", "Password reset"),
+    ("user.password_changed", "Password changed"),
+    ("user.locked", "User locked out"),
+    ("user.unlocked", "User unlocked"),
+    ("access.denied", "Access denied"),
+    (
+        "audit.restore_acknowledged",
+        "Database restore acknowledged",
+    ),
+    ("system.initialized", "Installation set up"),
+    ("system.log_key_registered", "Audit log key registered"),
+];
+
+/// The label of an action; an unknown one is shown as it is written.
+pub fn label(action: &str) -> &str {
+    ACTIONS
+        .iter()
+        .find(|(name, _)| *name == action)
+        .map_or(action, |(_, label)| label)
+}
+
+/// What an action filter value selects: one action, or a whole group
+/// (`user.*`). `None` when the value names neither.
+pub fn matching(filter: &str) -> Option<Vec<&'static str>> {
+    if let Some(group) = filter.strip_suffix(".*") {
+        let names: Vec<&'static str> = ACTIONS
+            .iter()
+            .map(|(name, _)| *name)
+            .filter(|name| name.split('.').next() == Some(group))
+            .collect();
+        return (!names.is_empty()).then_some(names);
+    }
+    ACTIONS
+        .iter()
+        .find(|(name, _)| *name == filter)
+        .map(|(name, _)| vec![*name])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every string literal in the source that looks like an action of a
+    /// known group (`"user.created"`), and every `.entry("...")`, is
+    /// catalogued: actions passed through a variable are caught too.
+    #[test]
+    fn every_recorded_action_is_in_the_catalogue() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
+            for item in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = item.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs")
+                    && !path.ends_with("audit/actions.rs")
+                {
+                    out.push(std::fs::read_to_string(&path).unwrap_or_default());
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let is_action = |lit: &str| {
+            lit.split_once('.').is_some_and(|(group, rest)| {
+                !rest.is_empty()
+                    && rest
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.')
+                    && (GROUPS.iter().any(|(g, _)| *g == group))
+            })
+        };
+        let mut found = 0;
+        for text in &files {
+            let parts: Vec<&str> = text.split('"').collect();
+            for (i, lit) in parts.iter().copied().enumerate() {
+                let after_entry = i > 0 && parts[i - 1].trim_end().ends_with(".entry(");
+                if is_action(lit) || after_entry {
+                    found += 1;
+                    assert!(
+                        ACTIONS.iter().any(|(n, _)| *n == lit),
+                        "action {lit:?} is recorded but not in audit::actions::ACTIONS"
+                    );
+                }
+            }
+        }
+        assert!(found >= 19, "only {found} recorded actions found in src/");
+        for (name, _) in ACTIONS {
+            let group = name.split('.').next().unwrap_or_default();
+            assert!(
+                GROUPS.iter().any(|(g, _)| *g == group),
+                "{name} has no group"
+            );
+        }
+    }
+
+    #[test]
+    fn filters_select_one_action_or_a_group() {
+        assert_eq!(matching("user.created"), Some(vec!["user.created"]));
+        assert!(matching("auth.*").is_some_and(|v| v.len() == 6));
+        assert_eq!(matching("nope.*"), None);
+        assert_eq!(matching("user.deleted"), None);
+        assert_eq!(label("auth.login"), "Signed in");
+        assert_eq!(label("x.y"), "x.y");
+    }
+}
