@@ -53,6 +53,34 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Measure performance on a throw-away database (docs/benchmarks.md)
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Audit appends vs plain inserts on SQLite, offline verification, proof latency
+    Audit {
+        /// Appends (and as many plain inserts) to time
+        #[arg(long, default_value_t = 5_000)]
+        appends: u64,
+        /// Entries in the generated log that is verified offline
+        #[arg(long, default_value_t = 1_000_000)]
+        verify_entries: u64,
+        /// Size of the stored tree proofs are taken from
+        #[arg(long, default_value_t = 100_000)]
+        proof_entries: u64,
+        /// Directory for the throw-away files (removed afterwards)
+        #[arg(long, default_value = ".")]
+        dir: std::path::PathBuf,
+        /// Keep the generated log and its checkpoint in --dir and print the
+        /// `attest verify` command that checks them
+        #[arg(long)]
+        keep: bool,
+    },
 }
 
 #[derive(Args)]
@@ -163,10 +191,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(Command::Verify(args)) = &cli.command {
         return verify(args);
     }
+    if let Some(Command::Bench { command }) = &cli.command {
+        let BenchCommand::Audit {
+            appends,
+            verify_entries,
+            proof_entries,
+            dir,
+            keep,
+        } = command;
+        let report = crate::bench::audit(&crate::bench::AuditBench {
+            appends: *appends,
+            verify_entries: *verify_entries,
+            proof_entries: *proof_entries,
+            dir: dir.clone(),
+            keep: *keep,
+        })?;
+        print!("{report}");
+        return Ok(());
+    }
     let settings = Settings::load()?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
         Command::Verify(args) => verify(&args),
+        Command::Bench { .. } => Ok(()),
         Command::Init => {
             let prepared = startup::prepare(&settings)?;
             print_admin(&prepared.created_admin, &settings);

@@ -2,6 +2,7 @@
 //! See docs/architecture.md for the shape of the code.
 
 pub mod audit;
+pub mod bench;
 pub mod cli;
 pub mod clock;
 pub mod config;

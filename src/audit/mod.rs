@@ -1,9 +1,10 @@
 //! The append-only audit log (docs/audit.md, AUDIT-LOG.md).
 //!
 //! `append` writes the exact leaf bytes of one entry in the caller's
-//! transaction, with `seq` taken from the `audit_head` row: on PostgreSQL the
-//! row is locked `FOR UPDATE`, on SQLite the transaction already holds the one
-//! write lock (`db::write_tx` begins IMMEDIATE). A rolled-back transaction
+//! transaction, with `seq` taken from the tree head (`audit_tree`, whose size
+//! the triggers keep equal to `audit_head`'s): on PostgreSQL the row is locked
+//! `FOR UPDATE`, on SQLite the transaction already holds the one write lock
+//! (`db::write_tx` begins IMMEDIATE). A rolled-back transaction
 //! therefore never leaves a gap, and several app instances sharing one
 //! database still produce one gap-free sequence.
 
@@ -145,10 +146,6 @@ pub enum AuditError {
     #[error("audit entry cannot be encoded: {0}")]
     Encoding(#[from] canonical::CanonicalError),
     #[error(
-        "the Merkle tree covers {tree} entries but the log has {log}; start-up builds the rest"
-    )]
-    TreeBehind { tree: u64, log: u64 },
-    #[error(
         "the audit tree of {tree} entries is not consistent with the checkpoint signed at {signed}; nothing was signed"
     )]
     Inconsistent { signed: u64, tree: u64 },
@@ -216,8 +213,11 @@ pub fn append(conn: &mut DbConnection, entry: &NewEntry) -> Result<u64, AuditErr
     if !in_transaction(conn) {
         return Err(AuditError::NotInTransaction);
     }
-    let size = lock_head(conn)?;
-    let seq = u64::try_from(size).map_err(|_| diesel::result::Error::NotFound)?;
+    // The tree head's size is the log's: both grow in this transaction only,
+    // and the triggers refuse an entry whose seq is not the head's size.
+    let mut tree = tree::head_for_append(conn)?;
+    let seq = tree.size;
+    let size = i64::try_from(seq).map_err(|_| diesel::result::Error::NotFound)?;
     let leaf = leaf_bytes(seq, entry)?;
     let hash = leaf_hash(&leaf);
     diesel::insert_into(audit_entries::table)
@@ -233,22 +233,11 @@ pub fn append(conn: &mut DbConnection, entry: &NewEntry) -> Result<u64, AuditErr
             audit_entries::entity_key.eq(entry.entity.as_ref().map(|e| e.key.as_str())),
         ))
         .execute(conn)?;
-    tree::advance(conn, seq, &hash)?;
+    tree::advance(conn, &mut tree, &hash)?;
     diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
         .set(audit_head::size.eq(size + 1))
         .execute(conn)?;
     Ok(seq)
-}
-
-/// Reads the head size, locking the row on PostgreSQL until commit.
-fn lock_head(conn: &mut DbConnection) -> Result<i64, diesel::result::Error> {
-    let query = audit_head::table
-        .filter(audit_head::id.eq(1))
-        .select(audit_head::size);
-    match conn {
-        DbConnection::Postgres(pg) => query.for_update().first(pg),
-        DbConnection::Sqlite(sqlite) => query.first(sqlite),
-    }
 }
 
 /// Number of entries in the log.

@@ -24,10 +24,26 @@ fn to_hash(bytes: &[u8]) -> Option<Hash> {
 
 /// Reads the tree head.
 pub fn head(conn: &mut DbConnection) -> Result<TreeHead, AuditError> {
-    let (size, root, frontier): (i64, Vec<u8>, Vec<u8>) = audit_tree::table
-        .filter(audit_tree::id.eq(1))
-        .select((audit_tree::size, audit_tree::root, audit_tree::frontier))
-        .first(conn)?;
+    read_head(conn, false)
+}
+
+/// Reads the tree head for an append: on PostgreSQL the row stays locked
+/// until commit, which serialises appends from every app instance; on
+/// SQLite the write transaction (`BEGIN IMMEDIATE`) already does.
+pub(crate) fn head_for_append(conn: &mut DbConnection) -> Result<TreeHead, AuditError> {
+    read_head(conn, true)
+}
+
+fn read_head(conn: &mut DbConnection, lock: bool) -> Result<TreeHead, AuditError> {
+    let query = audit_tree::table.filter(audit_tree::id.eq(1)).select((
+        audit_tree::size,
+        audit_tree::root,
+        audit_tree::frontier,
+    ));
+    let (size, root, frontier): (i64, Vec<u8>, Vec<u8>) = match conn {
+        DbConnection::Postgres(pg) if lock => query.for_update().first(pg)?,
+        _ => query.first(conn)?,
+    };
     let bad = || AuditError::CorruptTree("the stored tree head is malformed".into());
     if frontier.len() % 32 != 0 {
         return Err(bad());
@@ -39,16 +55,15 @@ pub fn head(conn: &mut DbConnection) -> Result<TreeHead, AuditError> {
     })
 }
 
-/// Adds entry `seq` (with its leaf hash) to the tree; called by `append`
-/// inside its transaction, after the entry row is written.
-pub(crate) fn advance(conn: &mut DbConnection, seq: u64, leaf: &Hash) -> Result<(), AuditError> {
-    let tree = head(conn)?;
-    if tree.size != seq {
-        return Err(AuditError::TreeBehind {
-            tree: tree.size,
-            log: seq,
-        });
-    }
+/// Adds the entry at index `tree.size` (its leaf hash `leaf`) to the tree
+/// and moves `tree` on; called inside the append's transaction, after the
+/// entry row is written, with the head read by `head_for_append`.
+pub(crate) fn advance(
+    conn: &mut DbConnection,
+    tree: &mut TreeHead,
+    leaf: &Hash,
+) -> Result<(), AuditError> {
+    let seq = tree.size;
     let (frontier, created) = merkle::frontier_push(&tree.frontier, seq, *leaf);
     for (level, index, hash) in created {
         diesel::insert_into(audit_nodes::table)
@@ -67,6 +82,11 @@ pub(crate) fn advance(conn: &mut DbConnection, seq: u64, leaf: &Hash) -> Result<
             audit_tree::frontier.eq(frontier.concat()),
         ))
         .execute(conn)?;
+    *tree = TreeHead {
+        size: seq + 1,
+        root,
+        frontier,
+    };
     Ok(())
 }
 
@@ -92,14 +112,12 @@ pub fn catch_up(conn: &mut DbConnection) -> Result<u64, AuditError> {
                 .order(audit_entries::seq.asc())
                 .select(audit_entries::leaf_hash)
                 .load(conn)?;
-            for (i, h) in hashes.iter().enumerate() {
+            let mut tree = tree;
+            for h in &hashes {
                 let h = to_hash(h).ok_or_else(|| {
-                    AuditError::CorruptTree(format!(
-                        "entry {} has no 32-byte leaf hash",
-                        tree.size + i as u64
-                    ))
+                    AuditError::CorruptTree(format!("entry {} has no 32-byte leaf hash", tree.size))
                 })?;
-                advance(conn, tree.size + i as u64, &h)?;
+                advance(conn, &mut tree, &h)?;
             }
             Ok(hashes.len() as u64)
         })?;

@@ -59,7 +59,12 @@ fn begin(vkey: &str) -> Result<(Report, NoteVerifier), Report> {
 
 /// Verifies `entries` (JSON lines) against the signed `checkpoint` note and
 /// the `previous` signed notes, with the verifier key `vkey`.
-pub fn verify(entries: impl BufRead, checkpoint: &str, vkey: &str, previous: &[String]) -> Report {
+pub fn verify(
+    entries: impl BufRead + Send,
+    checkpoint: &str,
+    vkey: &str,
+    previous: &[String],
+) -> Report {
     let (mut report, verifier) = match begin(vkey) {
         Ok(pair) => pair,
         Err(failed) => return failed,
@@ -88,27 +93,33 @@ pub fn verify(entries: impl BufRead, checkpoint: &str, vkey: &str, previous: &[S
     report.checkpoint_size = Some(cp.size);
     report.checkpoint_root = Some(hex::encode(cp.root));
 
-    // Entries: canonical, of this log, seq 0..n-1 in order.
+    // Entries: canonical, of this log, seq 0..n-1 in order; checked and
+    // hashed a block at a time, each block's lines split across the cores.
+    let origin = origin_json(&verifier.name);
     let mut tree = MemoryTree::new();
-    for (i, line) in entries.split(b'\n').enumerate() {
-        let i = i as u64;
-        let line = match line {
-            Ok(l) => l,
-            Err(e) => {
-                report
-                    .failures
-                    .push(fail(Some(i), format!("cannot read the entries file: {e}")));
-                return report;
+    // One thread reads the next block while the cores check this one.
+    let failure = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        scope.spawn(move || read_blocks(entries, &tx));
+        for block in rx {
+            let (buf, ends, error) = block;
+            let (runs, failure) = check_block(&buf, &ends, tree.size(), &origin);
+            for levels in runs {
+                tree.append_levels(levels);
             }
-        };
-        if line.is_empty() {
-            continue;
+            if failure.is_some() {
+                return failure;
+            }
+            if let Some(e) = error {
+                let at = tree.size();
+                return Some(fail(Some(at), format!("cannot read the entries file: {e}")));
+            }
         }
-        if let Some(f) = check_entry(&line, tree.size(), &verifier.name) {
-            report.failures.push(f);
-            return finish(report, &tree);
-        }
-        tree.push(merkle::leaf_hash(&line));
+        None
+    });
+    if let Some(f) = failure {
+        report.failures.push(f);
+        return finish(report, &tree);
     }
     report.entries = tree.size();
     if tree.size() < cp.size {
@@ -191,6 +202,7 @@ pub fn verify_database(conn: &mut crate::db::DbConnection, vkey: &str) -> Report
             return report;
         }
     };
+    let origin = origin_json(&verifier.name);
     let mut tree = MemoryTree::new();
     let mut start = 0;
     while start < size {
@@ -213,7 +225,7 @@ pub fn verify_database(conn: &mut crate::db::DbConnection, vkey: &str) -> Report
                 ));
                 return finish(report, &tree);
             }
-            if let Some(f) = check_entry(&e.leaf, at, &verifier.name) {
+            if let Some(f) = check_entry(&e.leaf, at, &origin) {
                 report.failures.push(f);
                 return finish(report, &tree);
             }
@@ -353,20 +365,136 @@ fn finish(mut report: Report, tree: &MemoryTree) -> Report {
     report
 }
 
-/// Checks one line; `expected` is its seq.
-fn check_entry(line: &[u8], expected: u64, origin: &str) -> Option<Failure> {
-    let at = Some(expected);
-    let value: serde_json::Value = match serde_json::from_slice(line) {
-        Ok(v) => v,
-        Err(e) => return Some(fail(at, format!("entry {expected} is not valid JSON: {e}"))),
-    };
-    if !canonical::is_canonical(line) {
-        return Some(fail(
-            at,
-            format!("entry {expected} is not in canonical (RFC 8785) form: its bytes were edited"),
-        ));
+/// Lines checked per block by `verify`.
+const BLOCK_LINES: usize = 16_384;
+
+/// A block of lines (line i ends at `ends[i]`; empty lines dropped), and the
+/// read error that ended the input early, if one did.
+type Block = (Vec<u8>, Vec<usize>, Option<std::io::Error>);
+
+/// Reads `entries` a block at a time into `tx`, until the end, a read error,
+/// or the receiver stops listening (the check failed).
+fn read_blocks(mut entries: impl BufRead, tx: &std::sync::mpsc::SyncSender<Block>) {
+    loop {
+        let (mut buf, mut ends) = (Vec::with_capacity(8 << 20), Vec::with_capacity(BLOCK_LINES));
+        let mut end = None;
+        while ends.len() < BLOCK_LINES {
+            let before = buf.len();
+            match entries.read_until(b'\n', &mut buf) {
+                Ok(0) => {
+                    end = Some(None);
+                    break;
+                }
+                Ok(_) => {
+                    if buf.last() == Some(&b'\n') {
+                        buf.pop();
+                    }
+                    if buf.len() > before {
+                        ends.push(buf.len());
+                    }
+                }
+                Err(e) => {
+                    buf.truncate(before);
+                    end = Some(Some(e));
+                    break;
+                }
+            }
+        }
+        let done = end.is_some();
+        if tx.send((buf, ends, end.flatten())).is_err() || done {
+            return;
+        }
     }
-    match value.get("seq").and_then(serde_json::Value::as_u64) {
+}
+
+/// Checks the lines of one block (line i ends at `ends[i]`, the next starts
+/// there) in order, split across the cores in runs of a power of two lines,
+/// each run hashed into its complete subtrees on its own thread. Returns the
+/// runs up to the first failure, and it.
+fn check_block(
+    buf: &[u8],
+    ends: &[usize],
+    base: u64,
+    origin: &[u8],
+) -> (Vec<Vec<Vec<merkle::Hash>>>, Option<Failure>) {
+    let n = ends.len();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, 8);
+    let chunk = (BLOCK_LINES / threads.next_power_of_two()).max(1);
+    let run = |lo: usize, hi: usize| {
+        let mut leaves = Vec::with_capacity(hi - lo);
+        for i in lo..hi {
+            let start = if i == 0 { 0 } else { ends[i - 1] };
+            let line = &buf[start..ends[i]];
+            if let Some(f) = check_entry(line, base + i as u64, origin) {
+                return (merkle::subtree_levels(leaves), Some(f));
+            }
+            leaves.push(merkle::leaf_hash(line));
+        }
+        (merkle::subtree_levels(leaves), None)
+    };
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = (0..n)
+            .step_by(chunk)
+            .map(|lo| scope.spawn(move || run(lo, (lo + chunk).min(n))))
+            .collect();
+        let mut done = Vec::with_capacity(parts.len());
+        let mut checked = 0u64;
+        for part in parts {
+            match part.join() {
+                Ok((levels, failure)) => {
+                    checked += levels.first().map_or(0, |l| l.len() as u64);
+                    done.push(levels);
+                    if failure.is_some() {
+                        return (done, failure);
+                    }
+                }
+                Err(_) => {
+                    let at = Some(base + checked);
+                    return (
+                        done,
+                        Some(fail(at, "the check of this entry stopped unexpectedly")),
+                    );
+                }
+            }
+        }
+        (done, None)
+    })
+}
+
+/// The log's name as it appears in an entry: a canonical JSON string.
+fn origin_json(origin: &str) -> Vec<u8> {
+    canonical::to_vec(&serde_json::Value::String(origin.to_string())).unwrap_or_default()
+}
+
+/// Checks one line; `expected` is its seq and `origin` the log's name as
+/// `origin_json` gives it. The one-pass canonical check decides; only a line
+/// that fails it is parsed again to say why.
+fn check_entry(line: &[u8], expected: u64, origin: &[u8]) -> Option<Failure> {
+    let at = Some(expected);
+    let (mut seq, mut log_ok) = (None, false);
+    let canonical = canonical::check(line, &mut |name, raw| match name {
+        "seq" => {
+            seq = std::str::from_utf8(raw)
+                .ok()
+                .and_then(|t| t.parse::<u64>().ok())
+        }
+        "log" => log_ok = raw == origin,
+        _ => {}
+    });
+    if !canonical {
+        return Some(match serde_json::from_slice::<serde_json::Value>(line) {
+            Err(e) => fail(at, format!("entry {expected} is not valid JSON: {e}")),
+            Ok(_) => fail(
+                at,
+                format!(
+                    "entry {expected} is not in canonical (RFC 8785) form: its bytes were edited"
+                ),
+            ),
+        });
+    }
+    match seq {
         Some(seq) if seq == expected => {}
         Some(seq) if seq > expected => {
             return Some(fail(
@@ -382,7 +510,7 @@ fn check_entry(line: &[u8], expected: u64, origin: &str) -> Option<Failure> {
         }
         None => return Some(fail(at, format!("entry {expected} has no seq"))),
     }
-    if value.get("log").and_then(serde_json::Value::as_str) != Some(origin) {
+    if !log_ok {
         return Some(fail(at, format!("entry {expected} belongs to another log")));
     }
     None
@@ -581,5 +709,29 @@ mod tests {
             "{}",
             first_error(&r)
         );
+    }
+
+    /// Logs longer than a block, of sizes that are not powers of two, check
+    /// in parallel runs and still give the one tree; a change deep in a later
+    /// block is named by its own seq.
+    #[test]
+    fn logs_spanning_several_blocks_verify_and_name_the_failing_entry() {
+        let k = key();
+        let mut all = lines(BLOCK_LINES as u64 * 2 + 1_234);
+        let cp = checkpoint(&k, &all);
+        let report = run(&all, &cp, &k, &[]);
+        assert!(report.ok, "{:?}", report.failures);
+        assert_eq!(report.entries, all.len() as u64);
+        let at = BLOCK_LINES + 9_000;
+        all[at] = String::from_utf8_lossy(&all[at])
+            .replace("\"reason\":", "\"reason\": ")
+            .into_bytes();
+        let report = run(&all, &cp, &k, &[]);
+        assert_eq!(report.failures[0].entry, Some(at as u64));
+        assert_eq!(report.entries, at as u64);
+        let mut reordered = lines(BLOCK_LINES as u64 + 10);
+        reordered.swap(BLOCK_LINES + 3, BLOCK_LINES + 4);
+        let report = run(&reordered, &cp, &k, &[]);
+        assert_eq!(report.failures[0].entry, Some(BLOCK_LINES as u64 + 3));
     }
 }
