@@ -53,6 +53,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Print a workflow's state diagram as SVG (for docs): nonconformance
+    Diagram {
+        /// The workflow: nonconformance
+        workflow: String,
+    },
     /// Measure performance on a throw-away database (docs/benchmarks.md)
     Bench {
         #[command(subcommand)]
@@ -191,6 +196,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(Command::Verify(args)) = &cli.command {
         return verify(args);
     }
+    if let Some(Command::Diagram { workflow }) = &cli.command {
+        use crate::domain::workflow::diagram_svg;
+        let svg = match workflow.as_str() {
+            "nonconformance" | "nc" => diagram_svg::<crate::domain::nonconformance::NcWorkflow>(
+                None,
+                "Nonconformance workflow",
+            ),
+            other => bail!("there is no workflow {other:?}; try: nonconformance"),
+        };
+        println!("{svg}");
+        return Ok(());
+    }
     if let Some(Command::Bench { command }) = &cli.command {
         let BenchCommand::Audit {
             appends,
@@ -213,7 +230,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
         Command::Verify(args) => verify(&args),
-        Command::Bench { .. } => Ok(()),
+        Command::Bench { .. } | Command::Diagram { .. } => Ok(()),
         Command::Init => {
             let prepared = startup::prepare(&settings)?;
             print_admin(&prepared.created_admin, &settings);

@@ -2,4 +2,6 @@
 //! Time is always passed in as an argument.
 
 pub mod ids;
+pub mod nonconformance;
 pub mod user;
+pub mod workflow;

@@ -1,0 +1,473 @@
+//! Nonconformances and complaints, key NC-n (ISO 13485 8.3, 8.2.2;
+//! WORKFLOWS.md). The workflow is declared here and enforced only through
+//! `workflow::decide`.
+
+use super::user::Role;
+use super::workflow::{ActionDef, Refusal, SignatureRule, StateDef, Workflow};
+
+/// Longest title, in characters (stated on the form).
+pub const MAX_TITLE: usize = 200;
+/// Longest free text (description, justification, note), in characters.
+pub const MAX_TEXT: usize = 10_000;
+/// Longest lot or serial number, in characters.
+pub const MAX_LOT: usize = 100;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NcState {
+    Reported,
+    UnderReview,
+    Dispositioned,
+    Closed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NcAction {
+    StartReview,
+    Disposition,
+    Close,
+}
+
+/// Where the nonconformity was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Complaint,
+    Production,
+    IncomingInspection,
+    InternalAudit,
+    ExternalAudit,
+    Supplier,
+    Field,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// What is done with the nonconforming product (ISO 13485 8.3.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disposition {
+    UseAsIs,
+    Rework,
+    Scrap,
+    ReturnToSupplier,
+    Concession,
+}
+
+/// Stored names and labels of an enum, in one table per enum.
+macro_rules! named {
+    ($ty:ident { $($variant:ident => ($name:literal, $label:literal)),+ $(,)? }) => {
+        impl $ty {
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($ty::$variant => $name),+ }
+            }
+            pub fn label(self) -> &'static str {
+                match self { $($ty::$variant => $label),+ }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($name => Some($ty::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+named!(NcState {
+    Reported => ("reported", "Reported"),
+    UnderReview => ("under_review", "Under review"),
+    Dispositioned => ("dispositioned", "Dispositioned"),
+    Closed => ("closed", "Closed"),
+});
+
+named!(Source {
+    Complaint => ("complaint", "Complaint"),
+    Production => ("production", "Production"),
+    IncomingInspection => ("incoming_inspection", "Incoming inspection"),
+    InternalAudit => ("internal_audit", "Internal audit"),
+    ExternalAudit => ("external_audit", "External audit"),
+    Supplier => ("supplier", "Supplier"),
+    Field => ("field", "Field"),
+});
+
+named!(Severity {
+    Low => ("low", "Low"),
+    Medium => ("medium", "Medium"),
+    High => ("high", "High"),
+    Critical => ("critical", "Critical"),
+});
+
+named!(Disposition {
+    UseAsIs => ("use_as_is", "Use as is"),
+    Rework => ("rework", "Rework"),
+    Scrap => ("scrap", "Scrap"),
+    ReturnToSupplier => ("return_to_supplier", "Return to supplier"),
+    Concession => ("concession", "Concession"),
+});
+
+impl Disposition {
+    /// Accepting nonconforming product needs an approval signature.
+    pub fn needs_signature(self) -> bool {
+        matches!(self, Self::UseAsIs | Self::Concession)
+    }
+}
+
+/// The fields the workflow's guards read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Nc {
+    pub state: NcState,
+    pub description: String,
+    pub product_id: Option<i64>,
+    pub severity: Option<Severity>,
+    pub disposition: Option<Disposition>,
+    pub justification: String,
+    pub closure_note: String,
+}
+
+/// What a person submits with an action.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NcInput {
+    pub disposition: Option<Disposition>,
+    pub justification: Option<String>,
+    pub closure_note: Option<String>,
+}
+
+pub struct NcWorkflow;
+
+fn blank(s: &str) -> bool {
+    s.trim().is_empty()
+}
+
+fn no_input(_: &mut Nc, _: &NcInput) {}
+
+fn no_signature(_: &Nc) -> Option<SignatureRule> {
+    None
+}
+
+fn review_guard(nc: &Nc) -> Vec<Refusal> {
+    let mut out = Vec::new();
+    if blank(&nc.description) {
+        out.push(Refusal::new(
+            "A description of the nonconformity is required before review",
+            Some("ISO 13485 8.3.1"),
+        ));
+    }
+    if nc.product_id.is_none() {
+        out.push(Refusal::new(
+            "The affected product must be named before review",
+            Some("ISO 13485 8.3.1"),
+        ));
+    }
+    if nc.severity.is_none() {
+        out.push(Refusal::new(
+            "A severity must be set before review",
+            Some("ISO 13485 8.3.1"),
+        ));
+    }
+    out
+}
+
+fn apply_disposition(nc: &mut Nc, input: &NcInput) {
+    nc.disposition = input.disposition;
+    nc.justification = input.justification.clone().unwrap_or_default();
+}
+
+fn disposition_guard(nc: &Nc) -> Vec<Refusal> {
+    let mut out = Vec::new();
+    if nc.disposition.is_none() {
+        out.push(Refusal::new(
+            "Choose a disposition: use as is, rework, scrap, return to supplier or concession",
+            Some("ISO 13485 8.3.2"),
+        ));
+    }
+    if blank(&nc.justification) {
+        out.push(Refusal::new(
+            "A justification of the disposition is required",
+            Some("ISO 13485 8.3.2"),
+        ));
+    }
+    out
+}
+
+fn disposition_signature(nc: &Nc) -> Option<SignatureRule> {
+    nc.disposition
+        .filter(|d| d.needs_signature())
+        .map(|_| SignatureRule {
+            meaning: "Approved",
+            sod: None,
+        })
+}
+
+fn apply_close(nc: &mut Nc, input: &NcInput) {
+    nc.closure_note = input.closure_note.clone().unwrap_or_default();
+}
+
+fn close_guard(nc: &Nc) -> Vec<Refusal> {
+    let mut out = Vec::new();
+    if blank(&nc.closure_note) {
+        out.push(Refusal::new(
+            "Record how the disposition was carried out before closing",
+            Some("ISO 13485 8.3.2"),
+        ));
+    }
+    out
+}
+
+const QUALITY: &[Role] = &[Role::Quality];
+
+static STATES: [StateDef<NcState>; 4] = [
+    StateDef {
+        state: NcState::Reported,
+        name: "reported",
+        label: "Reported",
+        terminal: false,
+    },
+    StateDef {
+        state: NcState::UnderReview,
+        name: "under_review",
+        label: "Under review",
+        terminal: false,
+    },
+    StateDef {
+        state: NcState::Dispositioned,
+        name: "dispositioned",
+        label: "Dispositioned",
+        terminal: false,
+    },
+    StateDef {
+        state: NcState::Closed,
+        name: "closed",
+        label: "Closed",
+        terminal: true,
+    },
+];
+
+static ACTIONS: [ActionDef<NcWorkflow>; 3] = [
+    ActionDef {
+        action: NcAction::StartReview,
+        name: "start_review",
+        label: "Start review",
+        from: &[NcState::Reported],
+        to: NcState::UnderReview,
+        roles: QUALITY,
+        apply: no_input,
+        guard: review_guard,
+        signature: no_signature,
+    },
+    ActionDef {
+        action: NcAction::Disposition,
+        name: "disposition",
+        label: "Disposition",
+        from: &[NcState::UnderReview],
+        to: NcState::Dispositioned,
+        roles: QUALITY,
+        apply: apply_disposition,
+        guard: disposition_guard,
+        signature: disposition_signature,
+    },
+    ActionDef {
+        action: NcAction::Close,
+        name: "close",
+        label: "Close",
+        from: &[NcState::Dispositioned],
+        to: NcState::Closed,
+        roles: QUALITY,
+        apply: apply_close,
+        guard: close_guard,
+        signature: no_signature,
+    },
+];
+
+impl Workflow for NcWorkflow {
+    type State = NcState;
+    type Action = NcAction;
+    type Record = Nc;
+    type Input = NcInput;
+    const KIND: &'static str = "nonconformance";
+
+    fn states() -> &'static [StateDef<NcState>] {
+        &STATES
+    }
+    fn actions() -> &'static [ActionDef<Self>] {
+        &ACTIONS
+    }
+    fn state_of(record: &Nc) -> NcState {
+        record.state
+    }
+    fn set_state(record: &mut Nc, state: NcState) {
+        record.state = state;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::user::Roles;
+    use crate::domain::workflow::{Refused, decide, diagram_svg};
+
+    fn reported() -> Nc {
+        Nc {
+            state: NcState::Reported,
+            description: String::new(),
+            product_id: None,
+            severity: None,
+            disposition: None,
+            justification: String::new(),
+            closure_note: String::new(),
+        }
+    }
+
+    fn quality() -> Roles {
+        Roles::new([Role::Quality])
+    }
+
+    #[test]
+    fn review_needs_description_product_and_severity_each_named() {
+        let r = decide::<NcWorkflow>(&reported(), "start_review", &NcInput::default(), &quality());
+        let Err(Refused::Guards(rules)) = r else {
+            panic!("expected guard refusals");
+        };
+        assert_eq!(rules.len(), 3);
+        assert!(rules[0].to_string().contains("description"));
+        assert!(rules[0].to_string().ends_with("(ISO 13485 8.3.1)"));
+    }
+
+    #[test]
+    fn accepting_nonconforming_product_needs_an_approval_signature_scrap_does_not() {
+        let mut nc = reported();
+        nc.state = NcState::UnderReview;
+        let input = |d| NcInput {
+            disposition: Some(d),
+            justification: Some("Within the tolerance agreed with the customer".into()),
+            closure_note: None,
+        };
+        let use_as_is =
+            decide::<NcWorkflow>(&nc, "disposition", &input(Disposition::UseAsIs), &quality());
+        assert_eq!(
+            use_as_is.ok().and_then(|d| d.signature).map(|s| s.meaning),
+            Some("Approved")
+        );
+        let scrap =
+            decide::<NcWorkflow>(&nc, "disposition", &input(Disposition::Scrap), &quality());
+        assert!(
+            scrap.is_ok_and(|d| d.signature.is_none() && d.record.state == NcState::Dispositioned)
+        );
+    }
+
+    #[test]
+    fn engineers_cannot_disposition_and_closed_records_are_frozen() {
+        let mut nc = reported();
+        nc.state = NcState::UnderReview;
+        let r = decide::<NcWorkflow>(
+            &nc,
+            "disposition",
+            &NcInput::default(),
+            &Roles::new([Role::Engineer]),
+        );
+        assert!(matches!(r, Err(Refused::Role { .. })));
+        nc.state = NcState::Closed;
+        let r = decide::<NcWorkflow>(&nc, "close", &NcInput::default(), &quality());
+        assert!(matches!(r, Err(Refused::Frozen { .. })));
+        let r = decide::<NcWorkflow>(&nc, "delete", &NcInput::default(), &quality());
+        assert!(matches!(r, Err(Refused::UnknownAction(_))));
+    }
+
+    /// Random walks over records, roles, actions and inputs: whenever the
+    /// engine lets a record reach `dispositioned` or `closed`, the fields,
+    /// the role and (where required) the signature requirement are there.
+    #[test]
+    fn no_sequence_of_actions_reaches_dispositioned_or_closed_without_what_they_need() {
+        struct Rng(u64);
+        impl Rng {
+            fn next(&mut self, n: u64) -> u64 {
+                self.0 ^= self.0 << 13;
+                self.0 ^= self.0 >> 7;
+                self.0 ^= self.0 << 17;
+                self.0 % n
+            }
+        }
+        let mut r = Rng(0x1234_5678_9abc_def1);
+        let texts = [
+            "",
+            "  \n",
+            "Bent housing on 3 of 40 units",
+            "Done: 3 units scrapped",
+        ];
+        let names = [
+            "start_review",
+            "disposition",
+            "close",
+            "escalate_to_capa",
+            "reopen",
+        ];
+        let all_roles = [Role::Admin, Role::Quality, Role::Engineer, Role::Auditor];
+        let (mut dispositioned, mut closed) = (0, 0);
+        for _ in 0..5_000 {
+            let mut nc = reported();
+            nc.description = texts[r.next(4) as usize].into();
+            nc.product_id = (r.next(4) > 0).then_some(1);
+            nc.severity = (r.next(4) > 0).then_some(Severity::High);
+            for _ in 0..40 {
+                let roles = Roles::new(all_roles.iter().copied().filter(|_| r.next(2) == 0));
+                let input = NcInput {
+                    disposition: (r.next(3) > 0)
+                        .then(|| Disposition::ALL[r.next(Disposition::ALL.len() as u64) as usize]),
+                    justification: Some(texts[r.next(4) as usize].into()),
+                    closure_note: Some(texts[r.next(4) as usize].into()),
+                };
+                let name = names[r.next(names.len() as u64) as usize];
+                let Ok(d) = decide::<NcWorkflow>(&nc, name, &input, &roles) else {
+                    continue;
+                };
+                assert!(
+                    roles.contains(Role::Quality),
+                    "{name} without the quality role"
+                );
+                match d.record.state {
+                    NcState::Dispositioned => {
+                        dispositioned += 1;
+                        assert_eq!(d.from, NcState::UnderReview);
+                        let disp = d.record.disposition.unwrap_or(Disposition::Scrap);
+                        assert!(d.record.disposition.is_some() && !blank(&d.record.justification));
+                        assert_eq!(d.signature.is_some(), disp.needs_signature());
+                    }
+                    NcState::Closed => {
+                        closed += 1;
+                        assert_eq!(d.from, NcState::Dispositioned);
+                        assert!(!blank(&d.record.closure_note));
+                        assert!(d.record.disposition.is_some());
+                    }
+                    NcState::UnderReview => {
+                        assert!(!blank(&d.record.description));
+                        assert!(d.record.product_id.is_some() && d.record.severity.is_some());
+                    }
+                    NcState::Reported => panic!("nothing leads back to reported"),
+                }
+                nc = d.record;
+            }
+        }
+        assert!(
+            dispositioned > 100 && closed > 20,
+            "{dispositioned} / {closed}"
+        );
+    }
+
+    #[test]
+    fn the_diagram_shows_every_state_and_action_and_marks_the_current_state() {
+        let svg = diagram_svg::<NcWorkflow>(Some(NcState::UnderReview), "NC-1 workflow");
+        for s in NcState::ALL {
+            assert!(
+                svg.contains(&format!(">{}</text>", s.label())),
+                "{}",
+                s.label()
+            );
+        }
+        for a in ["Start review", "Disposition", "Close"] {
+            assert!(svg.contains(a));
+        }
+        assert_eq!(svg.matches("class=\"state current\"").count(), 1);
+        assert!(svg.contains("class=\"state current\"><rect x=\"240\""));
+    }
+}

@@ -1,0 +1,464 @@
+//! The one workflow engine (ARCHITECTURE.md rules 1–3, WORKFLOWS.md).
+//!
+//! A workflow declares its states and its actions once: where each action
+//! may start, where it ends, who may take it, what must hold of the record
+//! (guards, each refusal naming its rule and clause in plain words), and
+//! whether it needs an electronic signature with which meaning and which
+//! segregation-of-duties rule. `decide` applies an action to a record purely
+//! (time and actor are arguments) and the same declaration draws the state
+//! diagram. Nothing else decides whether a state may change.
+
+use std::fmt::{self, Write as _};
+
+use super::user::{Role, Roles};
+
+/// One state of a workflow.
+pub struct StateDef<S: 'static> {
+    pub state: S,
+    /// The stored and audited name (`under_review`).
+    pub name: &'static str,
+    /// The words people read ("Under review").
+    pub label: &'static str,
+    /// A terminal state freezes the record: every edit is refused.
+    pub terminal: bool,
+}
+
+/// A rule that failed, in words a QA manager understands, with the clause
+/// of the standard it comes from when there is one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub rule: String,
+    pub clause: Option<&'static str>,
+}
+
+impl Refusal {
+    pub fn new(rule: impl Into<String>, clause: Option<&'static str>) -> Self {
+        Self {
+            rule: rule.into(),
+            clause,
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.clause {
+            Some(c) => write!(f, "{} ({c})", self.rule),
+            None => f.write_str(&self.rule),
+        }
+    }
+}
+
+/// Who may not sign a transition (segregation of duties).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SodRule {
+    /// Not the record's owner.
+    NotOwner,
+    /// Not the record's author.
+    NotAuthor,
+    /// Not the person who analysed the risk.
+    NotAnalyst,
+}
+
+impl SodRule {
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::NotOwner => "the owner may not sign this",
+            Self::NotAuthor => "the author may not sign this",
+            Self::NotAnalyst => "the analyst may not sign this",
+        }
+    }
+}
+
+/// The electronic signature a transition needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignatureRule {
+    /// The meaning signed (21 CFR 11.50(a)(3)), e.g. "Approved".
+    pub meaning: &'static str,
+    pub sod: Option<SodRule>,
+}
+
+/// A workflow's declaration. `Record` is what the guards look at; `Input`
+/// is what a person submits with an action (a disposition, a note).
+pub trait Workflow: Sized + 'static {
+    type State: Copy + Eq + fmt::Debug + 'static;
+    type Action: Copy + Eq + fmt::Debug + 'static;
+    type Record: Clone;
+    type Input;
+
+    /// The record kind as audited (`nonconformance`).
+    const KIND: &'static str;
+
+    fn states() -> &'static [StateDef<Self::State>];
+    fn actions() -> &'static [ActionDef<Self>];
+    fn state_of(record: &Self::Record) -> Self::State;
+    fn set_state(record: &mut Self::Record, state: Self::State);
+}
+
+/// One action of a workflow.
+pub struct ActionDef<W: Workflow> {
+    pub action: W::Action,
+    /// The stored and audited name (`start_review`).
+    pub name: &'static str,
+    /// The button's words ("Start review").
+    pub label: &'static str,
+    pub from: &'static [W::State],
+    pub to: W::State,
+    /// Roles that may take the action (any one of them).
+    pub roles: &'static [Role],
+    /// Writes the submitted input onto the record (before the guards run).
+    pub apply: fn(&mut W::Record, &W::Input),
+    /// What must hold of the record after `apply`; every failing rule.
+    pub guard: fn(&W::Record) -> Vec<Refusal>,
+    /// The signature the action needs for this record, if any.
+    pub signature: fn(&W::Record) -> Option<SignatureRule>,
+}
+
+/// Why an action cannot be taken.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refused {
+    UnknownAction(String),
+    Frozen {
+        state: &'static str,
+    },
+    WrongState {
+        action: &'static str,
+        state: &'static str,
+    },
+    Role {
+        action: &'static str,
+        roles: &'static [Role],
+    },
+    Guards(Vec<Refusal>),
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnknownAction(a) => write!(f, "There is no action {a:?} in this workflow"),
+            Self::Frozen { state } => write!(
+                f,
+                "The record is {state}: a closed record cannot be changed"
+            ),
+            Self::WrongState { action, state } => {
+                write!(f, "{action} is not possible while the record is {state}")
+            }
+            Self::Role { action, roles } => {
+                let names: Vec<&str> = roles.iter().map(|r| r.label()).collect();
+                write!(f, "{action} needs the role {}", names.join(" or "))
+            }
+            Self::Guards(rules) => {
+                let words: Vec<String> = rules.iter().map(ToString::to_string).collect();
+                f.write_str(&words.join("; "))
+            }
+        }
+    }
+}
+
+/// What `decide` allows: the record after the action, and the signature the
+/// transition service must verify before saving it.
+pub struct Decision<W: Workflow> {
+    pub action: &'static ActionDef<W>,
+    pub from: W::State,
+    pub record: W::Record,
+    pub signature: Option<SignatureRule>,
+}
+
+/// The declaration of `state`.
+pub fn state_def<W: Workflow>(state: W::State) -> Option<&'static StateDef<W::State>> {
+    W::states().iter().find(|s| s.state == state)
+}
+
+fn state_label<W: Workflow>(state: W::State) -> &'static str {
+    state_def::<W>(state).map_or("in an unknown state", |s| s.label)
+}
+
+/// The action named `name`, if the workflow has it.
+pub fn action_def<W: Workflow>(name: &str) -> Option<&'static ActionDef<W>> {
+    W::actions().iter().find(|a| a.name == name)
+}
+
+/// Whether `action` may be taken now by someone with `roles`, before any
+/// input: the state and role checks, not the guards.
+pub fn may_start<W: Workflow>(
+    record: &W::Record,
+    action: &ActionDef<W>,
+    roles: &Roles,
+) -> Result<(), Refused> {
+    let state = W::state_of(record);
+    if state_def::<W>(state).is_some_and(|s| s.terminal) {
+        return Err(Refused::Frozen {
+            state: state_label::<W>(state),
+        });
+    }
+    if !action.from.contains(&state) {
+        return Err(Refused::WrongState {
+            action: action.label,
+            state: state_label::<W>(state),
+        });
+    }
+    if !roles.has_any(action.roles) {
+        return Err(Refused::Role {
+            action: action.label,
+            roles: action.roles,
+        });
+    }
+    Ok(())
+}
+
+/// Applies the action named `name` with `input` to `record` for someone
+/// holding `roles`. Pure: no clock, no database.
+pub fn decide<W: Workflow>(
+    record: &W::Record,
+    name: &str,
+    input: &W::Input,
+    roles: &Roles,
+) -> Result<Decision<W>, Refused> {
+    let action = action_def::<W>(name).ok_or_else(|| Refused::UnknownAction(name.into()))?;
+    may_start::<W>(record, action, roles)?;
+    let from = W::state_of(record);
+    let mut next = record.clone();
+    (action.apply)(&mut next, input);
+    let failed = (action.guard)(&next);
+    if !failed.is_empty() {
+        return Err(Refused::Guards(failed));
+    }
+    let signature = (action.signature)(&next);
+    W::set_state(&mut next, action.to);
+    Ok(Decision {
+        action,
+        from,
+        record: next,
+        signature,
+    })
+}
+
+/// The state diagram as SVG: states left to right in declaration order, the
+/// current one marked, every action an arrow labelled with its name (and
+/// "signature" when it may need one). Forward steps to the next state are
+/// straight; other arrows arc above (forward) or below (backward).
+pub fn diagram_svg<W: Workflow>(current: Option<W::State>, title: &str) -> String {
+    const W_BOX: i32 = 132;
+    const H_BOX: i32 = 40;
+    const GAP: i32 = 100;
+    let states = W::states();
+    let n = states.len() as i32;
+    let index = |s: W::State| states.iter().position(|d| d.state == s).unwrap_or(0) as i32;
+    let x_of = |s: W::State| -> i32 { 8 + index(s) * (W_BOX + GAP) };
+    // Room above for forward arcs and below for backward ones, only if any.
+    let edges = || {
+        W::actions()
+            .iter()
+            .flat_map(|a| a.from.iter().map(move |f| (index(*f), index(a.to))))
+    };
+    let arcs_above = edges().any(|(f, t)| t > f + 1);
+    let arcs_below = edges().any(|(f, t)| t <= f);
+    let top: i32 = if arcs_above { 96 } else { 28 };
+    let width = n * W_BOX + (n - 1) * GAP + 16;
+    let height = top + H_BOX + if arcs_below { 96 } else { 12 };
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="diagram" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-labelledby="diagram-title"><title id="diagram-title">{}</title>"#,
+        escape(title)
+    );
+    svg.push_str(r#"<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead"/></marker></defs>"#);
+    let mut above = 0;
+    let mut below = 0;
+    for a in W::actions() {
+        for &from in a.from {
+            let (x1, x2) = (x_of(from), x_of(a.to));
+            let label = escape(a.label);
+            if x2 == x1 + W_BOX + GAP {
+                let y = top + H_BOX / 2;
+                let _ = write!(
+                    svg,
+                    r#"<line class="edge" x1="{}" y1="{y}" x2="{}" y2="{y}" marker-end="url(#arrow)"/><text class="edge-label" x="{}" y="{}" text-anchor="middle">{label}</text>"#,
+                    x1 + W_BOX,
+                    x2 - 2,
+                    x1 + W_BOX + GAP / 2,
+                    y - 8
+                );
+            } else if x2 > x1 {
+                above += 1;
+                let lift = 18 + 14 * (above % 4);
+                let (sx, ex) = (x1 + W_BOX / 2 + 10, x2 + W_BOX / 2 - 10);
+                let _ = write!(
+                    svg,
+                    r#"<path class="edge" d="M{sx},{top} C{sx},{c} {ex},{c} {ex},{top}" fill="none" marker-end="url(#arrow)"/><text class="edge-label" x="{}" y="{}" text-anchor="middle">{label}</text>"#,
+                    (sx + ex) / 2,
+                    top - lift - 4,
+                    c = top - lift * 4 / 3,
+                );
+            } else {
+                below += 1;
+                let drop = 18 + 14 * (below % 4);
+                let (sx, ex) = (x1 + W_BOX / 2 - 10, x2 + W_BOX / 2 + 10);
+                let base = top + H_BOX;
+                let _ = write!(
+                    svg,
+                    r#"<path class="edge" d="M{sx},{base} C{sx},{c} {ex},{c} {ex},{base}" fill="none" marker-end="url(#arrow)"/><text class="edge-label" x="{}" y="{}" text-anchor="middle">{label}</text>"#,
+                    (sx + ex) / 2,
+                    base + drop + 12,
+                    c = base + drop * 4 / 3,
+                );
+            }
+        }
+    }
+    for s in states {
+        let x = x_of(s.state);
+        let mut class = String::from("state");
+        if s.terminal {
+            class.push_str(" terminal");
+        }
+        if current == Some(s.state) {
+            class.push_str(" current");
+        }
+        let _ = write!(
+            svg,
+            r#"<g class="{class}"><rect x="{x}" y="{top}" width="{W_BOX}" height="{H_BOX}" rx="8"/><text x="{}" y="{}" text-anchor="middle">{}</text></g>"#,
+            x + W_BOX / 2,
+            top + H_BOX / 2 + 5,
+            escape(s.label)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small workflow with a skip forward and a step back, as CAPAs have.
+    struct Loop;
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum S {
+        A,
+        B,
+        C,
+    }
+    fn none(_: &mut S, _: &()) {}
+    fn ok(_: &S) -> Vec<Refusal> {
+        Vec::new()
+    }
+    fn unsigned(_: &S) -> Option<SignatureRule> {
+        None
+    }
+    static STATES: [StateDef<S>; 3] = [
+        StateDef {
+            state: S::A,
+            name: "a",
+            label: "A",
+            terminal: false,
+        },
+        StateDef {
+            state: S::B,
+            name: "b",
+            label: "B",
+            terminal: false,
+        },
+        StateDef {
+            state: S::C,
+            name: "c",
+            label: "C <end>",
+            terminal: true,
+        },
+    ];
+    static ACTIONS: [ActionDef<Loop>; 3] = [
+        ActionDef {
+            action: 0,
+            name: "next",
+            label: "Next",
+            from: &[S::A],
+            to: S::B,
+            roles: &[Role::Engineer],
+            apply: none,
+            guard: ok,
+            signature: unsigned,
+        },
+        ActionDef {
+            action: 1,
+            name: "back",
+            label: "Back",
+            from: &[S::B],
+            to: S::A,
+            roles: &[Role::Engineer],
+            apply: none,
+            guard: ok,
+            signature: unsigned,
+        },
+        ActionDef {
+            action: 2,
+            name: "finish",
+            label: "Finish",
+            from: &[S::A, S::B],
+            to: S::C,
+            roles: &[Role::Quality],
+            apply: none,
+            guard: ok,
+            signature: unsigned,
+        },
+    ];
+    impl Workflow for Loop {
+        type State = S;
+        type Action = u8;
+        type Record = S;
+        type Input = ();
+        const KIND: &'static str = "loop";
+        fn states() -> &'static [StateDef<S>] {
+            &STATES
+        }
+        fn actions() -> &'static [ActionDef<Self>] {
+            &ACTIONS
+        }
+        fn state_of(r: &S) -> S {
+            *r
+        }
+        fn set_state(r: &mut S, s: S) {
+            *r = s;
+        }
+    }
+
+    #[test]
+    fn the_diagram_draws_skips_above_and_steps_back_below_and_escapes_labels() {
+        let svg = diagram_svg::<Loop>(Some(S::A), "Loop & co");
+        assert_eq!(svg.matches("<line class=\"edge\"").count(), 2, "A→B, B→C");
+        assert_eq!(
+            svg.matches("<path class=\"edge\"").count(),
+            2,
+            "A→C above, B→A below"
+        );
+        assert!(svg.contains("<title id=\"diagram-title\">Loop &amp; co</title>"));
+        assert!(svg.contains("C &lt;end&gt;"));
+    }
+
+    #[test]
+    fn refusals_say_which_rule_failed() {
+        let quality = Roles::new([Role::Quality]);
+        let r = decide::<Loop>(&S::A, "next", &(), &quality);
+        assert_eq!(
+            r.err().map(|e| e.to_string()),
+            Some("Next needs the role Engineer".into())
+        );
+        let r = decide::<Loop>(&S::C, "back", &(), &quality);
+        assert!(
+            r.err()
+                .is_some_and(|e| e.to_string().contains("cannot be changed"))
+        );
+        let r = decide::<Loop>(&S::A, "back", &(), &Roles::new([Role::Engineer]));
+        assert_eq!(
+            r.err().map(|e| e.to_string()),
+            Some("Back is not possible while the record is A".into())
+        );
+        let d = decide::<Loop>(&S::B, "finish", &(), &quality);
+        assert!(d.is_ok_and(|d| d.record == S::C && d.from == S::B));
+    }
+}
