@@ -187,6 +187,19 @@ impl From<PasswordError> for AppError {
     }
 }
 
+impl From<crate::service::products::ProductError> for AppError {
+    fn from(e: crate::service::products::ProductError) -> Self {
+        use crate::service::products::ProductError as E;
+        match e {
+            E::NotFound => Self::NotFound,
+            E::Stale | E::Taken(_) => Self::Conflict(e.to_string()),
+            E::Invalid(_) | E::NoReason => Self::BadRequest(e.to_string()),
+            E::Audit(a) => a.into(),
+            E::Storage(db) => db.into(),
+        }
+    }
+}
+
 impl From<AccountError> for AppError {
     fn from(e: AccountError) -> Self {
         match e {

@@ -6,6 +6,7 @@
 pub const GROUPS: &[(&str, &str)] = &[
     ("auth", "Sign-in and sessions"),
     ("user", "User accounts"),
+    ("product", "Products"),
     ("access", "Access"),
     ("audit", "Audit log"),
     ("system", "System"),
@@ -28,6 +29,10 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("user.password_changed", "Password changed"),
     ("user.locked", "User locked out"),
     ("user.unlocked", "User unlocked"),
+    ("product.created", "Product created"),
+    ("product.updated", "Product changed"),
+    ("product.archived", "Product archived"),
+    ("product.restored", "Product restored"),
     ("access.denied", "Access denied"),
     (
         "audit.restore_acknowledged",

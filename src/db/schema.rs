@@ -9,6 +9,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    products (id) {
+        id -> BigInt,
+        name -> Text,
+        key_prefix -> Text,
+        safety_class -> Text,
+        description -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> BigInt,
         username -> Text,
@@ -69,6 +83,7 @@ diesel::table! {
 diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     app_meta,
+    products,
     users,
     sessions,
     audit_entries,

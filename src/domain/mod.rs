@@ -3,5 +3,6 @@
 
 pub mod ids;
 pub mod nonconformance;
+pub mod product;
 pub mod user;
 pub mod workflow;

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod password;
+pub mod products;
 
 use chrono::{DateTime, Utc};
 

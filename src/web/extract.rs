@@ -94,6 +94,13 @@ impl RoleSet for Admins {
 }
 pub type AdminUser = WithRole<Admins>;
 
+/// Who manages products: quality and administrators.
+pub struct ProductManagers;
+impl RoleSet for ProductManagers {
+    const ROLES: &'static [Role] = &[Role::Quality, Role::Admin];
+}
+pub type ProductManager = WithRole<ProductManagers>;
+
 /// Who may read the whole audit trail: auditors, quality, and administrators
 /// (who need its security events).
 pub struct AuditReaders;

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 
 use super::assets;
-use super::handlers::{account, admin, audit, auth, dashboard, health};
+use super::handlers::{account, admin, audit, auth, dashboard, health, products};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
@@ -38,6 +38,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/audit/proof/consistency",
             web::get().to(audit::consistency),
+        )
+        .service(
+            web::scope("/products")
+                .route("", web::get().to(products::list))
+                .route("", web::post().to(products::create))
+                .route("/new", web::get().to(products::new_form))
+                .route("/{id}", web::get().to(products::show))
+                .route("/{id}", web::post().to(products::update))
+                .route("/{id}/archive", web::post().to(products::archive))
+                .route("/{id}/restore", web::post().to(products::restore)),
         )
         .service(
             web::scope("/admin/users")

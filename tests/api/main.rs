@@ -13,4 +13,5 @@ mod cli;
 mod csrf;
 mod headers;
 mod helpers;
+mod products;
 mod startup;

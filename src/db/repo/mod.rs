@@ -1,5 +1,6 @@
 //! Repository functions: `&mut DbConnection` in, domain types out.
 
 pub mod meta;
+pub mod products;
 pub mod sessions;
 pub mod users;

@@ -255,13 +255,13 @@ const HISTORY_PANEL: i64 = 20;
 
 /// The entity types a reader may see the history of; `None` for the whole
 /// log. Auditors, quality and administrators read everything; everyone else
-/// only the history of records their roles let them open (none yet beyond
-/// those roles' own pages).
+/// only the history of records their roles let them open (products so far;
+/// user accounts are opened only by administrators).
 pub fn visible_types(roles: &Roles) -> Option<Vec<String>> {
     if roles.has_any(&[Role::Auditor, Role::Quality, Role::Admin]) {
         None
     } else {
-        Some(Vec::new())
+        Some(vec!["product".to_string()])
     }
 }
 
@@ -508,7 +508,7 @@ pub async fn browse(
 }
 
 /// The kinds of record the log has entries about, as the filter names them.
-pub const RECORD_TYPES: &[(&str, &str)] = &[("user", "User account")];
+pub const RECORD_TYPES: &[(&str, &str)] = &[("user", "User account"), ("product", "Product")];
 
 /// `GET /audit/entry/{seq}`: one entry whole: the changes, the exact leaf
 /// bytes and their hash, and where to get its inclusion proof.

@@ -93,6 +93,10 @@ pub fn record_href(kind: &str, id: &str, roles: &Roles) -> Option<String> {
             .parse::<crate::domain::ids::UserId>()
             .ok()
             .map(|u| format!("/admin/users/{}", u.0)),
+        "product" => id
+            .strip_prefix("p-")
+            .and_then(|n| n.parse::<i64>().ok())
+            .map(|n| format!("/products/{n}")),
         _ => None,
     }
 }

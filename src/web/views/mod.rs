@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit;
 pub mod pages;
+pub mod products;
 
 pub use pages::*;
 
@@ -87,6 +88,11 @@ impl PageCtx {
             label: "Dashboard",
             current: current == "/",
         }];
+        nav.push(NavItem {
+            href: "/products",
+            label: "Products",
+            current: current == "/products",
+        });
         if a.roles.contains(Role::Admin) {
             nav.push(NavItem {
                 href: "/admin/users",

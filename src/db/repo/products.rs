@@ -1,0 +1,166 @@
+//! Products. Rows are never deleted; `save` writes with an optimistic
+//! version check so a stale form cannot overwrite a newer change.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::products;
+use crate::db::{DbConnection, naive, utc};
+use crate::domain::product::{Product, ProductFields, SafetyClass};
+
+type Row = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    bool,
+    NaiveDateTime,
+    NaiveDateTime,
+    i64,
+);
+
+const COLUMNS: (
+    products::id,
+    products::name,
+    products::key_prefix,
+    products::safety_class,
+    products::description,
+    products::active,
+    products::created_at,
+    products::updated_at,
+    products::version,
+) = (
+    products::id,
+    products::name,
+    products::key_prefix,
+    products::safety_class,
+    products::description,
+    products::active,
+    products::created_at,
+    products::updated_at,
+    products::version,
+);
+
+fn product(r: Row) -> Product {
+    Product {
+        id: r.0,
+        name: r.1,
+        key_prefix: r.2,
+        safety_class: SafetyClass::parse(&r.3).unwrap_or(SafetyClass::C),
+        description: r.4,
+        active: r.5,
+        created_at: utc(r.6),
+        updated_at: utc(r.7),
+        version: r.8,
+    }
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Product>> {
+    products::table
+        .find(id)
+        .select(COLUMNS)
+        .first::<Row>(conn)
+        .optional()
+        .map(|r| r.map(product))
+}
+
+/// A page of products by name; active ones only unless `archived`.
+pub fn list(
+    conn: &mut DbConnection,
+    archived: bool,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<Product>, i64)> {
+    let build = || {
+        let mut q = products::table.into_boxed();
+        if !archived {
+            q = q.filter(products::active.eq(true));
+        }
+        q
+    };
+    let total = build().count().get_result(conn)?;
+    let rows = build()
+        .order(products::name.asc())
+        .offset(offset)
+        .limit(limit)
+        .select(COLUMNS)
+        .load::<Row>(conn)?;
+    Ok((rows.into_iter().map(product).collect(), total))
+}
+
+/// Whether another product already has this name or key prefix.
+pub fn clash(
+    conn: &mut DbConnection,
+    fields: &ProductFields,
+    except: Option<i64>,
+) -> QueryResult<Option<&'static str>> {
+    let taken = |conn: &mut DbConnection, by_name: bool| -> QueryResult<bool> {
+        let mut q = products::table.into_boxed();
+        q = if by_name {
+            q.filter(products::name.eq(fields.name.clone()))
+        } else {
+            q.filter(products::key_prefix.eq(fields.key_prefix.clone()))
+        };
+        if let Some(id) = except {
+            q = q.filter(products::id.ne(id));
+        }
+        Ok(q.select(products::id)
+            .first::<i64>(conn)
+            .optional()?
+            .is_some())
+    };
+    if taken(conn, true)? {
+        return Ok(Some("name"));
+    }
+    if taken(conn, false)? {
+        return Ok(Some("key prefix"));
+    }
+    Ok(None)
+}
+
+pub fn insert(
+    conn: &mut DbConnection,
+    fields: &ProductFields,
+    now: chrono::DateTime<chrono::Utc>,
+) -> QueryResult<Product> {
+    diesel::insert_into(products::table)
+        .values((
+            products::name.eq(&fields.name),
+            products::key_prefix.eq(&fields.key_prefix),
+            products::safety_class.eq(fields.safety_class.as_str()),
+            products::description.eq(&fields.description),
+            products::active.eq(true),
+            products::created_at.eq(naive(now)),
+            products::updated_at.eq(naive(now)),
+            products::version.eq(1),
+        ))
+        .execute(conn)?;
+    products::table
+        .filter(products::key_prefix.eq(&fields.key_prefix))
+        .select(COLUMNS)
+        .first::<Row>(conn)
+        .map(product)
+}
+
+/// Writes `p` if the stored version is still `p.version - 1`; false if not.
+pub fn save(conn: &mut DbConnection, p: &Product) -> QueryResult<bool> {
+    let n = diesel::update(
+        products::table.filter(
+            products::id
+                .eq(p.id)
+                .and(products::version.eq(p.version - 1)),
+        ),
+    )
+    .set((
+        products::name.eq(&p.name),
+        products::key_prefix.eq(&p.key_prefix),
+        products::safety_class.eq(p.safety_class.as_str()),
+        products::description.eq(&p.description),
+        products::active.eq(p.active),
+        products::updated_at.eq(naive(p.updated_at)),
+        products::version.eq(p.version),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}

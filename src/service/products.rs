@@ -1,0 +1,159 @@
+//! Products: created and changed by quality and administrators, each change
+//! audited in its transaction with the fields before and after.
+
+use serde_json::{Map, Value};
+
+use super::Ctx;
+use crate::audit::{self, AuditError, EntityRef};
+use crate::db::repo::products as repo;
+use crate::db::{DbConnection, write_tx};
+use crate::domain::product::{Product, ProductFields};
+use crate::domain::user::FieldError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProductError {
+    #[error("no such product")]
+    NotFound,
+    #[error(
+        "this product was changed by someone else after you opened the page; reload it and try again"
+    )]
+    Stale,
+    #[error("{}", .0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" "))]
+    Invalid(Vec<FieldError>),
+    #[error("another product already has this {0}; names and key prefixes are never reused")]
+    Taken(&'static str),
+    #[error("a reason is required")]
+    NoReason,
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    #[error("database error: {0}")]
+    Storage(#[from] diesel::result::Error),
+}
+
+pub fn entity(p: &Product) -> EntityRef {
+    EntityRef {
+        kind: "product".into(),
+        id: format!("p-{}", p.id),
+        key: p.key_prefix.clone(),
+        version: p.version,
+    }
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    fields: &ProductFields,
+) -> Result<Product, ProductError> {
+    write_tx(conn, |conn| {
+        if let Some(what) = repo::clash(conn, fields, None)? {
+            return Err(ProductError::Taken(what));
+        }
+        let p = repo::insert(conn, fields, ctx.now)?;
+        audit::append(
+            conn,
+            &ctx.entry("product.created")
+                .entity(entity(&p))
+                .after(p.audit_fields()),
+        )?;
+        Ok(p)
+    })
+}
+
+fn load(conn: &mut DbConnection, id: i64, version: i64) -> Result<Product, ProductError> {
+    let p = repo::find(conn, id)?.ok_or(ProductError::NotFound)?;
+    if p.version != version {
+        return Err(ProductError::Stale);
+    }
+    Ok(p)
+}
+
+/// Saves `after` (one version on from `before`) and audits the fields that
+/// changed; nothing is written when nothing changed.
+fn save(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    action: &str,
+    before: &Product,
+    mut after: Product,
+    reason: Option<&str>,
+) -> Result<Product, ProductError> {
+    let (old, new) = (before.audit_fields(), after.audit_fields());
+    let (mut was, mut now) = (Map::new(), Map::new());
+    if let (Value::Object(old), Value::Object(new)) = (&old, &new) {
+        for (k, v) in new {
+            if old.get(k) != Some(v) {
+                was.insert(k.clone(), old.get(k).cloned().unwrap_or(Value::Null));
+                now.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    if now.is_empty() {
+        return Ok(before.clone());
+    }
+    after.version = before.version + 1;
+    after.updated_at = ctx.now;
+    if !repo::save(conn, &after)? {
+        return Err(ProductError::Stale);
+    }
+    let mut entry = ctx
+        .entry(action)
+        .entity(entity(&after))
+        .before(Value::Object(was))
+        .after(Value::Object(now));
+    if let Some(r) = reason {
+        entry = entry.reason(r);
+    }
+    audit::append(conn, &entry)?;
+    Ok(after)
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: i64,
+    version: i64,
+    fields: &ProductFields,
+) -> Result<Product, ProductError> {
+    write_tx(conn, |conn| {
+        let before = load(conn, id, version)?;
+        if let Some(what) = repo::clash(conn, fields, Some(id))? {
+            return Err(ProductError::Taken(what));
+        }
+        let after = Product {
+            name: fields.name.clone(),
+            key_prefix: fields.key_prefix.clone(),
+            safety_class: fields.safety_class,
+            description: fields.description.clone(),
+            ..before.clone()
+        };
+        save(conn, ctx, "product.updated", &before, after, None)
+    })
+}
+
+/// Archives (no new records may name it) or restores a product.
+pub fn set_active(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: i64,
+    version: i64,
+    active: bool,
+    reason: &str,
+) -> Result<Product, ProductError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(ProductError::NoReason);
+    }
+    write_tx(conn, |conn| {
+        let before = load(conn, id, version)?;
+        let after = Product {
+            active,
+            ..before.clone()
+        };
+        let action = if active {
+            "product.restored"
+        } else {
+            "product.archived"
+        };
+        save(conn, ctx, action, &before, after, Some(reason))
+    })
+}

@@ -1,0 +1,236 @@
+//! Products: quality and administrators manage them, everyone reads them,
+//! every change is audited, nothing is ever deleted.
+
+use crate::helpers::*;
+
+fn product_id(app: &TestApp, prefix: &str) -> i64 {
+    let p = app
+        .audit_of("product.created")
+        .into_iter()
+        .find(|e| e["entity"]["key"] == prefix)
+        .unwrap();
+    p["entity"]["id"].as_str().unwrap()[2..].parse().unwrap()
+}
+
+#[tokio::test]
+async fn quality_creates_and_changes_a_product_and_each_change_is_audited() {
+    let app = spawn_app().await;
+    let (quality, _) = app
+        .user_with_roles("qm", &["quality"], "quality passphrase 1")
+        .await;
+    let res = quality
+        .submit(
+            "/products/new",
+            "/products",
+            &[
+                ("name", "Infusion pump"),
+                ("key_prefix", "pump2"),
+                ("safety_class", "C"),
+                ("description", "Ambulatory infusion pump"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let id = product_id(&app, "PUMP2");
+    assert_eq!(res.headers()["location"], format!("/products/{id}"));
+    let created = &app.audit_of("product.created")[0];
+    assert_eq!(created["after"]["safety_class"], "C");
+    assert_eq!(created["actor"]["name"], "qm Person");
+
+    let list = quality.get_html("/products").await;
+    assert!(
+        list.contains("Infusion pump") && list.contains("PUMP2"),
+        "{list}"
+    );
+
+    let page = format!("/products/{id}");
+    let res = quality
+        .submit(
+            &page,
+            &page,
+            &[
+                ("version", "1"),
+                ("name", "Infusion pump"),
+                ("key_prefix", "PUMP2"),
+                ("safety_class", "B"),
+                ("description", "Ambulatory infusion pump"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let changed = &app.audit_of("product.updated")[0];
+    assert_eq!(changed["before"], serde_json::json!({"safety_class": "C"}));
+    assert_eq!(changed["after"], serde_json::json!({"safety_class": "B"}));
+    let shown = quality.get_html(&page).await;
+    assert!(shown.contains("Class B"), "{shown}");
+    assert!(shown.contains("<h2 id=\"history-h\">History</h2>"));
+    assert!(shown.contains("Product changed"));
+
+    // The same form again is stale: 409, nothing written.
+    let res = quality
+        .submit(
+            &page,
+            &page,
+            &[
+                ("version", "1"),
+                ("name", "Pump"),
+                ("key_prefix", "PUMP2"),
+                ("safety_class", "A"),
+                ("description", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("changed by someone else")
+    );
+    assert_eq!(app.audit_of("product.updated").len(), 1);
+
+    // Archive with a reason; restore.
+    let res = quality
+        .submit(
+            &page,
+            &format!("{page}/archive"),
+            &[("version", "2"), ("reason", "Discontinued")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        !quality
+            .get_html("/products")
+            .await
+            .contains("Infusion pump")
+    );
+    assert!(
+        quality
+            .get_html("/products?archived=1")
+            .await
+            .contains("Infusion pump")
+    );
+    let archived = &app.audit_of("product.archived")[0];
+    assert_eq!(archived["reason"], "Discontinued");
+    let res = quality
+        .submit(
+            &page,
+            &format!("{page}/restore"),
+            &[("version", "3"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(res.status(), 400, "a reason is required");
+    let res = quality
+        .submit(
+            &page,
+            &format!("{page}/restore"),
+            &[("version", "3"), ("reason", "Back in production")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+}
+
+#[tokio::test]
+async fn bad_product_forms_say_what_is_wrong_and_save_nothing() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let fields = |name: &'static str, prefix: &'static str, class: &'static str| {
+        vec![
+            ("name", name),
+            ("key_prefix", prefix),
+            ("safety_class", class),
+            ("description", ""),
+        ]
+    };
+    let res = admin
+        .submit("/products/new", "/products", &fields("", "2X", "D"))
+        .await;
+    assert_eq!(res.status(), 400);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("Enter the product&#39;s name.") || body.contains("Enter the product"),
+        "{body}"
+    );
+    assert!(body.contains("The key prefix is 2 to 10 letters or digits"));
+    assert!(body.contains("Choose the software safety class"));
+    assert!(app.audit_of("product.created").is_empty());
+
+    assert_eq!(
+        admin
+            .submit("/products/new", "/products", &fields("Pump", "PUMP", "A"))
+            .await
+            .status(),
+        303
+    );
+    let res = admin
+        .submit(
+            "/products/new",
+            "/products",
+            &fields("Other pump", "pump", "A"),
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("already has this key prefix")
+    );
+
+    // Mass assignment: a field the form does not have is refused.
+    let mut extra = fields("Third", "THIRD", "A");
+    extra.push(("active", "false"));
+    assert_eq!(
+        admin
+            .submit("/products/new", "/products", &extra)
+            .await
+            .status(),
+        400
+    );
+    assert_eq!(app.audit_of("product.created").len(), 1);
+}
+
+#[tokio::test]
+async fn engineers_and_auditors_read_products_but_cannot_change_them() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    admin
+        .submit(
+            "/products/new",
+            "/products",
+            &[
+                ("name", "Pump"),
+                ("key_prefix", "PUMP"),
+                ("safety_class", "A"),
+                ("description", ""),
+            ],
+        )
+        .await;
+    let id = product_id(&app, "PUMP");
+    for (name, role) in [("eng", "engineer"), ("aud", "auditor")] {
+        let (b, _) = app
+            .user_with_roles(name, &[role], "reader passphrase 12")
+            .await;
+        assert!(b.get_html("/products").await.contains("Pump"));
+        let page = b.get_html(&format!("/products/{id}")).await;
+        assert!(!page.contains("Save product"), "{role} sees no edit form");
+        assert!(page.contains("Product created"), "{role} sees the history");
+        assert_eq!(b.get("/products/new").await.status(), 403);
+        let token = csrf_token(&b.get_html("/products").await);
+        let res = b
+            .post_form(
+                &format!("/products/{id}/archive"),
+                &[("version", "1"), ("reason", "x"), ("csrf_token", &token)],
+            )
+            .await;
+        assert_eq!(res.status(), 403, "{role}");
+    }
+    assert!(app.audit_of("product.archived").is_empty());
+    // The engineer's audit trail shows product history, not account events.
+    let (eng, _) = app
+        .user_with_roles("eng2", &["engineer"], "reader passphrase 12")
+        .await;
+    let trail = eng.get_html("/audit").await;
+    assert!(trail.contains("<code>product.created</code>"), "{trail}");
+    assert!(!trail.contains("<code>user.created</code>"));
+}
