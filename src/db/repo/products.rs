@@ -8,6 +8,7 @@ use crate::db::schema::products;
 use crate::db::{DbConnection, naive, utc};
 use crate::domain::product::{Product, ProductFields, SafetyClass};
 
+/// A row, in the table's column order.
 type Row = (
     i64,
     String,
@@ -18,28 +19,6 @@ type Row = (
     NaiveDateTime,
     NaiveDateTime,
     i64,
-);
-
-const COLUMNS: (
-    products::id,
-    products::name,
-    products::key_prefix,
-    products::safety_class,
-    products::description,
-    products::active,
-    products::created_at,
-    products::updated_at,
-    products::version,
-) = (
-    products::id,
-    products::name,
-    products::key_prefix,
-    products::safety_class,
-    products::description,
-    products::active,
-    products::created_at,
-    products::updated_at,
-    products::version,
 );
 
 fn product(r: Row) -> Product {
@@ -59,7 +38,6 @@ fn product(r: Row) -> Product {
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Product>> {
     products::table
         .find(id)
-        .select(COLUMNS)
         .first::<Row>(conn)
         .optional()
         .map(|r| r.map(product))
@@ -84,7 +62,6 @@ pub fn list(
         .order(products::name.asc())
         .offset(offset)
         .limit(limit)
-        .select(COLUMNS)
         .load::<Row>(conn)?;
     Ok((rows.into_iter().map(product).collect(), total))
 }
@@ -138,7 +115,6 @@ pub fn insert(
         .execute(conn)?;
     products::table
         .filter(products::key_prefix.eq(&fields.key_prefix))
-        .select(COLUMNS)
         .first::<Row>(conn)
         .map(product)
 }
