@@ -48,6 +48,11 @@ impl AppError {
     pub fn internal(e: impl std::fmt::Display) -> Self {
         Self::Internal(e.to_string())
     }
+
+    /// The status and message, for a page that shows the refusal itself.
+    pub fn status_and_message(&self) -> (StatusCode, String) {
+        (self.status_code(), self.to_string())
+    }
 }
 
 impl ResponseError for AppError {
@@ -194,6 +199,24 @@ impl From<crate::service::products::ProductError> for AppError {
             E::NotFound => Self::NotFound,
             E::Stale | E::Taken(_) => Self::Conflict(e.to_string()),
             E::Invalid(_) | E::NoReason => Self::BadRequest(e.to_string()),
+            E::Audit(a) => a.into(),
+            E::Storage(db) => db.into(),
+        }
+    }
+}
+
+impl From<crate::service::workflow::TransitionError> for AppError {
+    fn from(e: crate::service::workflow::TransitionError) -> Self {
+        use crate::domain::workflow::Refused;
+        use crate::service::workflow::TransitionError as E;
+        match e {
+            E::NotFound => Self::NotFound,
+            E::Stale | E::SignatureRequired { .. } => Self::Conflict(capitalise(&e.to_string())),
+            E::Refused(Refused::Role { .. }) => Self::Forbidden(e.to_string()),
+            E::Refused(Refused::Frozen { .. } | Refused::WrongState { .. }) => {
+                Self::Conflict(e.to_string())
+            }
+            E::Refused(_) | E::Invalid(_) => Self::BadRequest(e.to_string()),
             E::Audit(a) => a.into(),
             E::Storage(db) => db.into(),
         }

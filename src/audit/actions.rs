@@ -7,6 +7,7 @@ pub const GROUPS: &[(&str, &str)] = &[
     ("auth", "Sign-in and sessions"),
     ("user", "User accounts"),
     ("product", "Products"),
+    ("nonconformance", "Nonconformances"),
     ("access", "Access"),
     ("audit", "Audit log"),
     ("system", "System"),
@@ -33,6 +34,9 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("product.updated", "Product changed"),
     ("product.archived", "Product archived"),
     ("product.restored", "Product restored"),
+    ("nonconformance.created", "Nonconformance reported"),
+    ("nonconformance.updated", "Nonconformance changed"),
+    ("nonconformance.transition", "Nonconformance moved on"),
     ("access.denied", "Access denied"),
     (
         "audit.restore_acknowledged",

@@ -9,6 +9,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    nonconformances (id) {
+        id -> BigInt,
+        title -> Text,
+        source -> Text,
+        product_id -> Nullable<BigInt>,
+        lot_serial -> Text,
+        description -> Text,
+        detected_on -> Nullable<Text>,
+        reported_by -> BigInt,
+        severity -> Nullable<Text>,
+        state -> Text,
+        disposition -> Nullable<Text>,
+        justification -> Text,
+        closure_note -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     products (id) {
         id -> BigInt,
         name -> Text,
@@ -83,6 +104,7 @@ diesel::table! {
 diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     app_meta,
+    nonconformances,
     products,
     users,
     sessions,

@@ -114,16 +114,183 @@ impl Disposition {
     }
 }
 
-/// The fields the workflow's guards read.
+/// A nonconformance record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Nc {
-    pub state: NcState,
-    pub description: String,
+    /// n of the key NC-n (0 before it is stored).
+    pub id: i64,
+    pub title: String,
+    pub source: Source,
     pub product_id: Option<i64>,
+    pub lot_serial: String,
+    pub description: String,
+    pub detected_on: Option<chrono::NaiveDate>,
+    pub reported_by: i64,
     pub severity: Option<Severity>,
+    pub state: NcState,
     pub disposition: Option<Disposition>,
     pub justification: String,
     pub closure_note: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub version: i64,
+}
+
+impl Nc {
+    /// A new report, in state `reported`.
+    pub fn report(fields: NcFields, reported_by: i64, now: chrono::DateTime<chrono::Utc>) -> Self {
+        Self {
+            id: 0,
+            title: fields.title,
+            source: fields.source,
+            product_id: fields.product_id,
+            lot_serial: fields.lot_serial,
+            description: fields.description,
+            detected_on: fields.detected_on,
+            reported_by,
+            severity: fields.severity,
+            state: NcState::Reported,
+            disposition: None,
+            justification: String::new(),
+            closure_note: String::new(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
+    pub fn key(&self) -> String {
+        format!("NC-{}", self.id)
+    }
+
+    /// The fields as audit entries record them.
+    pub fn audit_fields(&self) -> serde_json::Value {
+        serde_json::json!({
+            "title": self.title,
+            "source": self.source.as_str(),
+            "product_id": self.product_id,
+            "lot_serial": self.lot_serial,
+            "description": self.description,
+            "detected_on": self.detected_on.map(|d| d.to_string()),
+            "severity": self.severity.map(Severity::as_str),
+            "state": self.state.as_str(),
+            "disposition": self.disposition.map(Disposition::as_str),
+            "justification": self.justification,
+            "closure_note": self.closure_note,
+        })
+    }
+
+    pub fn frozen(&self) -> bool {
+        self.state == NcState::Closed
+    }
+}
+
+/// The fields a reporter fills in (and quality may correct until closure).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NcFields {
+    pub title: String,
+    pub source: Source,
+    pub product_id: Option<i64>,
+    pub lot_serial: String,
+    pub description: String,
+    pub detected_on: Option<chrono::NaiveDate>,
+    pub severity: Option<Severity>,
+}
+
+impl NcFields {
+    /// Checks what was typed; each problem is reported.
+    #[allow(clippy::too_many_arguments)]
+    pub fn parse(
+        title: &str,
+        source: &str,
+        product_id: &str,
+        lot_serial: &str,
+        description: &str,
+        detected_on: &str,
+        severity: &str,
+    ) -> Result<Self, Vec<super::user::FieldError>> {
+        use super::user::FieldError;
+        let mut errors = Vec::new();
+        let title = title.trim();
+        if title.is_empty() {
+            errors.push(FieldError::new("title", "Enter a short title."));
+        } else if title.chars().count() > MAX_TITLE {
+            errors.push(FieldError::new(
+                "title",
+                format!("The title can have at most {MAX_TITLE} characters."),
+            ));
+        }
+        let source = Source::parse(source.trim());
+        if source.is_none() {
+            errors.push(FieldError::new(
+                "source",
+                "Choose where the nonconformity was found.",
+            ));
+        }
+        let product_id = match product_id.trim() {
+            "" => None,
+            p => match p.parse::<i64>() {
+                Ok(n) if n > 0 => Some(n),
+                _ => {
+                    errors.push(FieldError::new(
+                        "product_id",
+                        "Choose a product from the list.",
+                    ));
+                    None
+                }
+            },
+        };
+        if lot_serial.trim().chars().count() > MAX_LOT {
+            errors.push(FieldError::new(
+                "lot_serial",
+                format!("The lot or serial number can have at most {MAX_LOT} characters."),
+            ));
+        }
+        if description.chars().count() > MAX_TEXT {
+            errors.push(FieldError::new(
+                "description",
+                format!("The description can have at most {MAX_TEXT} characters."),
+            ));
+        }
+        let detected_on = match detected_on.trim() {
+            "" => None,
+            d => match chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    errors.push(FieldError::new(
+                        "detected_on",
+                        "The detection date must be a date like 2026-11-21.",
+                    ));
+                    None
+                }
+            },
+        };
+        let severity = match severity.trim() {
+            "" => None,
+            s => {
+                let parsed = Severity::parse(s);
+                if parsed.is_none() {
+                    errors.push(FieldError::new(
+                        "severity",
+                        "Choose a severity: low, medium, high or critical.",
+                    ));
+                }
+                parsed
+            }
+        };
+        match source {
+            Some(source) if errors.is_empty() => Ok(Self {
+                title: title.to_string(),
+                source,
+                product_id,
+                lot_serial: lot_serial.trim().to_string(),
+                description: description.trim().to_string(),
+                detected_on,
+                severity,
+            }),
+            _ => Err(errors),
+        }
+    }
 }
 
 /// What a person submits with an action.
@@ -187,6 +354,11 @@ fn disposition_guard(nc: &Nc) -> Vec<Refusal> {
             "A justification of the disposition is required",
             Some("ISO 13485 8.3.2"),
         ));
+    } else if nc.justification.chars().count() > MAX_TEXT {
+        out.push(Refusal::new(
+            format!("The justification can have at most {MAX_TEXT} characters"),
+            None,
+        ));
     }
     out
 }
@@ -210,6 +382,11 @@ fn close_guard(nc: &Nc) -> Vec<Refusal> {
         out.push(Refusal::new(
             "Record how the disposition was carried out before closing",
             Some("ISO 13485 8.3.2"),
+        ));
+    } else if nc.closure_note.chars().count() > MAX_TEXT {
+        out.push(Refusal::new(
+            format!("The note can have at most {MAX_TEXT} characters"),
+            None,
         ));
     }
     out
@@ -308,15 +485,9 @@ mod tests {
     use crate::domain::workflow::{Refused, decide, diagram_svg};
 
     fn reported() -> Nc {
-        Nc {
-            state: NcState::Reported,
-            description: String::new(),
-            product_id: None,
-            severity: None,
-            disposition: None,
-            justification: String::new(),
-            closure_note: String::new(),
-        }
+        let fields = NcFields::parse("Bent housing", "production", "", "", "", "", "");
+        let fields = fields.unwrap_or_else(|e| panic!("{e:?}"));
+        Nc::report(fields, 1, chrono::DateTime::UNIX_EPOCH)
     }
 
     fn quality() -> Roles {

@@ -138,11 +138,14 @@ impl fmt::Display for Refused {
             Self::UnknownAction(a) => write!(f, "There is no action {a:?} in this workflow"),
             Self::Frozen { state } => write!(
                 f,
-                "The record is {state}: a closed record cannot be changed"
+                "The record is {}: a closed record cannot be changed",
+                state.to_lowercase()
             ),
-            Self::WrongState { action, state } => {
-                write!(f, "{action} is not possible while the record is {state}")
-            }
+            Self::WrongState { action, state } => write!(
+                f,
+                "{action} is not possible while the record is {}",
+                state.to_lowercase()
+            ),
             Self::Role { action, roles } => {
                 let names: Vec<&str> = roles.iter().map(|r| r.label()).collect();
                 write!(f, "{action} needs the role {}", names.join(" or "))
@@ -456,7 +459,7 @@ mod tests {
         let r = decide::<Loop>(&S::A, "back", &(), &Roles::new([Role::Engineer]));
         assert_eq!(
             r.err().map(|e| e.to_string()),
-            Some("Back is not possible while the record is A".into())
+            Some("Back is not possible while the record is a".into())
         );
         let d = decide::<Loop>(&S::B, "finish", &(), &quality);
         assert!(d.is_ok_and(|d| d.record == S::C && d.from == S::B));

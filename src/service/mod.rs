@@ -2,8 +2,10 @@
 //! appends its audit entry in that same transaction.
 
 pub mod accounts;
+pub mod nonconformances;
 pub mod password;
 pub mod products;
+pub mod workflow;
 
 use chrono::{DateTime, Utc};
 

@@ -3,7 +3,9 @@
 use actix_web::{HttpResponse, web};
 
 use super::assets;
-use super::handlers::{account, admin, audit, auth, dashboard, health, products};
+use super::handlers::{
+    account, admin, audit, auth, dashboard, health, nonconformances as nc, products,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
@@ -38,6 +40,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/audit/proof/consistency",
             web::get().to(audit::consistency),
+        )
+        .service(
+            web::scope("/nonconformances")
+                .route("", web::get().to(nc::list))
+                .route("", web::post().to(nc::create))
+                .route("/new", web::get().to(nc::new_form))
+                .route("/{id}", web::get().to(nc::show))
+                .route("/{id}/edit", web::post().to(nc::edit))
+                .route("/{id}/{action}", web::post().to(nc::act)),
         )
         .service(
             web::scope("/products")

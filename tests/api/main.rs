@@ -13,5 +13,6 @@ mod cli;
 mod csrf;
 mod headers;
 mod helpers;
+mod nonconformances;
 mod products;
 mod startup;

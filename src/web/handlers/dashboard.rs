@@ -3,7 +3,8 @@
 use actix_web::{HttpResponse, web};
 
 use super::{html, page_ctx, when};
-use crate::db::repo::users;
+use crate::db::repo::{nonconformances, users};
+use crate::domain::nonconformance::NcState;
 use crate::domain::user::Role;
 use crate::error::AppError;
 use crate::web::AppState;
@@ -15,6 +16,7 @@ pub async fn index(
     CurrentUser(s): CurrentUser,
 ) -> Result<HttpResponse, AppError> {
     let is_admin = s.account.roles.contains(Role::Admin);
+    let is_quality = s.account.roles.contains(Role::Quality);
     let needs = state
         .db(move |conn| {
             let mut needs = Vec::new();
@@ -25,6 +27,22 @@ pub async fn index(
                         href: format!("/admin/users/{}", a.id.0),
                         title: format!("Locked account: {} ({})", a.full_name, a.username),
                         detail: format!("locked until {} after repeated wrong passwords; review and unlock if appropriate", when(a.failures.locked_until)),
+                    });
+                }
+            }
+            if is_quality {
+                // Every open nonconformance waits on quality for its next step.
+                let waiting = [NcState::Reported, NcState::UnderReview, NcState::Dispositioned];
+                for nc in nonconformances::waiting(conn, &waiting, 50)? {
+                    let next = match nc.state {
+                        NcState::Reported => "review it (description, product and severity first)",
+                        NcState::UnderReview => "decide the disposition",
+                        _ => "record how the disposition was carried out and close it",
+                    };
+                    needs.push(NeedItem {
+                        href: format!("/nonconformances/{}", nc.id),
+                        title: format!("{} {}", nc.key(), nc.title),
+                        detail: format!("{}: {next}; reported {}", nc.state.label(), when(Some(nc.created_at))),
                     });
                 }
             }

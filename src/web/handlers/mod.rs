@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod dashboard;
 pub mod health;
+pub mod nonconformances;
 pub mod products;
 
 use actix_web::http::StatusCode;

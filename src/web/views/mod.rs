@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod nonconformances;
 pub mod pages;
 pub mod products;
 
@@ -88,6 +89,11 @@ impl PageCtx {
             label: "Dashboard",
             current: current == "/",
         }];
+        nav.push(NavItem {
+            href: "/nonconformances",
+            label: "Nonconformances",
+            current: current == "/nonconformances",
+        });
         nav.push(NavItem {
             href: "/products",
             label: "Products",

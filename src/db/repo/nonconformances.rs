@@ -1,0 +1,192 @@
+//! Nonconformances. Rows are never deleted; `save` writes with an optimistic
+//! version check (`WHERE version = old`), so a stale or double submit changes
+//! nothing.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::nonconformances as t;
+use crate::db::{DbConnection, naive, utc};
+use crate::domain::nonconformance::{Disposition, Nc, NcState, Severity, Source};
+
+/// A row, in the table's column order.
+type Row = (
+    i64,
+    String,
+    String,
+    Option<i64>,
+    String,
+    String,
+    Option<String>,
+    i64,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+    String,
+    NaiveDateTime,
+    NaiveDateTime,
+    i64,
+);
+
+fn record(r: Row) -> Nc {
+    Nc {
+        id: r.0,
+        title: r.1,
+        source: Source::parse(&r.2).unwrap_or(Source::Production),
+        product_id: r.3,
+        lot_serial: r.4,
+        description: r.5,
+        detected_on: r
+            .6
+            .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+        reported_by: r.7,
+        severity: r.8.as_deref().and_then(Severity::parse),
+        state: NcState::parse(&r.9).unwrap_or(NcState::Reported),
+        disposition: r.10.as_deref().and_then(Disposition::parse),
+        justification: r.11,
+        closure_note: r.12,
+        created_at: utc(r.13),
+        updated_at: utc(r.14),
+        version: r.15,
+    }
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Nc>> {
+    t::table
+        .find(id)
+        .first::<Row>(conn)
+        .optional()
+        .map(|r| r.map(record))
+}
+
+/// Stores a new report and returns it with its number.
+pub fn insert(conn: &mut DbConnection, nc: &Nc) -> QueryResult<Nc> {
+    diesel::insert_into(t::table)
+        .values((
+            t::title.eq(&nc.title),
+            t::source.eq(nc.source.as_str()),
+            t::product_id.eq(nc.product_id),
+            t::lot_serial.eq(&nc.lot_serial),
+            t::description.eq(&nc.description),
+            t::detected_on.eq(nc.detected_on.map(|d| d.to_string())),
+            t::reported_by.eq(nc.reported_by),
+            t::severity.eq(nc.severity.map(Severity::as_str)),
+            t::state.eq(nc.state.as_str()),
+            t::created_at.eq(naive(nc.created_at)),
+            t::updated_at.eq(naive(nc.updated_at)),
+            t::version.eq(1),
+        ))
+        .execute(conn)?;
+    t::table
+        .order(t::id.desc())
+        .filter(t::reported_by.eq(nc.reported_by))
+        .first::<Row>(conn)
+        .map(record)
+}
+
+/// Writes `nc` as version `nc.version` if the stored one is `nc.version - 1`.
+pub fn save(conn: &mut DbConnection, nc: &Nc) -> QueryResult<bool> {
+    let n = diesel::update(t::table.filter(t::id.eq(nc.id).and(t::version.eq(nc.version - 1))))
+        .set((
+            t::title.eq(&nc.title),
+            t::source.eq(nc.source.as_str()),
+            t::product_id.eq(nc.product_id),
+            t::lot_serial.eq(&nc.lot_serial),
+            t::description.eq(&nc.description),
+            t::detected_on.eq(nc.detected_on.map(|d| d.to_string())),
+            t::severity.eq(nc.severity.map(Severity::as_str)),
+            t::state.eq(nc.state.as_str()),
+            t::disposition.eq(nc.disposition.map(Disposition::as_str)),
+            t::justification.eq(&nc.justification),
+            t::closure_note.eq(&nc.closure_note),
+            t::updated_at.eq(naive(nc.updated_at)),
+            t::version.eq(nc.version),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// The list's filters; empty ones do not filter.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub state: Option<NcState>,
+    pub product_id: Option<i64>,
+    pub severity: Option<Severity>,
+    pub source: Option<Source>,
+    pub text: Option<String>,
+    /// Only those not closed.
+    pub open: bool,
+}
+
+/// How the list is ordered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sort {
+    Newest,
+    Oldest,
+    RecentlyChanged,
+}
+
+/// A page of nonconformances and how many match in all.
+pub fn list(
+    conn: &mut DbConnection,
+    f: &Filter,
+    sort: Sort,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<Nc>, i64)> {
+    let build = || {
+        let mut q = t::table.into_boxed();
+        if let Some(s) = f.state {
+            q = q.filter(t::state.eq(s.as_str()));
+        } else if f.open {
+            q = q.filter(t::state.ne(NcState::Closed.as_str()));
+        }
+        if let Some(p) = f.product_id {
+            q = q.filter(t::product_id.eq(p));
+        }
+        if let Some(s) = f.severity {
+            q = q.filter(t::severity.eq(s.as_str()));
+        }
+        if let Some(s) = f.source {
+            q = q.filter(t::source.eq(s.as_str()));
+        }
+        if let Some(text) = f.text.as_deref().filter(|x| !x.is_empty()) {
+            let pattern = format!(
+                "%{}%",
+                text.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            q = q.filter(
+                t::title
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(t::description.like(pattern.clone()).escape('\\'))
+                    .or(t::lot_serial.like(pattern).escape('\\')),
+            );
+        }
+        q
+    };
+    let total = build().count().get_result(conn)?;
+    let q = build();
+    let q = match sort {
+        Sort::Newest => q.order(t::id.desc()),
+        Sort::Oldest => q.order(t::id.asc()),
+        Sort::RecentlyChanged => q.order((t::updated_at.desc(), t::id.desc())),
+    };
+    let rows = q.offset(offset).limit(limit).load::<Row>(conn)?;
+    Ok((rows.into_iter().map(record).collect(), total))
+}
+
+/// Open nonconformances in the given states, oldest first: the work waiting
+/// on quality.
+pub fn waiting(conn: &mut DbConnection, states: &[NcState], limit: i64) -> QueryResult<Vec<Nc>> {
+    let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
+    t::table
+        .filter(t::state.eq_any(names))
+        .order(t::id.asc())
+        .limit(limit)
+        .load::<Row>(conn)
+        .map(|rows| rows.into_iter().map(record).collect())
+}

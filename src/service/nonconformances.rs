@@ -1,0 +1,122 @@
+//! Nonconformances: reporting and correcting the fields; every state change
+//! goes through `service::workflow::transition`.
+
+use serde_json::Value;
+
+use super::Ctx;
+use super::workflow::{Stored, TransitionError, changed};
+use crate::audit::{self, EntityRef};
+use crate::db::repo::{nonconformances as repo, products};
+use crate::db::{DbConnection, write_tx};
+use crate::domain::nonconformance::{Nc, NcFields, NcWorkflow};
+
+impl Stored for NcWorkflow {
+    fn load(conn: &mut DbConnection, id: i64) -> diesel::QueryResult<Option<Nc>> {
+        repo::find(conn, id)
+    }
+    fn save(conn: &mut DbConnection, record: &Nc) -> diesel::QueryResult<bool> {
+        repo::save(conn, record)
+    }
+    fn version(record: &Nc) -> i64 {
+        record.version
+    }
+    fn bump(record: &mut Nc, now: chrono::DateTime<chrono::Utc>) {
+        record.version += 1;
+        record.updated_at = now;
+    }
+    fn entity(record: &Nc) -> EntityRef {
+        EntityRef {
+            kind: "nonconformance".into(),
+            id: format!("nc-{}", record.id),
+            key: record.key(),
+            version: record.version,
+        }
+    }
+    fn audit_fields(record: &Nc) -> Value {
+        record.audit_fields()
+    }
+}
+
+/// Refuses a product that does not exist or is archived.
+fn check_product(conn: &mut DbConnection, fields: &NcFields) -> Result<(), TransitionError> {
+    if let Some(id) = fields.product_id {
+        match products::find(conn, id)? {
+            Some(p) if p.active => {}
+            _ => {
+                return Err(TransitionError::Invalid(
+                    "Choose an active product from the list.".into(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Records a new nonconformance, in state `reported`.
+pub fn report(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    reporter: i64,
+    fields: NcFields,
+) -> Result<Nc, TransitionError> {
+    write_tx(conn, |conn| {
+        check_product(conn, &fields)?;
+        let nc = repo::insert(conn, &Nc::report(fields, reporter, ctx.now))?;
+        audit::append(
+            conn,
+            &ctx.entry("nonconformance.created")
+                .entity(NcWorkflow::entity(&nc))
+                .after(nc.audit_fields()),
+        )?;
+        Ok(nc)
+    })
+}
+
+/// Corrects the reported fields of a record that is not closed.
+pub fn update(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: i64,
+    version: i64,
+    fields: NcFields,
+) -> Result<Nc, TransitionError> {
+    write_tx(conn, |conn| {
+        let before = repo::find(conn, id)?.ok_or(TransitionError::NotFound)?;
+        if before.version != version {
+            return Err(TransitionError::Stale);
+        }
+        if before.frozen() {
+            return Err(TransitionError::Invalid(format!(
+                "{} is closed: a closed record cannot be changed",
+                before.key()
+            )));
+        }
+        check_product(conn, &fields)?;
+        let mut after = Nc {
+            title: fields.title,
+            source: fields.source,
+            product_id: fields.product_id,
+            lot_serial: fields.lot_serial,
+            description: fields.description,
+            detected_on: fields.detected_on,
+            severity: fields.severity,
+            ..before.clone()
+        };
+        let (was, now) = changed(&before.audit_fields(), &after.audit_fields());
+        if now.is_empty() {
+            return Ok(before);
+        }
+        NcWorkflow::bump(&mut after, ctx.now);
+        if !repo::save(conn, &after)? {
+            return Err(TransitionError::Stale);
+        }
+        audit::append(
+            conn,
+            &ctx.entry("nonconformance.updated")
+                .entity(NcWorkflow::entity(&after))
+                .before(Value::Object(was))
+                .after(Value::Object(now)),
+        )?;
+        Ok(after)
+    })
+}

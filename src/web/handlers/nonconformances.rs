@@ -1,0 +1,609 @@
+//! Nonconformances: engineers and quality report them, quality takes them
+//! through the workflow; everyone signed in reads them.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::{flash, html, html_status, page_ctx, see_other, user_ctx, when};
+use crate::db::DbConnection;
+use crate::db::repo::nonconformances::{self as repo, Filter, Sort};
+use crate::db::repo::{products, users};
+use crate::domain::ids::UserId;
+use crate::domain::nonconformance::{
+    Disposition, Nc, NcFields, NcInput, NcState, NcWorkflow, Severity, Source,
+};
+use crate::domain::user::Role;
+use crate::domain::workflow::{Workflow, diagram_svg, may_start};
+use crate::error::{AppError, urlencode};
+use crate::service::nonconformances as service;
+use crate::service::workflow::{TransitionError, transition};
+use crate::web::AppState;
+use crate::web::csrf::Form;
+use crate::web::extract::RoleSet;
+use crate::web::extract::{CurrentUser, OpId, WithRole};
+use crate::web::session::SessionCtx;
+use crate::web::views::admin::PageLink;
+use crate::web::views::audit::Choice;
+use crate::web::views::nonconformances::*;
+
+const PER_PAGE: i64 = 50;
+
+/// Who may report a nonconformance: engineers and quality.
+pub struct Reporters;
+impl RoleSet for Reporters {
+    const ROLES: &'static [Role] = &[Role::Quality, Role::Engineer];
+}
+/// Who may correct a report's fields: quality.
+pub struct QualityOnly;
+impl RoleSet for QualityOnly {
+    const ROLES: &'static [Role] = &[Role::Quality];
+}
+
+fn choices<T: Copy + PartialEq>(
+    all: &[T],
+    value: impl Fn(T) -> &'static str,
+    label: impl Fn(T) -> &'static str,
+    selected: &str,
+) -> Vec<Choice> {
+    all.iter()
+        .map(|&x| Choice {
+            value: value(x).to_string(),
+            label: label(x).to_string(),
+            selected: value(x) == selected,
+        })
+        .collect()
+}
+
+/// Active products as choices (archived ones only when already chosen).
+fn product_choices(conn: &mut DbConnection, selected: &str) -> Result<Vec<Choice>, AppError> {
+    let (all, _) = products::list(conn, true, 0, 500)?;
+    Ok(all
+        .into_iter()
+        .filter(|p| p.active || p.id.to_string() == selected)
+        .map(|p| Choice {
+            selected: p.id.to_string() == selected,
+            value: p.id.to_string(),
+            label: format!("{} ({})", p.name, p.key_prefix),
+        })
+        .collect())
+}
+
+fn product_name(conn: &mut DbConnection, id: Option<i64>) -> Result<String, AppError> {
+    Ok(match id {
+        Some(id) => products::find(conn, id)?.map_or_else(|| format!("product {id}"), |p| p.name),
+        None => String::new(),
+    })
+}
+
+fn q(query: &HashMap<String, String>, name: &str) -> String {
+    query
+        .get(name)
+        .map(|v| v.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// `GET /nonconformances`
+pub async fn list(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let s = &user.0;
+    let (st, product, severity, source, text, sort) = (
+        q(&query, "state"),
+        q(&query, "product"),
+        q(&query, "severity"),
+        q(&query, "source"),
+        q(&query, "q"),
+        q(&query, "sort"),
+    );
+    let bad = |what: &str, v: &str| AppError::BadRequest(format!("There is no {what} {v:?}"));
+    let filter = Filter {
+        state: match st.as_str() {
+            "" | "open" => None,
+            v => Some(NcState::parse(v).ok_or_else(|| bad("state", v))?),
+        },
+        open: st == "open",
+        product_id: match product.as_str() {
+            "" => None,
+            v => Some(v.parse().map_err(|_| bad("product", v))?),
+        },
+        severity: match severity.as_str() {
+            "" => None,
+            v => Some(Severity::parse(v).ok_or_else(|| bad("severity", v))?),
+        },
+        source: match source.as_str() {
+            "" => None,
+            v => Some(Source::parse(v).ok_or_else(|| bad("source", v))?),
+        },
+        text: Some(text.clone()).filter(|t| !t.is_empty()),
+    };
+    if text.chars().count() > 200 {
+        return Err(AppError::BadRequest(
+            "The search text can have at most 200 characters".into(),
+        ));
+    }
+    let order = match sort.as_str() {
+        "" | "newest" => Sort::Newest,
+        "oldest" => Sort::Oldest,
+        "changed" => Sort::RecentlyChanged,
+        v => return Err(bad("sort order", v)),
+    };
+    let page: i64 = match q(&query, "page").as_str() {
+        "" => 1,
+        v => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| bad("page", v))?,
+    };
+    let f = filter.clone();
+    let product_sel = product.clone();
+    let (rows, total, product_list) = state
+        .db(move |conn| {
+            let (rows, total) = repo::list(conn, &f, order, (page - 1) * PER_PAGE, PER_PAGE)?;
+            let mut out = Vec::new();
+            for nc in rows {
+                let product = product_name(conn, nc.product_id)?;
+                out.push((nc, product));
+            }
+            Ok((out, total, product_choices(conn, &product_sel)?))
+        })
+        .await?;
+    let mut params: Vec<String> = Vec::new();
+    for (k, v) in [
+        ("state", &st),
+        ("product", &product),
+        ("severity", &severity),
+        ("source", &source),
+        ("q", &text),
+        ("sort", &sort),
+    ] {
+        if !v.is_empty() {
+            params.push(format!("{k}={}", urlencode(v)));
+        }
+    }
+    let pages = (1..=((total + PER_PAGE - 1) / PER_PAGE))
+        .map(|n| {
+            let mut p = params.clone();
+            p.push(format!("page={n}"));
+            PageLink {
+                label: n.to_string(),
+                href: format!("/nonconformances?{}", p.join("&")),
+                current: n == page,
+            }
+        })
+        .collect();
+    let mut states = vec![Choice {
+        value: "open".into(),
+        label: "Open (not closed)".into(),
+        selected: st == "open",
+    }];
+    states.extend(choices(NcState::ALL, NcState::as_str, NcState::label, &st));
+    let first = if total == 0 {
+        0
+    } else {
+        (page - 1) * PER_PAGE + 1
+    };
+    html(&NcListPage {
+        ctx: page_ctx(&state, s, "/nonconformances").await?,
+        last: first + rows.len() as i64 - 1,
+        first,
+        rows: rows
+            .into_iter()
+            .map(|(nc, product)| NcRow {
+                id: nc.id,
+                key: nc.key(),
+                title: nc.title,
+                state: nc.state.label(),
+                state_name: nc.state.as_str(),
+                severity: nc.severity.map_or("—", Severity::label),
+                product,
+                source: nc.source.label(),
+                reported: when(Some(nc.created_at)),
+            })
+            .collect(),
+        total,
+        states,
+        products: product_list,
+        severities: choices(Severity::ALL, Severity::as_str, Severity::label, &severity),
+        sources: choices(Source::ALL, Source::as_str, Source::label, &source),
+        sorts: vec![
+            Choice {
+                value: "newest".into(),
+                label: "Newest first".into(),
+                selected: sort.is_empty() || sort == "newest",
+            },
+            Choice {
+                value: "oldest".into(),
+                label: "Oldest first".into(),
+                selected: sort == "oldest",
+            },
+            Choice {
+                value: "changed".into(),
+                label: "Recently changed".into(),
+                selected: sort == "changed",
+            },
+        ],
+        filtered: !params.iter().all(|p| p.starts_with("sort=")),
+        q: text,
+        can_report: s.account.roles.has_any(Reporters::ROLES),
+        pages,
+    })
+}
+
+/// The report form's fields as submitted.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NcFormData {
+    title: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    product_id: String,
+    #[serde(default)]
+    lot_serial: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    detected_on: String,
+    #[serde(default)]
+    severity: String,
+}
+
+impl NcFormData {
+    fn parse(&self) -> Result<NcFields, Vec<String>> {
+        NcFields::parse(
+            &self.title,
+            &self.source,
+            &self.product_id,
+            &self.lot_serial,
+            &self.description,
+            &self.detected_on,
+            &self.severity,
+        )
+        .map_err(|errs| errs.into_iter().map(|e| e.message).collect())
+    }
+}
+
+fn nc_form(
+    conn: &mut DbConnection,
+    f: &NcFormData,
+    errors: Vec<String>,
+) -> Result<NcForm, AppError> {
+    Ok(NcForm {
+        title: f.title.clone(),
+        sources: choices(Source::ALL, Source::as_str, Source::label, &f.source),
+        products: product_choices(conn, &f.product_id)?,
+        lot_serial: f.lot_serial.clone(),
+        description: f.description.clone(),
+        detected_on: f.detected_on.clone(),
+        severities: choices(
+            Severity::ALL,
+            Severity::as_str,
+            Severity::label,
+            &f.severity,
+        ),
+        errors,
+    })
+}
+
+fn form_of(nc: &Nc) -> NcFormData {
+    NcFormData {
+        title: nc.title.clone(),
+        source: nc.source.as_str().into(),
+        product_id: nc.product_id.map(|p| p.to_string()).unwrap_or_default(),
+        lot_serial: nc.lot_serial.clone(),
+        description: nc.description.clone(),
+        detected_on: nc.detected_on.map(|d| d.to_string()).unwrap_or_default(),
+        severity: nc
+            .severity
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+    }
+}
+
+async fn new_page(
+    state: &web::Data<AppState>,
+    s: &SessionCtx,
+    f: NcFormData,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let form = state.db(move |conn| nc_form(conn, &f, errors)).await?;
+    let page = NewNcPage {
+        ctx: page_ctx(state, s, "/nonconformances").await?,
+        form,
+    };
+    html_status(status, &page)
+}
+
+/// `GET /nonconformances/new`
+pub async fn new_form(
+    state: web::Data<AppState>,
+    r: WithRole<Reporters>,
+) -> Result<HttpResponse, AppError> {
+    let empty = NcFormData {
+        title: String::new(),
+        source: String::new(),
+        product_id: String::new(),
+        lot_serial: String::new(),
+        description: String::new(),
+        detected_on: String::new(),
+        severity: String::new(),
+    };
+    new_page(&state, r.session(), empty, Vec::new(), StatusCode::OK).await
+}
+
+/// `POST /nonconformances`
+pub async fn create(
+    state: web::Data<AppState>,
+    r: WithRole<Reporters>,
+    OpId(op): OpId,
+    Form(f): Form<NcFormData>,
+) -> Result<HttpResponse, AppError> {
+    let s = r.session();
+    let fields = match f.parse() {
+        Ok(fields) => fields,
+        Err(errors) => return new_page(&state, s, f, errors, StatusCode::BAD_REQUEST).await,
+    };
+    let ctx = user_ctx(&state, s, op);
+    let reporter = s.account.id.0;
+    let created = state
+        .db(move |conn| Ok(service::report(conn, &ctx, reporter, fields)))
+        .await?;
+    match created {
+        Ok(nc) => {
+            flash(&state, s, "ok", &format!("{} reported.", nc.key())).await?;
+            Ok(see_other(&format!("/nonconformances/{}", nc.id)))
+        }
+        Err(TransitionError::Invalid(m)) => {
+            new_page(&state, s, f, vec![m], StatusCode::BAD_REQUEST).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn show_page(
+    state: &web::Data<AppState>,
+    s: &SessionCtx,
+    id: i64,
+    edited: Option<(NcFormData, Vec<String>)>,
+    action_errors: Vec<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let roles = s.account.roles.clone();
+    let (nc, product, reporter, form, history) = state
+        .db(move |conn| {
+            let nc = repo::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let product = product_name(conn, nc.product_id)?;
+            let reporter = users::find(conn, UserId(nc.reported_by))?
+                .map_or_else(|| format!("u-{}", nc.reported_by), |a| a.full_name);
+            let (data, errors) = edited.unwrap_or_else(|| (form_of(&nc), Vec::new()));
+            let form = nc_form(conn, &data, errors)?;
+            let history =
+                super::audit::history_panel(conn, "nonconformance", &format!("nc-{id}"), &roles)?;
+            Ok((nc, product, reporter, form, history))
+        })
+        .await?;
+    let roles = &s.account.roles;
+    let actions = NcWorkflow::actions()
+        .iter()
+        .map(|a| ActionView {
+            name: a.name,
+            label: a.label,
+            blocked: may_start::<NcWorkflow>(&nc, a, roles)
+                .err()
+                .map(|e| e.to_string()),
+        })
+        .collect();
+    let page = NcPage {
+        ctx: page_ctx(state, s, "/nonconformances").await?,
+        id: nc.id,
+        key: nc.key(),
+        version: nc.version,
+        title: nc.title.clone(),
+        state: nc.state.label(),
+        state_name: nc.state.as_str(),
+        source: nc.source.label(),
+        product_href: nc.product_id.map(|p| format!("/products/{p}")),
+        product,
+        lot_serial: nc.lot_serial.clone(),
+        description: nc.description.clone(),
+        detected_on: nc.detected_on.map(|d| d.to_string()).unwrap_or_default(),
+        severity: nc.severity.map_or("", Severity::label),
+        reported_by: reporter,
+        reported: when(Some(nc.created_at)),
+        updated: when(Some(nc.updated_at)),
+        disposition: nc.disposition.map_or("", Disposition::label),
+        justification: nc.justification.clone(),
+        closure_note: nc.closure_note.clone(),
+        diagram: diagram_svg::<NcWorkflow>(
+            Some(nc.state),
+            &format!("{} workflow, now {}", nc.key(), nc.state.label()),
+        ),
+        actions,
+        dispositions: choices(
+            Disposition::ALL,
+            Disposition::as_str,
+            Disposition::label,
+            "",
+        ),
+        can_edit: roles.contains(Role::Quality) && !nc.frozen(),
+        form,
+        action_errors,
+        history,
+    };
+    html_status(status, &page)
+}
+
+/// `GET /nonconformances/{id}`
+pub async fn show(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    show_page(
+        &state,
+        &user.0,
+        path.into_inner(),
+        None,
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditForm {
+    version: i64,
+    title: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    product_id: String,
+    #[serde(default)]
+    lot_serial: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    detected_on: String,
+    #[serde(default)]
+    severity: String,
+}
+
+/// `POST /nonconformances/{id}/edit`
+pub async fn edit(
+    state: web::Data<AppState>,
+    qm: WithRole<QualityOnly>,
+    OpId(op): OpId,
+    path: web::Path<i64>,
+    Form(f): Form<EditForm>,
+) -> Result<HttpResponse, AppError> {
+    let (s, id, version) = (qm.session(), path.into_inner(), f.version);
+    let data = NcFormData {
+        title: f.title,
+        source: f.source,
+        product_id: f.product_id,
+        lot_serial: f.lot_serial,
+        description: f.description,
+        detected_on: f.detected_on,
+        severity: f.severity,
+    };
+    let fields = match data.parse() {
+        Ok(fields) => fields,
+        Err(errors) => {
+            return show_page(
+                &state,
+                s,
+                id,
+                Some((data, errors)),
+                Vec::new(),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
+    };
+    let ctx = user_ctx(&state, s, op);
+    let saved = state
+        .db(move |conn| Ok(service::update(conn, &ctx, id, version, fields)))
+        .await?;
+    match saved {
+        Ok(_) => {
+            flash(&state, s, "ok", "Saved.").await?;
+            Ok(see_other(&format!("/nonconformances/{id}")))
+        }
+        Err(e @ (TransitionError::Invalid(_) | TransitionError::Stale)) => {
+            let status = AppError::from(e).status_and_message();
+            let message = crate::error::capitalise(&status.1);
+            show_page(
+                &state,
+                s,
+                id,
+                Some((data, vec![message])),
+                Vec::new(),
+                status.0,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionForm {
+    version: i64,
+    #[serde(default)]
+    disposition: Option<String>,
+    #[serde(default)]
+    justification: Option<String>,
+    #[serde(default)]
+    closure_note: Option<String>,
+}
+
+/// `POST /nonconformances/{id}/{action}`: one step of the workflow.
+pub async fn act(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    OpId(op): OpId,
+    path: web::Path<(i64, String)>,
+    Form(f): Form<ActionForm>,
+) -> Result<HttpResponse, AppError> {
+    let s = &user.0;
+    let (id, action) = path.into_inner();
+    let disposition = match f.disposition.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(d) => Some(
+            Disposition::parse(d)
+                .ok_or_else(|| AppError::BadRequest(format!("There is no disposition {d:?}")))?,
+        ),
+    };
+    let input = NcInput {
+        disposition,
+        justification: f.justification.map(|t| t.trim().to_string()),
+        closure_note: f.closure_note.map(|t| t.trim().to_string()),
+    };
+    let ctx = user_ctx(&state, s, op);
+    let roles = s.account.roles.clone();
+    let name = action.clone();
+    let result = state
+        .db(move |conn| {
+            Ok(transition::<NcWorkflow>(
+                conn, &ctx, &roles, id, f.version, &name, &input,
+            ))
+        })
+        .await?;
+    match result {
+        Ok(nc) => {
+            flash(
+                &state,
+                s,
+                "ok",
+                &format!("{} is now {}.", nc.key(), nc.state.label().to_lowercase()),
+            )
+            .await?;
+            Ok(see_other(&format!("/nonconformances/{id}")))
+        }
+        Err(TransitionError::NotFound) => Err(AppError::NotFound),
+        Err(e) => {
+            let (status, message) = AppError::from(e).status_and_message();
+            if status == StatusCode::FORBIDDEN {
+                return Err(AppError::Forbidden(message));
+            }
+            show_page(
+                &state,
+                s,
+                id,
+                None,
+                vec![crate::error::capitalise(&message)],
+                status,
+            )
+            .await
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Nonconformance pages.
+
+use askama::Template;
+
+use super::PageCtx;
+use super::admin::PageLink;
+use super::audit::{Choice, HistoryPanel};
+
+/// A row of the list.
+pub struct NcRow {
+    pub id: i64,
+    pub key: String,
+    pub title: String,
+    pub state: &'static str,
+    pub state_name: &'static str,
+    pub severity: &'static str,
+    pub product: String,
+    pub source: &'static str,
+    pub reported: String,
+}
+
+#[derive(Template)]
+#[template(path = "nonconformances/list.html")]
+pub struct NcListPage {
+    pub ctx: PageCtx,
+    pub rows: Vec<NcRow>,
+    pub total: i64,
+    pub first: i64,
+    pub last: i64,
+    pub states: Vec<Choice>,
+    pub products: Vec<Choice>,
+    pub severities: Vec<Choice>,
+    pub sources: Vec<Choice>,
+    pub sorts: Vec<Choice>,
+    pub q: String,
+    pub filtered: bool,
+    pub can_report: bool,
+    pub pages: Vec<PageLink>,
+}
+
+/// The report / correction form as typed.
+pub struct NcForm {
+    pub title: String,
+    pub sources: Vec<Choice>,
+    pub products: Vec<Choice>,
+    pub lot_serial: String,
+    pub description: String,
+    pub detected_on: String,
+    pub severities: Vec<Choice>,
+    pub errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "nonconformances/new.html")]
+pub struct NewNcPage {
+    pub ctx: PageCtx,
+    pub form: NcForm,
+}
+
+/// An action of the workflow as the record page offers it.
+pub struct ActionView {
+    pub name: &'static str,
+    pub label: &'static str,
+    /// Why it cannot be taken now; `None` when it can.
+    pub blocked: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "nonconformances/show.html")]
+pub struct NcPage {
+    pub ctx: PageCtx,
+    pub id: i64,
+    pub key: String,
+    pub version: i64,
+    pub title: String,
+    pub state: &'static str,
+    pub state_name: &'static str,
+    pub source: &'static str,
+    pub product: String,
+    pub product_href: Option<String>,
+    pub lot_serial: String,
+    pub description: String,
+    pub detected_on: String,
+    pub severity: &'static str,
+    pub reported_by: String,
+    pub reported: String,
+    pub updated: String,
+    pub disposition: &'static str,
+    pub justification: String,
+    pub closure_note: String,
+    pub diagram: String,
+    pub actions: Vec<ActionView>,
+    pub dispositions: Vec<Choice>,
+    pub can_edit: bool,
+    pub form: NcForm,
+    pub action_errors: Vec<String>,
+    pub history: HistoryPanel,
+}

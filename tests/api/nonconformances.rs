@@ -1,0 +1,387 @@
+//! Nonconformances end to end over HTTP: report, correct, review,
+//! disposition, close; refusals by role, state, guard, staleness and input.
+
+use crate::helpers::*;
+
+async fn product(admin: &Browser, app: &TestApp, prefix: &str) -> String {
+    let res = admin
+        .submit(
+            "/products/new",
+            "/products",
+            &[
+                ("name", &format!("{prefix} device")),
+                ("key_prefix", prefix),
+                ("safety_class", "B"),
+                ("description", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    app.audit_of("product.created")
+        .iter()
+        .find(|e| e["entity"]["key"] == prefix)
+        .map(|e| e["entity"]["id"].as_str().unwrap()[2..].to_string())
+        .unwrap()
+}
+
+fn report_fields<'a>(
+    title: &'a str,
+    product: &'a str,
+    severity: &'a str,
+    description: &'a str,
+) -> Vec<(&'static str, &'a str)> {
+    vec![
+        ("title", title),
+        ("source", "production"),
+        ("product_id", product),
+        ("lot_serial", "LOT-42"),
+        ("description", description),
+        ("detected_on", "2026-11-20"),
+        ("severity", severity),
+    ]
+}
+
+/// The version hidden in the record page's forms.
+fn version(page: &str) -> String {
+    let at = page
+        .find("name=\"version\" value=\"")
+        .unwrap_or_else(|| panic!("{page}"))
+        + 22;
+    page[at..].split('"').next().unwrap().to_string()
+}
+
+/// Takes `action` as `b` would from the record page, at the stored version.
+async fn act(
+    app: &TestApp,
+    b: &Browser,
+    id: i64,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let page = format!("/nonconformances/{id}");
+    let v = stored_version(app, id);
+    let mut all = vec![("version", v.as_str())];
+    all.extend_from_slice(fields);
+    b.submit(&page, &format!("{page}/{action}"), &all).await
+}
+
+fn stored_version(app: &TestApp, id: i64) -> String {
+    attest::db::repo::nonconformances::find(&mut app.conn(), id)
+        .unwrap()
+        .unwrap()
+        .version
+        .to_string()
+}
+
+fn nc_id(app: &TestApp) -> i64 {
+    let e = app.audit_of("nonconformance.created").pop().unwrap();
+    e["entity"]["id"].as_str().unwrap()[3..].parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_nonconformance_goes_from_report_to_closure_with_every_step_audited() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let pid = product(&admin, &app, "PUMP").await;
+    let (engineer, _) = app
+        .user_with_roles("ravi", &["engineer"], "engineer passphrase 1")
+        .await;
+    let (quality, _) = app
+        .user_with_roles("quinn", &["quality"], "quality passphrase 1")
+        .await;
+
+    // An engineer reports what they found, without product or severity.
+    let res = engineer
+        .submit(
+            "/nonconformances/new",
+            "/nonconformances",
+            &report_fields("Bent housing", "", "", ""),
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let id = nc_id(&app);
+    let page = format!("/nonconformances/{id}");
+    assert_eq!(res.headers()["location"], page);
+    let shown = quality.get_html(&page).await;
+    assert!(shown.contains(&format!("NC-{id}")) && shown.contains("Bent housing"));
+    assert!(
+        shown.contains("class=\"state current\""),
+        "the diagram marks the state"
+    );
+
+    // Review needs description, product and severity: each rule is named.
+    let res = act(&app, &quality, id, "start_review", &[]).await;
+    assert_eq!(res.status(), 400);
+    let body = res.text().await.unwrap();
+    for rule in [
+        "A description of the nonconformity is required",
+        "The affected product must be named",
+        "A severity must be set",
+    ] {
+        assert!(body.contains(rule), "{rule}: {body}");
+    }
+    assert!(body.contains("ISO 13485 8.3.1"));
+
+    // Quality corrects the report, then reviews, dispositions and closes.
+    let v = version(&quality.get_html(&page).await);
+    let mut fields = report_fields(
+        "Bent housing",
+        &pid,
+        "high",
+        "3 of 40 housings bent at the hinge",
+    );
+    fields.push(("version", &v));
+    assert_eq!(
+        quality
+            .submit(&page, &format!("{page}/edit"), &fields)
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        act(&app, &quality, id, "start_review", &[]).await.status(),
+        303
+    );
+    assert_eq!(
+        act(
+            &app,
+            &quality,
+            id,
+            "disposition",
+            &[
+                ("disposition", "scrap"),
+                ("justification", "Hinge cannot be reworked")
+            ]
+        )
+        .await
+        .status(),
+        303
+    );
+    assert_eq!(
+        act(
+            &app,
+            &quality,
+            id,
+            "close",
+            &[("closure_note", "3 housings scrapped, scrap note SN-7")]
+        )
+        .await
+        .status(),
+        303
+    );
+    let closed = quality.get_html(&page).await;
+    assert!(closed.contains("Closed") && closed.contains("Scrap"));
+    assert!(
+        closed.contains("a closed record cannot be changed"),
+        "actions say why they are blocked"
+    );
+
+    let transitions = app.audit_of("nonconformance.transition");
+    let states: Vec<(&str, &str)> = transitions
+        .iter()
+        .map(|e| {
+            (
+                e["before"]["state"].as_str().unwrap(),
+                e["after"]["state"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("reported", "under_review"),
+            ("under_review", "dispositioned"),
+            ("dispositioned", "closed")
+        ]
+    );
+    assert_eq!(transitions[1]["after"]["disposition"], "scrap");
+    assert_eq!(transitions[1]["after"]["transition"], "disposition");
+    assert_eq!(transitions[1]["actor"]["name"], "quinn Person");
+    assert_eq!(
+        app.audit_of("nonconformance.updated")[0]["after"]["severity"],
+        "high"
+    );
+
+    // A closed record is frozen.
+    assert!(!closed.contains("name=\"version\""), "no form is offered");
+    let v = stored_version(&app, id);
+    let mut fields = report_fields("Renamed", &pid, "low", "x");
+    fields.push(("version", &v));
+    let res = quality
+        .submit(&page, &format!("{page}/edit"), &fields)
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("a closed record cannot be changed")
+    );
+}
+
+#[tokio::test]
+async fn refusals_by_role_state_signature_staleness_and_input_change_nothing() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let pid = product(&admin, &app, "PUMP").await;
+    let (engineer, _) = app
+        .user_with_roles("ravi", &["engineer"], "engineer passphrase 1")
+        .await;
+    let (quality, _) = app
+        .user_with_roles("quinn", &["quality"], "quality passphrase 1")
+        .await;
+    let (auditor, _) = app
+        .user_with_roles("olga", &["auditor"], "auditor passphrase 1")
+        .await;
+    quality
+        .submit(
+            "/nonconformances/new",
+            "/nonconformances",
+            &report_fields("Scratch", &pid, "low", "Scratched lens"),
+        )
+        .await;
+    let id = nc_id(&app);
+    let page = format!("/nonconformances/{id}");
+
+    assert_eq!(auditor.get("/nonconformances/new").await.status(), 403);
+    assert!(
+        auditor.get_html(&page).await.contains("Scratch"),
+        "auditors read"
+    );
+    let res = act(&app, &engineer, id, "start_review", &[]).await;
+    assert_eq!(res.status(), 403, "review is quality's");
+    let res = act(&app, &quality, id, "close", &[("closure_note", "x")]).await;
+    assert_eq!(res.status(), 409, "not from reported");
+    assert_eq!(act(&app, &quality, id, "delete", &[]).await.status(), 400);
+    assert_eq!(
+        act(&app, &quality, id, "start_review", &[("owner", "eng")])
+            .await
+            .status(),
+        400,
+        "unknown field"
+    );
+
+    // A stale form (the version moved on) is a 409 and changes nothing.
+    let old = version(&quality.get_html(&page).await);
+    assert_eq!(
+        act(&app, &quality, id, "start_review", &[]).await.status(),
+        303
+    );
+    let res = quality
+        .submit(
+            &page,
+            &format!("{page}/disposition"),
+            &[
+                ("version", &old),
+                ("disposition", "scrap"),
+                ("justification", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("changed by someone else")
+    );
+
+    // Accepting nonconforming product needs a signature: refused, nothing saved.
+    let res = act(
+        &app,
+        &quality,
+        id,
+        "disposition",
+        &[
+            ("disposition", "use_as_is"),
+            ("justification", "Cosmetic only"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 409);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("needs an electronic signature with the meaning &#34;Approved&#34;")
+    );
+    let res = act(
+        &app,
+        &quality,
+        id,
+        "disposition",
+        &[("disposition", "melt"), ("justification", "x")],
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(app.audit_of("nonconformance.transition").len(), 1);
+
+    // Over-long input: the limit is stated, nothing saved.
+    let long = "x".repeat(201);
+    let res = quality
+        .submit(
+            "/nonconformances/new",
+            "/nonconformances",
+            &report_fields(&long, &pid, "low", ""),
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("at most 200 characters"));
+    assert_eq!(app.audit_of("nonconformance.created").len(), 1);
+}
+
+#[tokio::test]
+async fn the_list_filters_and_quality_sees_open_nonconformances_on_the_dashboard() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let pump = product(&admin, &app, "PUMP").await;
+    let meter = product(&admin, &app, "METER").await;
+    let (quality, _) = app
+        .user_with_roles("quinn", &["quality"], "quality passphrase 1")
+        .await;
+    for (title, p, sev) in [
+        ("Cracked case", &pump, "high"),
+        ("Loose screw", &meter, "low"),
+        ("Wrong label", &pump, "low"),
+    ] {
+        let res = quality
+            .submit(
+                "/nonconformances/new",
+                "/nonconformances",
+                &report_fields(title, p, sev, "found at final inspection"),
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+    }
+    let list = quality.get_html("/nonconformances").await;
+    assert!(
+        list.contains("Cracked case")
+            && list.contains("Loose screw")
+            && list.contains("Wrong label")
+    );
+    let by_product = quality
+        .get_html(&format!("/nonconformances?product={pump}"))
+        .await;
+    assert!(by_product.contains("Cracked case") && !by_product.contains("Loose screw"));
+    let by_severity = quality
+        .get_html("/nonconformances?severity=low&q=label")
+        .await;
+    assert!(by_severity.contains("Wrong label") && !by_severity.contains("Cracked case"));
+    let none = quality.get_html("/nonconformances?state=closed").await;
+    assert!(none.contains("No nonconformance matches these filters."));
+    assert_eq!(
+        quality.get("/nonconformances?state=lost").await.status(),
+        400
+    );
+    assert_eq!(quality.get("/nonconformances?page=0").await.status(), 400);
+
+    let home = quality.get_html("/").await;
+    assert!(
+        home.contains("Cracked case") && home.contains("review it"),
+        "{home}"
+    );
+    let (engineer, _) = app
+        .user_with_roles("ravi", &["engineer"], "engineer passphrase 1")
+        .await;
+    assert!(!engineer.get_html("/").await.contains("Cracked case"));
+}
