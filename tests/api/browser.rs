@@ -292,3 +292,69 @@ async fn a_new_user_signs_in_in_a_real_browser_sets_a_password_and_signs_out() {
     assert_eq!(app.audit_of("user.password_changed").len(), 1);
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn quality_takes_a_nonconformance_from_report_to_closure_in_a_real_browser() {
+    let Some(browser) = Driver::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let res = admin
+        .submit(
+            "/products/new",
+            "/products",
+            &[
+                ("name", "Infusion pump"),
+                ("key_prefix", "PUMP"),
+                ("safety_class", "C"),
+                ("description", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    app.user_with_roles("quinn", &["quality"], "quality passphrase 1")
+        .await;
+
+    browser.goto(&format!("{}/login", app.base)).await;
+    browser.type_into("#username", "quinn").await;
+    browser.type_into("#password", "quality passphrase 1").await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_path("/").await;
+
+    browser
+        .goto(&format!("{}/nonconformances/new", app.base))
+        .await;
+    browser.type_into("#title", "Bent housing at hinge").await;
+    browser.click("#source option[value=production]").await;
+    browser.click("#product_id option[value='1']").await;
+    browser.click("#severity option[value=high]").await;
+    browser
+        .type_into("#description", "3 of 40 housings bent at the hinge")
+        .await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_text("NC-1 reported.").await;
+    let current = "return document.querySelector('svg.diagram .state.current text').textContent";
+    assert_eq!(browser.script(current).await, "Reported");
+
+    browser.click("form[action$='/start_review'] button").await;
+    browser.wait_for_text("NC-1 is now under review.").await;
+    assert_eq!(browser.script(current).await, "Under review");
+
+    browser.click("#disposition option[value=scrap]").await;
+    browser
+        .type_into("#justification", "The hinge cannot be reworked")
+        .await;
+    browser.click("form[action$='/disposition'] button").await;
+    browser.wait_for_text("NC-1 is now dispositioned.").await;
+
+    browser
+        .type_into("#closure_note", "Three housings scrapped, note SN-7")
+        .await;
+    browser.click("form[action$='/close'] button").await;
+    let text = browser.wait_for_text("NC-1 is now closed.").await;
+    assert!(text.contains("a closed record cannot be changed"));
+    assert_eq!(browser.script(current).await, "Closed");
+    assert_eq!(app.audit_of("nonconformance.transition").len(), 3);
+    browser.quit().await;
+}
