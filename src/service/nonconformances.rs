@@ -91,7 +91,10 @@ pub fn update(
                 before.key()
             )));
         }
-        check_product(conn, &fields)?;
+        // A product archived after the report may stay; a new choice must be active.
+        if fields.product_id != before.product_id {
+            check_product(conn, &fields)?;
+        }
         let mut after = Nc {
             title: fields.title,
             source: fields.source,

@@ -385,3 +385,64 @@ async fn the_list_filters_and_quality_sees_open_nonconformances_on_the_dashboard
         .await;
     assert!(!engineer.get_html("/").await.contains("Cracked case"));
 }
+
+#[tokio::test]
+async fn a_report_can_be_corrected_after_its_product_is_archived_but_not_moved_to_an_archived_one()
+{
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let pump = product(&admin, &app, "PUMP").await;
+    let old = product(&admin, &app, "OLD").await;
+    let (quality, _) = app
+        .user_with_roles("quinn", &["quality"], "quality passphrase 1")
+        .await;
+    quality
+        .submit(
+            "/nonconformances/new",
+            "/nonconformances",
+            &report_fields("Crack", &pump, "low", "x"),
+        )
+        .await;
+    let id = nc_id(&app);
+    let page = format!("/nonconformances/{id}");
+    let archive = |pid: String| {
+        let admin = &admin;
+        async move {
+            let p = format!("/products/{pid}");
+            admin
+                .submit(
+                    &p,
+                    &format!("{p}/archive"),
+                    &[("version", "1"), ("reason", "Discontinued")],
+                )
+                .await
+        }
+    };
+    assert_eq!(archive(pump.clone()).await.status(), 303);
+    assert_eq!(archive(old.clone()).await.status(), 303);
+
+    let v = stored_version(&app, id);
+    let mut fields = report_fields("Crack in the case", &pump, "low", "x");
+    fields.push(("version", &v));
+    assert_eq!(
+        quality
+            .submit(&page, &format!("{page}/edit"), &fields)
+            .await
+            .status(),
+        303
+    );
+
+    let v = stored_version(&app, id);
+    let mut fields = report_fields("Crack in the case", &old, "low", "x");
+    fields.push(("version", &v));
+    let res = quality
+        .submit(&page, &format!("{page}/edit"), &fields)
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Choose an active product")
+    );
+}

@@ -145,9 +145,18 @@ pub async fn list(
     let (rows, total, product_list) = state
         .db(move |conn| {
             let (rows, total) = repo::list(conn, &f, order, (page - 1) * PER_PAGE, PER_PAGE)?;
+            // One query for the page's product names, not one per row.
+            let (all, _) = products::list(conn, true, 0, 500)?;
+            let names: HashMap<i64, String> = all.into_iter().map(|p| (p.id, p.name)).collect();
             let mut out = Vec::new();
             for nc in rows {
-                let product = product_name(conn, nc.product_id)?;
+                let product = match nc.product_id {
+                    Some(id) => match names.get(&id) {
+                        Some(n) => n.clone(),
+                        None => product_name(conn, Some(id))?,
+                    },
+                    None => String::new(),
+                };
                 out.push((nc, product));
             }
             Ok((out, total, product_choices(conn, &product_sel)?))
