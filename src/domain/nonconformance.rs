@@ -62,10 +62,10 @@ macro_rules! named {
     ($ty:ident { $($variant:ident => ($name:literal, $label:literal)),+ $(,)? }) => {
         impl $ty {
             pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
-            pub fn as_str(self) -> &'static str {
+            pub const fn as_str(self) -> &'static str {
                 match self { $($ty::$variant => $name),+ }
             }
-            pub fn label(self) -> &'static str {
+            pub const fn label(self) -> &'static str {
                 match self { $($ty::$variant => $label),+ }
             }
             pub fn parse(s: &str) -> Option<Self> {
@@ -397,26 +397,26 @@ const QUALITY: &[Role] = &[Role::Quality];
 static STATES: [StateDef<NcState>; 4] = [
     StateDef {
         state: NcState::Reported,
-        name: "reported",
-        label: "Reported",
+        name: NcState::Reported.as_str(),
+        label: NcState::Reported.label(),
         terminal: false,
     },
     StateDef {
         state: NcState::UnderReview,
-        name: "under_review",
-        label: "Under review",
+        name: NcState::UnderReview.as_str(),
+        label: NcState::UnderReview.label(),
         terminal: false,
     },
     StateDef {
         state: NcState::Dispositioned,
-        name: "dispositioned",
-        label: "Dispositioned",
+        name: NcState::Dispositioned.as_str(),
+        label: NcState::Dispositioned.label(),
         terminal: false,
     },
     StateDef {
         state: NcState::Closed,
-        name: "closed",
-        label: "Closed",
+        name: NcState::Closed.as_str(),
+        label: NcState::Closed.label(),
         terminal: true,
     },
 ];

@@ -1,7 +1,7 @@
 //! Products: created and changed by quality and administrators, each change
 //! audited in its transaction with the fields before and after.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::Ctx;
 use crate::audit::{self, AuditError, EntityRef};
@@ -77,16 +77,7 @@ fn save(
     mut after: Product,
     reason: Option<&str>,
 ) -> Result<Product, ProductError> {
-    let (old, new) = (before.audit_fields(), after.audit_fields());
-    let (mut was, mut now) = (Map::new(), Map::new());
-    if let (Value::Object(old), Value::Object(new)) = (&old, &new) {
-        for (k, v) in new {
-            if old.get(k) != Some(v) {
-                was.insert(k.clone(), old.get(k).cloned().unwrap_or(Value::Null));
-                now.insert(k.clone(), v.clone());
-            }
-        }
-    }
+    let (was, now) = super::workflow::changed(&before.audit_fields(), &after.audit_fields());
     if now.is_empty() {
         return Ok(before.clone());
     }

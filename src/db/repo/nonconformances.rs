@@ -152,12 +152,7 @@ pub fn list(
             q = q.filter(t::source.eq(s.as_str()));
         }
         if let Some(text) = f.text.as_deref().filter(|x| !x.is_empty()) {
-            let pattern = format!(
-                "%{}%",
-                text.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
+            let pattern = format!("%{}%", super::escape_like(text));
             q = q.filter(
                 t::title
                     .like(pattern.clone())

@@ -172,7 +172,7 @@ pub fn list(
     let build = || {
         let mut q = users::table.into_boxed();
         if let Some(text) = filter.text.as_deref().filter(|t| !t.is_empty()) {
-            let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
+            let pattern = format!("%{}%", super::escape_like(&text.to_lowercase()));
             q = q.filter(
                 users::username
                     .like(pattern.clone())
@@ -228,12 +228,6 @@ pub fn locked(
 diesel::define_sql_function! {
     /// SQL `lower()`, the same on both backends (PostgreSQL's LIKE is case-sensitive).
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
-
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 /// Writes only the sign-in bookkeeping (failure count, lock, last sign-in).

@@ -311,13 +311,6 @@ fn parse_when(raw: &str, end: bool) -> Option<NaiveDateTime> {
     None
 }
 
-fn query_value(query: &HashMap<String, String>, name: &str) -> String {
-    query
-        .get(name)
-        .map(|v| v.trim().to_string())
-        .unwrap_or_default()
-}
-
 /// `GET /audit`: the audit browser. Filters: `type`, `record` (id or key),
 /// `actor` (username, `u-7` or `system`), `action` (one, or `group.*`),
 /// `from` and `to` (dates or times, UTC, both inclusive); pages by `before`
@@ -330,12 +323,12 @@ pub async fn browse(
     let s = &user.0;
     let roles = s.account.roles.clone();
     let (kind, record, actor, action, from, to) = (
-        query_value(&query, "type"),
-        query_value(&query, "record"),
-        query_value(&query, "actor"),
-        query_value(&query, "action"),
-        query_value(&query, "from"),
-        query_value(&query, "to"),
+        super::query_text(&query, "type"),
+        super::query_text(&query, "record"),
+        super::query_text(&query, "actor"),
+        super::query_text(&query, "action"),
+        super::query_text(&query, "from"),
+        super::query_text(&query, "to"),
     );
     let mut errors = Vec::new();
     let mut filter = Filter {

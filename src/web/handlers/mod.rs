@@ -82,6 +82,14 @@ pub async fn page_ctx(
     Ok(super::views::PageCtx::signed_in(s, current))
 }
 
+/// A query parameter, trimmed; empty when absent.
+pub fn query_text(query: &std::collections::HashMap<String, String>, name: &str) -> String {
+    query
+        .get(name)
+        .map(|v| v.trim().to_string())
+        .unwrap_or_default()
+}
+
 /// "2026-11-21 10:42 UTC", or "never".
 pub fn when(t: Option<DateTime<Utc>>) -> String {
     t.map_or_else(

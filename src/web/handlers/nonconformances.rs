@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::{flash, html, html_status, page_ctx, see_other, user_ctx, when};
+use super::{flash, html, html_status, page_ctx, query_text, see_other, user_ctx, when};
 use crate::db::DbConnection;
 use crate::db::repo::nonconformances::{self as repo, Filter, Sort};
 use crate::db::repo::{products, users};
@@ -15,6 +15,7 @@ use crate::domain::ids::UserId;
 use crate::domain::nonconformance::{
     Disposition, Nc, NcFields, NcInput, NcState, NcWorkflow, Severity, Source,
 };
+use crate::domain::product::Product;
 use crate::domain::user::Role;
 use crate::domain::workflow::{Workflow, diagram_svg, may_start};
 use crate::error::{AppError, urlencode};
@@ -57,18 +58,25 @@ fn choices<T: Copy + PartialEq>(
         .collect()
 }
 
+/// Products for pickers and names (at most 500; see the issue note).
+fn all_products(conn: &mut DbConnection) -> Result<Vec<Product>, AppError> {
+    Ok(products::list(conn, true, 0, 500)?.0)
+}
+
 /// Active products as choices (archived ones only when already chosen).
-fn product_choices(conn: &mut DbConnection, selected: &str) -> Result<Vec<Choice>, AppError> {
-    let (all, _) = products::list(conn, true, 0, 500)?;
-    Ok(all
-        .into_iter()
+fn choices_of(all: &[Product], selected: &str) -> Vec<Choice> {
+    all.iter()
         .filter(|p| p.active || p.id.to_string() == selected)
         .map(|p| Choice {
             selected: p.id.to_string() == selected,
             value: p.id.to_string(),
             label: format!("{} ({})", p.name, p.key_prefix),
         })
-        .collect())
+        .collect()
+}
+
+fn product_choices(conn: &mut DbConnection, selected: &str) -> Result<Vec<Choice>, AppError> {
+    Ok(choices_of(&all_products(conn)?, selected))
 }
 
 fn product_name(conn: &mut DbConnection, id: Option<i64>) -> Result<String, AppError> {
@@ -76,13 +84,6 @@ fn product_name(conn: &mut DbConnection, id: Option<i64>) -> Result<String, AppE
         Some(id) => products::find(conn, id)?.map_or_else(|| format!("product {id}"), |p| p.name),
         None => String::new(),
     })
-}
-
-fn q(query: &HashMap<String, String>, name: &str) -> String {
-    query
-        .get(name)
-        .map(|v| v.trim().to_string())
-        .unwrap_or_default()
 }
 
 /// `GET /nonconformances`
@@ -93,12 +94,12 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let s = &user.0;
     let (st, product, severity, source, text, sort) = (
-        q(&query, "state"),
-        q(&query, "product"),
-        q(&query, "severity"),
-        q(&query, "source"),
-        q(&query, "q"),
-        q(&query, "sort"),
+        query_text(&query, "state"),
+        query_text(&query, "product"),
+        query_text(&query, "severity"),
+        query_text(&query, "source"),
+        query_text(&query, "q"),
+        query_text(&query, "sort"),
     );
     let bad = |what: &str, v: &str| AppError::BadRequest(format!("There is no {what} {v:?}"));
     let filter = Filter {
@@ -132,7 +133,7 @@ pub async fn list(
         "changed" => Sort::RecentlyChanged,
         v => return Err(bad("sort order", v)),
     };
-    let page: i64 = match q(&query, "page").as_str() {
+    let page: i64 = match query_text(&query, "page").as_str() {
         "" => 1,
         v => v
             .parse::<i64>()
@@ -145,8 +146,9 @@ pub async fn list(
     let (rows, total, product_list) = state
         .db(move |conn| {
             let (rows, total) = repo::list(conn, &f, order, (page - 1) * PER_PAGE, PER_PAGE)?;
-            // One query for the page's product names, not one per row.
-            let (all, _) = products::list(conn, true, 0, 500)?;
+            // One query for the page's product names and the filter's choices.
+            let all = all_products(conn)?;
+            let choices = choices_of(&all, &product_sel);
             let names: HashMap<i64, String> = all.into_iter().map(|p| (p.id, p.name)).collect();
             let mut out = Vec::new();
             for nc in rows {
@@ -159,7 +161,7 @@ pub async fn list(
                 };
                 out.push((nc, product));
             }
-            Ok((out, total, product_choices(conn, &product_sel)?))
+            Ok((out, total, choices))
         })
         .await?;
     let mut params: Vec<String> = Vec::new();
