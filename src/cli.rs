@@ -97,11 +97,16 @@ struct VerifyArgs {
     #[arg(long, requires = "entries")]
     checkpoint: Option<std::path::PathBuf>,
     /// Verify the log in a live database instead (sqlite://PATH or postgres://...)
-    #[arg(long, required_unless_present = "entries")]
+    #[arg(long)]
     database: Option<String>,
     /// The verifier key (<origin>+<key id>+<key>), or a file holding it
-    #[arg(long)]
-    key: String,
+    #[arg(long, required_unless_present = "signatures")]
+    key: Option<String>,
+    /// Verify every electronic signature and signer key in the database
+    /// (--database, or the configured one): Ed25519, the key valid at signing
+    /// and recorded in the audit trail, and each record's current content
+    #[arg(long, conflicts_with = "entries")]
+    signatures: bool,
     /// Earlier signed checkpoints, each checked to be a prefix of this log
     #[arg(long)]
     previous: Vec<std::path::PathBuf>,
@@ -272,12 +277,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn verify(args: &VerifyArgs) -> anyhow::Result<()> {
+    if args.signatures {
+        verify_signatures(args)?;
+        if args.key.is_none() {
+            return Ok(());
+        }
+    }
     let read = |p: &std::path::Path| {
         std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))
     };
-    let key = match std::path::Path::new(&args.key) {
+    let key = args.key.as_deref().unwrap_or_default();
+    let key = match std::path::Path::new(key) {
         p if p.is_file() => read(p)?.trim().to_string(),
-        _ => args.key.trim().to_string(),
+        _ => key.trim().to_string(),
     };
     let report = match (&args.database, &args.entries, &args.checkpoint) {
         (Some(url), _, _) => {
@@ -323,6 +335,41 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<()> {
             None => bail!("verification FAILED: {}", f.error),
         },
     }
+}
+
+/// `attest verify --signatures`: every signature and signer key.
+fn verify_signatures(args: &VerifyArgs) -> anyhow::Result<()> {
+    let target = match &args.database {
+        Some(url) => {
+            crate::db::DbTarget::parse(url).map_err(|m| anyhow::anyhow!("--database: {m}"))?
+        }
+        None => Settings::load()?.database,
+    };
+    let pool = crate::db::build_pool(&target, 1).map_err(anyhow::Error::msg)?;
+    let mut conn = pool.get().context("cannot get a database connection")?;
+    let report =
+        crate::service::signing::verify_all(&mut conn).context("cannot read the signatures")?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for f in &report.failures {
+            println!("FAILED {f}");
+        }
+        if report.ok {
+            println!(
+                "OK: {} signature(s) verify against their signers' keys and their records' current content; {} signer key(s) match the audit trail.",
+                report.signatures, report.keys
+            );
+        }
+    }
+    if !report.ok {
+        bail!(
+            "signature verification FAILED: {} of {} signature(s) and key(s) do not verify",
+            report.failures.len(),
+            report.signatures + report.keys
+        );
+    }
+    Ok(())
 }
 
 fn serve(settings: Settings) -> anyhow::Result<()> {

@@ -212,7 +212,7 @@ impl From<crate::service::workflow::TransitionError> for AppError {
         match e {
             E::NotFound => Self::NotFound,
             E::Stale | E::SignatureRequired { .. } => Self::Conflict(capitalise(&e.to_string())),
-            E::Refused(Refused::Role { .. }) => Self::Forbidden(e.to_string()),
+            E::Refused(Refused::Role { .. }) | E::Signer(_) => Self::Forbidden(e.to_string()),
             E::Refused(Refused::Frozen { .. } | Refused::WrongState { .. }) => {
                 Self::Conflict(e.to_string())
             }
@@ -220,6 +220,12 @@ impl From<crate::service::workflow::TransitionError> for AppError {
             E::Audit(a) => a.into(),
             E::Storage(db) => db.into(),
         }
+    }
+}
+
+impl From<crate::signature::KeyError> for AppError {
+    fn from(e: crate::signature::KeyError) -> Self {
+        Self::Internal(e.to_string())
     }
 }
 

@@ -10,5 +10,6 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod service;
+pub mod signature;
 pub mod startup;
 pub mod web;

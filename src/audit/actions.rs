@@ -8,6 +8,7 @@ pub const GROUPS: &[(&str, &str)] = &[
     ("user", "User accounts"),
     ("product", "Products"),
     ("nonconformance", "Nonconformances"),
+    ("signature", "Electronic signatures"),
     ("access", "Access"),
     ("audit", "Audit log"),
     ("system", "System"),
@@ -37,6 +38,9 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("nonconformance.created", "Nonconformance reported"),
     ("nonconformance.updated", "Nonconformance changed"),
     ("nonconformance.transition", "Nonconformance moved on"),
+    ("signature.key_issued", "Signing key issued"),
+    ("signature.key_retired", "Signing key retired"),
+    ("signature.refused", "Signature refused"),
     ("access.denied", "Access denied"),
     (
         "audit.restore_acknowledged",

@@ -127,6 +127,11 @@ impl NewEntry {
         self
     }
 
+    pub fn signature(mut self, signature: SignatureRef) -> Self {
+        self.signature = Some(signature);
+        self
+    }
+
     pub fn op(mut self, op: Option<String>) -> Self {
         self.op = op;
         self

@@ -77,6 +77,37 @@ diesel::table! {
         ip -> Text,
         user_agent -> Text,
         flash -> Nullable<Text>,
+        first_signed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    signing_keys (id) {
+        id -> BigInt,
+        key_id -> Text,
+        user_id -> BigInt,
+        public_key -> Binary,
+        wrapped_key -> Nullable<Binary>,
+        kdf_salt -> Nullable<Binary>,
+        valid_from -> Timestamp,
+        valid_until -> Nullable<Timestamp>,
+        retired_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    signatures (id) {
+        id -> BigInt,
+        record_type -> Text,
+        record_id -> Text,
+        record_key -> Text,
+        transition -> Nullable<Text>,
+        meaning -> Text,
+        signer_id -> BigInt,
+        key_id -> Text,
+        message -> Binary,
+        signature -> Binary,
+        signed_at -> Timestamp,
     }
 }
 
@@ -108,6 +139,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     products,
     users,
     sessions,
+    signing_keys,
+    signatures,
     audit_entries,
     audit_head,
     audit_nodes,

@@ -183,9 +183,32 @@ impl Nc {
     pub fn frozen(&self) -> bool {
         self.state == NcState::Closed
     }
+
+    /// What a disposition signature binds (11.70): the facts as reported and
+    /// the disposition decided on them. Not the state or the closure note,
+    /// which move on after signing.
+    pub fn signed_content(&self) -> serde_json::Value {
+        serde_json::json!({
+            "key": self.key(),
+            "title": self.title,
+            "source": self.source.as_str(),
+            "product_id": self.product_id,
+            "lot_serial": self.lot_serial,
+            "description": self.description,
+            "detected_on": self.detected_on.map(|d| d.to_string()),
+            "severity": self.severity.map(Severity::as_str),
+            "disposition": self.disposition.map(Disposition::as_str),
+            "justification": self.justification,
+        })
+    }
+
+    /// The reported facts may be corrected until a disposition rests on them.
+    pub fn correctable(&self) -> bool {
+        matches!(self.state, NcState::Reported | NcState::UnderReview)
+    }
 }
 
-/// The fields a reporter fills in (and quality may correct until closure).
+/// The fields a reporter fills in (and quality may correct until the disposition).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NcFields {
     pub title: String,

@@ -6,15 +6,17 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use super::signing::{self, KeyPlan};
 use super::{Ctx, random_token, sha256_hex};
 use crate::audit::{self, Actor, AuditError, EntityRef};
-use crate::db::repo::{sessions, users};
+use crate::db::repo::{sessions, signatures, users};
 use crate::db::{DbConnection, write_tx};
 use crate::domain::ids::UserId;
 use crate::domain::user::{
     Account, Email, FailureCount, FieldError, LockoutPolicy, PrintedName, Role, Roles,
     SessionPolicy, Username,
 };
+use crate::signature::NewKey;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -373,6 +375,15 @@ pub fn reset_password(
                 .after(json!({"must_change_password": true, "sessions_ended": ended}))
                 .reason(reason),
         )?;
+        // The key was wrapped under a password only the user knew; nobody
+        // can open it now. A new one is issued when they next choose a
+        // password of their own; the old public key stays for verification.
+        signing::retire(
+            conn,
+            ctx,
+            &after,
+            "password reset by an administrator: a new key is issued at the user's next password",
+        )?;
         Ok(after)
     })
 }
@@ -417,6 +428,7 @@ pub fn change_own_password(
     verified_hash: &str,
     new_hash: &str,
     keep_session: &str,
+    key: &KeyPlan,
 ) -> Result<Account, AccountError> {
     write_tx(conn, |conn| {
         let before = load(conn, id, None)?;
@@ -435,8 +447,13 @@ pub fn change_own_password(
             &ctx.entry("user.password_changed")
                 .entity(entity(&after))
                 .before(json!({"must_change_password": before.must_change_password}))
-                .after(json!({"must_change_password": false, "other_sessions_ended": ended})),
+                .after(json!({
+                    "must_change_password": false,
+                    "other_sessions_ended": ended,
+                    "signing_key": key.key_id(),
+                })),
         )?;
+        signing::apply_plan(conn, ctx, &before, key)?;
         Ok(after)
     })
 }
@@ -452,6 +469,9 @@ pub struct SignInAttempt<'a> {
     pub presented_session: Option<&'a str>,
     pub lockout: LockoutPolicy,
     pub sessions: SessionPolicy,
+    /// A key pair wrapped under the typed password, for an account that has
+    /// none and no password change due (made only when the password matched).
+    pub new_key: Option<&'a NewKey>,
 }
 
 pub enum SignIn {
@@ -541,6 +561,18 @@ pub fn sign_in(
                 .entity(entity(&account))
                 .after(json!({"ip": attempt.ip})),
         )?;
+        if let Some(key) = attempt.new_key
+            && !account.must_change_password
+            && signatures::active_key(conn, account.id)?.is_none()
+        {
+            signing::issue(
+                conn,
+                &signed_in,
+                &account,
+                key,
+                "first sign-in with a password of the user's own and no signing key",
+            )?;
+        }
         let account = Account {
             failures: FailureCount::cleared(),
             last_login_at: Some(ctx.now),

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod nonconformances;
 pub mod password;
 pub mod products;
+pub mod signing;
 pub mod workflow;
 
 use chrono::{DateTime, Utc};

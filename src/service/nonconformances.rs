@@ -35,6 +35,9 @@ impl Stored for NcWorkflow {
     fn audit_fields(record: &Nc) -> Value {
         record.audit_fields()
     }
+    fn signed_content(record: &Nc) -> Value {
+        record.signed_content()
+    }
 }
 
 /// Refuses a product that does not exist or is archived.
@@ -72,7 +75,7 @@ pub fn report(
     })
 }
 
-/// Corrects the reported fields of a record that is not closed.
+/// Corrects the reported fields of a record not yet dispositioned.
 pub fn update(
     conn: &mut DbConnection,
     ctx: &Ctx,
@@ -89,6 +92,13 @@ pub fn update(
             return Err(TransitionError::Invalid(format!(
                 "{} is closed: a closed record cannot be changed",
                 before.key()
+            )));
+        }
+        if !before.correctable() {
+            return Err(TransitionError::Invalid(format!(
+                "{} is {}: the disposition (and any signature on it) rests on the facts as reported, so they can no longer be corrected",
+                before.key(),
+                before.state.label().to_lowercase()
             )));
         }
         // A product archived after the report may stay; a new choice must be active.

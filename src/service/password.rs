@@ -82,7 +82,9 @@ impl Passwords {
         })
     }
 
-    async fn run<T: Send + 'static>(
+    /// Runs argon2id work (hashing, or opening and wrapping signing keys)
+    /// on the blocking pool, at most `concurrency` at once.
+    pub async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, PasswordError> {

@@ -6,10 +6,13 @@
 use serde_json::{Map, Value, json};
 
 use super::Ctx;
+use super::signing::{SignWith, SignerRefused, check_signer, sign_record};
 use crate::audit::{self, AuditError, EntityRef};
+use crate::db::repo::users;
 use crate::db::{DbConnection, write_tx};
 use crate::domain::user::Roles;
-use crate::domain::workflow::{Refused, Workflow, decide};
+use crate::domain::workflow::{Refusal, Refused, SodRule, Workflow, decide};
+use crate::signature::{RecordRef, content_sha256};
 
 /// A workflow whose records are stored.
 pub trait Stored: Workflow {
@@ -22,6 +25,14 @@ pub trait Stored: Workflow {
     fn entity(record: &Self::Record) -> EntityRef;
     /// The record's fields as a flat JSON object, as audit entries show them.
     fn audit_fields(record: &Self::Record) -> Value;
+    /// What a signature on the record binds (11.70): the content whose
+    /// RFC 8785 SHA-256 the signed message carries. It must not change once
+    /// a signed transition has been taken.
+    fn signed_content(record: &Self::Record) -> Value;
+    /// The user a segregation-of-duties rule keeps from signing, if any.
+    fn sod_party(_record: &Self::Record, _rule: SodRule) -> Option<i64> {
+        None
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -36,13 +47,13 @@ pub enum TransitionError {
     Refused(Refused),
     #[error("{0}")]
     Invalid(String),
-    #[error(
-        "{action} needs an electronic signature with the meaning {meaning:?}; electronic signing is not available yet, so this step cannot be taken"
-    )]
+    #[error("{action} needs your electronic signature with the meaning {meaning:?}")]
     SignatureRequired {
         action: &'static str,
         meaning: &'static str,
     },
+    #[error("you cannot sign: {0}")]
+    Signer(#[from] SignerRefused),
     #[error(transparent)]
     Audit(#[from] AuditError),
     #[error("database error: {0}")]
@@ -63,7 +74,17 @@ pub fn changed(before: &Value, after: &Value) -> (Map<String, Value>, Map<String
     (was, now)
 }
 
-/// Applies the action `name` to record `id` as seen at `version`.
+/// The hex SHA-256 a signature on `record` binds.
+pub fn content_hash<W: Stored>(record: &W::Record) -> Result<String, TransitionError> {
+    content_sha256(&W::signed_content(record))
+        .map_err(|e| TransitionError::Invalid(format!("the record cannot be signed: {e}")))
+}
+
+/// Applies the action `name` to record `id` as seen at `version`. A step
+/// that needs an electronic signature is taken only with `signer`: their
+/// signature over the record as the step leaves it is stored, the record
+/// saved and the audit entry (naming the signature) appended together.
+#[allow(clippy::too_many_arguments)]
 pub fn transition<W: Stored>(
     conn: &mut DbConnection,
     ctx: &Ctx,
@@ -72,35 +93,96 @@ pub fn transition<W: Stored>(
     version: i64,
     name: &str,
     input: &W::Input,
+    signer: Option<&SignWith>,
 ) -> Result<W::Record, TransitionError> {
     write_tx(conn, |conn| {
         let record = W::load(conn, id)?.ok_or(TransitionError::NotFound)?;
         if W::version(&record) != version {
             return Err(TransitionError::Stale);
         }
+        // A signer's roles are read now, not from when their session began.
+        let account = match signer {
+            Some(with) => Some(users::find(conn, with.user)?.ok_or(TransitionError::NotFound)?),
+            None => None,
+        };
+        let roles = account.as_ref().map_or(roles, |a| &a.roles);
         let decision =
             decide::<W>(&record, name, input, roles).map_err(TransitionError::Refused)?;
-        if let Some(sig) = decision.signature {
-            return Err(TransitionError::SignatureRequired {
-                action: decision.action.label,
-                meaning: sig.meaning,
-            });
-        }
         let mut next = decision.record;
         W::bump(&mut next, ctx.now);
+        let mut signed = None;
+        if let Some(rule) = decision.signature {
+            let (Some(with), Some(account)) = (signer, account.as_ref()) else {
+                return Err(TransitionError::SignatureRequired {
+                    action: decision.action.label,
+                    meaning: rule.meaning,
+                });
+            };
+            check_signer(conn, ctx, account, with)?;
+            if let Some(sod) = rule.sod
+                && W::sod_party(&next, sod) == Some(account.id.0)
+            {
+                return Err(TransitionError::Refused(Refused::Guards(vec![
+                    Refusal::new(
+                        format!(
+                            "{} (segregation of duties)",
+                            crate::error::capitalise(sod.words())
+                        ),
+                        Some("21 CFR 11.10(g)"),
+                    ),
+                ])));
+            }
+            let entity = W::entity(&next);
+            let record_ref = RecordRef {
+                kind: entity.kind,
+                id: entity.id,
+                key: entity.key,
+                version: entity.version,
+            };
+            signed = Some(sign_record(
+                conn,
+                ctx,
+                account,
+                with,
+                record_ref,
+                content_hash::<W>(&next)?,
+                Some(decision.action.name),
+                rule.meaning,
+            )?);
+        }
         if !W::save(conn, &next)? {
             return Err(TransitionError::Stale);
         }
         let (mut was, mut now) = changed(&W::audit_fields(&record), &W::audit_fields(&next));
         was.insert("transition".into(), Value::Null);
         now.insert("transition".into(), json!(decision.action.name));
-        audit::append(
-            conn,
-            &ctx.entry(&format!("{}.transition", W::KIND))
-                .entity(W::entity(&next))
-                .before(Value::Object(was))
-                .after(Value::Object(now)),
-        )?;
+        let mut entry = ctx
+            .entry(&format!("{}.transition", W::KIND))
+            .entity(W::entity(&next))
+            .before(Value::Object(was))
+            .after(Value::Object(now));
+        if let Some(s) = signed {
+            entry = entry.signature(s);
+        }
+        audit::append(conn, &entry)?;
         Ok(next)
     })
+}
+
+/// What a step would do, without saving anything: the record as the step
+/// would leave it and the signature it needs (the signing form shows both).
+pub fn preview<W: Stored>(
+    conn: &mut DbConnection,
+    roles: &Roles,
+    id: i64,
+    version: i64,
+    name: &str,
+    input: &W::Input,
+) -> Result<(W::Record, Option<crate::domain::workflow::SignatureRule>), TransitionError> {
+    let record = W::load(conn, id)?.ok_or(TransitionError::NotFound)?;
+    if W::version(&record) != version {
+        return Err(TransitionError::Stale);
+    }
+    let decision = decide::<W>(&record, name, input, roles).map_err(TransitionError::Refused)?;
+    Ok((decision.record, decision.signature))
 }

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 
 use super::assets;
 use super::handlers::{
-    account, admin, audit, auth, dashboard, health, nonconformances as nc, products,
+    account, admin, audit, auth, dashboard, health, nonconformances as nc, products, signatures,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -35,6 +35,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/audit/checkpoint", web::get().to(audit::checkpoint))
         .route("/audit/export", web::get().to(audit::export))
         .route("/audit/verify", web::get().to(audit::verify_now))
+        .route("/signatures", web::get().to(signatures::list))
+        .route("/signatures/keys", web::get().to(signatures::keys))
         .route("/audit/entries", web::get().to(audit::entries))
         .route("/audit/proof/inclusion", web::get().to(audit::inclusion))
         .route(

@@ -619,6 +619,21 @@ async fn a_rewritten_tree_is_refused_a_signature_and_checkpoints_cannot_be_chang
         let err = raw(&mut conn, sql).expect_err(sql).to_string();
         assert!(err.contains("append-only"), "{sql}: {err}");
     }
+    // The last covered leaf lies on the consistency proof's path only when
+    // the signed size is not a power of two: grow the log until it is not.
+    let mut n = 0;
+    while checkpoint::latest(&mut conn)
+        .unwrap()
+        .unwrap()
+        .size
+        .is_power_of_two()
+    {
+        n += 1;
+        admin
+            .create_user(&format!("grow{n}"), "Growing Log", &["auditor"])
+            .await;
+        assert_eq!(admin.get("/audit/checkpoint").await.status(), 200);
+    }
     // Someone with the database owner's rights changes the stored hash of an
     // entry the last checkpoint already covers, behind the triggers' back.
     admin

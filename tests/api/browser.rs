@@ -341,15 +341,29 @@ async fn quality_takes_a_nonconformance_from_report_to_closure_in_a_real_browser
     browser.wait_for_text("NC-1 is now under review.").await;
     assert_eq!(browser.script(current).await, "Under review");
 
-    browser.click("#disposition option[value=scrap]").await;
+    // "Use as is" needs an electronic signature: the signing form shows what
+    // is signed and asks for the username (first of the session) and password.
+    browser.click("#disposition option[value=use_as_is]").await;
     browser
-        .type_into("#justification", "The hinge cannot be reworked")
+        .type_into("#justification", "Bend is within the hinge's tolerance")
         .await;
     browser.click("form[action$='/disposition'] button").await;
-    browser.wait_for_text("NC-1 is now dispositioned.").await;
+    let form = browser.wait_for_text("Sign: Disposition of NC-1").await;
+    assert!(form.contains("Bend is within the hinge's tolerance"));
+    browser.type_into("#signature_username", "quinn").await;
+    browser
+        .type_into("#signature_password", "quality passphrase 1")
+        .await;
+    browser.click("form button.primary").await;
+    let text = browser.wait_for_text("NC-1 is now dispositioned.").await;
+    assert!(text.contains("Approved by quinn Person (quinn)"), "{text}");
+    assert!(text.contains("✓ verified"), "{text}");
 
     browser
-        .type_into("#closure_note", "Three housings scrapped, note SN-7")
+        .type_into(
+            "#closure_note",
+            "Released to stock under the signed decision",
+        )
         .await;
     browser.click("form[action$='/close'] button").await;
     let text = browser.wait_for_text("NC-1 is now closed.").await;

@@ -15,4 +15,5 @@ mod headers;
 mod helpers;
 mod nonconformances;
 mod products;
+mod signatures;
 mod startup;

@@ -3,7 +3,7 @@
 
 use crate::helpers::*;
 
-async fn product(admin: &Browser, app: &TestApp, prefix: &str) -> String {
+pub(crate) async fn product(admin: &Browser, app: &TestApp, prefix: &str) -> String {
     let res = admin
         .submit(
             "/products/new",
@@ -24,7 +24,7 @@ async fn product(admin: &Browser, app: &TestApp, prefix: &str) -> String {
         .unwrap()
 }
 
-fn report_fields<'a>(
+pub(crate) fn report_fields<'a>(
     title: &'a str,
     product: &'a str,
     severity: &'a str,
@@ -51,7 +51,7 @@ fn version(page: &str) -> String {
 }
 
 /// Takes `action` as `b` would from the record page, at the stored version.
-async fn act(
+pub(crate) async fn act(
     app: &TestApp,
     b: &Browser,
     id: i64,
@@ -65,7 +65,7 @@ async fn act(
     b.submit(&page, &format!("{page}/{action}"), &all).await
 }
 
-fn stored_version(app: &TestApp, id: i64) -> String {
+pub(crate) fn stored_version(app: &TestApp, id: i64) -> String {
     attest::db::repo::nonconformances::find(&mut app.conn(), id)
         .unwrap()
         .unwrap()
@@ -73,7 +73,7 @@ fn stored_version(app: &TestApp, id: i64) -> String {
         .to_string()
 }
 
-fn nc_id(app: &TestApp) -> i64 {
+pub(crate) fn nc_id(app: &TestApp) -> i64 {
     let e = app.audit_of("nonconformance.created").pop().unwrap();
     e["entity"]["id"].as_str().unwrap()[3..].parse().unwrap()
 }
@@ -286,7 +286,8 @@ async fn refusals_by_role_state_signature_staleness_and_input_change_nothing() {
             .contains("changed by someone else")
     );
 
-    // Accepting nonconforming product needs a signature: refused, nothing saved.
+    // Accepting nonconforming product needs a signature: the step answers
+    // with the signing form, and nothing is saved until it is signed.
     let res = act(
         &app,
         &quality,
@@ -298,13 +299,10 @@ async fn refusals_by_role_state_signature_staleness_and_input_change_nothing() {
         ],
     )
     .await;
-    assert_eq!(res.status(), 409);
-    assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("needs an electronic signature with the meaning &#34;Approved&#34;")
-    );
+    assert_eq!(res.status(), 200);
+    let form = res.text().await.unwrap();
+    assert!(form.contains("Sign: Disposition of NC-"), "{form}");
+    assert!(form.contains("name=\"signature_password\""));
     let res = act(
         &app,
         &quality,

@@ -4,6 +4,7 @@ pub mod meta;
 pub mod nonconformances;
 pub mod products;
 pub mod sessions;
+pub mod signatures;
 pub mod users;
 
 /// `s` with LIKE's wildcards escaped (use with `.escape('\\')`).

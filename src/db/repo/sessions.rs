@@ -168,3 +168,28 @@ pub fn live_count(conn: &mut DbConnection, user: UserId) -> QueryResult<i64> {
         .count()
         .get_result(conn)
 }
+
+/// Whether the session has already made an electronic signature (its first
+/// signature asks for the username as well as the password, 11.200(a)(1)).
+pub fn has_signed(conn: &mut DbConnection, id_hash: &str) -> QueryResult<bool> {
+    sessions::table
+        .find(id_hash)
+        .select(sessions::first_signed_at)
+        .first::<Option<NaiveDateTime>>(conn)
+        .optional()
+        .map(|r| r.flatten().is_some())
+}
+
+/// Notes the session's first signature; later ones keep the first time.
+pub fn mark_signed(conn: &mut DbConnection, id_hash: &str, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(
+        sessions::table.filter(
+            sessions::id_hash
+                .eq(id_hash)
+                .and(sessions::first_signed_at.is_null()),
+        ),
+    )
+    .set(sessions::first_signed_at.eq(naive(now)))
+    .execute(conn)
+    .map(|_| ())
+}

@@ -6,9 +6,10 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use super::{flash, html, html_status, page_ctx, see_other, user_ctx, when};
+use crate::db::repo::signatures;
 use crate::domain::user::{check_new_password, plausible_password};
 use crate::error::AppError;
-use crate::service::accounts;
+use crate::service::{accounts, signing};
 use crate::web::AppState;
 use crate::web::csrf::Form;
 use crate::web::extract::{CurrentUser, OpId, SignedIn};
@@ -19,6 +20,11 @@ pub async fn show(
     CurrentUser(s): CurrentUser,
 ) -> Result<HttpResponse, AppError> {
     let a = &s.account;
+    let id = a.id;
+    let signing_key = state
+        .db(move |conn| Ok(signatures::active_key(conn, id)?))
+        .await?
+        .map(|k| format!("{}, since {}", k.key_id, when(Some(k.valid_from))));
     html(&AccountPage {
         ctx: page_ctx(&state, &s, "/account").await?,
         username: a.username.clone(),
@@ -27,6 +33,7 @@ pub async fn show(
         roles: roles_label(a),
         last_login: when(a.last_login_at),
         password_changed: when(Some(a.password_changed_at)),
+        signing_key,
     })
 }
 
@@ -87,7 +94,7 @@ pub async fn change_password(
     let ok = state
         .passwords
         .verify(
-            Zeroizing::new(f.current_password),
+            Zeroizing::new(f.current_password.clone()),
             Some(verified_hash.clone()),
         )
         .await?;
@@ -111,8 +118,22 @@ pub async fn change_password(
             StatusCode::BAD_REQUEST,
         );
     }
-    let new_hash = state.passwords.hash(Zeroizing::new(f.new_password)).await?;
     let (id, keep) = (s.account.id, s.id_hash.clone());
+    // The signing key follows the password: re-wrapped under the new one, or
+    // (first own password, or after a reset) a new key made under it.
+    let active = state
+        .db(move |conn| Ok(signatures::active_key(conn, id)?))
+        .await?;
+    let (current, new) = (
+        Zeroizing::new(f.current_password),
+        Zeroizing::new(f.new_password),
+    );
+    let new_for_key = new.clone();
+    let plan = state
+        .passwords
+        .run(move || signing::plan_for_password_change(id, active.as_ref(), &current, &new_for_key))
+        .await??;
+    let new_hash = state.passwords.hash(new).await?;
     state
         .db(move |conn| {
             Ok(accounts::change_own_password(
@@ -122,6 +143,7 @@ pub async fn change_password(
                 &verified_hash,
                 &new_hash,
                 &keep,
+                &plan,
             )?)
         })
         .await?;

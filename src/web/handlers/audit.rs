@@ -255,13 +255,13 @@ const HISTORY_PANEL: i64 = 20;
 
 /// The entity types a reader may see the history of; `None` for the whole
 /// log. Auditors, quality and administrators read everything; everyone else
-/// only the history of records their roles let them open (products so far;
-/// user accounts are opened only by administrators).
+/// only the history of records their roles let them open (products and
+/// nonconformances so far; user accounts are opened only by administrators).
 pub fn visible_types(roles: &Roles) -> Option<Vec<String>> {
     if roles.has_any(&[Role::Auditor, Role::Quality, Role::Admin]) {
         None
     } else {
-        Some(vec!["product".to_string()])
+        Some(vec!["product".to_string(), "nonconformance".to_string()])
     }
 }
 
@@ -501,7 +501,11 @@ pub async fn browse(
 }
 
 /// The kinds of record the log has entries about, as the filter names them.
-pub const RECORD_TYPES: &[(&str, &str)] = &[("user", "User account"), ("product", "Product")];
+pub const RECORD_TYPES: &[(&str, &str)] = &[
+    ("user", "User account"),
+    ("product", "Product"),
+    ("nonconformance", "Nonconformance"),
+];
 
 /// `GET /audit/entry/{seq}`: one entry whole: the changes, the exact leaf
 /// bytes and their hash, and where to get its inclusion proof.

@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 
 use super::{html_status, safe_next, see_other};
 use crate::audit::Actor;
-use crate::db::repo::users;
+use crate::db::repo::{signatures, users};
 use crate::domain::user::{Username, plausible_password};
 use crate::error::AppError;
 use crate::service::accounts::{self, SignIn, SignInAttempt};
@@ -29,6 +29,8 @@ pub struct LoginQuery {
     next: String,
     #[serde(default)]
     signed_out: Option<String>,
+    #[serde(default)]
+    locked: Option<String>,
 }
 
 pub async fn login_form(
@@ -41,7 +43,13 @@ pub async fn login_form(
     if user.is_some() {
         return Ok(see_other(&next));
     }
-    let notice = query.signed_out.as_ref().map(|_| "You have signed out.");
+    let notice = match (&query.signed_out, &query.locked) {
+        (_, Some(_)) => Some(
+            "Too many wrong passwords: your account is locked for a while and you have been signed out. Nothing was signed.",
+        ),
+        (Some(_), None) => Some("You have signed out."),
+        (None, None) => None,
+    };
     login_page(
         &req,
         &state,
@@ -142,18 +150,42 @@ pub async fn login(
     }
     let username = form.username.trim().to_lowercase();
     let lookup = username.clone();
-    let stored = if username.len() <= Username::MAX {
+    let found = if username.len() <= Username::MAX {
         state
-            .db(move |conn| Ok(users::find_by_username(conn, &lookup)?.map(|a| a.password_hash)))
+            .db(move |conn| {
+                let Some(a) = users::find_by_username(conn, &lookup)? else {
+                    return Ok(None);
+                };
+                let has_key = signatures::active_key(conn, a.id)?.is_some();
+                Ok(Some((
+                    a.password_hash,
+                    a.id,
+                    a.must_change_password,
+                    has_key,
+                )))
+            })
             .await?
     } else {
         None
     };
+    let stored = found.as_ref().map(|f| f.0.clone());
+    let password = Zeroizing::new(form.password);
     let matched = state
         .passwords
-        .verify(Zeroizing::new(form.password), stored.clone())
+        .verify(password.clone(), stored.clone())
         .await?;
     let matched_hash = if matched { stored } else { None };
+    // A first signing key, made only under a password the user chose
+    // themselves (none is due to change) — docs/signatures.md.
+    let new_key = match found {
+        Some((_, id, false, false)) if matched => Some(
+            state
+                .passwords
+                .run(move || crate::signature::generate(id.0, &password))
+                .await??,
+        ),
+        _ => None,
+    };
     let presented = req
         .cookie(state.cookies.session)
         .map(|c| sha256_hex(c.value().as_bytes()));
@@ -186,6 +218,7 @@ pub async fn login(
                 presented_session: presented.as_deref(),
                 lockout,
                 sessions,
+                new_key: new_key.as_ref(),
             };
             Ok(accounts::sign_in(conn, &ctx, &attempt)?)
         })

@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod health;
 pub mod nonconformances;
 pub mod products;
+pub mod signatures;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, LOCATION};

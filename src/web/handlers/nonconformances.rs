@@ -7,6 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
+use super::signatures::{Opened, Typed, open_key, sign_page};
 use super::{flash, html, html_status, page_ctx, query_text, see_other, user_ctx, when};
 use crate::db::DbConnection;
 use crate::db::repo::nonconformances::{self as repo, Filter, Sort};
@@ -20,7 +21,7 @@ use crate::domain::user::Role;
 use crate::domain::workflow::{Workflow, diagram_svg, may_start};
 use crate::error::{AppError, urlencode};
 use crate::service::nonconformances as service;
-use crate::service::workflow::{TransitionError, transition};
+use crate::service::workflow::{TransitionError, content_hash, preview, transition};
 use crate::web::AppState;
 use crate::web::csrf::Form;
 use crate::web::extract::RoleSet;
@@ -29,6 +30,7 @@ use crate::web::session::SessionCtx;
 use crate::web::views::admin::PageLink;
 use crate::web::views::audit::Choice;
 use crate::web::views::nonconformances::*;
+use crate::web::views::signatures::{Carried, SignRequest, SignedField};
 
 const PER_PAGE: i64 = 50;
 
@@ -394,12 +396,27 @@ async fn show_page(
             let reporter = users::find(conn, UserId(nc.reported_by))?
                 .map_or_else(|| format!("u-{}", nc.reported_by), |a| a.full_name);
             let (data, errors) = edited.unwrap_or_else(|| (form_of(&nc), Vec::new()));
+            // Without the correction form on the page, its errors go on top.
+            let (errors, action_errors) = if nc.correctable() {
+                (errors, action_errors)
+            } else {
+                (Vec::new(), [action_errors, errors].concat())
+            };
             let form = nc_form(conn, &data, errors)?;
             let history =
                 super::audit::history_panel(conn, "nonconformance", &format!("nc-{id}"), &roles)?;
-            Ok((nc, product, reporter, form, history))
+            let signatures =
+                super::signatures::panel(conn, "nonconformance", &format!("nc-{id}"), &roles)?;
+            Ok((
+                nc,
+                product,
+                reporter,
+                form,
+                (history, signatures, action_errors),
+            ))
         })
         .await?;
+    let (history, signatures, action_errors) = history;
     let roles = &s.account.roles;
     let actions = NcWorkflow::actions()
         .iter()
@@ -443,10 +460,11 @@ async fn show_page(
             Disposition::label,
             "",
         ),
-        can_edit: roles.contains(Role::Quality) && !nc.frozen(),
+        can_edit: roles.contains(Role::Quality) && nc.correctable(),
         form,
         action_errors,
         history,
+        signatures,
     };
     html_status(status, &page)
 }
@@ -555,15 +573,81 @@ pub struct ActionForm {
     justification: Option<String>,
     #[serde(default)]
     closure_note: Option<String>,
+    /// The signature components, sent from the signing form.
+    #[serde(default)]
+    signature_username: Option<String>,
+    #[serde(default)]
+    signature_password: Option<String>,
 }
 
-/// `POST /nonconformances/{id}/{action}`: one step of the workflow.
+/// The signing form for a step of an NC: the record as the step leaves it.
+fn sign_request(
+    nc: &Nc,
+    product: String,
+    action: &str,
+    meaning: &'static str,
+    f: &ActionForm,
+) -> Result<SignRequest, TransitionError> {
+    let label = crate::domain::workflow::action_def::<NcWorkflow>(action).map_or("", |a| a.label);
+    let field = |label, value: String| SignedField { label, value };
+    let carry = |name, value: &Option<String>| {
+        value.as_ref().map(|v| Carried {
+            name,
+            value: v.clone(),
+        })
+    };
+    Ok(SignRequest {
+        record_key: nc.key(),
+        record_title: nc.title.clone(),
+        back_to: format!("/nonconformances/{}", nc.id),
+        post_to: format!("/nonconformances/{}/{action}", nc.id),
+        action_label: label,
+        meaning,
+        fields: vec![
+            field("Title", nc.title.clone()),
+            field("Found in", nc.source.label().into()),
+            field("Product", product),
+            field("Lot / serial", nc.lot_serial.clone()),
+            field(
+                "Detected on",
+                nc.detected_on.map(|d| d.to_string()).unwrap_or_default(),
+            ),
+            field(
+                "Severity",
+                nc.severity.map_or("", Severity::label).to_string(),
+            ),
+            field("Description", nc.description.clone()),
+            field(
+                "Disposition",
+                nc.disposition.map_or("", Disposition::label).to_string(),
+            ),
+            field("Justification", nc.justification.clone()),
+        ],
+        content_sha256: content_hash::<NcWorkflow>(nc)?,
+        carried: [
+            Some(Carried {
+                name: "version",
+                value: f.version.to_string(),
+            }),
+            carry("disposition", &f.disposition),
+            carry("justification", &f.justification),
+            carry("closure_note", &f.closure_note),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+    })
+}
+
+/// `POST /nonconformances/{id}/{action}`: one step of the workflow. A step
+/// that needs an electronic signature answers with the signing form; the
+/// form comes back here with the signer's password (and username).
 pub async fn act(
     state: web::Data<AppState>,
     user: CurrentUser,
     OpId(op): OpId,
     path: web::Path<(i64, String)>,
-    Form(f): Form<ActionForm>,
+    Form(mut f): Form<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
     let s = &user.0;
     let (id, action) = path.into_inner();
@@ -576,16 +660,67 @@ pub async fn act(
     };
     let input = NcInput {
         disposition,
-        justification: f.justification.map(|t| t.trim().to_string()),
-        closure_note: f.closure_note.map(|t| t.trim().to_string()),
+        justification: f.justification.as_ref().map(|t| t.trim().to_string()),
+        closure_note: f.closure_note.as_ref().map(|t| t.trim().to_string()),
     };
     let ctx = user_ctx(&state, s, op);
     let roles = s.account.roles.clone();
-    let name = action.clone();
+    let (name, version) = (action.clone(), f.version);
+    let typed = f.signature_password.take().map(|password| Typed {
+        username: f.signature_username.take(),
+        password,
+    });
+    // What the step would do; a signed step shows the signing form first.
+    let preview = {
+        let (roles, name, input) = (roles.clone(), name.clone(), input.clone());
+        state
+            .db(move |conn| {
+                Ok(
+                    match preview::<NcWorkflow>(conn, &roles, id, version, &name, &input) {
+                        Ok((next, Some(rule))) => {
+                            let product = product_name(conn, next.product_id)?;
+                            Ok(Some((next, product, rule)))
+                        }
+                        Ok((_, None)) => Ok(None),
+                        Err(e) => Err(e),
+                    },
+                )
+            })
+            .await?
+    };
+    let mut signer = None;
+    match preview {
+        Err(e) => return refused(&state, s, id, e).await,
+        Ok(None) => {}
+        Ok(Some((next, product, rule))) => {
+            let request = match sign_request(&next, product, &name, rule.meaning, &f) {
+                Ok(r) => r,
+                Err(e) => return refused(&state, s, id, e).await,
+            };
+            let Some(typed) = typed else {
+                return sign_page(&state, s, request, String::new(), None, StatusCode::OK).await;
+            };
+            let username = typed.username.clone().unwrap_or_default();
+            match open_key(&state, s, &ctx, typed, &next.key(), rule.meaning).await? {
+                Opened::Key(with) => signer = Some(with),
+                Opened::Again(message, status) => {
+                    return sign_page(&state, s, request, username, Some(message), status).await;
+                }
+                Opened::Locked => return Ok(see_other("/login?locked=1")),
+            }
+        }
+    }
     let result = state
         .db(move |conn| {
             Ok(transition::<NcWorkflow>(
-                conn, &ctx, &roles, id, f.version, &name, &input,
+                conn,
+                &ctx,
+                &roles,
+                id,
+                version,
+                &name,
+                &input,
+                signer.as_deref(),
             ))
         })
         .await?;
@@ -600,21 +735,31 @@ pub async fn act(
             .await?;
             Ok(see_other(&format!("/nonconformances/{id}")))
         }
-        Err(TransitionError::NotFound) => Err(AppError::NotFound),
-        Err(e) => {
-            let (status, message) = AppError::from(e).status_and_message();
-            if status == StatusCode::FORBIDDEN {
-                return Err(AppError::Forbidden(message));
-            }
-            show_page(
-                &state,
-                s,
-                id,
-                None,
-                vec![crate::error::capitalise(&message)],
-                status,
-            )
-            .await
-        }
+        Err(e) => refused(&state, s, id, e).await,
     }
+}
+
+/// The record page again with why a step was not taken (403 for a role).
+async fn refused(
+    state: &web::Data<AppState>,
+    s: &SessionCtx,
+    id: i64,
+    e: TransitionError,
+) -> Result<HttpResponse, AppError> {
+    if matches!(e, TransitionError::NotFound) {
+        return Err(AppError::NotFound);
+    }
+    let (status, message) = AppError::from(e).status_and_message();
+    if status == StatusCode::FORBIDDEN {
+        return Err(AppError::Forbidden(message));
+    }
+    show_page(
+        state,
+        s,
+        id,
+        None,
+        vec![crate::error::capitalise(&message)],
+        status,
+    )
+    .await
 }

@@ -97,6 +97,10 @@ pub fn record_href(kind: &str, id: &str, roles: &Roles) -> Option<String> {
             .strip_prefix("p-")
             .and_then(|n| n.parse::<i64>().ok())
             .map(|n| format!("/products/{n}")),
+        "nonconformance" => id
+            .strip_prefix("nc-")
+            .and_then(|n| n.parse::<i64>().ok())
+            .map(|n| format!("/nonconformances/{n}")),
         _ => None,
     }
 }

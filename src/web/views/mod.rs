@@ -5,6 +5,7 @@ pub mod audit;
 pub mod nonconformances;
 pub mod pages;
 pub mod products;
+pub mod signatures;
 
 pub use pages::*;
 

@@ -95,4 +95,5 @@ pub struct NcPage {
     pub form: NcForm,
     pub action_errors: Vec<String>,
     pub history: HistoryPanel,
+    pub signatures: Vec<super::signatures::SignatureView>,
 }

@@ -49,6 +49,8 @@ pub struct AccountPage {
     pub roles: String,
     pub last_login: String,
     pub password_changed: String,
+    /// The active signing key's id and since when.
+    pub signing_key: Option<String>,
 }
 
 #[derive(Template)]

@@ -1,0 +1,4 @@
+ALTER TABLE sessions DROP COLUMN first_signed_at;
+DROP TABLE signatures;
+DROP TABLE signing_keys;
+DROP FUNCTION attest_signing_key_fixed();
