@@ -53,9 +53,9 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
-    /// Print a workflow's state diagram as SVG (for docs): nonconformance
+    /// Print a workflow's state diagram as SVG (for docs): nonconformance, capa
     Diagram {
-        /// The workflow: nonconformance
+        /// The workflow: nonconformance or capa
         workflow: String,
     },
     /// Measure performance on a throw-away database (docs/benchmarks.md)
@@ -208,7 +208,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 None,
                 "Nonconformance workflow",
             ),
-            other => bail!("there is no workflow {other:?}; try: nonconformance"),
+            "capa" => diagram_svg::<crate::domain::capa::CapaWorkflow>(None, "CAPA workflow"),
+            other => bail!("there is no workflow {other:?}; try: nonconformance, capa"),
         };
         println!("{svg}");
         return Ok(());

@@ -181,10 +181,13 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    // Inside another write transaction this one is a savepoint of it.
+    let nested = in_transaction(conn);
     match conn {
-        DbConnection::Sqlite(c) => {
+        DbConnection::Sqlite(c) if !nested => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
         }
+        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction(c)?,
         DbConnection::Postgres(c) => AnsiTransactionManager::begin_transaction(c)?,
     }
     match f(conn) {

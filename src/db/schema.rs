@@ -82,6 +82,67 @@ diesel::table! {
 }
 
 diesel::table! {
+    capas (id) {
+        id -> BigInt,
+        title -> Text,
+        kind -> Text,
+        source -> Text,
+        source_ref -> Text,
+        product_id -> Nullable<BigInt>,
+        problem -> Text,
+        priority -> Nullable<Text>,
+        owner_id -> Nullable<BigInt>,
+        due_on -> Nullable<Text>,
+        containment -> Text,
+        rca_method -> Nullable<Text>,
+        whys -> Text,
+        causes -> Text,
+        root_cause -> Text,
+        action_required -> Nullable<Bool>,
+        action_rationale -> Text,
+        no_adverse_effect -> Text,
+        effectiveness_criteria -> Text,
+        effectiveness_due -> Nullable<Text>,
+        effectiveness_result -> Nullable<Text>,
+        effectiveness_evidence -> Text,
+        cancel_justification -> Text,
+        state -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    capa_items (id) {
+        id -> BigInt,
+        capa_id -> BigInt,
+        text -> Text,
+        kind -> Text,
+        owner_id -> BigInt,
+        due_on -> Text,
+        done_on -> Nullable<Text>,
+        evidence -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    links (id) {
+        id -> BigInt,
+        from_type -> Text,
+        from_id -> Text,
+        to_type -> Text,
+        to_id -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     signing_keys (id) {
         id -> BigInt,
         key_id -> Text,
@@ -141,6 +202,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     signing_keys,
     signatures,
+    capas,
+    capa_items,
+    links,
     audit_entries,
     audit_head,
     audit_nodes,

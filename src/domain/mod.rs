@@ -1,6 +1,25 @@
 //! Pure domain types and rules: no database, no HTTP, no clock, no IO.
 //! Time is always passed in as an argument.
 
+/// Stored names and labels of an enum, in one table per enum.
+macro_rules! named {
+    ($ty:ident { $($variant:ident => ($name:literal, $label:literal)),+ $(,)? }) => {
+        impl $ty {
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+            pub const fn as_str(self) -> &'static str {
+                match self { $($ty::$variant => $name),+ }
+            }
+            pub const fn label(self) -> &'static str {
+                match self { $($ty::$variant => $label),+ }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($name => Some($ty::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+pub mod capa;
 pub mod ids;
 pub mod nonconformance;
 pub mod product;

@@ -17,6 +17,7 @@ pub enum NcState {
     Reported,
     UnderReview,
     Dispositioned,
+    CapaOpened,
     Closed,
 }
 
@@ -24,6 +25,7 @@ pub enum NcState {
 pub enum NcAction {
     StartReview,
     Disposition,
+    EscalateToCapa,
     Close,
 }
 
@@ -57,28 +59,11 @@ pub enum Disposition {
     Concession,
 }
 
-/// Stored names and labels of an enum, in one table per enum.
-macro_rules! named {
-    ($ty:ident { $($variant:ident => ($name:literal, $label:literal)),+ $(,)? }) => {
-        impl $ty {
-            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
-            pub const fn as_str(self) -> &'static str {
-                match self { $($ty::$variant => $name),+ }
-            }
-            pub const fn label(self) -> &'static str {
-                match self { $($ty::$variant => $label),+ }
-            }
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($name => Some($ty::$variant),)+ _ => None }
-            }
-        }
-    };
-}
-
 named!(NcState {
     Reported => ("reported", "Reported"),
     UnderReview => ("under_review", "Under review"),
     Dispositioned => ("dispositioned", "Dispositioned"),
+    CapaOpened => ("capa_opened", "CAPA opened"),
     Closed => ("closed", "Closed"),
 });
 
@@ -332,6 +317,10 @@ fn blank(s: &str) -> bool {
 
 fn no_input(_: &mut Nc, _: &NcInput) {}
 
+fn no_guard(_: &Nc) -> Vec<Refusal> {
+    Vec::new()
+}
+
 fn no_signature(_: &Nc) -> Option<SignatureRule> {
     None
 }
@@ -417,7 +406,7 @@ fn close_guard(nc: &Nc) -> Vec<Refusal> {
 
 const QUALITY: &[Role] = &[Role::Quality];
 
-static STATES: [StateDef<NcState>; 4] = [
+static STATES: [StateDef<NcState>; 5] = [
     StateDef {
         state: NcState::Reported,
         name: NcState::Reported.as_str(),
@@ -437,6 +426,12 @@ static STATES: [StateDef<NcState>; 4] = [
         terminal: false,
     },
     StateDef {
+        state: NcState::CapaOpened,
+        name: NcState::CapaOpened.as_str(),
+        label: NcState::CapaOpened.label(),
+        terminal: false,
+    },
+    StateDef {
         state: NcState::Closed,
         name: NcState::Closed.as_str(),
         label: NcState::Closed.label(),
@@ -444,7 +439,7 @@ static STATES: [StateDef<NcState>; 4] = [
     },
 ];
 
-static ACTIONS: [ActionDef<NcWorkflow>; 3] = [
+static ACTIONS: [ActionDef<NcWorkflow>; 4] = [
     ActionDef {
         action: NcAction::StartReview,
         name: "start_review",
@@ -452,6 +447,7 @@ static ACTIONS: [ActionDef<NcWorkflow>; 3] = [
         from: &[NcState::Reported],
         to: NcState::UnderReview,
         roles: QUALITY,
+        owner: false,
         apply: no_input,
         guard: review_guard,
         signature: no_signature,
@@ -463,9 +459,22 @@ static ACTIONS: [ActionDef<NcWorkflow>; 3] = [
         from: &[NcState::UnderReview],
         to: NcState::Dispositioned,
         roles: QUALITY,
+        owner: false,
         apply: apply_disposition,
         guard: disposition_guard,
         signature: disposition_signature,
+    },
+    ActionDef {
+        action: NcAction::EscalateToCapa,
+        name: "escalate_to_capa",
+        label: "Escalate to CAPA",
+        from: &[NcState::UnderReview, NcState::Dispositioned],
+        to: NcState::CapaOpened,
+        roles: QUALITY,
+        owner: false,
+        apply: no_input,
+        guard: no_guard,
+        signature: no_signature,
     },
     ActionDef {
         action: NcAction::Close,
@@ -474,6 +483,7 @@ static ACTIONS: [ActionDef<NcWorkflow>; 3] = [
         from: &[NcState::Dispositioned],
         to: NcState::Closed,
         roles: QUALITY,
+        owner: false,
         apply: apply_close,
         guard: close_guard,
         signature: no_signature,
@@ -636,6 +646,12 @@ mod tests {
                     NcState::UnderReview => {
                         assert!(!blank(&d.record.description));
                         assert!(d.record.product_id.is_some() && d.record.severity.is_some());
+                    }
+                    NcState::CapaOpened => {
+                        assert!(matches!(
+                            d.from,
+                            NcState::UnderReview | NcState::Dispositioned
+                        ));
                     }
                     NcState::Reported => panic!("nothing leads back to reported"),
                 }

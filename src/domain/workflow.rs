@@ -93,6 +93,24 @@ pub trait Workflow: Sized + 'static {
     fn actions() -> &'static [ActionDef<Self>];
     fn state_of(record: &Self::Record) -> Self::State;
     fn set_state(record: &mut Self::Record, state: Self::State);
+    /// The record's owner, for actions the owner may take whatever their roles.
+    fn owner(_record: &Self::Record) -> Option<i64> {
+        None
+    }
+}
+
+/// Who wants to take an action: their roles and, when known, their user id
+/// (an action may be open to the record's owner).
+#[derive(Clone, Copy, Debug)]
+pub struct Who<'a> {
+    pub user: Option<i64>,
+    pub roles: &'a Roles,
+}
+
+impl<'a> From<&'a Roles> for Who<'a> {
+    fn from(roles: &'a Roles) -> Self {
+        Self { user: None, roles }
+    }
 }
 
 /// One action of a workflow.
@@ -106,6 +124,8 @@ pub struct ActionDef<W: Workflow> {
     pub to: W::State,
     /// Roles that may take the action (any one of them).
     pub roles: &'static [Role],
+    /// Whether the record's owner may take it too, whatever their roles.
+    pub owner: bool,
     /// Writes the submitted input onto the record (before the guards run).
     pub apply: fn(&mut W::Record, &W::Input),
     /// What must hold of the record after `apply`; every failing rule.
@@ -128,6 +148,7 @@ pub enum Refused {
     Role {
         action: &'static str,
         roles: &'static [Role],
+        owner: bool,
     },
     Guards(Vec<Refusal>),
 }
@@ -146,9 +167,21 @@ impl fmt::Display for Refused {
                 "{action} is not possible while the record is {}",
                 state.to_lowercase()
             ),
-            Self::Role { action, roles } => {
+            Self::Role {
+                action,
+                roles,
+                owner,
+            } => {
                 let names: Vec<&str> = roles.iter().map(|r| r.label()).collect();
-                write!(f, "{action} needs the role {}", names.join(" or "))
+                match (names.is_empty(), owner) {
+                    (true, _) => write!(f, "{action} is for the record's owner"),
+                    (false, true) => write!(
+                        f,
+                        "{action} needs the role {} or the record's owner",
+                        names.join(" or ")
+                    ),
+                    (false, false) => write!(f, "{action} needs the role {}", names.join(" or ")),
+                }
             }
             Self::Guards(rules) => {
                 let words: Vec<String> = rules.iter().map(ToString::to_string).collect();
@@ -181,13 +214,14 @@ pub fn action_def<W: Workflow>(name: &str) -> Option<&'static ActionDef<W>> {
     W::actions().iter().find(|a| a.name == name)
 }
 
-/// Whether `action` may be taken now by someone with `roles`, before any
-/// input: the state and role checks, not the guards.
-pub fn may_start<W: Workflow>(
+/// Whether `action` may be taken now by `who`, before any input: the state
+/// and role checks, not the guards.
+pub fn may_start<'a, W: Workflow>(
     record: &W::Record,
     action: &ActionDef<W>,
-    roles: &Roles,
+    who: impl Into<Who<'a>>,
 ) -> Result<(), Refused> {
+    let who = who.into();
     let state = W::state_of(record);
     if state_def::<W>(state).is_some_and(|s| s.terminal) {
         return Err(Refused::Frozen {
@@ -200,25 +234,27 @@ pub fn may_start<W: Workflow>(
             state: state_label::<W>(state),
         });
     }
-    if !roles.has_any(action.roles) {
+    let is_owner = action.owner && who.user.is_some() && W::owner(record) == who.user;
+    if !who.roles.has_any(action.roles) && !is_owner {
         return Err(Refused::Role {
             action: action.label,
             roles: action.roles,
+            owner: action.owner,
         });
     }
     Ok(())
 }
 
-/// Applies the action named `name` with `input` to `record` for someone
-/// holding `roles`. Pure: no clock, no database.
-pub fn decide<W: Workflow>(
+/// Applies the action named `name` with `input` to `record` for `who`.
+/// Pure: no clock, no database.
+pub fn decide<'a, W: Workflow>(
     record: &W::Record,
     name: &str,
     input: &W::Input,
-    roles: &Roles,
+    who: impl Into<Who<'a>>,
 ) -> Result<Decision<W>, Refused> {
     let action = action_def::<W>(name).ok_or_else(|| Refused::UnknownAction(name.into()))?;
-    may_start::<W>(record, action, roles)?;
+    may_start::<W>(record, action, who)?;
     let from = W::state_of(record);
     let mut next = record.clone();
     (action.apply)(&mut next, input);
@@ -383,6 +419,7 @@ mod tests {
             from: &[S::A],
             to: S::B,
             roles: &[Role::Engineer],
+            owner: false,
             apply: none,
             guard: ok,
             signature: unsigned,
@@ -394,6 +431,7 @@ mod tests {
             from: &[S::B],
             to: S::A,
             roles: &[Role::Engineer],
+            owner: false,
             apply: none,
             guard: ok,
             signature: unsigned,
@@ -405,6 +443,7 @@ mod tests {
             from: &[S::A, S::B],
             to: S::C,
             roles: &[Role::Quality],
+            owner: false,
             apply: none,
             guard: ok,
             signature: unsigned,

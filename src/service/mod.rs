@@ -2,6 +2,7 @@
 //! appends its audit entry in that same transaction.
 
 pub mod accounts;
+pub mod capas;
 pub mod nonconformances;
 pub mod password;
 pub mod products;
@@ -26,6 +27,16 @@ impl Ctx {
     pub fn entry(&self, action: &str) -> NewEntry {
         NewEntry::new(&self.log, self.now, self.actor.clone(), action).op(self.op.clone())
     }
+}
+
+/// The user number of the acting user, if a user (not the system) acts.
+pub fn actor_user(ctx: &Ctx) -> Option<i64> {
+    ctx.actor
+        .id
+        .parse::<crate::domain::ids::UserId>()
+        .ok()
+        .filter(|_| ctx.actor.id.starts_with("u-"))
+        .map(|u| u.0)
 }
 
 /// 32 random bytes, URL-safe base64: session ids, CSRF tokens.

@@ -38,6 +38,17 @@ impl Stored for NcWorkflow {
     fn signed_content(record: &Nc) -> Value {
         record.signed_content()
     }
+    fn after_step(
+        conn: &mut DbConnection,
+        ctx: &Ctx,
+        action: &str,
+        record: &Nc,
+    ) -> Result<(), TransitionError> {
+        match action {
+            "escalate_to_capa" => super::capas::escalated(conn, ctx, record),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Refuses a product that does not exist or is archived.

@@ -295,6 +295,17 @@ pub fn current_content_hash(
             Ok(NcWorkflow::load(conn, id)?
                 .and_then(|nc| signature::content_sha256(&NcWorkflow::signed_content(&nc)).ok()))
         }
+        "capa" => {
+            use crate::domain::capa::CapaWorkflow;
+            let Some(id) = record_id
+                .strip_prefix("capa-")
+                .and_then(|n| n.parse::<i64>().ok())
+            else {
+                return Ok(None);
+            };
+            Ok(CapaWorkflow::load(conn, id)?
+                .and_then(|c| signature::content_sha256(&CapaWorkflow::signed_content(&c)).ok()))
+        }
         _ => Ok(None),
     }
 }

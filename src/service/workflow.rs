@@ -10,8 +10,7 @@ use super::signing::{SignWith, SignerRefused, check_signer, sign_record};
 use crate::audit::{self, AuditError, EntityRef};
 use crate::db::repo::users;
 use crate::db::{DbConnection, write_tx};
-use crate::domain::user::Roles;
-use crate::domain::workflow::{Refusal, Refused, SodRule, Workflow, decide};
+use crate::domain::workflow::{Refusal, Refused, SodRule, Who, Workflow, decide};
 use crate::signature::{RecordRef, content_sha256};
 
 /// A workflow whose records are stored.
@@ -32,6 +31,17 @@ pub trait Stored: Workflow {
     /// The user a segregation-of-duties rule keeps from signing, if any.
     fn sod_party(_record: &Self::Record, _rule: SodRule) -> Option<i64> {
         None
+    }
+    /// What a step does beyond the record itself (escalate_to_capa opens the
+    /// CAPA), run inside the transition's transaction after the record is
+    /// saved and audited, so both happen or neither does.
+    fn after_step(
+        _conn: &mut DbConnection,
+        _ctx: &Ctx,
+        _action: &str,
+        _record: &Self::Record,
+    ) -> Result<(), TransitionError> {
+        Ok(())
     }
 }
 
@@ -85,16 +95,17 @@ pub fn content_hash<W: Stored>(record: &W::Record) -> Result<String, TransitionE
 /// signature over the record as the step leaves it is stored, the record
 /// saved and the audit entry (naming the signature) appended together.
 #[allow(clippy::too_many_arguments)]
-pub fn transition<W: Stored>(
+pub fn transition<'a, W: Stored>(
     conn: &mut DbConnection,
     ctx: &Ctx,
-    roles: &Roles,
+    who: impl Into<Who<'a>>,
     id: i64,
     version: i64,
     name: &str,
     input: &W::Input,
     signer: Option<&SignWith>,
 ) -> Result<W::Record, TransitionError> {
+    let who = who.into();
     write_tx(conn, |conn| {
         let record = W::load(conn, id)?.ok_or(TransitionError::NotFound)?;
         if W::version(&record) != version {
@@ -105,9 +116,14 @@ pub fn transition<W: Stored>(
             Some(with) => Some(users::find(conn, with.user)?.ok_or(TransitionError::NotFound)?),
             None => None,
         };
-        let roles = account.as_ref().map_or(roles, |a| &a.roles);
-        let decision =
-            decide::<W>(&record, name, input, roles).map_err(TransitionError::Refused)?;
+        let who = match &account {
+            Some(a) => Who {
+                user: Some(a.id.0),
+                roles: &a.roles,
+            },
+            None => who,
+        };
+        let decision = decide::<W>(&record, name, input, who).map_err(TransitionError::Refused)?;
         let mut next = decision.record;
         W::bump(&mut next, ctx.now);
         let mut signed = None;
@@ -165,15 +181,16 @@ pub fn transition<W: Stored>(
             entry = entry.signature(s);
         }
         audit::append(conn, &entry)?;
+        W::after_step(conn, ctx, decision.action.name, &next)?;
         Ok(next)
     })
 }
 
 /// What a step would do, without saving anything: the record as the step
 /// would leave it and the signature it needs (the signing form shows both).
-pub fn preview<W: Stored>(
+pub fn preview<'a, W: Stored>(
     conn: &mut DbConnection,
-    roles: &Roles,
+    who: impl Into<Who<'a>>,
     id: i64,
     version: i64,
     name: &str,
@@ -183,6 +200,6 @@ pub fn preview<W: Stored>(
     if W::version(&record) != version {
         return Err(TransitionError::Stale);
     }
-    let decision = decide::<W>(&record, name, input, roles).map_err(TransitionError::Refused)?;
+    let decision = decide::<W>(&record, name, input, who).map_err(TransitionError::Refused)?;
     Ok((decision.record, decision.signature))
 }

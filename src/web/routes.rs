@@ -4,7 +4,8 @@ use actix_web::{HttpResponse, web};
 
 use super::assets;
 use super::handlers::{
-    account, admin, audit, auth, dashboard, health, nonconformances as nc, products, signatures,
+    account, admin, audit, auth, capas, dashboard, health, nonconformances as nc, products,
+    signatures,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -51,6 +52,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/{id}", web::get().to(nc::show))
                 .route("/{id}/edit", web::post().to(nc::edit))
                 .route("/{id}/{action}", web::post().to(nc::act)),
+        )
+        .service(
+            web::scope("/capas")
+                .route("", web::get().to(capas::list))
+                .route("", web::post().to(capas::create))
+                .route("/new", web::get().to(capas::new_form))
+                .route("/{id}", web::get().to(capas::show))
+                .route("/{id}/details", web::post().to(capas::details))
+                .route("/{id}/investigation", web::post().to(capas::investigation))
+                .route("/{id}/plan", web::post().to(capas::plan))
+                .route("/{id}/items", web::post().to(capas::add_item))
+                .route(
+                    "/{id}/items/{item}/done",
+                    web::post().to(capas::complete_item),
+                )
+                .route("/{id}/{action}", web::post().to(capas::act)),
         )
         .service(
             web::scope("/products")

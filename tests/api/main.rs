@@ -9,6 +9,7 @@ mod audit_browser;
 mod audit_log;
 mod auth;
 mod browser;
+mod capas;
 mod cli;
 mod csrf;
 mod headers;

@@ -1,5 +1,6 @@
 //! Repository functions: `&mut DbConnection` in, domain types out.
 
+pub mod capas;
 pub mod meta;
 pub mod nonconformances;
 pub mod products;
@@ -12,4 +13,9 @@ pub fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both backends (PostgreSQL's LIKE is case-sensitive).
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }

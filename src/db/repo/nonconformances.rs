@@ -140,7 +140,7 @@ pub fn list(
         if let Some(s) = f.state {
             q = q.filter(t::state.eq(s.as_str()));
         } else if f.open {
-            q = q.filter(t::state.ne(NcState::Closed.as_str()));
+            q = q.filter(t::state.ne_all([NcState::Closed.as_str(), NcState::CapaOpened.as_str()]));
         }
         if let Some(p) = f.product_id {
             q = q.filter(t::product_id.eq(p));

@@ -177,8 +177,10 @@ pub fn list(
                 users::username
                     .like(pattern.clone())
                     .escape('\\')
-                    .or(lower(users::full_name).like(pattern.clone()).escape('\\'))
-                    .or(lower(users::email).like(pattern).escape('\\')),
+                    .or(super::lower(users::full_name)
+                        .like(pattern.clone())
+                        .escape('\\'))
+                    .or(super::lower(users::email).like(pattern).escape('\\')),
             );
         }
         if let Some(role) = filter.role {
@@ -225,11 +227,6 @@ pub fn locked(
         .map(|rows| rows.into_iter().map(Account::from).collect())
 }
 
-diesel::define_sql_function! {
-    /// SQL `lower()`, the same on both backends (PostgreSQL's LIKE is case-sensitive).
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
-
 /// Writes only the sign-in bookkeeping (failure count, lock, last sign-in).
 /// It does not bump the version: it is not an edit of the account, and an
 /// administrator's open form must not go stale because the user signed in.
@@ -248,4 +245,28 @@ pub fn save_sign_in_state(
         ))
         .execute(conn)
         .map(|_| ())
+}
+
+/// Active users who can own quality work (quality or engineer), by name;
+/// at most `limit` (the pickers of owners).
+pub fn assignable(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<Account>> {
+    users::table
+        .filter(users::active.eq(true))
+        .filter(role_filter(Role::Quality).or(role_filter(Role::Engineer)))
+        .order(users::full_name.asc())
+        .limit(limit)
+        .load::<Row>(conn)
+        .map(|rows| rows.into_iter().map(Account::from).collect())
+}
+
+/// Printed names of the given users (one query), for lists.
+pub fn names(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> QueryResult<std::collections::HashMap<i64, String>> {
+    users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::full_name))
+        .load::<(i64, String)>(conn)
+        .map(|rows| rows.into_iter().collect())
 }

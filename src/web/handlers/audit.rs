@@ -261,7 +261,11 @@ pub fn visible_types(roles: &Roles) -> Option<Vec<String>> {
     if roles.has_any(&[Role::Auditor, Role::Quality, Role::Admin]) {
         None
     } else {
-        Some(vec!["product".to_string(), "nonconformance".to_string()])
+        Some(vec![
+            "product".to_string(),
+            "nonconformance".to_string(),
+            "capa".to_string(),
+        ])
     }
 }
 
@@ -505,6 +509,7 @@ pub const RECORD_TYPES: &[(&str, &str)] = &[
     ("user", "User account"),
     ("product", "Product"),
     ("nonconformance", "Nonconformance"),
+    ("capa", "CAPA"),
 ];
 
 /// `GET /audit/entry/{seq}`: one entry whole: the changes, the exact leaf

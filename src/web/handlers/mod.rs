@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod capas;
 pub mod dashboard;
 pub mod health;
 pub mod nonconformances;
@@ -110,6 +111,22 @@ pub fn safe_next(next: &str) -> String {
     } else {
         "/".to_string()
     }
+}
+
+/// How a refused workflow step is answered: a missing record is a 404 and a
+/// role refusal a 403 page (as `Err`); anything else is shown on the record
+/// page with its status and message (as `Ok`).
+pub fn step_refusal(
+    e: crate::service::workflow::TransitionError,
+) -> Result<(actix_web::http::StatusCode, String), AppError> {
+    if matches!(e, crate::service::workflow::TransitionError::NotFound) {
+        return Err(AppError::NotFound);
+    }
+    let (status, message) = AppError::from(e).status_and_message();
+    if status == actix_web::http::StatusCode::FORBIDDEN {
+        return Err(AppError::Forbidden(message));
+    }
+    Ok((status, crate::error::capitalise(&message)))
 }
 
 #[cfg(test)]

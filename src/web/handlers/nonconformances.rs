@@ -45,7 +45,7 @@ impl RoleSet for QualityOnly {
     const ROLES: &'static [Role] = &[Role::Quality];
 }
 
-fn choices<T: Copy + PartialEq>(
+pub(crate) fn choices<T: Copy + PartialEq>(
     all: &[T],
     value: impl Fn(T) -> &'static str,
     label: impl Fn(T) -> &'static str,
@@ -61,12 +61,12 @@ fn choices<T: Copy + PartialEq>(
 }
 
 /// Products for pickers and names (at most 500; see the issue note).
-fn all_products(conn: &mut DbConnection) -> Result<Vec<Product>, AppError> {
+pub(crate) fn all_products(conn: &mut DbConnection) -> Result<Vec<Product>, AppError> {
     Ok(products::list(conn, true, 0, 500)?.0)
 }
 
 /// Active products as choices (archived ones only when already chosen).
-fn choices_of(all: &[Product], selected: &str) -> Vec<Choice> {
+pub(crate) fn choices_of(all: &[Product], selected: &str) -> Vec<Choice> {
     all.iter()
         .filter(|p| p.active || p.id.to_string() == selected)
         .map(|p| Choice {
@@ -81,7 +81,7 @@ fn product_choices(conn: &mut DbConnection, selected: &str) -> Result<Vec<Choice
     Ok(choices_of(&all_products(conn)?, selected))
 }
 
-fn product_name(conn: &mut DbConnection, id: Option<i64>) -> Result<String, AppError> {
+pub(crate) fn product_name(conn: &mut DbConnection, id: Option<i64>) -> Result<String, AppError> {
     Ok(match id {
         Some(id) => products::find(conn, id)?.map_or_else(|| format!("product {id}"), |p| p.name),
         None => String::new(),
@@ -407,16 +407,25 @@ async fn show_page(
                 super::audit::history_panel(conn, "nonconformance", &format!("nc-{id}"), &roles)?;
             let signatures =
                 super::signatures::panel(conn, "nonconformance", &format!("nc-{id}"), &roles)?;
+            let capas: Vec<(String, String)> =
+                crate::service::capas::linked(conn, "nonconformance", &format!("nc-{id}"))?
+                    .into_iter()
+                    .filter(|(t, _)| t == "capa")
+                    .filter_map(|(_, i)| {
+                        let n = i.strip_prefix("capa-")?.to_string();
+                        Some((format!("CAPA-{n}"), format!("/capas/{n}")))
+                    })
+                    .collect();
             Ok((
                 nc,
                 product,
                 reporter,
                 form,
-                (history, signatures, action_errors),
+                (history, signatures, action_errors, capas),
             ))
         })
         .await?;
-    let (history, signatures, action_errors) = history;
+    let (history, signatures, action_errors, capas) = history;
     let roles = &s.account.roles;
     let actions = NcWorkflow::actions()
         .iter()
@@ -465,6 +474,7 @@ async fn show_page(
         action_errors,
         history,
         signatures,
+        capas,
     };
     html_status(status, &page)
 }
@@ -725,6 +735,30 @@ pub async fn act(
         })
         .await?;
     match result {
+        Ok(nc) if action == "escalate_to_capa" => {
+            // The CAPA opened in the same transaction; go there to fill it in.
+            let key = format!("nc-{id}");
+            let linked = state
+                .db(move |conn| Ok(crate::service::capas::linked(conn, "nonconformance", &key)?))
+                .await?;
+            let capa = linked
+                .into_iter()
+                .rev()
+                .find_map(|(t, i)| (t == "capa").then_some(i))
+                .and_then(|i| i.strip_prefix("capa-").map(str::to_string))
+                .unwrap_or_default();
+            flash(
+                &state,
+                s,
+                "ok",
+                &format!(
+                    "CAPA-{capa} opened from {}: name its owner, priority and problem statement.",
+                    nc.key()
+                ),
+            )
+            .await?;
+            Ok(see_other(&format!("/capas/{capa}")))
+        }
         Ok(nc) => {
             flash(
                 &state,
@@ -746,20 +780,6 @@ async fn refused(
     id: i64,
     e: TransitionError,
 ) -> Result<HttpResponse, AppError> {
-    if matches!(e, TransitionError::NotFound) {
-        return Err(AppError::NotFound);
-    }
-    let (status, message) = AppError::from(e).status_and_message();
-    if status == StatusCode::FORBIDDEN {
-        return Err(AppError::Forbidden(message));
-    }
-    show_page(
-        state,
-        s,
-        id,
-        None,
-        vec![crate::error::capitalise(&message)],
-        status,
-    )
-    .await
+    let (status, message) = super::step_refusal(e)?;
+    show_page(state, s, id, None, vec![message], status).await
 }

@@ -97,6 +97,10 @@ pub fn record_href(kind: &str, id: &str, roles: &Roles) -> Option<String> {
             .strip_prefix("p-")
             .and_then(|n| n.parse::<i64>().ok())
             .map(|n| format!("/products/{n}")),
+        "capa" => id
+            .strip_prefix("capa-")
+            .and_then(|n| n.parse::<i64>().ok())
+            .map(|n| format!("/capas/{n}")),
         "nonconformance" => id
             .strip_prefix("nc-")
             .and_then(|n| n.parse::<i64>().ok())

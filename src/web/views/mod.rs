@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod capas;
 pub mod nonconformances;
 pub mod pages;
 pub mod products;
@@ -90,6 +91,11 @@ impl PageCtx {
             label: "Dashboard",
             current: current == "/",
         }];
+        nav.push(NavItem {
+            href: "/capas",
+            label: "CAPAs",
+            current: current == "/capas",
+        });
         nav.push(NavItem {
             href: "/nonconformances",
             label: "Nonconformances",

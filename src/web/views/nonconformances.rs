@@ -96,4 +96,6 @@ pub struct NcPage {
     pub action_errors: Vec<String>,
     pub history: HistoryPanel,
     pub signatures: Vec<super::signatures::SignatureView>,
+    /// Linked CAPAs: key and page.
+    pub capas: Vec<(String, String)>,
 }

@@ -1,0 +1,3 @@
+DROP TABLE links;
+DROP TABLE capa_items;
+DROP TABLE capas;

@@ -1,0 +1,406 @@
+//! CAPAs, their action items, and the generic links between records. Rows
+//! are never deleted; saves are version-checked (`WHERE version = old`).
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::schema::{capa_items as it, capas as t, links as l};
+use crate::db::{DbConnection, naive, utc};
+use crate::domain::capa::{
+    Capa, CapaSource, CapaState, Cause, Effectiveness, Item, ItemKind, Kind, Priority, RcaMethod,
+    Why,
+};
+
+#[derive(Queryable)]
+struct Row {
+    id: i64,
+    title: String,
+    kind: String,
+    source: String,
+    source_ref: String,
+    product_id: Option<i64>,
+    problem: String,
+    priority: Option<String>,
+    owner_id: Option<i64>,
+    due_on: Option<String>,
+    containment: String,
+    rca_method: Option<String>,
+    whys: String,
+    causes: String,
+    root_cause: String,
+    action_required: Option<bool>,
+    action_rationale: String,
+    no_adverse_effect: String,
+    effectiveness_criteria: String,
+    effectiveness_due: Option<String>,
+    effectiveness_result: Option<String>,
+    effectiveness_evidence: String,
+    cancel_justification: String,
+    state: String,
+    created_by: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    version: i64,
+}
+
+fn date(s: Option<&str>) -> Option<NaiveDate> {
+    s.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+}
+
+fn record(r: Row) -> Capa {
+    Capa {
+        id: r.id,
+        title: r.title,
+        kind: Kind::parse(&r.kind).unwrap_or(Kind::Corrective),
+        source: CapaSource::parse(&r.source).unwrap_or(CapaSource::Other),
+        source_ref: r.source_ref,
+        product_id: r.product_id,
+        problem: r.problem,
+        priority: r.priority.as_deref().and_then(Priority::parse),
+        owner_id: r.owner_id,
+        due_on: date(r.due_on.as_deref()),
+        containment: r.containment,
+        rca_method: r.rca_method.as_deref().and_then(RcaMethod::parse),
+        whys: serde_json::from_str::<Vec<Why>>(&r.whys).unwrap_or_default(),
+        causes: serde_json::from_str::<Vec<Cause>>(&r.causes).unwrap_or_default(),
+        root_cause: r.root_cause,
+        action_required: r.action_required,
+        action_rationale: r.action_rationale,
+        no_adverse_effect: r.no_adverse_effect,
+        effectiveness_criteria: r.effectiveness_criteria,
+        effectiveness_due: date(r.effectiveness_due.as_deref()),
+        effectiveness_result: r
+            .effectiveness_result
+            .as_deref()
+            .and_then(Effectiveness::parse),
+        effectiveness_evidence: r.effectiveness_evidence,
+        cancel_justification: r.cancel_justification,
+        items: Vec::new(),
+        state: CapaState::parse(&r.state).unwrap_or(CapaState::Open),
+        created_by: r.created_by,
+        created_at: utc(r.created_at),
+        updated_at: utc(r.updated_at),
+        version: r.version,
+    }
+}
+
+type ItemRow = (
+    i64,
+    i64,
+    String,
+    String,
+    i64,
+    String,
+    Option<String>,
+    String,
+    NaiveDateTime,
+    NaiveDateTime,
+    i64,
+);
+
+/// An action item with its bookkeeping.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredItem {
+    pub capa_id: i64,
+    pub item: Item,
+    pub version: i64,
+}
+
+fn item(r: ItemRow) -> StoredItem {
+    StoredItem {
+        capa_id: r.1,
+        item: Item {
+            id: r.0,
+            text: r.2,
+            kind: ItemKind::parse(&r.3).unwrap_or(ItemKind::Corrective),
+            owner_id: r.4,
+            due_on: date(Some(&r.5)).unwrap_or_default(),
+            done_on: date(r.6.as_deref()),
+            evidence: r.7,
+        },
+        version: r.10,
+    }
+}
+
+/// The items of a CAPA, in the order they were added.
+pub fn items_of(conn: &mut DbConnection, capa: i64) -> QueryResult<Vec<StoredItem>> {
+    it::table
+        .filter(it::capa_id.eq(capa))
+        .order(it::id.asc())
+        .load::<ItemRow>(conn)
+        .map(|rows| rows.into_iter().map(item).collect())
+}
+
+pub fn find_item(conn: &mut DbConnection, id: i64) -> QueryResult<Option<StoredItem>> {
+    it::table
+        .find(id)
+        .first::<ItemRow>(conn)
+        .optional()
+        .map(|r| r.map(item))
+}
+
+/// A CAPA with its action items.
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Capa>> {
+    let Some(row) = t::table.find(id).first::<Row>(conn).optional()? else {
+        return Ok(None);
+    };
+    let mut capa = record(row);
+    capa.items = items_of(conn, id)?.into_iter().map(|s| s.item).collect();
+    Ok(Some(capa))
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
+}
+
+/// Stores a new CAPA and returns it with its number.
+pub fn insert(conn: &mut DbConnection, c: &Capa) -> QueryResult<Capa> {
+    diesel::insert_into(t::table)
+        .values((
+            t::title.eq(&c.title),
+            t::kind.eq(c.kind.as_str()),
+            t::source.eq(c.source.as_str()),
+            t::source_ref.eq(&c.source_ref),
+            t::product_id.eq(c.product_id),
+            t::problem.eq(&c.problem),
+            t::priority.eq(c.priority.map(Priority::as_str)),
+            t::owner_id.eq(c.owner_id),
+            t::due_on.eq(c.due_on.map(|d| d.to_string())),
+            t::containment.eq(&c.containment),
+            t::state.eq(c.state.as_str()),
+            t::created_by.eq(c.created_by),
+            t::created_at.eq(naive(c.created_at)),
+            t::updated_at.eq(naive(c.updated_at)),
+            t::version.eq(1),
+        ))
+        .execute(conn)?;
+    let id = t::table
+        .filter(t::created_by.eq(c.created_by))
+        .order(t::id.desc())
+        .select(t::id)
+        .first::<i64>(conn)?;
+    find(conn, id)?.ok_or(diesel::result::Error::NotFound)
+}
+
+/// Writes `c` as version `c.version` if the stored one is `c.version - 1`.
+pub fn save(conn: &mut DbConnection, c: &Capa) -> QueryResult<bool> {
+    let n = diesel::update(t::table.filter(t::id.eq(c.id).and(t::version.eq(c.version - 1))))
+        .set((
+            (
+                t::title.eq(&c.title),
+                t::kind.eq(c.kind.as_str()),
+                t::source.eq(c.source.as_str()),
+                t::source_ref.eq(&c.source_ref),
+                t::product_id.eq(c.product_id),
+                t::problem.eq(&c.problem),
+                t::priority.eq(c.priority.map(Priority::as_str)),
+                t::owner_id.eq(c.owner_id),
+                t::due_on.eq(c.due_on.map(|d| d.to_string())),
+                t::containment.eq(&c.containment),
+                t::rca_method.eq(c.rca_method.map(RcaMethod::as_str)),
+                t::whys.eq(json(&c.whys)),
+                t::causes.eq(json(&c.causes)),
+                t::root_cause.eq(&c.root_cause),
+            ),
+            (
+                t::action_required.eq(c.action_required),
+                t::action_rationale.eq(&c.action_rationale),
+                t::no_adverse_effect.eq(&c.no_adverse_effect),
+                t::effectiveness_criteria.eq(&c.effectiveness_criteria),
+                t::effectiveness_due.eq(c.effectiveness_due.map(|d| d.to_string())),
+                t::effectiveness_result.eq(c.effectiveness_result.map(Effectiveness::as_str)),
+                t::effectiveness_evidence.eq(&c.effectiveness_evidence),
+                t::cancel_justification.eq(&c.cancel_justification),
+                t::state.eq(c.state.as_str()),
+                t::updated_at.eq(naive(c.updated_at)),
+                t::version.eq(c.version),
+            ),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Stores a new action item and returns its id.
+pub fn insert_item(
+    conn: &mut DbConnection,
+    capa: i64,
+    i: &Item,
+    now: chrono::DateTime<chrono::Utc>,
+) -> QueryResult<i64> {
+    diesel::insert_into(it::table)
+        .values((
+            it::capa_id.eq(capa),
+            it::text.eq(&i.text),
+            it::kind.eq(i.kind.as_str()),
+            it::owner_id.eq(i.owner_id),
+            it::due_on.eq(i.due_on.to_string()),
+            it::done_on.eq(i.done_on.map(|d| d.to_string())),
+            it::evidence.eq(&i.evidence),
+            it::created_at.eq(naive(now)),
+            it::updated_at.eq(naive(now)),
+            it::version.eq(1),
+        ))
+        .execute(conn)?;
+    it::table
+        .filter(it::capa_id.eq(capa))
+        .order(it::id.desc())
+        .select(it::id)
+        .first(conn)
+}
+
+/// Writes an item as `version` if the stored one is `version - 1`.
+pub fn save_item(
+    conn: &mut DbConnection,
+    i: &Item,
+    version: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> QueryResult<bool> {
+    let n = diesel::update(it::table.filter(it::id.eq(i.id).and(it::version.eq(version - 1))))
+        .set((
+            it::text.eq(&i.text),
+            it::kind.eq(i.kind.as_str()),
+            it::owner_id.eq(i.owner_id),
+            it::due_on.eq(i.due_on.to_string()),
+            it::done_on.eq(i.done_on.map(|d| d.to_string())),
+            it::evidence.eq(&i.evidence),
+            it::updated_at.eq(naive(now)),
+            it::version.eq(version),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Filters of the CAPA list; every one optional.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// One state, or "open" for every state that is not closed or cancelled.
+    pub state: Option<String>,
+    pub kind: Option<Kind>,
+    pub priority: Option<Priority>,
+    pub owner_id: Option<i64>,
+    pub product_id: Option<i64>,
+    /// Due before this day and not closed or cancelled.
+    pub overdue_on: Option<NaiveDate>,
+    pub text: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    Newest,
+    Due,
+    Priority,
+}
+
+const TERMINAL: [&str; 2] = ["closed", "cancelled"];
+
+/// One page of CAPAs (without their items) and the number that match.
+pub fn list(
+    conn: &mut DbConnection,
+    f: &Filter,
+    sort: Sort,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<Capa>, i64)> {
+    let build = || {
+        let mut q = t::table.into_boxed();
+        match f.state.as_deref() {
+            Some("open") => q = q.filter(t::state.ne_all(TERMINAL)),
+            Some(s) => q = q.filter(t::state.eq(s.to_string())),
+            None => {}
+        }
+        if let Some(k) = f.kind {
+            q = q.filter(t::kind.eq(k.as_str()));
+        }
+        if let Some(p) = f.priority {
+            q = q.filter(t::priority.eq(p.as_str()));
+        }
+        if let Some(o) = f.owner_id {
+            q = q.filter(t::owner_id.eq(o));
+        }
+        if let Some(p) = f.product_id {
+            q = q.filter(t::product_id.eq(p));
+        }
+        if let Some(day) = f.overdue_on {
+            q = q.filter(t::due_on.lt(day.to_string()).and(t::state.ne_all(TERMINAL)));
+        }
+        if let Some(text) = f.text.as_deref().filter(|t| !t.is_empty()) {
+            let pattern = format!("%{}%", super::escape_like(&text.to_lowercase()));
+            q = q.filter(
+                super::lower(t::title)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(super::lower(t::problem).like(pattern).escape('\\')),
+            );
+        }
+        q
+    };
+    let total = build().count().get_result(conn)?;
+    let q = build();
+    let q = match sort {
+        Sort::Newest => q.order(t::id.desc()),
+        Sort::Due => q.order((t::due_on.is_null(), t::due_on.asc(), t::id.asc())),
+        // Stored names sort alphabetically; map them to their weight.
+        Sort::Priority => q.order((
+            diesel::dsl::sql::<diesel::sql_types::Integer>(
+                "CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END",
+            ),
+            t::id.desc(),
+        )),
+    };
+    let rows = q.offset(offset).limit(limit).load::<Row>(conn)?;
+    Ok((rows.into_iter().map(record).collect(), total))
+}
+
+/// A link between two records, each named by type and id (`nc-3`, `capa-7`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    pub id: i64,
+    pub from_type: String,
+    pub from_id: String,
+    pub to_type: String,
+    pub to_id: String,
+}
+
+pub fn insert_link(
+    conn: &mut DbConnection,
+    from: (&str, &str),
+    to: (&str, &str),
+    by: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(l::table)
+        .values((
+            l::from_type.eq(from.0),
+            l::from_id.eq(from.1),
+            l::to_type.eq(to.0),
+            l::to_id.eq(to.1),
+            l::created_by.eq(by),
+            l::created_at.eq(naive(now)),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Every link from or to a record.
+pub fn links_of(conn: &mut DbConnection, kind: &str, id: &str) -> QueryResult<Vec<Link>> {
+    l::table
+        .filter(
+            (l::from_type.eq(kind).and(l::from_id.eq(id)))
+                .or(l::to_type.eq(kind).and(l::to_id.eq(id))),
+        )
+        .order(l::id.asc())
+        .select((l::id, l::from_type, l::from_id, l::to_type, l::to_id))
+        .load::<(i64, String, String, String, String)>(conn)
+        .map(|rows| {
+            rows.into_iter()
+                .map(|r| Link {
+                    id: r.0,
+                    from_type: r.1,
+                    from_id: r.2,
+                    to_type: r.3,
+                    to_id: r.4,
+                })
+                .collect()
+        })
+}

@@ -1,0 +1,415 @@
+//! CAPAs: opening (directly or by escalating a nonconformance), the edits
+//! each state allows (details, investigation, plan, action items), and links.
+//! Every state change goes through `service::workflow::transition`; every
+//! edit here bumps the CAPA's version, so a form opened before it is stale.
+
+use serde_json::{Value, json};
+
+use super::Ctx;
+use super::workflow::{Stored, TransitionError, changed};
+use crate::audit::{self, EntityRef};
+use crate::db::repo::{capas as repo, products, users};
+use crate::db::{DbConnection, write_tx};
+use crate::domain::capa::{
+    Capa, CapaFields, CapaSource, CapaState, CapaWorkflow, Investigation, Item, Kind,
+};
+use crate::domain::ids::UserId;
+use crate::domain::nonconformance::Nc;
+use crate::domain::user::Role;
+use crate::domain::workflow::SodRule;
+
+impl Stored for CapaWorkflow {
+    fn load(conn: &mut DbConnection, id: i64) -> diesel::QueryResult<Option<Capa>> {
+        repo::find(conn, id)
+    }
+    fn save(conn: &mut DbConnection, record: &Capa) -> diesel::QueryResult<bool> {
+        repo::save(conn, record)
+    }
+    fn version(record: &Capa) -> i64 {
+        record.version
+    }
+    fn bump(record: &mut Capa, now: chrono::DateTime<chrono::Utc>) {
+        record.version += 1;
+        record.updated_at = now;
+    }
+    fn entity(record: &Capa) -> EntityRef {
+        entity(record)
+    }
+    fn audit_fields(record: &Capa) -> Value {
+        record.audit_fields()
+    }
+    fn signed_content(record: &Capa) -> Value {
+        record.signed_content()
+    }
+    fn sod_party(record: &Capa, rule: SodRule) -> Option<i64> {
+        match rule {
+            SodRule::NotOwner => record.owner_id,
+            _ => None,
+        }
+    }
+}
+
+/// Escalation (`escalate_to_capa` on a nonconformance) opens the linked
+/// CAPA; called by the NC workflow's `after_step`, inside the transition.
+pub fn escalated(conn: &mut DbConnection, ctx: &Ctx, nc: &Nc) -> Result<(), TransitionError> {
+    let by = super::actor_user(ctx)
+        .ok_or_else(|| TransitionError::Invalid("escalation needs a signed-in user".into()))?;
+    let fields = CapaFields {
+        title: nc.title.clone(),
+        kind: Kind::Corrective,
+        source: CapaSource::Nonconformance,
+        source_ref: nc.key(),
+        product_id: nc.product_id,
+        problem: nc.description.clone(),
+        priority: None,
+        owner_id: None,
+        due_on: None,
+        containment: String::new(),
+    };
+    let capa = insert(conn, ctx, by, &fields)?;
+    link(
+        conn,
+        ctx,
+        by,
+        ("nonconformance", &format!("nc-{}", nc.id)),
+        &capa,
+    )
+}
+
+pub fn entity(c: &Capa) -> EntityRef {
+    EntityRef {
+        kind: "capa".into(),
+        id: format!("capa-{}", c.id),
+        key: c.key(),
+        version: c.version,
+    }
+}
+
+/// Refuses a product that does not exist or is archived, and an owner who
+/// is not an active quality or engineering user.
+fn check_refs(
+    conn: &mut DbConnection,
+    fields: &CapaFields,
+    before: Option<&Capa>,
+) -> Result<(), TransitionError> {
+    if let Some(id) = fields.product_id
+        && before.is_none_or(|b| b.product_id != Some(id))
+    {
+        match products::find(conn, id)? {
+            Some(p) if p.active => {}
+            _ => {
+                return Err(TransitionError::Invalid(
+                    "Choose an active product from the list.".into(),
+                ));
+            }
+        }
+    }
+    if let Some(owner) = fields.owner_id {
+        check_owner(conn, owner, "The owner")?;
+    }
+    Ok(())
+}
+
+/// An owner (of a CAPA or an action item) must be an active user who can
+/// do the work: quality or engineering.
+pub fn check_owner(conn: &mut DbConnection, id: i64, who: &str) -> Result<(), TransitionError> {
+    match users::find(conn, UserId(id))? {
+        Some(a) if a.active && a.roles.has_any(&[Role::Quality, Role::Engineer]) => Ok(()),
+        Some(a) if a.active => Err(TransitionError::Invalid(format!(
+            "{who} must hold the quality or engineer role; {} does not.",
+            a.full_name
+        ))),
+        _ => Err(TransitionError::Invalid(format!(
+            "{who} must be an active user: choose one from the list."
+        ))),
+    }
+}
+
+fn insert(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    by: i64,
+    fields: &CapaFields,
+) -> Result<Capa, TransitionError> {
+    let capa = repo::insert(conn, &Capa::open(fields.clone(), by, ctx.now))?;
+    audit::append(
+        conn,
+        &ctx.entry("capa.created")
+            .entity(entity(&capa))
+            .after(capa.audit_fields()),
+    )?;
+    Ok(capa)
+}
+
+/// Links a record to a CAPA, audited on the CAPA.
+fn link(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    by: i64,
+    from: (&str, &str),
+    capa: &Capa,
+) -> Result<(), TransitionError> {
+    let to = format!("capa-{}", capa.id);
+    repo::insert_link(conn, from, ("capa", &to), by, ctx.now)?;
+    audit::append(
+        conn,
+        &ctx.entry("link.created").entity(entity(capa)).after(
+            json!({"from": {"type": from.0, "id": from.1}, "to": {"type": "capa", "id": to}}),
+        ),
+    )?;
+    Ok(())
+}
+
+/// Opens a CAPA, in state `open`.
+pub fn open(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    by: i64,
+    fields: CapaFields,
+) -> Result<Capa, TransitionError> {
+    write_tx(conn, |conn| {
+        check_refs(conn, &fields, None)?;
+        insert(conn, ctx, by, &fields)
+    })
+}
+
+/// Loads a CAPA at the version the person saw, for an edit `allowed` in its state.
+fn load_for_edit(
+    conn: &mut DbConnection,
+    id: i64,
+    version: i64,
+    allowed: fn(&Capa) -> bool,
+    what: &str,
+) -> Result<Capa, TransitionError> {
+    let before = repo::find(conn, id)?.ok_or(TransitionError::NotFound)?;
+    if before.version != version {
+        return Err(TransitionError::Stale);
+    }
+    if !allowed(&before) {
+        return Err(TransitionError::Invalid(format!(
+            "{} is {}: {what} cannot be changed now",
+            before.key(),
+            before.state.label().to_lowercase()
+        )));
+    }
+    Ok(before)
+}
+
+/// Saves an edited CAPA and appends `action` with the changed fields.
+fn save_edit(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    before: &Capa,
+    mut after: Capa,
+    action: &str,
+) -> Result<Capa, TransitionError> {
+    let (was, now) = changed(&before.audit_fields(), &after.audit_fields());
+    if now.is_empty() {
+        return Ok(before.clone());
+    }
+    CapaWorkflow::bump(&mut after, ctx.now);
+    if !repo::save(conn, &after)? {
+        return Err(TransitionError::Stale);
+    }
+    audit::append(
+        conn,
+        &ctx.entry(action)
+            .entity(entity(&after))
+            .before(Value::Object(was))
+            .after(Value::Object(now)),
+    )?;
+    Ok(after)
+}
+
+/// Corrects the details while open or in investigation.
+pub fn update_details(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: i64,
+    version: i64,
+    fields: CapaFields,
+) -> Result<Capa, TransitionError> {
+    write_tx(conn, |conn| {
+        let before = load_for_edit(conn, id, version, Capa::details_editable, "its details")?;
+        check_refs(conn, &fields, Some(&before))?;
+        let after = Capa {
+            title: fields.title,
+            kind: fields.kind,
+            source: fields.source,
+            source_ref: fields.source_ref,
+            product_id: fields.product_id,
+            problem: fields.problem,
+            priority: fields.priority,
+            owner_id: fields.owner_id,
+            due_on: fields.due_on,
+            containment: fields.containment,
+            ..before.clone()
+        };
+        save_edit(conn, ctx, &before, after, "capa.updated")
+    })
+}
+
+/// Records the investigation (method, five whys, fishbone, root cause, need
+/// for action) while in investigation.
+pub fn update_investigation(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: i64,
+    version: i64,
+    inv: Investigation,
+) -> Result<Capa, TransitionError> {
+    write_tx(conn, |conn| {
+        let before = load_for_edit(
+            conn,
+            id,
+            version,
+            Capa::investigation_editable,
+            "the investigation",
+        )?;
+        let after = Capa {
+            rca_method: inv.rca_method,
+            whys: inv.whys,
+            causes: inv.causes,
+            root_cause: inv.root_cause,
+            action_required: inv.action_required,
+            action_rationale: inv.action_rationale,
+            ..before.clone()
+        };
+        save_edit(conn, ctx, &before, after, "capa.investigation_updated")
+    })
+}
+
+/// The verification plan: the no-adverse-effect statement (8.5.2 e) and
+/// the effectiveness criteria and due date (8.5.2 f).
+pub struct Plan {
+    pub no_adverse_effect: String,
+    pub effectiveness_criteria: String,
+    pub effectiveness_due: Option<chrono::NaiveDate>,
+}
+
+pub fn update_plan(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: i64,
+    version: i64,
+    plan: Plan,
+) -> Result<Capa, TransitionError> {
+    write_tx(conn, |conn| {
+        let before = load_for_edit(conn, id, version, Capa::plan_editable, "the plan")?;
+        let after = Capa {
+            no_adverse_effect: plan.no_adverse_effect,
+            effectiveness_criteria: plan.effectiveness_criteria,
+            effectiveness_due: plan.effectiveness_due,
+            ..before.clone()
+        };
+        save_edit(conn, ctx, &before, after, "capa.plan_updated")
+    })
+}
+
+fn item_json(i: &Item) -> Value {
+    json!({
+        "id": format!("capa-item-{}", i.id),
+        "text": i.text,
+        "kind": i.kind.as_str(),
+        "owner_id": i.owner_id,
+        "due_on": i.due_on.to_string(),
+        "done_on": i.done_on.map(|d| d.to_string()),
+        "evidence": i.evidence,
+    })
+}
+
+/// Bumps the CAPA's version for a change of its items.
+fn touch(conn: &mut DbConnection, ctx: &Ctx, before: &Capa) -> Result<Capa, TransitionError> {
+    let mut after = before.clone();
+    CapaWorkflow::bump(&mut after, ctx.now);
+    if !repo::save(conn, &after)? {
+        return Err(TransitionError::Stale);
+    }
+    Ok(after)
+}
+
+/// Adds an action item (in investigation or action).
+pub fn add_item(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    capa_id: i64,
+    version: i64,
+    item: Item,
+) -> Result<Capa, TransitionError> {
+    write_tx(conn, |conn| {
+        let before = load_for_edit(conn, capa_id, version, Capa::items_addable, "action items")?;
+        check_owner(conn, item.owner_id, "The action's owner")?;
+        let id = repo::insert_item(conn, capa_id, &item, ctx.now)?;
+        let after = touch(conn, ctx, &before)?;
+        audit::append(
+            conn,
+            &ctx.entry("capa.item_added")
+                .entity(entity(&after))
+                .after(json!({"item": item_json(&Item { id, ..item })})),
+        )?;
+        repo::find(conn, capa_id)?.ok_or(TransitionError::NotFound)
+    })
+}
+
+/// Marks an action item done with its evidence (in action). Its owner or
+/// quality may do it.
+pub fn complete_item(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    capa_id: i64,
+    version: i64,
+    item_id: i64,
+    done_on: chrono::NaiveDate,
+    evidence: String,
+) -> Result<Capa, TransitionError> {
+    write_tx(conn, |conn| {
+        let before = load_for_edit(
+            conn,
+            capa_id,
+            version,
+            Capa::items_completable,
+            "action items",
+        )?;
+        let stored = repo::find_item(conn, item_id)?
+            .filter(|s| s.capa_id == capa_id)
+            .ok_or(TransitionError::NotFound)?;
+        let mut item = stored.item.clone();
+        item.done_on = Some(done_on);
+        item.evidence = evidence.clone();
+        if !repo::save_item(conn, &item, stored.version + 1, ctx.now)? {
+            return Err(TransitionError::Stale);
+        }
+        let after = touch(conn, ctx, &before)?;
+        audit::append(
+            conn,
+            &ctx.entry("capa.item_done")
+                .entity(entity(&after))
+                .before(json!({"item": item_json(&stored.item)}))
+                .after(json!({"item": item_json(&item)})),
+        )?;
+        repo::find(conn, capa_id)?.ok_or(TransitionError::NotFound)
+    })
+}
+
+/// The CAPAs linked to a record, and the records linked to a CAPA.
+pub fn linked(
+    conn: &mut DbConnection,
+    kind: &str,
+    id: &str,
+) -> diesel::QueryResult<Vec<(String, String)>> {
+    Ok(repo::links_of(conn, kind, id)?
+        .into_iter()
+        .map(|l| {
+            if l.from_type == kind && l.from_id == id {
+                (l.to_type, l.to_id)
+            } else {
+                (l.from_type, l.from_id)
+            }
+        })
+        .collect())
+}
+
+/// Whether a CAPA is in a state where `state` filters show it as waiting.
+pub fn waiting(state: CapaState) -> bool {
+    !state.terminal()
+}

@@ -1,0 +1,439 @@
+//! CAPAs end to end over HTTP: escalation from a nonconformance, each
+//! guard's refusal, the investigation tools, action items, verification,
+//! and closure signed by quality but never by the owner.
+
+use crate::helpers::*;
+use crate::nonconformances::{act as nc_act, nc_id, product, report_fields};
+
+const QUINN_PW: &str = "violet sunrise passphrase 1";
+const RAVI_PW: &str = "amber harbour passphrase 2";
+const ELLEN_PW: &str = "granite orchard passphrase 3";
+
+fn version(app: &TestApp, id: i64) -> String {
+    attest::db::repo::capas::find(&mut app.conn(), id)
+        .unwrap()
+        .unwrap()
+        .version
+        .to_string()
+}
+
+fn capa(app: &TestApp, id: i64) -> attest::domain::capa::Capa {
+    attest::db::repo::capas::find(&mut app.conn(), id)
+        .unwrap()
+        .unwrap()
+}
+
+/// Posts a form of the CAPA page at the stored version.
+async fn post(
+    app: &TestApp,
+    b: &Browser,
+    id: i64,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let page = format!("/capas/{id}");
+    let v = version(app, id);
+    let mut all = vec![("version", v.as_str())];
+    all.extend_from_slice(fields);
+    b.submit(&page, &format!("{page}/{path}"), &all).await
+}
+
+async fn text_of(res: reqwest::Response) -> (u16, String) {
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+fn in_days(n: i64) -> String {
+    (attest::clock::now().date_naive() + chrono::Duration::days(n)).to_string()
+}
+
+#[tokio::test]
+async fn a_capa_escalated_from_an_nc_is_investigated_acted_on_verified_and_closed_signed() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (quinn, _) = app.user_with_roles("quinn", &["quality"], QUINN_PW).await;
+    let (ellen, ellen_id) = app.user_with_roles("ellen", &["engineer"], ELLEN_PW).await;
+    let (auditor, _) = app
+        .user_with_roles("audrey", &["auditor"], "slate meadow passphrase 5")
+        .await;
+    let pid = product(&admin, &app, "HNG").await;
+    let res = quinn
+        .submit(
+            "/nonconformances/new",
+            "/nonconformances",
+            &report_fields(
+                "Cracked hinge",
+                &pid,
+                "high",
+                "Hinges crack after 200 cycles",
+            ),
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let nc = nc_id(&app);
+    assert_eq!(
+        nc_act(&app, &quinn, nc, "start_review", &[]).await.status(),
+        303
+    );
+
+    // Escalation opens the linked CAPA in the same transaction.
+    let res = nc_act(&app, &quinn, nc, "escalate_to_capa", &[]).await;
+    assert_eq!(res.status(), 303);
+    let to = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/capas/"), "{to}");
+    let id: i64 = to[7..].parse().unwrap();
+    let c = capa(&app, id);
+    assert_eq!(c.source_ref, format!("NC-{nc}"));
+    assert_eq!(c.problem, "Hinges crack after 200 cycles");
+    assert_eq!(app.audit_of("link.created").len(), 1);
+    let nc_page = quinn.get_html(&format!("/nonconformances/{nc}")).await;
+    assert!(nc_page.contains(&format!("<a href=\"/capas/{id}\">CAPA-{id}</a>")));
+    assert!(nc_page.contains("CAPA opened"));
+    let page = quinn.get_html(&to).await;
+    assert!(page.contains(&format!("<a href=\"/nonconformances/{nc}\">NC-{nc}</a>")));
+
+    // Each missing field of 8.5.2 a is named.
+    let (status, html) = text_of(post(&app, &quinn, id, "start_investigation", &[]).await).await;
+    assert_eq!(status, 400);
+    assert!(
+        html.contains("An owner must be named before the investigation starts (ISO 13485 8.5.2 a)")
+    );
+    assert!(
+        html.contains("A priority must be set before the investigation starts (ISO 13485 8.5.2 a)")
+    );
+
+    // An auditor changes nothing.
+    assert_eq!(
+        post(&app, &auditor, id, "start_investigation", &[])
+            .await
+            .status(),
+        403
+    );
+
+    // The owner must be able to do the work; a past due date is refused with the input kept.
+    let details = |owner: &str, due: &str| {
+        vec![
+            ("title".to_string(), "Cracked hinge".to_string()),
+            ("kind".into(), "corrective".into()),
+            ("source".into(), "nonconformance".into()),
+            ("source_ref".into(), format!("NC-{nc}")),
+            ("product_id".into(), pid.clone()),
+            ("problem".into(), "Hinges crack after 200 cycles".into()),
+            ("priority".into(), "high".into()),
+            ("owner_id".into(), owner.to_string()),
+            ("due_on".into(), due.to_string()),
+            ("containment".into(), "Lots 7-9 quarantined".into()),
+        ]
+    };
+    let auditor_id = app.user_id("audrey").to_string();
+    let d = details(&auditor_id, "");
+    let (status, html) = text_of(post(&app, &quinn, id, "details", &as_refs(&d)).await).await;
+    assert_eq!(status, 400);
+    assert!(
+        html.contains("must hold the quality or engineer role"),
+        "{html}"
+    );
+    let d = details(&ellen_id.to_string(), "2020-01-01");
+    let (status, html) = text_of(post(&app, &quinn, id, "details", &as_refs(&d)).await).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("The due date cannot be in the past."));
+    assert!(html.contains("Lots 7-9 quarantined"), "input kept");
+    // No due date typed: the priority's default (high: 30 days).
+    let d = details(&ellen_id.to_string(), "");
+    assert_eq!(
+        post(&app, &quinn, id, "details", &as_refs(&d))
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        capa(&app, id).due_on.map(|d| d.to_string()),
+        Some(in_days(30))
+    );
+
+    // The owner (an engineer) starts the investigation.
+    assert_eq!(
+        post(&app, &ellen, id, "start_investigation", &[])
+            .await
+            .status(),
+        303
+    );
+
+    // A five-whys chain with an empty answer is refused; nothing saved, input kept.
+    let inv = |answer2: &str| {
+        vec![
+            ("rca_method", "five_whys".to_string()),
+            ("why_pos", "1".into()),
+            ("why_q", "Why did the hinge crack?".into()),
+            ("why_a", "The wall is too thin".into()),
+            ("why_pos", "2".into()),
+            ("why_q", "Why is the wall thin?".into()),
+            ("why_a", answer2.to_string()),
+            ("cause_cat", "machine".into()),
+            ("cause_text", "Worn mould\nNo maintenance plan".into()),
+            ("cause_cat", "method".into()),
+            ("cause_text", String::new()),
+            ("root_cause", "Mould wear thins the hinge wall".into()),
+            ("action_required", "yes".into()),
+            ("action_rationale", "Safety-relevant failure".into()),
+        ]
+    };
+    let bad = inv("");
+    let refs: Vec<(&str, &str)> = bad.iter().map(|(a, b)| (*a, b.as_str())).collect();
+    let (status, html) = text_of(post(&app, &ellen, id, "investigation", &refs).await).await;
+    assert_eq!(status, 400);
+    assert!(
+        html.contains("Why 2 needs both the question and its answer"),
+        "{html}"
+    );
+    assert!(html.contains("Why is the wall thin?"), "input kept");
+    assert!(capa(&app, id).whys.is_empty());
+    let good = inv("Mould wear");
+    let refs: Vec<(&str, &str)> = good.iter().map(|(a, b)| (*a, b.as_str())).collect();
+    assert_eq!(
+        post(&app, &ellen, id, "investigation", &refs)
+            .await
+            .status(),
+        303
+    );
+    let c = capa(&app, id);
+    assert_eq!(c.whys.len(), 2);
+    assert_eq!(c.causes.len(), 2);
+    let page = quinn.get_html(&to).await;
+    assert!(page.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"fishbone\""));
+    assert!(page.contains("Worn mould"));
+
+    // Planning needs an action item (8.5.2 d).
+    let (status, html) = text_of(post(&app, &ellen, id, "plan_actions", &[]).await).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("Plan at least one action item (ISO 13485 8.5.2 d)"));
+    let eid = ellen_id.to_string();
+    let item = |due: String| {
+        vec![
+            ("text", "Replace the mould insert".to_string()),
+            ("kind", "corrective".into()),
+            ("owner_id", eid.clone()),
+            ("due_on", due),
+        ]
+    };
+    let past = item("2020-01-01".into());
+    let refs: Vec<(&str, &str)> = past.iter().map(|(a, b)| (*a, b.as_str())).collect();
+    let (status, html) = text_of(post(&app, &ellen, id, "items", &refs).await).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("The due date cannot be in the past."));
+    let ok = item(in_days(14));
+    let refs: Vec<(&str, &str)> = ok.iter().map(|(a, b)| (*a, b.as_str())).collect();
+    assert_eq!(post(&app, &ellen, id, "items", &refs).await.status(), 303);
+    assert_eq!(
+        post(&app, &ellen, id, "plan_actions", &[]).await.status(),
+        303
+    );
+    assert_eq!(capa(&app, id).state.as_str(), "action");
+
+    // Only the owner submits for verification, and only with everything done.
+    let (status, _) = text_of(post(&app, &quinn, id, "submit_verification", &[]).await).await;
+    assert_eq!(status, 403);
+    let (status, html) = text_of(post(&app, &ellen, id, "submit_verification", &[]).await).await;
+    assert_eq!(status, 400);
+    assert!(
+        html.contains(
+            "Action item 1 is not done with evidence of what was done (ISO 13485 8.5.2 d)"
+        )
+    );
+    assert!(html.contains("(ISO 13485 8.5.2 e)") && html.contains("(ISO 13485 8.5.2 f)"));
+    let item_id = c_item(&app, id);
+    let today = in_days(0);
+    let res = post(
+        &app,
+        &ellen,
+        id,
+        &format!("items/{item_id}/done"),
+        &[
+            ("done_on", &today),
+            ("evidence", "Insert replaced, work order WO-88"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let due = in_days(60);
+    let res = post(
+        &app,
+        &ellen,
+        id,
+        "plan",
+        &[
+            (
+                "no_adverse_effect",
+                "Same material and geometry; no effect on safety",
+            ),
+            (
+                "effectiveness_criteria",
+                "No cracked hinge in the next 3 lots",
+            ),
+            ("effectiveness_due", &due),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        post(&app, &ellen, id, "submit_verification", &[])
+            .await
+            .status(),
+        303
+    );
+
+    // Closing needs quality and a signature; the signing form shows what is signed.
+    let effective = [
+        ("effectiveness_result", "effective"),
+        ("effectiveness_evidence", "3 lots, 0 cracks"),
+    ];
+    assert_eq!(
+        post(&app, &ellen, id, "close_effective", &effective)
+            .await
+            .status(),
+        403
+    );
+    let (status, html) = text_of(post(&app, &quinn, id, "close_effective", &effective).await).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Sign: Close as effective of CAPA-"), "{html}");
+    assert!(html.contains("Replace the mould insert"));
+    let mut fields = effective.to_vec();
+    fields.push(("signature_username", "quinn"));
+    fields.push(("signature_password", QUINN_PW));
+    assert_eq!(
+        post(&app, &quinn, id, "close_effective", &fields)
+            .await
+            .status(),
+        303
+    );
+    let c = capa(&app, id);
+    assert_eq!(c.state.as_str(), "closed");
+    let entry = app.audit_of("capa.transition").pop().unwrap();
+    assert_eq!(entry["signature"]["meaning"], "Approved: effective");
+    let page = quinn.get_html(&to).await;
+    assert!(page.contains("Approved: effective</strong> by <strong>quinn Person</strong>"));
+    assert!(page.contains("✓ verified"));
+    assert!(
+        attest::service::signing::verify_all(&mut app.conn())
+            .unwrap()
+            .ok
+    );
+
+    // A closed CAPA is frozen: edits and steps are refused, nothing changes.
+    let d = details(&ellen_id.to_string(), "");
+    let (status, html) = text_of(post(&app, &quinn, id, "details", &as_refs(&d)).await).await;
+    assert_eq!(status, 400);
+    assert!(
+        html.contains("is closed: its details cannot be changed now"),
+        "{html}"
+    );
+    let before = version(&app, id);
+    let (status, _) =
+        text_of(post(&app, &quinn, id, "cancel", &[("justification", "x")]).await).await;
+    assert_eq!(status, 409);
+    assert_eq!(version(&app, id), before);
+}
+
+fn as_refs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+    v.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
+}
+
+fn c_item(app: &TestApp, id: i64) -> i64 {
+    capa(app, id).items[0].id
+}
+
+#[tokio::test]
+async fn the_owner_may_not_sign_closure_and_lists_filter_by_state_owner_and_overdue() {
+    let app = spawn_app().await;
+    let (quinn, quinn_id) = app.user_with_roles("quinn", &["quality"], QUINN_PW).await;
+    let (ravi, _) = app.user_with_roles("ravi", &["quality"], RAVI_PW).await;
+    let open = |title: &'static str, owner: String, priority: &'static str| {
+        vec![
+            ("title", title.to_string()),
+            ("kind", "preventive".into()),
+            ("source", "trend".into()),
+            ("problem", "Complaint trend up".into()),
+            ("priority", priority.into()),
+            ("owner_id", owner),
+        ]
+    };
+    for (title, owner, priority) in [
+        ("Trend of loose screws", quinn_id.to_string(), "low"),
+        ("Label smudging", quinn_id.to_string(), "critical"),
+    ] {
+        let f = open(title, owner, priority);
+        let refs: Vec<(&str, &str)> = f.iter().map(|(a, b)| (*a, b.as_str())).collect();
+        assert_eq!(
+            quinn.submit("/capas/new", "/capas", &refs).await.status(),
+            303
+        );
+    }
+    let id = app.audit_of("capa.created")[0]["entity"]["id"]
+        .as_str()
+        .unwrap()[5..]
+        .parse::<i64>()
+        .unwrap();
+    assert_eq!(
+        post(&app, &quinn, id, "start_investigation", &[])
+            .await
+            .status(),
+        303
+    );
+    let inv = [
+        ("rca_method", "other"),
+        ("root_cause", "Torque spec ambiguous"),
+        ("action_required", "no"),
+        ("action_rationale", "Spec clarified; no device impact"),
+    ];
+    assert_eq!(
+        post(&app, &quinn, id, "investigation", &inv).await.status(),
+        303
+    );
+    // Quinn owns it: the signature must come from someone else (SoD).
+    let (status, html) = text_of(post(&app, &quinn, id, "close_no_action", &[]).await).await;
+    assert_eq!(status, 400);
+    assert!(
+        html.contains("The owner may not sign this (segregation of duties)"),
+        "{html}"
+    );
+    // Ravi (quality, not the owner) signs.
+    let (status, html) = text_of(post(&app, &ravi, id, "close_no_action", &[]).await).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Approved: no action required"));
+    let res = post(
+        &app,
+        &ravi,
+        id,
+        "close_no_action",
+        &[
+            ("signature_username", "ravi"),
+            ("signature_password", RAVI_PW),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+
+    // Lists: open only, by owner, by priority order, overdue (a due date forced into the past).
+    let list = quinn.get_html("/capas?state=open").await;
+    assert!(list.contains("Label smudging") && !list.contains("Trend of loose screws"));
+    let list = quinn.get_html("/capas?state=closed").await;
+    assert!(list.contains("Trend of loose screws"));
+    let list = quinn
+        .get_html(&format!("/capas?owner={quinn_id}&sort=priority"))
+        .await;
+    assert!(list.find("Label smudging").unwrap() < list.find("Trend of loose screws").unwrap());
+    let list = quinn.get_html("/capas?overdue=1").await;
+    assert!(list.contains("No CAPA matches these filters."));
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query("UPDATE capas SET due_on = '2020-01-01'"),
+        &mut app.conn(),
+    )
+    .unwrap();
+    let list = quinn.get_html("/capas?overdue=1").await;
+    assert!(list.contains("Label smudging") && list.contains("overdue"));
+    assert!(
+        !list.contains("Trend of loose screws"),
+        "closed CAPAs are never overdue"
+    );
+    assert_eq!(quinn.get("/capas?state=melted").await.status(), 400);
+    assert_eq!(quinn.get("/capas?sort=sideways").await.status(), 400);
+}
