@@ -33,6 +33,9 @@ pub struct Settings {
     pub workers: Option<usize>,
     pub max_form_bytes: usize,
     pub checkpoint_interval_seconds: u64,
+    /// Default days from opening a CAPA to its due date, by priority
+    /// (low, medium, high, critical), when no due date is typed.
+    pub capa_due_days: [u32; 4],
 }
 
 #[derive(Clone, Debug)]
@@ -80,6 +83,10 @@ struct FileSettings {
     workers: Option<usize>,
     max_form_bytes: Option<usize>,
     checkpoint_interval_seconds: Option<u64>,
+    capa_due_days_low: Option<u32>,
+    capa_due_days_medium: Option<u32>,
+    capa_due_days_high: Option<u32>,
+    capa_due_days_critical: Option<u32>,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -110,7 +117,20 @@ impl Settings {
             workers: None,
             max_form_bytes: 2 * 1024 * 1024,
             checkpoint_interval_seconds: 60,
+            capa_due_days: [180, 90, 30, 7],
         }
+    }
+
+    /// The default due days of a CAPA of `priority`.
+    pub fn capa_due_days(&self, priority: crate::domain::capa::Priority) -> i64 {
+        use crate::domain::capa::Priority;
+        let i = match priority {
+            Priority::Low => 0,
+            Priority::Medium => 1,
+            Priority::High => 2,
+            Priority::Critical => 3,
+        };
+        i64::from(self.capa_due_days[i])
     }
 
     /// Loads settings from the process environment and `attest.toml`.
@@ -157,6 +177,10 @@ impl Settings {
         set(&mut self.argon2_concurrency, f.argon2_concurrency);
         set(&mut self.db_pool_size, f.db_pool_size);
         set(&mut self.max_form_bytes, f.max_form_bytes);
+        set(&mut self.capa_due_days[0], f.capa_due_days_low);
+        set(&mut self.capa_due_days[1], f.capa_due_days_medium);
+        set(&mut self.capa_due_days[2], f.capa_due_days_high);
+        set(&mut self.capa_due_days[3], f.capa_due_days_critical);
         set(
             &mut self.checkpoint_interval_seconds,
             f.checkpoint_interval_seconds,
@@ -228,6 +252,17 @@ impl Settings {
         )?;
         env_num(env, "ATTEST_DB_POOL_SIZE", &mut self.db_pool_size)?;
         env_num(env, "ATTEST_MAX_FORM_BYTES", &mut self.max_form_bytes)?;
+        for (i, name) in [
+            "ATTEST_CAPA_DUE_DAYS_LOW",
+            "ATTEST_CAPA_DUE_DAYS_MEDIUM",
+            "ATTEST_CAPA_DUE_DAYS_HIGH",
+            "ATTEST_CAPA_DUE_DAYS_CRITICAL",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            env_num(env, name, &mut self.capa_due_days[i])?;
+        }
         env_num(
             env,
             "ATTEST_CHECKPOINT_INTERVAL_SECONDS",
@@ -300,6 +335,19 @@ impl Settings {
                 "ATTEST_CHECKPOINT_INTERVAL_SECONDS",
                 "must be between 1 and 3600 (AUDIT-LOG.md asks for at most 60)",
             ));
+        }
+        for (name, days) in [
+            "ATTEST_CAPA_DUE_DAYS_LOW",
+            "ATTEST_CAPA_DUE_DAYS_MEDIUM",
+            "ATTEST_CAPA_DUE_DAYS_HIGH",
+            "ATTEST_CAPA_DUE_DAYS_CRITICAL",
+        ]
+        .into_iter()
+        .zip(self.capa_due_days)
+        {
+            if !(1..=3650).contains(&days) {
+                return Err(ConfigError::new(name, "must be between 1 and 3650 days"));
+            }
         }
         if self.workers == Some(0) {
             return Err(ConfigError::new("ATTEST_WORKERS", "must be at least 1"));

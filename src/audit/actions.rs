@@ -47,6 +47,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("capa.item_added", "CAPA action item added"),
     ("capa.item_done", "CAPA action item done"),
     ("capa.transition", "CAPA moved on"),
+    ("capa.exported", "CAPA list exported"),
     ("link.created", "Records linked"),
     ("signature.key_issued", "Signing key issued"),
     ("signature.key_retired", "Signing key retired"),

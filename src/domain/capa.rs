@@ -102,18 +102,6 @@ named!(Priority {
     Critical => ("critical", "Critical"),
 });
 
-impl Priority {
-    /// Default days from opening to the due date (configurable per site).
-    pub fn default_days(self) -> i64 {
-        match self {
-            Self::Low => 180,
-            Self::Medium => 90,
-            Self::High => 30,
-            Self::Critical => 7,
-        }
-    }
-}
-
 /// How the root cause was investigated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RcaMethod {

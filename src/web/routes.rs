@@ -58,6 +58,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("", web::get().to(capas::list))
                 .route("", web::post().to(capas::create))
                 .route("/new", web::get().to(capas::new_form))
+                .route("/export.csv", web::get().to(capas::export_csv))
                 .route("/{id}", web::get().to(capas::show))
                 .route("/{id}/details", web::post().to(capas::details))
                 .route("/{id}/investigation", web::post().to(capas::investigation))

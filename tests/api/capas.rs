@@ -437,3 +437,58 @@ async fn the_owner_may_not_sign_closure_and_lists_filter_by_state_owner_and_over
     assert_eq!(quinn.get("/capas?state=melted").await.status(), 400);
     assert_eq!(quinn.get("/capas?sort=sideways").await.status(), 400);
 }
+
+#[tokio::test]
+async fn the_filtered_list_exports_as_csv_with_formulas_neutralised_and_due_days_from_settings() {
+    let app = spawn_app_with(|s| s.capa_due_days = [100, 50, 20, 3]).await;
+    let (quinn, _) = app.user_with_roles("quinn", &["quality"], QUINN_PW).await;
+    for (title, priority) in [
+        ("=HYPERLINK(\"http://x\")", "critical"),
+        ("Plain, with comma", "low"),
+    ] {
+        let f = [
+            ("title", title),
+            ("kind", "corrective"),
+            ("source", "complaint"),
+            ("priority", priority),
+        ];
+        assert_eq!(quinn.submit("/capas/new", "/capas", &f).await.status(), 303);
+    }
+    let all = app.audit_of("capa.created");
+    let due = |i: usize| all[i]["after"]["due_on"].as_str().unwrap().to_string();
+    assert_eq!(due(0), in_days(3), "critical: the configured 3 days");
+    assert_eq!(due(1), in_days(100), "low: the configured 100 days");
+
+    let res = quinn.get("/capas/export.csv?priority=critical").await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let body = res.text().await.unwrap();
+    let lines: Vec<&str> = body.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 2, "{body}");
+    assert!(lines[0].starts_with("key,title,type,state,priority,owner"));
+    assert!(
+        lines[1].starts_with("CAPA-1,\"'=HYPERLINK(\"\"http://x\"\")\",corrective,open,critical,"),
+        "{body}"
+    );
+    let all = quinn.get("/capas/export.csv").await.text().await.unwrap();
+    assert!(all.contains("\"Plain, with comma\""));
+    let exported = app.audit_of("capa.exported");
+    assert_eq!(exported.len(), 2);
+    assert_eq!(exported[0]["after"]["rows"], 1);
+    assert_eq!(exported[0]["after"]["filters"][0], "priority=critical");
+    assert_eq!(
+        quinn.get("/capas/export.csv?state=melted").await.status(),
+        400
+    );
+}

@@ -105,24 +105,19 @@ fn details_of(c: &Capa) -> DetailsForm {
     }
 }
 
-/// The due date: as typed, or from the priority's default when none is typed.
-fn with_default_due(mut fields: CapaFields, today: chrono::NaiveDate) -> CapaFields {
+/// The due date: as typed, or the priority's default (settings) when none is typed.
+fn with_default_due(state: &AppState, mut fields: CapaFields) -> CapaFields {
     if fields.due_on.is_none()
         && let Some(p) = fields.priority
     {
-        fields.due_on = Some(today + chrono::Duration::days(p.default_days()));
+        fields.due_on = Some(today() + chrono::Duration::days(state.settings.capa_due_days(p)));
     }
     fields
 }
 
-/// `GET /capas`
-pub async fn list(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    query: web::Query<HashMap<String, String>>,
-) -> Result<HttpResponse, AppError> {
-    let s = &user.0;
-    let get = |k| query_text(&query, k);
+/// The list's filters and order from the query (the list and its CSV share them).
+fn filter_of(query: &HashMap<String, String>) -> Result<(Filter, Sort), AppError> {
+    let get = |k| query_text(query, k);
     let (st, kind, priority, owner, product, overdue, text, sort) = (
         get("state"),
         get("kind"),
@@ -179,6 +174,29 @@ pub async fn list(
         "priority" => Sort::Priority,
         v => return Err(bad("sort order", v)),
     };
+    Ok((filter, order))
+}
+
+/// `GET /capas`
+pub async fn list(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let s = &user.0;
+    let get = |k| query_text(&query, k);
+    let (st, kind, priority, owner, product, overdue, text, sort) = (
+        get("state"),
+        get("kind"),
+        get("priority"),
+        get("owner"),
+        get("product"),
+        get("overdue"),
+        get("q"),
+        get("sort"),
+    );
+    let bad = |what: &str, v: &str| AppError::BadRequest(format!("There is no {what} {v:?}"));
+    let (filter, order) = filter_of(&query)?;
     let page: i64 = match get("page").as_str() {
         "" => 1,
         v => v
@@ -283,8 +301,107 @@ pub async fn list(
         filtered: !params.iter().all(|p| p.starts_with("sort=")),
         q: text,
         can_open: s.account.roles.contains(Role::Quality),
+        csv_href: format!("/capas/export.csv?{}", params.join("&")),
         pages,
     })
+}
+
+/// `GET /capas/export.csv`: the filtered list as CSV, read a page at a time;
+/// the export is audited with its filters and row count.
+pub async fn export_csv(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    OpId(op): OpId,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    use crate::csv::line;
+    let s = &user.0;
+    let (filter, order) = filter_of(&query)?;
+    let ctx = user_ctx(&state, s, op);
+    let described: Vec<String> = {
+        let mut v: Vec<String> = query
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        v.sort();
+        v
+    };
+    let day = today();
+    let body = state
+        .db(move |conn| {
+            let mut out = line(&[
+                "key",
+                "title",
+                "type",
+                "state",
+                "priority",
+                "owner",
+                "product",
+                "due",
+                "overdue",
+                "source",
+                "source_ref",
+                "opened_utc",
+            ]);
+            let products: HashMap<i64, String> = all_products(conn)?
+                .into_iter()
+                .map(|p| (p.id, p.name))
+                .collect();
+            let (mut offset, mut n) = (0, 0);
+            loop {
+                let (page, _) = repo::list(conn, &filter, order, offset, 1000)?;
+                if page.is_empty() {
+                    break;
+                }
+                offset += page.len() as i64;
+                let ids: Vec<i64> = page.iter().filter_map(|c| c.owner_id).collect();
+                let names = users::names(conn, &ids)?;
+                for c in page {
+                    n += 1;
+                    out.push_str(&line(&[
+                        c.key(),
+                        c.title.clone(),
+                        c.kind.as_str().into(),
+                        c.state.as_str().into(),
+                        c.priority
+                            .map(|p| p.as_str().to_string())
+                            .unwrap_or_default(),
+                        c.owner_id
+                            .and_then(|o| names.get(&o).cloned())
+                            .unwrap_or_default(),
+                        c.product_id
+                            .and_then(|p| products.get(&p).cloned())
+                            .unwrap_or_default(),
+                        date_text(c.due_on),
+                        if c.overdue(day) { "yes" } else { "no" }.into(),
+                        c.source.as_str().into(),
+                        c.source_ref.clone(),
+                        crate::audit::format_time(c.created_at),
+                    ]));
+                }
+            }
+            crate::db::write_tx(conn, |conn| {
+                crate::audit::append(
+                    conn,
+                    &ctx.entry("capa.exported").after(
+                        serde_json::json!({"format": "csv", "filters": described, "rows": n}),
+                    ),
+                )
+            })?;
+            Ok(out)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!(
+                "attachment; filename=\"capas-{}.csv\"",
+                day.format("%Y%m%d")
+            ),
+        ))
+        .body(body))
 }
 
 /// The details form's fields as submitted.
@@ -377,7 +494,7 @@ pub async fn create(
     let s = qm.session();
     let (_, f) = data.form();
     let fields = match CapaFields::parse(&f, today()) {
-        Ok(fields) => with_default_due(fields, today()),
+        Ok(fields) => with_default_due(&state, fields),
         Err(e) => return new_page(&state, s, f, messages(e), StatusCode::BAD_REQUEST).await,
     };
     let ctx = user_ctx(&state, s, op);
@@ -752,7 +869,7 @@ pub async fn details(
     let (version, f) = data.form();
     let version = version.ok_or_else(|| AppError::BadRequest("The form has no version".into()))?;
     let fields = match CapaFields::parse(&f, today()) {
-        Ok(fields) => with_default_due(fields, today()),
+        Ok(fields) => with_default_due(&state, fields),
         Err(e) => {
             let shown = Shown {
                 details: Some((f, messages(e))),

@@ -43,6 +43,8 @@ pub struct CapaListPage {
     pub filtered: bool,
     pub can_open: bool,
     pub pages: Vec<PageLink>,
+    /// The CSV export with the same filters.
+    pub csv_href: String,
 }
 
 /// The details form as typed, with its choices.
