@@ -131,6 +131,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    capa_stays (id) {
+        id -> BigInt,
+        capa_id -> BigInt,
+        state -> Text,
+        entered_at -> Timestamp,
+        left_at -> Timestamp,
+        seconds -> BigInt,
+    }
+}
+
+diesel::table! {
     links (id) {
         id -> BigInt,
         from_type -> Text,
@@ -204,6 +215,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     signatures,
     capas,
     capa_items,
+    capa_stays,
     links,
     audit_entries,
     audit_head,

@@ -47,6 +47,19 @@ impl Stored for CapaWorkflow {
             _ => None,
         }
     }
+    /// Records how long the CAPA stayed in the state it left (the dashboard's
+    /// median days in each state).
+    fn after_step(
+        conn: &mut DbConnection,
+        ctx: &Ctx,
+        _action: &str,
+        from: CapaState,
+        record: &Capa,
+    ) -> Result<(), TransitionError> {
+        let entered = repo::last_left(conn, record.id)?.unwrap_or(record.created_at);
+        repo::insert_stay(conn, record.id, from.as_str(), entered, ctx.now)?;
+        Ok(())
+    }
 }
 
 /// Escalation (`escalate_to_capa` on a nonconformance) opens the linked
@@ -412,4 +425,75 @@ pub fn linked(
 /// Whether a CAPA is in a state where `state` filters show it as waiting.
 pub fn waiting(state: CapaState) -> bool {
     !state.terminal()
+}
+
+/// The CAPA dashboard's figures (WORKFLOWS.md, issue 5): counts by state,
+/// ageing of open CAPAs, the overdue count at the start of each of the last
+/// 12 weeks, and the median days spent in each state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stats {
+    pub by_state: Vec<(CapaState, i64)>,
+    pub ageing: Vec<(&'static str, i64)>,
+    pub overdue_trend: Vec<(chrono::NaiveDate, i64)>,
+    /// State, median days (one decimal), and how many stays it is taken over.
+    pub median_days: Vec<(CapaState, Option<f64>, i64)>,
+}
+
+pub fn stats(conn: &mut DbConnection, today: chrono::NaiveDate) -> diesel::QueryResult<Stats> {
+    use repo::stats as q;
+    let counts = q::by_state(conn)?;
+    let by_state = CapaState::ALL
+        .iter()
+        .map(|s| {
+            let n = counts
+                .iter()
+                .find(|(name, _)| name == s.as_str())
+                .map_or(0, |c| c.1);
+            (*s, n)
+        })
+        .collect();
+    let day_start = |days_ago: i64| {
+        (today - chrono::Duration::days(days_ago))
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+    };
+    // Age in whole days since the day opened: 0–30, 31–60, 61–90, over 90.
+    let ageing = vec![
+        (
+            "0–30 days",
+            q::open_created_between(conn, Some(day_start(30)), None)?,
+        ),
+        (
+            "31–60 days",
+            q::open_created_between(conn, Some(day_start(60)), Some(day_start(30)))?,
+        ),
+        (
+            "61–90 days",
+            q::open_created_between(conn, Some(day_start(90)), Some(day_start(60)))?,
+        ),
+        (
+            "over 90 days",
+            q::open_created_between(conn, None, Some(day_start(90)))?,
+        ),
+    ];
+    let mut overdue_trend = Vec::with_capacity(12);
+    for week in (0..12).rev() {
+        let day = today - chrono::Duration::weeks(week);
+        overdue_trend.push((day, q::overdue_as_of(conn, day)?));
+    }
+    let mut median_days = Vec::new();
+    for s in CapaState::ALL.iter().filter(|s| !s.terminal()) {
+        let (median, n) = q::median_stay(conn, s.as_str())?;
+        median_days.push((
+            *s,
+            median.map(|secs| (secs as f64 / 86_400.0 * 10.0).round() / 10.0),
+            n,
+        ));
+    }
+    Ok(Stats {
+        by_state,
+        ageing,
+        overdue_trend,
+        median_days,
+    })
 }

@@ -42,6 +42,7 @@ impl Stored for NcWorkflow {
         conn: &mut DbConnection,
         ctx: &Ctx,
         action: &str,
+        _from: crate::domain::nonconformance::NcState,
         record: &Nc,
     ) -> Result<(), TransitionError> {
         match action {

@@ -39,6 +39,7 @@ pub trait Stored: Workflow {
         _conn: &mut DbConnection,
         _ctx: &Ctx,
         _action: &str,
+        _from: Self::State,
         _record: &Self::Record,
     ) -> Result<(), TransitionError> {
         Ok(())
@@ -181,7 +182,7 @@ pub fn transition<'a, W: Stored>(
             entry = entry.signature(s);
         }
         audit::append(conn, &entry)?;
-        W::after_step(conn, ctx, decision.action.name, &next)?;
+        W::after_step(conn, ctx, decision.action.name, decision.from, &next)?;
         Ok(next)
     })
 }

@@ -228,6 +228,13 @@ async fn a_capa_escalated_from_an_nc_is_investigated_acted_on_verified_and_close
         303
     );
     assert_eq!(capa(&app, id).state.as_str(), "action");
+    // What needs Ellen: her action item and the CAPA she owns.
+    let dash = ellen.get_html("/").await;
+    assert!(
+        dash.contains(&format!("CAPA-{id} action: Replace the mould insert")),
+        "{dash}"
+    );
+    assert!(dash.contains(&format!("CAPA-{id} Cracked hinge (you own it)")));
 
     // Only the owner submits for verification, and only with everything done.
     let (status, _) = text_of(post(&app, &quinn, id, "submit_verification", &[]).await).await;
@@ -280,6 +287,9 @@ async fn a_capa_escalated_from_an_nc_is_investigated_acted_on_verified_and_close
             .status(),
         303
     );
+    // The effectiveness check and its signature now wait on quality.
+    let dash = quinn.get_html("/").await;
+    assert!(dash.contains("record the effectiveness result and sign (Approved: effective)"));
 
     // Closing needs quality and a signature; the signing form shows what is signed.
     let effective = [
@@ -491,4 +501,110 @@ async fn the_filtered_list_exports_as_csv_with_formulas_neutralised_and_due_days
         quinn.get("/capas/export.csv?state=melted").await.status(),
         400
     );
+}
+
+/// The dashboard's figures against a known data set: six CAPAs with chosen
+/// dates and states, and known stays in each state.
+#[tokio::test]
+async fn the_dashboard_charts_count_a_known_data_set_exactly() {
+    use attest::db::repo::capas as repo;
+    use attest::domain::capa::{Capa, CapaFields, CapaSource, Kind};
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let today = attest::clock::now().date_naive();
+    let at = |days_ago: i64, hour: u32| {
+        (today - chrono::Duration::days(days_ago))
+            .and_hms_opt(hour, 0, 0)
+            .unwrap()
+            .and_utc()
+    };
+    let day = |offset: i64| (today + chrono::Duration::days(offset)).to_string();
+    // (title, state, opened days ago, due (days from today), last change days ago)
+    let set: [(&str, &str, i64, Option<i64>, i64); 6] = [
+        ("A", "open", 5, Some(10), 5),
+        ("B", "investigation", 40, Some(-3), 1),
+        ("C", "action", 75, Some(-20), 1),
+        ("D", "verification", 200, Some(-100), 1),
+        ("E", "closed", 100, Some(-50), 10),
+        ("F", "cancelled", 30, None, 20),
+    ];
+    let mut conn = app.conn();
+    let mut ids = Vec::new();
+    for (title, state, opened, due, changed) in set {
+        let fields = CapaFields {
+            title: title.into(),
+            kind: Kind::Corrective,
+            source: CapaSource::Other,
+            source_ref: String::new(),
+            product_id: None,
+            problem: String::new(),
+            priority: None,
+            owner_id: None,
+            due_on: None,
+            containment: String::new(),
+        };
+        let c = repo::insert(&mut conn, &Capa::open(fields, 1, at(opened, 9))).unwrap();
+        let due_sql = due.map_or("NULL".to_string(), |d| format!("'{}'", day(d)));
+        diesel::RunQueryDsl::execute(
+            diesel::sql_query(format!(
+                "UPDATE capas SET state = '{state}', due_on = {due_sql}, updated_at = '{}' WHERE id = {}",
+                at(changed, 12).naive_utc(),
+                c.id
+            )),
+            &mut conn,
+        )
+        .unwrap();
+        ids.push(c.id);
+    }
+    let hours = |h: i64| chrono::Duration::hours(h);
+    for (capa, state, length) in [
+        (ids[1], "open", hours(24)),
+        (ids[2], "open", hours(72)),
+        (ids[3], "open", hours(48)),
+        (ids[1], "investigation", hours(240)),
+        (ids[2], "investigation", hours(480)),
+        (ids[3], "verification", hours(132)),
+    ] {
+        let entered = at(30, 0);
+        repo::insert_stay(&mut conn, capa, state, entered, entered + length).unwrap();
+    }
+    let st = attest::service::capas::stats(&mut conn, today).unwrap();
+    let counts: Vec<i64> = st.by_state.iter().map(|s| s.1).collect();
+    assert_eq!(
+        counts,
+        [1, 1, 1, 1, 1, 1],
+        "open, investigation, action, verification, closed, cancelled"
+    );
+    let ageing: Vec<i64> = st.ageing.iter().map(|a| a.1).collect();
+    assert_eq!(ageing, [1, 1, 1, 1], "0–30, 31–60, 61–90, over 90");
+    let trend: Vec<i64> = st.overdue_trend.iter().map(|t| t.1).collect();
+    assert_eq!(trend, [1, 1, 1, 1, 2, 2, 2, 2, 2, 3, 2, 3]);
+    assert_eq!(st.overdue_trend[11].0, today);
+    let medians: Vec<(String, Option<f64>, i64)> = st
+        .median_days
+        .iter()
+        .map(|(s, m, n)| (s.as_str().to_string(), *m, *n))
+        .collect();
+    assert_eq!(
+        medians,
+        [
+            ("open".to_string(), Some(2.0), 3),
+            ("investigation".into(), Some(15.0), 2),
+            ("action".into(), None, 0),
+            ("verification".into(), Some(5.5), 1),
+        ]
+    );
+    // The page shows the same numbers in its tables, beside the charts.
+    let page = admin.get_html("/").await;
+    assert_eq!(
+        page.matches("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\"")
+            .count(),
+        4
+    );
+    assert!(
+        page.contains(&format!("<td>{today}</td><td>3</td>")),
+        "{page}"
+    );
+    assert!(page.contains("<td>Investigation</td><td>15.0 (2)</td>"));
+    assert!(page.contains("<td>over 90 days</td><td>1</td>"));
 }

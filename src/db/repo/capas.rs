@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::db::schema::{capa_items as it, capas as t, links as l};
+use crate::db::schema::{capa_items as it, capa_stays as st, capas as t, links as l};
 use crate::db::{DbConnection, naive, utc};
 use crate::domain::capa::{
     Capa, CapaSource, CapaState, Cause, Effectiveness, Item, ItemKind, Kind, Priority, RcaMethod,
@@ -403,4 +403,154 @@ pub fn links_of(conn: &mut DbConnection, kind: &str, id: &str) -> QueryResult<Ve
                 })
                 .collect()
         })
+}
+
+/// When the CAPA last left a state (the start of its current one), if ever.
+pub fn last_left(
+    conn: &mut DbConnection,
+    capa: i64,
+) -> QueryResult<Option<chrono::DateTime<chrono::Utc>>> {
+    st::table
+        .filter(st::capa_id.eq(capa))
+        .order(st::id.desc())
+        .select(st::left_at)
+        .first::<NaiveDateTime>(conn)
+        .optional()
+        .map(|t| t.map(utc))
+}
+
+pub fn insert_stay(
+    conn: &mut DbConnection,
+    capa: i64,
+    state: &str,
+    entered: chrono::DateTime<chrono::Utc>,
+    left: chrono::DateTime<chrono::Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(st::table)
+        .values((
+            st::capa_id.eq(capa),
+            st::state.eq(state),
+            st::entered_at.eq(naive(entered)),
+            st::left_at.eq(naive(left)),
+            st::seconds.eq((left - entered).num_seconds().max(0)),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Dashboard figures, each one indexed query, never a whole table loaded.
+pub mod stats {
+    use super::*;
+
+    /// CAPAs in each state.
+    pub fn by_state(conn: &mut DbConnection) -> QueryResult<Vec<(String, i64)>> {
+        t::table
+            .group_by(t::state)
+            .select((t::state, diesel::dsl::count_star()))
+            .load(conn)
+    }
+
+    /// Open (not closed or cancelled) CAPAs opened in `[from, to)`.
+    pub fn open_created_between(
+        conn: &mut DbConnection,
+        from: Option<NaiveDateTime>,
+        to: Option<NaiveDateTime>,
+    ) -> QueryResult<i64> {
+        let mut q = t::table.filter(t::state.ne_all(TERMINAL)).into_boxed();
+        if let Some(f) = from {
+            q = q.filter(t::created_at.ge(f));
+        }
+        if let Some(to) = to {
+            q = q.filter(t::created_at.lt(to));
+        }
+        q.count().get_result(conn)
+    }
+
+    /// CAPAs overdue as the day `day` began: opened before it, due before
+    /// it, and not closed or cancelled before it (a closed CAPA's last change
+    /// is its closure: terminal records never change again).
+    pub fn overdue_as_of(conn: &mut DbConnection, day: NaiveDate) -> QueryResult<i64> {
+        let start = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+        t::table
+            .filter(t::due_on.lt(day.to_string()))
+            .filter(t::created_at.lt(start))
+            .filter(t::state.ne_all(TERMINAL).or(t::updated_at.ge(start)))
+            .count()
+            .get_result(conn)
+    }
+
+    /// The median stay in `state`, in seconds, and how many stays.
+    pub fn median_stay(conn: &mut DbConnection, state: &str) -> QueryResult<(Option<i64>, i64)> {
+        let n: i64 = st::table
+            .filter(st::state.eq(state))
+            .count()
+            .get_result(conn)?;
+        if n == 0 {
+            return Ok((None, 0));
+        }
+        let mut mid = |k: i64| {
+            st::table
+                .filter(st::state.eq(state))
+                .order(st::seconds.asc())
+                .offset(k)
+                .select(st::seconds)
+                .first::<i64>(conn)
+        };
+        let median = if n % 2 == 1 {
+            mid(n / 2)?
+        } else {
+            let (a, b) = (mid(n / 2 - 1)?, mid(n / 2)?);
+            (a + b) / 2
+        };
+        Ok((Some(median), n))
+    }
+}
+
+/// Open action items owned by `owner` on CAPAs that are not closed or
+/// cancelled, soonest due first, with their CAPA's id, key and title.
+pub fn open_items_of(
+    conn: &mut DbConnection,
+    owner: i64,
+    limit: i64,
+) -> QueryResult<Vec<(Item, i64, String)>> {
+    it::table
+        .inner_join(t::table.on(t::id.eq(it::capa_id)))
+        .filter(it::owner_id.eq(owner))
+        .filter(it::done_on.is_null())
+        .filter(t::state.ne_all(TERMINAL))
+        .order((it::due_on.asc(), it::id.asc()))
+        .limit(limit)
+        .select((it::all_columns, t::title))
+        .load::<(ItemRow, String)>(conn)
+        .map(|rows| {
+            rows.into_iter()
+                .map(|(r, title)| {
+                    let s = item(r);
+                    (s.item, s.capa_id, title)
+                })
+                .collect()
+        })
+}
+
+/// CAPAs in `states`, owned (or not owned) by `owner`, oldest first.
+pub fn in_states(
+    conn: &mut DbConnection,
+    states: &[&str],
+    owner: Option<i64>,
+    not_owner: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<Capa>> {
+    let mut q = t::table
+        .filter(t::state.eq_any(states.to_vec()))
+        .into_boxed();
+    if let Some(o) = owner {
+        q = q.filter(t::owner_id.eq(o));
+    }
+    if let Some(o) = not_owner {
+        q = q.filter(t::owner_id.ne(o).or(t::owner_id.is_null()));
+    }
+    q.order(t::id.asc())
+        .limit(limit)
+        .load::<Row>(conn)
+        .map(|rows| rows.into_iter().map(record).collect())
 }

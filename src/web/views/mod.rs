@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit;
 pub mod capas;
+pub mod charts;
 pub mod nonconformances;
 pub mod pages;
 pub mod products;

@@ -37,6 +37,18 @@ pub struct DashboardPage {
     pub ctx: PageCtx,
     pub needs: Vec<NeedItem>,
     pub last_login: String,
+    pub charts: Vec<ChartView>,
+}
+
+/// A chart with the numbers it is drawn from (shown as a table too).
+pub struct ChartView {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub svg: String,
+    /// Column headings of the table.
+    pub head: (&'static str, &'static str),
+    pub rows: Vec<(String, String)>,
+    pub note: &'static str,
 }
 
 #[derive(Template)]

@@ -1,0 +1,2 @@
+DROP INDEX capas_by_created;
+DROP TABLE capa_stays;
