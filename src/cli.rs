@@ -58,10 +58,28 @@ enum Command {
         /// The workflow: nonconformance or capa
         workflow: String,
     },
+    /// Fill a trial or measurement database with demonstration data (never real records)
+    Seed {
+        #[command(subcommand)]
+        command: SeedCommand,
+    },
     /// Measure performance on a throw-away database (docs/benchmarks.md)
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SeedCommand {
+    /// CAPAs in every state over the last year, on a database without CAPAs
+    Capas {
+        /// How many CAPAs
+        #[arg(long, default_value_t = 10_000)]
+        count: u64,
+        /// Who owns them: an active quality or engineering user
+        #[arg(long)]
+        owner: String,
     },
 }
 
@@ -237,6 +255,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => serve(settings),
         Command::Verify(args) => verify(&args),
         Command::Bench { .. } | Command::Diagram { .. } => Ok(()),
+        Command::Seed {
+            command: SeedCommand::Capas { count, owner },
+        } => {
+            let prepared = startup::prepare(&settings)?;
+            let mut conn = prepared
+                .pool
+                .get()
+                .context("cannot get a database connection")?;
+            let owner = find(&mut conn, &owner)?;
+            let started = std::time::Instant::now();
+            let made = crate::seed::capas(
+                &mut conn,
+                &cli_ctx(prepared.log_origin.as_str()),
+                owner.id.0,
+                count,
+            )?;
+            println!(
+                "Seeded {made} CAPAs owned by {} in {:.1} s.",
+                owner.username,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Command::Init => {
             let prepared = startup::prepare(&settings)?;
             print_admin(&prepared.created_admin, &settings);

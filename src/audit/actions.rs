@@ -59,6 +59,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ),
     ("system.initialized", "Installation set up"),
     ("system.log_key_registered", "Audit log key registered"),
+    ("system.seeded", "Demonstration data seeded"),
 ];
 
 /// The label of an action; an unknown one is shown as it is written.

@@ -439,6 +439,38 @@ pub struct Stats {
     pub median_days: Vec<(CapaState, Option<f64>, i64)>,
 }
 
+/// The dashboard's figures, kept until the audit log grows or the day
+/// changes. Every change to a CAPA appends its audit entry in the same
+/// transaction, so the log's size stamps the data the figures were taken
+/// from, on every instance that shares the database.
+#[derive(Default)]
+pub struct StatsCache(std::sync::Mutex<Option<(chrono::NaiveDate, u64, std::sync::Arc<Stats>)>>);
+
+impl StatsCache {
+    pub fn get(
+        &self,
+        conn: &mut DbConnection,
+        today: chrono::NaiveDate,
+    ) -> diesel::QueryResult<std::sync::Arc<Stats>> {
+        // The size is read before the figures: a change that lands between
+        // the two leaves a key older than the figures, never the reverse.
+        let size = audit::size(conn)?;
+        if let Ok(kept) = self.0.lock()
+            && let Some((day, at, stats)) = kept.as_ref()
+            && *day == today
+            && *at == size
+        {
+            return Ok(stats.clone());
+        }
+        let fresh = std::sync::Arc::new(stats(conn, today)?);
+        if let Ok(mut kept) = self.0.lock() {
+            *kept = Some((today, size, fresh.clone()));
+        }
+        Ok(fresh)
+    }
+}
+
+/// The dashboard's figures, read from the database now.
 pub fn stats(conn: &mut DbConnection, today: chrono::NaiveDate) -> diesel::QueryResult<Stats> {
     use repo::stats as q;
     let counts = q::by_state(conn)?;
@@ -452,35 +484,31 @@ pub fn stats(conn: &mut DbConnection, today: chrono::NaiveDate) -> diesel::Query
             (*s, n)
         })
         .collect();
-    let day_start = |days_ago: i64| {
-        (today - chrono::Duration::days(days_ago))
-            .and_hms_opt(0, 0, 0)
-            .unwrap_or_default()
-    };
+    let day_start =
+        |days_ago: i64| (today - chrono::Duration::days(days_ago)).and_time(chrono::NaiveTime::MIN);
     // Age in whole days since the day opened: 0–30, 31–60, 61–90, over 90.
-    let ageing = vec![
-        (
-            "0–30 days",
-            q::open_created_between(conn, Some(day_start(30)), None)?,
-        ),
-        (
-            "31–60 days",
-            q::open_created_between(conn, Some(day_start(60)), Some(day_start(30)))?,
-        ),
-        (
-            "61–90 days",
-            q::open_created_between(conn, Some(day_start(90)), Some(day_start(60)))?,
-        ),
-        (
-            "over 90 days",
-            q::open_created_between(conn, None, Some(day_start(90)))?,
-        ),
+    const AGEING: [&str; 4] = ["0–30 days", "31–60 days", "61–90 days", "over 90 days"];
+    let bounds = [
+        (Some(day_start(30)), None),
+        (Some(day_start(60)), Some(day_start(30))),
+        (Some(day_start(90)), Some(day_start(60))),
+        (None, Some(day_start(90))),
     ];
-    let mut overdue_trend = Vec::with_capacity(12);
-    for week in (0..12).rev() {
-        let day = today - chrono::Duration::weeks(week);
-        overdue_trend.push((day, q::overdue_as_of(conn, day)?));
-    }
+    let weeks: Vec<chrono::NaiveDate> = (0..12)
+        .rev()
+        .map(|w| today - chrono::Duration::weeks(w))
+        .collect();
+    let figures = q::ageing_and_overdue(conn, &bounds, &weeks)?;
+    let ageing = AGEING
+        .iter()
+        .copied()
+        .zip(figures.iter().copied())
+        .collect();
+    let overdue_trend = weeks
+        .iter()
+        .copied()
+        .zip(figures[AGEING.len()..].iter().copied())
+        .collect();
     let mut median_days = Vec::new();
     for s in CapaState::ALL.iter().filter(|s| !s.terminal()) {
         let (median, n) = q::median_stay(conn, s.as_str())?;

@@ -35,6 +35,8 @@ pub struct AppState {
     pub passwords: Passwords,
     pub login_limiter: DefaultKeyedRateLimiter<IpAddr>,
     pub cookies: CookieNames,
+    /// The dashboard's CAPA figures, taken again when the data changes.
+    pub capa_stats: Arc<crate::service::capas::StatsCache>,
 }
 
 /// Cookie names: `__Host-` prefixed and Secure over TLS, plain on http://localhost.
@@ -82,6 +84,7 @@ impl AppState {
             login_limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
             cookies,
             settings,
+            capa_stats: Arc::default(),
         }
     }
 

@@ -433,6 +433,11 @@ async fn the_owner_may_not_sign_closure_and_lists_filter_by_state_owner_and_over
     assert!(list.find("Label smudging").unwrap() < list.find("Trend of loose screws").unwrap());
     let list = quinn.get_html("/capas?overdue=1").await;
     assert!(list.contains("No CAPA matches these filters."));
+    let list = quinn.get_html("/capas?source=trend").await;
+    assert!(list.contains("Label smudging") && list.contains("Trend of loose screws"));
+    let list = quinn.get_html("/capas?source=complaint").await;
+    assert!(list.contains("No CAPA matches these filters."));
+    assert_eq!(quinn.get("/capas?source=rumour").await.status(), 400);
     diesel::RunQueryDsl::execute(
         diesel::sql_query("UPDATE capas SET due_on = '2020-01-01'"),
         &mut app.conn(),
@@ -607,4 +612,232 @@ async fn the_dashboard_charts_count_a_known_data_set_exactly() {
     );
     assert!(page.contains("<td>Investigation</td><td>15.0 (2)</td>"));
     assert!(page.contains("<td>over 90 days</td><td>1</td>"));
+}
+
+/// Asserts a step or edit is accepted (303 to the CAPA page).
+async fn accepted(app: &TestApp, b: &Browser, id: i64, path: &str, fields: &[(&str, &str)]) {
+    let (status, html) = text_of(post(app, b, id, path, fields).await).await;
+    assert_eq!(status, 303, "{path}: {html}");
+}
+
+/// Asserts a refused step or edit: the status, every expected message on
+/// the page, and that the CAPA's version did not move.
+async fn refused(
+    app: &TestApp,
+    b: &Browser,
+    id: i64,
+    path: &str,
+    fields: &[(&str, &str)],
+    status: u16,
+    messages: &[&str],
+) {
+    let before = version(app, id);
+    let (got, html) = text_of(post(app, b, id, path, fields).await).await;
+    assert_eq!(got, status, "{path}: {html}");
+    for m in messages {
+        assert!(html.contains(m), "{path} should say {m:?}: {html}");
+    }
+    assert_eq!(version(app, id), before, "{path} changed nothing");
+}
+
+#[tokio::test]
+async fn every_guard_names_its_rule_a_failed_check_reopens_the_actions_and_a_cancelled_capa_is_frozen()
+ {
+    let app = spawn_app().await;
+    let (quinn, _) = app.user_with_roles("quinn", &["quality"], QUINN_PW).await;
+    let (ellen, ellen_id) = app.user_with_roles("ellen", &["engineer"], ELLEN_PW).await;
+    let eid = ellen_id.to_string();
+    let open = [
+        ("title", "Seal leaks at 2 bar"),
+        ("kind", "corrective"),
+        ("source", "complaint"),
+        ("problem", "Three complaints of leaking seals"),
+        ("priority", "medium"),
+        ("owner_id", eid.as_str()),
+    ];
+    assert_eq!(
+        quinn.submit("/capas/new", "/capas", &open).await.status(),
+        303
+    );
+    let id = 1;
+    accepted(&app, &ellen, id, "start_investigation", &[]).await;
+
+    // Planning with nothing recorded names each missing part of 8.5.2 b-d.
+    refused(
+        &app,
+        &ellen,
+        id,
+        "plan_actions",
+        &[],
+        400,
+        &[
+            "The investigation must be recorded: choose the method and answer at least one why, or name at least one fishbone cause (ISO 13485 8.5.2 b)",
+            "Root cause is required before actions can be planned or the CAPA closed (ISO 13485 8.5.2 b)",
+            "The need for action must be decided as yes to plan actions (ISO 13485 8.5.2 c)",
+            "The rationale of the need-for-action decision is required (ISO 13485 8.5.2 c)",
+            "Plan at least one action item (ISO 13485 8.5.2 d)",
+        ],
+    )
+    .await;
+    // Closing without action needs the decision recorded as no.
+    refused(
+        &app,
+        &quinn,
+        id,
+        "close_no_action",
+        &[],
+        400,
+        &["Closing without action needs the need-for-action decision recorded as no (ISO 13485 8.5.2 c)"],
+    )
+    .await;
+
+    let inv = [
+        ("rca_method", "fishbone"),
+        ("cause_cat", "material"),
+        ("cause_text", "Seal compound from a new supplier"),
+        ("root_cause", "The new compound hardens below 10 °C"),
+        ("action_required", "yes"),
+        ("action_rationale", "Leaks reach patients"),
+    ];
+    accepted(&app, &ellen, id, "investigation", &inv).await;
+    let item = |text: &'static str| {
+        let due = in_days(10);
+        move |eid: &str| {
+            vec![
+                ("text".to_string(), text.to_string()),
+                ("kind".into(), "corrective".into()),
+                ("owner_id".into(), eid.to_string()),
+                ("due_on".into(), due),
+            ]
+        }
+    };
+    let first = item("Return to the previous compound")(&eid);
+    accepted(&app, &ellen, id, "items", &as_refs(&first)).await;
+    accepted(&app, &ellen, id, "plan_actions", &[]).await;
+    let today = in_days(0);
+    let done = |item: i64| format!("items/{item}/done");
+    let evidence = [("done_on", today.as_str()), ("evidence", "ECO-17 released")];
+    assert_eq!(
+        post(&app, &ellen, id, &done(c_item(&app, id)), &evidence)
+            .await
+            .status(),
+        303
+    );
+    let check_due = in_days(30);
+    let plan = [
+        ("no_adverse_effect", "Previous compound, validated in 2024"),
+        ("effectiveness_criteria", "No leak complaint in 90 days"),
+        ("effectiveness_due", check_due.as_str()),
+    ];
+    accepted(&app, &ellen, id, "plan", &plan).await;
+    accepted(&app, &ellen, id, "submit_verification", &[]).await;
+
+    // The effectiveness result must match the step, with its evidence (8.5.2 f).
+    refused(
+        &app,
+        &quinn,
+        id,
+        "close_effective",
+        &[("effectiveness_result", "not_effective")],
+        400,
+        &[
+            "The effectiveness result must be effective to close (ISO 13485 8.5.2 f)",
+            "Evidence of the effectiveness check is required (ISO 13485 8.5.2 f)",
+        ],
+    )
+    .await;
+    refused(
+        &app,
+        &ellen,
+        id,
+        "reopen_actions",
+        &[
+            ("effectiveness_result", "effective"),
+            ("effectiveness_evidence", "x"),
+        ],
+        400,
+        &["The effectiveness result must be not effective to reopen the actions (ISO 13485 8.5.2 f)"],
+    )
+    .await;
+
+    // Not effective: back to action, the failed result kept in the history.
+    let failed = [
+        ("effectiveness_result", "not_effective"),
+        ("effectiveness_evidence", "Complaint CMP-88 after 40 days"),
+    ];
+    accepted(&app, &ellen, id, "reopen_actions", &failed).await;
+    let c = capa(&app, id);
+    assert_eq!(c.state.as_str(), "action");
+    let entry = app.audit_of("capa.transition").pop().unwrap();
+    assert_eq!(entry["after"]["effectiveness_result"], "not_effective");
+    assert_eq!(
+        entry["after"]["effectiveness_evidence"],
+        "Complaint CMP-88 after 40 days"
+    );
+    assert_eq!(entry["after"]["state"], "action");
+    // A further action can be planned and must be done before verification again.
+    let second = item("Heat the storage room")(&eid);
+    accepted(&app, &ellen, id, "items", &as_refs(&second)).await;
+    refused(
+        &app,
+        &ellen,
+        id,
+        "submit_verification",
+        &[],
+        400,
+        &["Action item 2 is not done with evidence of what was done (ISO 13485 8.5.2 d)"],
+    )
+    .await;
+
+    // Cancelling needs a justification and a signature; only quality may.
+    refused(
+        &app,
+        &ellen,
+        id,
+        "cancel",
+        &[("justification", "x")],
+        403,
+        &[],
+    )
+    .await;
+    refused(
+        &app,
+        &quinn,
+        id,
+        "cancel",
+        &[("justification", "  ")],
+        400,
+        &["A justification is required to cancel a CAPA (ISO 13485 8.5.2)"],
+    )
+    .await;
+    let why = [("justification", "Product line discontinued")];
+    let (status, html) = text_of(post(&app, &quinn, id, "cancel", &why).await).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Approved: cancellation"), "{html}");
+    let mut fields = why.to_vec();
+    fields.push(("signature_username", "quinn"));
+    fields.push(("signature_password", QUINN_PW));
+    accepted(&app, &quinn, id, "cancel", &fields).await;
+    assert_eq!(capa(&app, id).state.as_str(), "cancelled");
+    let entry = app.audit_of("capa.transition").pop().unwrap();
+    assert_eq!(entry["signature"]["meaning"], "Approved: cancellation");
+
+    // Frozen: every edit is refused with the reason, and nothing changes.
+    let frozen = "is cancelled";
+    refused(&app, &ellen, id, "investigation", &inv, 400, &[frozen]).await;
+    refused(&app, &ellen, id, "items", &as_refs(&second), 400, &[frozen]).await;
+    refused(&app, &ellen, id, "plan", &plan, 400, &[frozen]).await;
+    let open_item = capa(&app, id).items[1].id;
+    refused(
+        &app,
+        &ellen,
+        id,
+        &done(open_item),
+        &evidence,
+        400,
+        &[frozen],
+    )
+    .await;
+    refused(&app, &quinn, id, "reopen_actions", &failed, 409, &[]).await;
+    assert!(capa(&app, id).items[1].done_on.is_none());
 }

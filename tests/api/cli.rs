@@ -157,6 +157,57 @@ fn init_then_user_commands_manage_accounts_with_audit_entries() {
 }
 
 #[test]
+fn seeding_fills_only_a_database_without_capas_and_the_log_still_verifies() {
+    let i = install();
+    let init = attest(&i, &["init"]);
+    assert!(init.status.success());
+    let vkey = stdout(&init)
+        .split("Audit-log verifier key: ")
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_string();
+    let add = [
+        "user",
+        "add",
+        "--username",
+        "qa1",
+        "--name",
+        "Q A",
+        "--email",
+        "q@example.com",
+        "--role",
+        "quality",
+    ];
+    assert!(attest(&i, &add).status.success());
+    let seed = attest(&i, &["seed", "capas", "--count", "40", "--owner", "qa1"]);
+    assert!(
+        seed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seed.stderr)
+    );
+    assert!(stdout(&seed).starts_with("Seeded 40 CAPAs owned by qa1"));
+    let again = attest(&i, &["seed", "capas", "--count", "5", "--owner", "qa1"]);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already holds 40 CAPAs"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let url = i
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", i.dir.path().join("attest.db").display()));
+    let verify = attest(&i, &["verify", "--database", &url, "--key", &vkey]);
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        stdout(&verify),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
+
+#[test]
 fn a_wrong_setting_stops_the_binary_with_a_message_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_attest"))

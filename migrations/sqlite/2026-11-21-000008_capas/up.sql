@@ -62,9 +62,13 @@ CREATE TABLE links (
 CREATE INDEX capas_by_state ON capas (state, id);
 CREATE INDEX capas_by_owner ON capas (owner_id, id);
 CREATE INDEX capas_by_product ON capas (product_id, id);
-CREATE INDEX capas_by_due ON capas (due_on);
+CREATE INDEX capas_by_due ON capas (due_on, state);
+-- The list's two computed orders, as db::repo::capas writes them (the
+-- expressions must stay identical for the index to serve the order).
+CREATE INDEX capas_by_due_order ON capas ((due_on IS NULL), due_on, id);
+CREATE INDEX capas_by_priority_order ON capas ((CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), id DESC);
 CREATE INDEX capa_items_by_capa ON capa_items (capa_id, id);
-CREATE INDEX capa_items_by_owner ON capa_items (owner_id, done_on);
+CREATE INDEX capa_items_by_owner ON capa_items (owner_id, done_on, due_on, id);
 CREATE INDEX links_from ON links (from_type, from_id);
 CREATE INDEX links_to ON links (to_type, to_id);
 CREATE TRIGGER capas_no_delete BEFORE DELETE ON capas

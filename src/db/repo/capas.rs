@@ -276,6 +276,7 @@ pub struct Filter {
     /// One state, or "open" for every state that is not closed or cancelled.
     pub state: Option<String>,
     pub kind: Option<Kind>,
+    pub source: Option<CapaSource>,
     pub priority: Option<Priority>,
     pub owner_id: Option<i64>,
     pub product_id: Option<i64>,
@@ -294,14 +295,74 @@ pub enum Sort {
 
 const TERMINAL: [&str; 2] = ["closed", "cancelled"];
 
-/// One page of CAPAs (without their items) and the number that match.
+/// A CAPA as the list and its CSV show it: only the columns they need
+/// (reading a row costs time per column read).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Summary {
+    pub id: i64,
+    pub title: String,
+    pub kind: Kind,
+    pub source: CapaSource,
+    pub source_ref: String,
+    pub product_id: Option<i64>,
+    pub priority: Option<Priority>,
+    pub owner_id: Option<i64>,
+    pub due_on: Option<NaiveDate>,
+    pub state: CapaState,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Summary {
+    pub fn key(&self) -> String {
+        format!("CAPA-{}", self.id)
+    }
+
+    /// As `Capa::overdue`: due before `today` and not closed or cancelled.
+    pub fn overdue(&self, today: NaiveDate) -> bool {
+        !self.state.terminal() && self.due_on.is_some_and(|d| d < today)
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = t)]
+struct SummaryRow {
+    id: i64,
+    title: String,
+    kind: String,
+    source: String,
+    source_ref: String,
+    product_id: Option<i64>,
+    priority: Option<String>,
+    owner_id: Option<i64>,
+    due_on: Option<String>,
+    state: String,
+    created_at: NaiveDateTime,
+}
+
+fn summary(r: SummaryRow) -> Summary {
+    Summary {
+        id: r.id,
+        title: r.title,
+        kind: Kind::parse(&r.kind).unwrap_or(Kind::Corrective),
+        source: CapaSource::parse(&r.source).unwrap_or(CapaSource::Other),
+        source_ref: r.source_ref,
+        product_id: r.product_id,
+        priority: r.priority.as_deref().and_then(Priority::parse),
+        owner_id: r.owner_id,
+        due_on: date(r.due_on.as_deref()),
+        state: CapaState::parse(&r.state).unwrap_or(CapaState::Open),
+        created_at: utc(r.created_at),
+    }
+}
+
+/// One page of CAPAs and the number that match.
 pub fn list(
     conn: &mut DbConnection,
     f: &Filter,
     sort: Sort,
     offset: i64,
     limit: i64,
-) -> QueryResult<(Vec<Capa>, i64)> {
+) -> QueryResult<(Vec<Summary>, i64)> {
     let build = || {
         let mut q = t::table.into_boxed();
         match f.state.as_deref() {
@@ -311,6 +372,9 @@ pub fn list(
         }
         if let Some(k) = f.kind {
             q = q.filter(t::kind.eq(k.as_str()));
+        }
+        if let Some(src) = f.source {
+            q = q.filter(t::source.eq(src.as_str()));
         }
         if let Some(p) = f.priority {
             q = q.filter(t::priority.eq(p.as_str()));
@@ -340,7 +404,8 @@ pub fn list(
     let q = match sort {
         Sort::Newest => q.order(t::id.desc()),
         Sort::Due => q.order((t::due_on.is_null(), t::due_on.asc(), t::id.asc())),
-        // Stored names sort alphabetically; map them to their weight.
+        // Stored names sort alphabetically; map them to their weight. Both
+        // computed orders are indexed as written here (migration 8).
         Sort::Priority => q.order((
             diesel::dsl::sql::<diesel::sql_types::Integer>(
                 "CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END",
@@ -348,8 +413,12 @@ pub fn list(
             t::id.desc(),
         )),
     };
-    let rows = q.offset(offset).limit(limit).load::<Row>(conn)?;
-    Ok((rows.into_iter().map(record).collect(), total))
+    let rows = q
+        .select(SummaryRow::as_select())
+        .offset(offset)
+        .limit(limit)
+        .load::<SummaryRow>(conn)?;
+    Ok((rows.into_iter().map(summary).collect(), total))
 }
 
 /// A link between two records, each named by type and id (`nc-3`, `capa-7`).
@@ -450,33 +519,81 @@ pub mod stats {
             .load(conn)
     }
 
-    /// Open (not closed or cancelled) CAPAs opened in `[from, to)`.
-    pub fn open_created_between(
+    /// The ageing buckets and the overdue trend in one pass over the
+    /// covering index `capas_by_created`: for each `(from, to)` in `ageing`,
+    /// the CAPAs not closed or cancelled and opened in `[from, to)`; for each
+    /// day in `overdue_days`, the CAPAs overdue as that day began: opened
+    /// before it, due before it, and not closed or cancelled before it (a
+    /// closed CAPA's last change is its closure: terminal records never
+    /// change again). At most 16 figures.
+    pub fn ageing_and_overdue(
         conn: &mut DbConnection,
-        from: Option<NaiveDateTime>,
-        to: Option<NaiveDateTime>,
-    ) -> QueryResult<i64> {
-        let mut q = t::table.filter(t::state.ne_all(TERMINAL)).into_boxed();
-        if let Some(f) = from {
-            q = q.filter(t::created_at.ge(f));
+        ageing: &[(Option<NaiveDateTime>, Option<NaiveDateTime>)],
+        overdue_days: &[NaiveDate],
+    ) -> QueryResult<Vec<i64>> {
+        use diesel::dsl::sql;
+        use diesel::sql_types::BigInt;
+        // The bounds are dates and times formatted here, never typed text.
+        let ts = |t: NaiveDateTime| format!("'{}'", t.format("%Y-%m-%d %H:%M:%S"));
+        let terminal = "state NOT IN ('closed', 'cancelled')";
+        let mut sums: Vec<String> = Vec::new();
+        for (from, to) in ageing {
+            let mut cond = vec![terminal.to_string()];
+            if let Some(f) = from {
+                cond.push(format!("created_at >= {}", ts(*f)));
+            }
+            if let Some(t) = to {
+                cond.push(format!("created_at < {}", ts(*t)));
+            }
+            sums.push(cond.join(" AND "));
         }
-        if let Some(to) = to {
-            q = q.filter(t::created_at.lt(to));
+        for day in overdue_days {
+            let start = ts(day.and_time(chrono::NaiveTime::MIN));
+            sums.push(format!(
+                "due_on < '{day}' AND created_at < {start} AND ({terminal} OR updated_at >= {start})"
+            ));
         }
-        q.count().get_result(conn)
-    }
-
-    /// CAPAs overdue as the day `day` began: opened before it, due before
-    /// it, and not closed or cancelled before it (a closed CAPA's last change
-    /// is its closure: terminal records never change again).
-    pub fn overdue_as_of(conn: &mut DbConnection, day: NaiveDate) -> QueryResult<i64> {
-        let start = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-        t::table
-            .filter(t::due_on.lt(day.to_string()))
-            .filter(t::created_at.lt(start))
-            .filter(t::state.ne_all(TERMINAL).or(t::updated_at.ge(start)))
-            .count()
-            .get_result(conn)
+        if sums.len() > 16 {
+            return Err(diesel::result::Error::QueryBuilderError(
+                "at most 16 figures in one pass".into(),
+            ));
+        }
+        let sum = |i: usize| {
+            sql::<BigInt>(&sums.get(i).map_or_else(
+                || "0".to_string(),
+                |c| format!("COALESCE(SUM(CASE WHEN {c} THEN 1 ELSE 0 END), 0)"),
+            ))
+        };
+        type Eight = (i64, i64, i64, i64, i64, i64, i64, i64);
+        let row: (Eight, Eight) = t::table
+            .select((
+                (
+                    sum(0),
+                    sum(1),
+                    sum(2),
+                    sum(3),
+                    sum(4),
+                    sum(5),
+                    sum(6),
+                    sum(7),
+                ),
+                (
+                    sum(8),
+                    sum(9),
+                    sum(10),
+                    sum(11),
+                    sum(12),
+                    sum(13),
+                    sum(14),
+                    sum(15),
+                ),
+            ))
+            .first(conn)?;
+        let (a, b) = row;
+        let all = [
+            a.0, a.1, a.2, a.3, a.4, a.5, a.6, a.7, b.0, b.1, b.2, b.3, b.4, b.5, b.6, b.7,
+        ];
+        Ok(all[..sums.len()].to_vec())
     }
 
     /// The median stay in `state`, in seconds, and how many stays.
@@ -539,7 +656,7 @@ pub fn in_states(
     owner: Option<i64>,
     not_owner: Option<i64>,
     limit: i64,
-) -> QueryResult<Vec<Capa>> {
+) -> QueryResult<Vec<Summary>> {
     let mut q = t::table
         .filter(t::state.eq_any(states.to_vec()))
         .into_boxed();
@@ -551,6 +668,7 @@ pub fn in_states(
     }
     q.order(t::id.asc())
         .limit(limit)
-        .load::<Row>(conn)
-        .map(|rows| rows.into_iter().map(record).collect())
+        .select(SummaryRow::as_select())
+        .load::<SummaryRow>(conn)
+        .map(|rows| rows.into_iter().map(summary).collect())
 }

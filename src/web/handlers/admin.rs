@@ -115,7 +115,6 @@ pub async fn list(
             }
         })
         .collect::<Vec<_>>();
-    let page_count = (total + PAGE_SIZE - 1) / PAGE_SIZE;
     let base = format!(
         "/admin/users?q={}&role={}&status={}",
         crate::error::urlencode(&text),
@@ -126,13 +125,7 @@ pub async fn list(
             users::StatusFilter::Locked => "locked",
         })
     );
-    let pages = (1..=page_count)
-        .map(|n| PageLink {
-            label: n.to_string(),
-            href: format!("{base}&page={n}"),
-            current: n == page,
-        })
-        .collect();
+    let pages = PageLink::window(page, total, PAGE_SIZE, |n| format!("{base}&page={n}"));
     let first = if rows.is_empty() {
         0
     } else {

@@ -118,9 +118,10 @@ fn with_default_due(state: &AppState, mut fields: CapaFields) -> CapaFields {
 /// The list's filters and order from the query (the list and its CSV share them).
 fn filter_of(query: &HashMap<String, String>) -> Result<(Filter, Sort), AppError> {
     let get = |k| query_text(query, k);
-    let (st, kind, priority, owner, product, overdue, text, sort) = (
+    let (st, kind, source, priority, owner, product, overdue, text, sort) = (
         get("state"),
         get("kind"),
+        get("source"),
         get("priority"),
         get("owner"),
         get("product"),
@@ -155,6 +156,10 @@ fn filter_of(query: &HashMap<String, String>) -> Result<(Filter, Sort), AppError
             "" => None,
             v => Some(Kind::parse(v).ok_or_else(|| bad("type", v))?),
         },
+        source: match source.as_str() {
+            "" => None,
+            v => Some(CapaSource::parse(v).ok_or_else(|| bad("source", v))?),
+        },
         priority: match priority.as_str() {
             "" => None,
             v => Some(Priority::parse(v).ok_or_else(|| bad("priority", v))?),
@@ -185,9 +190,10 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let s = &user.0;
     let get = |k| query_text(&query, k);
-    let (st, kind, priority, owner, product, overdue, text, sort) = (
+    let (st, kind, source, priority, owner, product, overdue, text, sort) = (
         get("state"),
         get("kind"),
+        get("source"),
         get("priority"),
         get("owner"),
         get("product"),
@@ -220,6 +226,7 @@ pub async fn list(
     for (k, v) in [
         ("state", &st),
         ("kind", &kind),
+        ("source", &source),
         ("priority", &priority),
         ("owner", &owner),
         ("product", &product),
@@ -231,17 +238,11 @@ pub async fn list(
             params.push(format!("{k}={}", urlencode(v)));
         }
     }
-    let pages = (1..=((total + PER_PAGE - 1) / PER_PAGE))
-        .map(|n| {
-            let mut p = params.clone();
-            p.push(format!("page={n}"));
-            PageLink {
-                label: n.to_string(),
-                href: format!("/capas?{}", p.join("&")),
-                current: n == page,
-            }
-        })
-        .collect();
+    let pages = PageLink::window(page, total, PER_PAGE, |n| {
+        let mut p = params.clone();
+        p.push(format!("page={n}"));
+        format!("/capas?{}", p.join("&"))
+    });
     let mut states = vec![Choice {
         value: "open".into(),
         label: "Open (not closed or cancelled)".into(),
@@ -289,6 +290,12 @@ pub async fn list(
         total,
         states,
         kinds: choices(Kind::ALL, Kind::as_str, Kind::label, &kind),
+        sources: choices(
+            CapaSource::ALL,
+            CapaSource::as_str,
+            CapaSource::label,
+            &source,
+        ),
         priorities: choices(Priority::ALL, Priority::as_str, Priority::label, &priority),
         owners,
         products,

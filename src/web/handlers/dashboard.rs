@@ -22,6 +22,7 @@ pub async fn index(
     let is_quality = s.account.roles.contains(Role::Quality);
     let me = s.account.id.0;
     let today = crate::clock::now().date_naive();
+    let cache = state.capa_stats.clone();
     let (needs, stats) = state
         .db(move |conn| {
             let mut needs = Vec::new();
@@ -90,7 +91,7 @@ pub async fn index(
                     });
                 }
             }
-            let stats = crate::service::capas::stats(conn, today)?;
+            let stats = cache.get(conn, today)?;
             Ok((needs, stats))
         })
         .await?;

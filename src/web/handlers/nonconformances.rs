@@ -179,17 +179,11 @@ pub async fn list(
             params.push(format!("{k}={}", urlencode(v)));
         }
     }
-    let pages = (1..=((total + PER_PAGE - 1) / PER_PAGE))
-        .map(|n| {
-            let mut p = params.clone();
-            p.push(format!("page={n}"));
-            PageLink {
-                label: n.to_string(),
-                href: format!("/nonconformances?{}", p.join("&")),
-                current: n == page,
-            }
-        })
-        .collect();
+    let pages = PageLink::window(page, total, PER_PAGE, |n| {
+        let mut p = params.clone();
+        p.push(format!("page={n}"));
+        format!("/nonconformances?{}", p.join("&"))
+    });
     let mut states = vec![Choice {
         value: "open".into(),
         label: "Open (not closed)".into(),

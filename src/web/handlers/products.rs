@@ -67,17 +67,12 @@ pub async fn list(
     let (rows, total) = state
         .db(move |conn| Ok(repo::list(conn, archived, (page - 1) * PER_PAGE, PER_PAGE)?))
         .await?;
-    let pages = (total + PER_PAGE - 1) / PER_PAGE;
-    let pages = (1..=pages)
-        .map(|n| PageLink {
-            label: n.to_string(),
-            href: format!(
-                "/products?page={n}{}",
-                if archived { "&archived=1" } else { "" }
-            ),
-            current: n == page,
-        })
-        .collect();
+    let pages = PageLink::window(page, total, PER_PAGE, |n| {
+        format!(
+            "/products?page={n}{}",
+            if archived { "&archived=1" } else { "" }
+        )
+    });
     html(&ProductListPage {
         ctx: page_ctx(&state, s, "/products").await?,
         rows: rows

@@ -28,8 +28,42 @@ pub struct RoleChoice {
 /// A link of the pager.
 pub struct PageLink {
     pub label: String,
+    /// Empty for the "…" between the window and the first or last page.
     pub href: String,
     pub current: bool,
+}
+
+impl PageLink {
+    /// The pager of a list: the first and last pages, the two either side of
+    /// the current one, and "…" for the gaps, so a list of 10,000 rows shows
+    /// at most nine links. `href(n)` is the address of page n. None when
+    /// everything fits on one page.
+    pub fn window(page: i64, total: i64, per_page: i64, href: impl Fn(i64) -> String) -> Vec<Self> {
+        let count = (total + per_page - 1) / per_page.max(1);
+        if count <= 1 {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let mut last_shown = 0;
+        for n in 1..=count {
+            if n == 1 || n == count || (n - page).abs() <= 2 {
+                if n > last_shown + 1 {
+                    out.push(Self {
+                        label: "…".into(),
+                        href: String::new(),
+                        current: false,
+                    });
+                }
+                out.push(Self {
+                    label: n.to_string(),
+                    href: href(n),
+                    current: n == page,
+                });
+                last_shown = n;
+            }
+        }
+        out
+    }
 }
 
 #[derive(Template)]
@@ -93,4 +127,33 @@ pub struct UserPage {
     pub is_self: bool,
     pub errors: Vec<String>,
     pub history: super::audit::HistoryPanel,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PageLink;
+
+    fn labels(page: i64, total: i64) -> String {
+        PageLink::window(page, total, 50, |n| format!("?page={n}"))
+            .iter()
+            .map(|p| {
+                if p.current {
+                    format!("[{}]", p.label)
+                } else {
+                    p.label.clone()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn a_long_list_shows_the_ends_and_the_pages_around_the_current_one() {
+        assert_eq!(labels(1, 50), "", "one page needs no pager");
+        assert_eq!(labels(2, 120), "1 [2] 3");
+        assert_eq!(labels(1, 10_000), "[1] 2 3 … 200");
+        assert_eq!(labels(100, 10_000), "1 … 98 99 [100] 101 102 … 200");
+        assert_eq!(labels(200, 10_000), "1 … 198 199 [200]");
+        assert_eq!(labels(4, 10_000), "1 2 3 [4] 5 6 … 200");
+    }
 }

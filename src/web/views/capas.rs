@@ -34,6 +34,7 @@ pub struct CapaListPage {
     pub last: i64,
     pub states: Vec<Choice>,
     pub kinds: Vec<Choice>,
+    pub sources: Vec<Choice>,
     pub priorities: Vec<Choice>,
     pub owners: Vec<Choice>,
     pub products: Vec<Choice>,
