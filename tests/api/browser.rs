@@ -372,3 +372,117 @@ async fn quality_takes_a_nonconformance_from_report_to_closure_in_a_real_browser
     assert_eq!(app.audit_of("nonconformance.transition").len(), 3);
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn the_owner_records_and_reorders_a_five_whys_chain_and_sees_the_fishbone_in_a_real_browser()
+{
+    let Some(browser) = Driver::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let (quinn, _) = app
+        .user_with_roles("quinn", &["quality"], "quality passphrase 1")
+        .await;
+    let (_, ellen) = app
+        .user_with_roles("ellen", &["engineer"], "engineer passphrase 2")
+        .await;
+    let owner = ellen.to_string();
+    let open = [
+        ("title", "Seal leaks at 2 bar"),
+        ("kind", "corrective"),
+        ("source", "complaint"),
+        ("problem", "Seals leak after cold storage"),
+        ("priority", "high"),
+        ("owner_id", owner.as_str()),
+    ];
+    assert_eq!(
+        quinn.submit("/capas/new", "/capas", &open).await.status(),
+        303
+    );
+
+    browser.goto(&format!("{}/login", app.base)).await;
+    browser.type_into("#username", "ellen").await;
+    browser
+        .type_into("#password", "engineer passphrase 2")
+        .await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_path("/").await;
+    browser.goto(&format!("{}/capas/1", app.base)).await;
+    browser
+        .click("form[action$='/start_investigation'] button")
+        .await;
+    browser
+        .wait_for_text("CAPA-1 is now in investigation.")
+        .await;
+
+    // Two whys, the second without its answer: refused, nothing lost.
+    let row = |n: usize, field: &str| format!(".why-row:nth-of-type({n}) input[name={field}]");
+    browser
+        .click("section[aria-labelledby=inv-h] details summary")
+        .await;
+    browser.click("#rca_method option[value=five_whys]").await;
+    browser
+        .type_into(&row(1, "why_q"), "Why did the seal leak?")
+        .await;
+    browser
+        .type_into(&row(1, "why_a"), "The seal had hardened")
+        .await;
+    browser
+        .type_into(&row(2, "why_q"), "Why did it harden?")
+        .await;
+    browser
+        .type_into("#cause-material", "New seal compound\nNo cold test")
+        .await;
+    browser
+        .type_into("#root_cause", "The new compound hardens below 10 °C")
+        .await;
+    browser.click("#action_required option[value=yes]").await;
+    browser
+        .type_into("#action_rationale", "Leaks reach patients")
+        .await;
+    browser
+        .click("form[action$='/investigation'] button[type=submit]")
+        .await;
+    browser
+        .wait_for_text("Why 2 needs both the question and its answer")
+        .await;
+    let kept = format!("return document.querySelector('{}').value", row(2, "why_q"));
+    assert_eq!(browser.script(&kept).await, "Why did it harden?");
+
+    // Answer it and put it first by its number.
+    browser
+        .type_into(&row(2, "why_a"), "The supplier changed the compound")
+        .await;
+    browser
+        .script(&format!(
+            "document.querySelector('{}').value = '2'; document.querySelector('{}').value = '1'; return null",
+            row(1, "why_pos"),
+            row(2, "why_pos")
+        ))
+        .await;
+    browser
+        .click("form[action$='/investigation'] button[type=submit]")
+        .await;
+    browser.wait_for_text("Five whys").await;
+    let first = browser
+        .script("return document.querySelector('ol.whys li').textContent")
+        .await;
+    assert_eq!(
+        first,
+        "Why did it harden? The supplier changed the compound"
+    );
+    let fishbone = browser
+        .script("return document.querySelector('figure.fishbone svg').textContent")
+        .await;
+    let fishbone = fishbone.as_str().unwrap();
+    assert!(
+        fishbone.contains("New seal compound") && fishbone.contains("No cold test"),
+        "{fishbone}"
+    );
+    let c = attest::db::repo::capas::find(&mut app.conn(), 1)
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.whys.len(), 2);
+    assert_eq!(c.whys[1].question, "Why did the seal leak?");
+    browser.quit().await;
+}

@@ -36,6 +36,18 @@ use crate::web::views::signatures::{Carried, SignRequest, SignedField};
 
 const PER_PAGE: i64 = 50;
 
+/// How a flash message says where a CAPA now stands ("CAPA-4 is now in investigation.").
+fn state_phrase(s: CapaState) -> &'static str {
+    match s {
+        CapaState::Open => "open",
+        CapaState::Investigation => "in investigation",
+        CapaState::Action => "in action",
+        CapaState::Verification => "in verification",
+        CapaState::Closed => "closed",
+        CapaState::Cancelled => "cancelled",
+    }
+}
+
 fn today() -> chrono::NaiveDate {
     crate::clock::now().date_naive()
 }
@@ -539,7 +551,14 @@ fn investigation_form(c: &Capa) -> InvestigationForm {
         .enumerate()
         .map(|(i, w)| ((i + 1).to_string(), w.question.clone(), w.answer.clone()))
         .collect();
-    whys.push(((whys.len() + 1).to_string(), String::new(), String::new()));
+    // Five rows to begin a five-whys chain, and always one spare to add
+    // another (empty rows are dropped on saving).
+    loop {
+        whys.push(((whys.len() + 1).to_string(), String::new(), String::new()));
+        if whys.len() >= 5 {
+            break;
+        }
+    }
     InvestigationForm {
         rca_method: c
             .rca_method
@@ -1433,7 +1452,7 @@ pub async fn act(
                 &state,
                 s,
                 "ok",
-                &format!("{} is now {}.", c.key(), c.state.label().to_lowercase()),
+                &format!("{} is now {}.", c.key(), state_phrase(c.state)),
             )
             .await?;
             Ok(see_other(&format!("/capas/{id}")))
