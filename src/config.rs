@@ -32,6 +32,8 @@ pub struct Settings {
     pub db_pool_size: u32,
     pub workers: Option<usize>,
     pub max_form_bytes: usize,
+    /// Largest uploaded file (SECURITY.md: uploads).
+    pub max_upload_bytes: usize,
     pub checkpoint_interval_seconds: u64,
     /// Default days from opening a CAPA to its due date, by priority
     /// (low, medium, high, critical), when no due date is typed.
@@ -82,6 +84,7 @@ struct FileSettings {
     db_pool_size: Option<u32>,
     workers: Option<usize>,
     max_form_bytes: Option<usize>,
+    max_upload_bytes: Option<usize>,
     checkpoint_interval_seconds: Option<u64>,
     capa_due_days_low: Option<u32>,
     capa_due_days_medium: Option<u32>,
@@ -116,6 +119,7 @@ impl Settings {
             db_pool_size: 8,
             workers: None,
             max_form_bytes: 2 * 1024 * 1024,
+            max_upload_bytes: 50 * 1024 * 1024,
             checkpoint_interval_seconds: 60,
             capa_due_days: [180, 90, 30, 7],
         }
@@ -177,6 +181,7 @@ impl Settings {
         set(&mut self.argon2_concurrency, f.argon2_concurrency);
         set(&mut self.db_pool_size, f.db_pool_size);
         set(&mut self.max_form_bytes, f.max_form_bytes);
+        set(&mut self.max_upload_bytes, f.max_upload_bytes);
         set(&mut self.capa_due_days[0], f.capa_due_days_low);
         set(&mut self.capa_due_days[1], f.capa_due_days_medium);
         set(&mut self.capa_due_days[2], f.capa_due_days_high);
@@ -252,6 +257,7 @@ impl Settings {
         )?;
         env_num(env, "ATTEST_DB_POOL_SIZE", &mut self.db_pool_size)?;
         env_num(env, "ATTEST_MAX_FORM_BYTES", &mut self.max_form_bytes)?;
+        env_num(env, "ATTEST_MAX_UPLOAD_BYTES", &mut self.max_upload_bytes)?;
         for (i, name) in [
             "ATTEST_CAPA_DUE_DAYS_LOW",
             "ATTEST_CAPA_DUE_DAYS_MEDIUM",
@@ -355,6 +361,12 @@ impl Settings {
         if self.max_form_bytes < 64 * 1024 {
             return Err(ConfigError::new(
                 "ATTEST_MAX_FORM_BYTES",
+                "must be at least 65536",
+            ));
+        }
+        if self.max_upload_bytes < 64 * 1024 {
+            return Err(ConfigError::new(
+                "ATTEST_MAX_UPLOAD_BYTES",
                 "must be at least 65536",
             ));
         }

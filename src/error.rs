@@ -205,6 +205,19 @@ impl From<crate::service::products::ProductError> for AppError {
     }
 }
 
+impl From<crate::service::requirements::RequirementError> for AppError {
+    fn from(e: crate::service::requirements::RequirementError) -> Self {
+        use crate::service::requirements::RequirementError as E;
+        match e {
+            E::NotFound => Self::NotFound,
+            E::Stale | E::KeyTaken(_) => Self::Conflict(capitalise(&e.to_string())),
+            E::Invalid(_) | E::NoReason => Self::BadRequest(capitalise(&e.to_string())),
+            E::Audit(a) => a.into(),
+            E::Storage(db) => db.into(),
+        }
+    }
+}
+
 impl From<crate::service::workflow::TransitionError> for AppError {
     fn from(e: crate::service::workflow::TransitionError) -> Self {
         use crate::domain::workflow::Refused;

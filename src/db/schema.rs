@@ -146,10 +146,13 @@ diesel::table! {
         id -> BigInt,
         from_type -> Text,
         from_id -> Text,
+        relation -> Text,
         to_type -> Text,
         to_id -> Text,
-        created_by -> BigInt,
+        created_by -> Nullable<BigInt>,
         created_at -> Timestamp,
+        removed_by -> Nullable<BigInt>,
+        removed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -204,6 +207,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    requirements (id) {
+        id -> BigInt,
+        product_id -> BigInt,
+        key -> Text,
+        title -> Text,
+        body -> Text,
+        kind -> Text,
+        safety_class -> Text,
+        status -> Text,
+        text_version -> BigInt,
+        text_changed_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    requirement_texts (requirement_id, text_version) {
+        requirement_id -> BigInt,
+        text_version -> BigInt,
+        title -> Text,
+        body -> Text,
+        changed_by -> Nullable<BigInt>,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    requirement_imports (id) {
+        id -> BigInt,
+        product_id -> BigInt,
+        file_name -> Text,
+        sha256 -> Text,
+        content -> Text,
+        uploaded_by -> BigInt,
+        uploaded_at -> Timestamp,
+        applied_at -> Nullable<Timestamp>,
+        version -> BigInt,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     app_meta,
@@ -217,6 +264,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     capa_items,
     capa_stays,
     links,
+    requirements,
+    requirement_texts,
+    requirement_imports,
     audit_entries,
     audit_head,
     audit_nodes,

@@ -23,5 +23,6 @@ pub mod capa;
 pub mod ids;
 pub mod nonconformance;
 pub mod product;
+pub mod requirement;
 pub mod user;
 pub mod workflow;

@@ -83,8 +83,8 @@ pub fn escalated(conn: &mut DbConnection, ctx: &Ctx, nc: &Nc) -> Result<(), Tran
     link(
         conn,
         ctx,
-        by,
         ("nonconformance", &format!("nc-{}", nc.id)),
+        "escalated_to",
         &capa,
     )
 }
@@ -158,18 +158,12 @@ fn insert(
 fn link(
     conn: &mut DbConnection,
     ctx: &Ctx,
-    by: i64,
     from: (&str, &str),
+    relation: &str,
     capa: &Capa,
 ) -> Result<(), TransitionError> {
     let to = format!("capa-{}", capa.id);
-    repo::insert_link(conn, from, ("capa", &to), by, ctx.now)?;
-    audit::append(
-        conn,
-        &ctx.entry("link.created").entity(entity(capa)).after(
-            json!({"from": {"type": from.0, "id": from.1}, "to": {"type": "capa", "id": to}}),
-        ),
-    )?;
+    super::links::create(conn, ctx, from, relation, ("capa", &to), entity(capa))?;
     Ok(())
 }
 
@@ -402,24 +396,6 @@ pub fn complete_item(
         )?;
         repo::find(conn, capa_id)?.ok_or(TransitionError::NotFound)
     })
-}
-
-/// The CAPAs linked to a record, and the records linked to a CAPA.
-pub fn linked(
-    conn: &mut DbConnection,
-    kind: &str,
-    id: &str,
-) -> diesel::QueryResult<Vec<(String, String)>> {
-    Ok(repo::links_of(conn, kind, id)?
-        .into_iter()
-        .map(|l| {
-            if l.from_type == kind && l.from_id == id {
-                (l.to_type, l.to_id)
-            } else {
-                (l.from_type, l.from_id)
-            }
-        })
-        .collect())
 }
 
 /// Whether a CAPA is in a state where `state` filters show it as waiting.

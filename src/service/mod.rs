@@ -3,9 +3,11 @@
 
 pub mod accounts;
 pub mod capas;
+pub mod links;
 pub mod nonconformances;
 pub mod password;
 pub mod products;
+pub mod requirements;
 pub mod signing;
 pub mod workflow;
 

@@ -70,8 +70,10 @@ async fn check(req: ServiceRequest) -> Result<ServiceRequest, (ServiceRequest, A
         .get(HEADER)
         .and_then(|h| h.to_str().ok())
         .map(str::to_string);
+    let multipart = req.content_type() == "multipart/form-data";
     let (req, provided) = match header {
         Some(h) => (req, Some(h)),
+        None if multipart => multipart_token(req).await?,
         None => match form_token(req, state.settings.max_form_bytes).await {
             Ok(pair) => pair,
             Err(pair) => return Err(pair),
@@ -162,6 +164,77 @@ async fn form_token(
         .map(|(_, v)| v.into_owned());
     let req = ServiceRequest::from_parts(http, Payload::from(body));
     Ok((req, token))
+}
+
+/// How far into a multipart body the token must have been seen.
+const MULTIPART_HEAD: usize = 8 * 1024;
+
+/// Reads the token of a multipart form (an upload), which must be its first
+/// part, as our forms put it; only the first few KiB are read, and the body
+/// is handed on to the handler whole, streaming.
+async fn multipart_token(
+    req: ServiceRequest,
+) -> Result<(ServiceRequest, Option<String>), (ServiceRequest, AppError)> {
+    let boundary = req
+        .headers()
+        .get("content-type")
+        .and_then(|h| h.to_str().ok())
+        .and_then(|ct| {
+            ct.split(';')
+                .map(str::trim)
+                .find_map(|p| p.strip_prefix("boundary="))
+                .map(|b| b.trim_matches('"').to_string())
+        });
+    let (http, mut payload) = req.into_parts();
+    let mut head = web::BytesMut::new();
+    let mut token = None;
+    while head.len() < MULTIPART_HEAD {
+        match payload.next().await {
+            Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+            Some(Err(e)) => {
+                let req = ServiceRequest::from_parts(http, Payload::None);
+                return Err((
+                    req,
+                    AppError::BadRequest(format!("The upload could not be read: {e}")),
+                ));
+            }
+            None => break,
+        }
+        token = boundary.as_deref().and_then(|b| first_part_token(&head, b));
+        if token.is_some() {
+            break;
+        }
+    }
+    let head = head.freeze();
+    type Stream = std::pin::Pin<
+        Box<dyn futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>>>,
+    >;
+    let rest: Stream = Box::pin(futures_util::stream::once(async move { Ok(head) }).chain(payload));
+    let req = ServiceRequest::from_parts(http, Payload::from(rest));
+    Ok((req, token))
+}
+
+/// The value of the first part of a multipart body when that part is the
+/// CSRF token field.
+fn first_part_token(body: &[u8], boundary: &str) -> Option<String> {
+    fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+        hay.windows(needle.len()).position(|w| w == needle)
+    }
+    let delimiter = format!("--{boundary}");
+    let rest = body
+        .strip_prefix(delimiter.as_bytes())?
+        .strip_prefix(b"\r\n")?;
+    let end = find(rest, b"\r\n\r\n")?;
+    let headers = String::from_utf8_lossy(rest.get(..end)?).to_ascii_lowercase();
+    let named = headers
+        .lines()
+        .any(|h| h.starts_with("content-disposition:") && h.contains(&format!("name=\"{FIELD}\"")));
+    if !named {
+        return None;
+    }
+    let value = rest.get(end + 4..)?;
+    let len = find(value, format!("\r\n{delimiter}").as_bytes())?;
+    String::from_utf8(value.get(..len)?.to_vec()).ok()
 }
 
 /// The anonymous double-submit cookie used by the sign-in form.

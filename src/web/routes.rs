@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use super::assets;
 use super::handlers::{
     account, admin, audit, auth, capas, dashboard, health, nonconformances as nc, products,
-    signatures,
+    requirements as req, signatures,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -69,6 +69,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(capas::complete_item),
                 )
                 .route("/{id}/{action}", web::post().to(capas::act)),
+        )
+        .service(
+            web::scope("/requirements")
+                .route("", web::get().to(req::list))
+                .route("", web::post().to(req::create))
+                .route("/new", web::get().to(req::new_form))
+                .route("/import", web::get().to(req::import_form))
+                .route("/import", web::post().to(req::upload))
+                .route("/imports/{id}", web::get().to(req::import_show))
+                .route("/imports/{id}/apply", web::post().to(req::apply))
+                .route("/{id}", web::get().to(req::show))
+                .route("/{id}", web::post().to(req::update))
+                .route("/{id}/parents", web::post().to(req::add_parent))
+                .route(
+                    "/{id}/parents/{link}/remove",
+                    web::post().to(req::remove_parent),
+                )
+                .route("/{id}/retire", web::post().to(req::retire))
+                .route("/{id}/restore", web::post().to(req::restore)),
         )
         .service(
             web::scope("/products")

@@ -16,5 +16,6 @@ mod headers;
 mod helpers;
 mod nonconformances;
 mod products;
+mod requirements;
 mod signatures;
 mod startup;

@@ -48,16 +48,21 @@ CREATE TABLE capa_items (
     version    BIGINT NOT NULL DEFAULT 1
 );
 
--- Generic links between records (CAPA <-> NC now; documents, risks,
--- requirements and commits later), each audited; never deleted.
+-- Generic links between records, named by entity type and id as the audit
+-- log names them (nc-3 escalated_to capa-7; req-12 derives_from req-3;
+-- commit-9 implements req-12; test-4 verifies req-12), each audited. Never
+-- deleted: an unlinked link keeps its row with who removed it and when.
 CREATE TABLE links (
     id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     from_type  TEXT NOT NULL,
     from_id    TEXT NOT NULL,
+    relation   TEXT NOT NULL,
     to_type    TEXT NOT NULL,
     to_id      TEXT NOT NULL,
-    created_by BIGINT NOT NULL REFERENCES users (id),
-    created_at TIMESTAMP NOT NULL
+    created_by BIGINT REFERENCES users (id),
+    created_at TIMESTAMP NOT NULL,
+    removed_by BIGINT REFERENCES users (id),
+    removed_at TIMESTAMP
 );
 CREATE INDEX capas_by_state ON capas (state, id);
 CREATE INDEX capas_by_owner ON capas (owner_id, id);

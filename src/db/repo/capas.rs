@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::db::schema::{capa_items as it, capa_stays as st, capas as t, links as l};
+use crate::db::schema::{capa_items as it, capa_stays as st, capas as t};
 use crate::db::{DbConnection, naive, utc};
 use crate::domain::capa::{
     Capa, CapaSource, CapaState, Cause, Effectiveness, Item, ItemKind, Kind, Priority, RcaMethod,
@@ -419,59 +419,6 @@ pub fn list(
         .limit(limit)
         .load::<SummaryRow>(conn)?;
     Ok((rows.into_iter().map(summary).collect(), total))
-}
-
-/// A link between two records, each named by type and id (`nc-3`, `capa-7`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Link {
-    pub id: i64,
-    pub from_type: String,
-    pub from_id: String,
-    pub to_type: String,
-    pub to_id: String,
-}
-
-pub fn insert_link(
-    conn: &mut DbConnection,
-    from: (&str, &str),
-    to: (&str, &str),
-    by: i64,
-    now: chrono::DateTime<chrono::Utc>,
-) -> QueryResult<()> {
-    diesel::insert_into(l::table)
-        .values((
-            l::from_type.eq(from.0),
-            l::from_id.eq(from.1),
-            l::to_type.eq(to.0),
-            l::to_id.eq(to.1),
-            l::created_by.eq(by),
-            l::created_at.eq(naive(now)),
-        ))
-        .execute(conn)
-        .map(|_| ())
-}
-
-/// Every link from or to a record.
-pub fn links_of(conn: &mut DbConnection, kind: &str, id: &str) -> QueryResult<Vec<Link>> {
-    l::table
-        .filter(
-            (l::from_type.eq(kind).and(l::from_id.eq(id)))
-                .or(l::to_type.eq(kind).and(l::to_id.eq(id))),
-        )
-        .order(l::id.asc())
-        .select((l::id, l::from_type, l::from_id, l::to_type, l::to_id))
-        .load::<(i64, String, String, String, String)>(conn)
-        .map(|rows| {
-            rows.into_iter()
-                .map(|r| Link {
-                    id: r.0,
-                    from_type: r.1,
-                    from_id: r.2,
-                    to_type: r.3,
-                    to_id: r.4,
-                })
-                .collect()
-        })
 }
 
 /// When the CAPA last left a state (the start of its current one), if ever.

@@ -1,9 +1,11 @@
 //! Repository functions: `&mut DbConnection` in, domain types out.
 
 pub mod capas;
+pub mod links;
 pub mod meta;
 pub mod nonconformances;
 pub mod products;
+pub mod requirements;
 pub mod sessions;
 pub mod signatures;
 pub mod users;

@@ -255,8 +255,8 @@ const HISTORY_PANEL: i64 = 20;
 
 /// The entity types a reader may see the history of; `None` for the whole
 /// log. Auditors, quality and administrators read everything; everyone else
-/// only the history of records their roles let them open (products and
-/// nonconformances so far; user accounts are opened only by administrators).
+/// only the history of records their roles let them open (products,
+/// nonconformances, CAPAs and requirements so far; user accounts are opened only by administrators).
 pub fn visible_types(roles: &Roles) -> Option<Vec<String>> {
     if roles.has_any(&[Role::Auditor, Role::Quality, Role::Admin]) {
         None
@@ -265,6 +265,8 @@ pub fn visible_types(roles: &Roles) -> Option<Vec<String>> {
             "product".to_string(),
             "nonconformance".to_string(),
             "capa".to_string(),
+            "requirement".to_string(),
+            "requirement_import".to_string(),
         ])
     }
 }
@@ -510,6 +512,8 @@ pub const RECORD_TYPES: &[(&str, &str)] = &[
     ("product", "Product"),
     ("nonconformance", "Nonconformance"),
     ("capa", "CAPA"),
+    ("requirement", "Requirement"),
+    ("requirement_import", "Requirement import"),
 ];
 
 /// `GET /audit/entry/{seq}`: one entry whole: the changes, the exact leaf

@@ -164,18 +164,9 @@ fn filter_of(query: &HashMap<String, String>) -> Result<(Filter, Sort), AppError
                     .into(),
             ),
         },
-        kind: match kind.as_str() {
-            "" => None,
-            v => Some(Kind::parse(v).ok_or_else(|| bad("type", v))?),
-        },
-        source: match source.as_str() {
-            "" => None,
-            v => Some(CapaSource::parse(v).ok_or_else(|| bad("source", v))?),
-        },
-        priority: match priority.as_str() {
-            "" => None,
-            v => Some(Priority::parse(v).ok_or_else(|| bad("priority", v))?),
-        },
+        kind: super::filter_value(&kind, "type", Kind::parse)?,
+        source: super::filter_value(&source, "source", CapaSource::parse)?,
+        priority: super::filter_value(&priority, "priority", Priority::parse)?,
         owner_id: id("owner", &owner)?,
         product_id: id("product", &product)?,
         overdue_on: match overdue.as_str() {
@@ -213,16 +204,8 @@ pub async fn list(
         get("q"),
         get("sort"),
     );
-    let bad = |what: &str, v: &str| AppError::BadRequest(format!("There is no {what} {v:?}"));
     let (filter, order) = filter_of(&query)?;
-    let page: i64 = match get("page").as_str() {
-        "" => 1,
-        v => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| bad("page", v))?,
-    };
+    let page = super::page_number(&query)?;
     let (f, owner_sel, product_sel) = (filter.clone(), owner.clone(), product.clone());
     let (rows, total, owners, products, names) = state
         .db(move |conn| {
@@ -676,7 +659,7 @@ async fn show_page(
             };
             let item_owners = owner_choices(conn, "")?;
             let key = format!("capa-{id}");
-            let links = service::linked(conn, "capa", &key)?;
+            let links = crate::service::links::linked(conn, "capa", &key)?;
             let history = super::audit::history_panel(conn, "capa", &key, &roles)?;
             let signatures = super::signatures::panel(conn, "capa", &key, &roles)?;
             Ok((

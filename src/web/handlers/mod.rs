@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod health;
 pub mod nonconformances;
 pub mod products;
+pub mod requirements;
 pub mod signatures;
 
 use actix_web::http::StatusCode;
@@ -90,6 +91,29 @@ pub fn query_text(query: &std::collections::HashMap<String, String>, name: &str)
         .get(name)
         .map(|v| v.trim().to_string())
         .unwrap_or_default()
+}
+
+/// An optional list filter from the query: empty is none; anything else
+/// must parse, or the request is a 400 naming the filter and the value.
+pub fn filter_value<T>(
+    value: &str,
+    what: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Option<T>, AppError> {
+    match value {
+        "" => Ok(None),
+        v => parse(v)
+            .map(Some)
+            .ok_or_else(|| AppError::BadRequest(format!("There is no {what} {v:?}"))),
+    }
+}
+
+/// The `page` of a list from the query: 1 when absent, else a whole number >= 1.
+pub fn page_number(query: &std::collections::HashMap<String, String>) -> Result<i64, AppError> {
+    Ok(filter_value(&query_text(query, "page"), "page", |v| {
+        v.parse::<i64>().ok().filter(|n| *n >= 1)
+    })?
+    .unwrap_or(1))
 }
 
 /// "2026-11-21 10:42 UTC", or "never".

@@ -110,18 +110,9 @@ pub async fn list(
             v => Some(NcState::parse(v).ok_or_else(|| bad("state", v))?),
         },
         open: st == "open",
-        product_id: match product.as_str() {
-            "" => None,
-            v => Some(v.parse().map_err(|_| bad("product", v))?),
-        },
-        severity: match severity.as_str() {
-            "" => None,
-            v => Some(Severity::parse(v).ok_or_else(|| bad("severity", v))?),
-        },
-        source: match source.as_str() {
-            "" => None,
-            v => Some(Source::parse(v).ok_or_else(|| bad("source", v))?),
-        },
+        product_id: super::filter_value(&product, "product", |v| v.parse().ok())?,
+        severity: super::filter_value(&severity, "severity", Severity::parse)?,
+        source: super::filter_value(&source, "source", Source::parse)?,
         text: Some(text.clone()).filter(|t| !t.is_empty()),
     };
     if text.chars().count() > 200 {
@@ -135,14 +126,7 @@ pub async fn list(
         "changed" => Sort::RecentlyChanged,
         v => return Err(bad("sort order", v)),
     };
-    let page: i64 = match query_text(&query, "page").as_str() {
-        "" => 1,
-        v => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| bad("page", v))?,
-    };
+    let page = super::page_number(&query)?;
     let f = filter.clone();
     let product_sel = product.clone();
     let (rows, total, product_list) = state
@@ -402,7 +386,7 @@ async fn show_page(
             let signatures =
                 super::signatures::panel(conn, "nonconformance", &format!("nc-{id}"), &roles)?;
             let capas: Vec<(String, String)> =
-                crate::service::capas::linked(conn, "nonconformance", &format!("nc-{id}"))?
+                crate::service::links::linked(conn, "nonconformance", &format!("nc-{id}"))?
                     .into_iter()
                     .filter(|(t, _)| t == "capa")
                     .filter_map(|(_, i)| {
@@ -733,7 +717,7 @@ pub async fn act(
             // The CAPA opened in the same transaction; go there to fill it in.
             let key = format!("nc-{id}");
             let linked = state
-                .db(move |conn| Ok(crate::service::capas::linked(conn, "nonconformance", &key)?))
+                .db(move |conn| Ok(crate::service::links::linked(conn, "nonconformance", &key)?))
                 .await?;
             let capa = linked
                 .into_iter()

@@ -101,6 +101,14 @@ pub fn record_href(kind: &str, id: &str, roles: &Roles) -> Option<String> {
             .strip_prefix("capa-")
             .and_then(|n| n.parse::<i64>().ok())
             .map(|n| format!("/capas/{n}")),
+        "requirement" => id
+            .strip_prefix("req-")
+            .and_then(|n| n.parse::<i64>().ok())
+            .map(|n| format!("/requirements/{n}")),
+        "requirement_import" => id
+            .strip_prefix("imp-")
+            .and_then(|n| n.parse::<i64>().ok())
+            .map(|n| format!("/requirements/imports/{n}")),
         "nonconformance" => id
             .strip_prefix("nc-")
             .and_then(|n| n.parse::<i64>().ok())

@@ -7,6 +7,7 @@ pub mod charts;
 pub mod nonconformances;
 pub mod pages;
 pub mod products;
+pub mod requirements;
 pub mod signatures;
 
 pub use pages::*;
@@ -101,6 +102,11 @@ impl PageCtx {
             href: "/nonconformances",
             label: "Nonconformances",
             current: current == "/nonconformances",
+        });
+        nav.push(NavItem {
+            href: "/requirements",
+            label: "Requirements",
+            current: current == "/requirements",
         });
         nav.push(NavItem {
             href: "/products",

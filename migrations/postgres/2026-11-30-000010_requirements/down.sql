@@ -1,0 +1,3 @@
+DROP TABLE requirement_imports;
+DROP TABLE requirement_texts;
+DROP TABLE requirements;
