@@ -26,6 +26,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("sign-in required")]
     SignInRequired { next: String },
+    /// A machine caller (webhook, API token) that did not prove who it is.
+    #[error("{0}")]
+    Unauthorized(String),
     #[error("{0}")]
     Forbidden(String),
     #[error("the page or record does not exist, or you cannot see it")]
@@ -60,6 +63,7 @@ impl ResponseError for AppError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::SignInRequired { .. } | Self::Redirect(_) => StatusCode::SEE_OTHER,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,

@@ -10,6 +10,7 @@ pub mod csv;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod ingest;
 pub mod seed;
 pub mod service;
 pub mod signature;

@@ -79,6 +79,17 @@ impl LogKey {
         )
     }
 
+    /// A 32-byte key for `purpose`, derived from this key's seed with
+    /// HMAC-SHA256 (so no other secret file is needed; another purpose, or
+    /// another log key, gives an unrelated key).
+    pub fn derived_key(&self, purpose: &str) -> Zeroizing<[u8; 32]> {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, self.signing.as_bytes());
+        let tag = ring::hmac::sign(&key, format!("attest derived key: {purpose}").as_bytes());
+        let mut out = Zeroizing::new([0u8; 32]);
+        out.copy_from_slice(tag.as_ref());
+        out
+    }
+
     /// Ed25519 signature over `message`.
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.signing.sign(message).to_bytes()

@@ -251,6 +251,58 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    repositories (id) {
+        id -> BigInt,
+        provider -> Text,
+        name -> Text,
+        product_id -> BigInt,
+        secret_sealed -> Binary,
+        active -> Bool,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    commits (id) {
+        id -> BigInt,
+        repository_id -> BigInt,
+        sha -> Text,
+        author_name -> Text,
+        author_email -> Text,
+        committed_at -> Timestamp,
+        message -> Text,
+        url -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    commit_refs (id) {
+        id -> BigInt,
+        commit_id -> BigInt,
+        relation -> Text,
+        key -> Text,
+        target_type -> Nullable<Text>,
+        target_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        repository_id -> BigInt,
+        delivery_id -> Text,
+        event -> Text,
+        received_at -> Timestamp,
+        commits -> BigInt,
+        outcome -> Text,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     app_meta,
@@ -267,6 +319,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     requirements,
     requirement_texts,
     requirement_imports,
+    repositories,
+    commits,
+    commit_refs,
+    webhook_deliveries,
     audit_entries,
     audit_head,
     audit_nodes,

@@ -24,5 +24,6 @@ pub mod ids;
 pub mod nonconformance;
 pub mod product;
 pub mod requirement;
+pub mod trace;
 pub mod user;
 pub mod workflow;

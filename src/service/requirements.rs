@@ -95,8 +95,25 @@ pub fn create(
         for p in &found {
             link_parent(conn, ctx, &r, p)?;
         }
+        link_earlier_commits(conn, ctx, &r)?;
         Ok(r)
     })
+}
+
+/// Commits pushed before the requirement existed, whose messages named its
+/// key, link to it now.
+fn link_earlier_commits(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    r: &Requirement,
+) -> Result<(), RequirementError> {
+    use super::git::GitError;
+    super::git::resolve_dangling(conn, ctx, r).map_err(|e| match e {
+        GitError::Storage(s) => RequirementError::Storage(s),
+        GitError::Audit(a) => RequirementError::Audit(a),
+        other => invalid(other.to_string()),
+    })?;
+    Ok(())
 }
 
 /// The requirements of `product` named by `keys`; every missing one is named.
@@ -462,14 +479,12 @@ pub fn plan(conn: &mut DbConnection, import: &Import) -> Result<ImportPlan, Requ
     // The parent graph as it is, by key.
     let ids: Vec<String> = existing.values().map(Requirement::entity_id).collect();
     let mut graph: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for chunk in ids.chunks(500) {
-        for l in link_repo::from_any(conn, "requirement", chunk, DERIVES_FROM)? {
-            if let (Some(c), Some(p)) = (
-                req_id(&l.from_id).and_then(|i| by_id.get(&i)),
-                req_id(&l.to_id).and_then(|i| by_id.get(&i)),
-            ) {
-                graph.entry(c.to_string()).or_default().push(p.to_string());
-            }
+    for l in link_repo::from_any(conn, "requirement", &ids, DERIVES_FROM)? {
+        if let (Some(c), Some(p)) = (
+            req_id(&l.from_id).and_then(|i| by_id.get(&i)),
+            req_id(&l.to_id).and_then(|i| by_id.get(&i)),
+        ) {
+            graph.entry(c.to_string()).or_default().push(p.to_string());
         }
     }
     let before = graph.clone();
@@ -638,6 +653,7 @@ pub fn apply(
                             .after(r.audit_fields())
                             .reason(reason.clone()),
                     )?;
+                    link_earlier_commits(conn, ctx, &r)?;
                     r
                 }
                 _ => {

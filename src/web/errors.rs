@@ -57,7 +57,7 @@ pub async fn layer(
         .map(|i| i.message.clone())
         .unwrap_or_else(|| default_message(status).to_string());
     let (req, old) = res.into_parts();
-    let mut page = if req.path().starts_with("/api/") {
+    let mut page = if req.path().starts_with("/api/") || req.path().starts_with("/hooks/") {
         problem(status, &message, &op)
     } else {
         let session = req.extensions().get::<Arc<SessionCtx>>().cloned();
@@ -77,7 +77,7 @@ pub async fn layer(
 pub fn title(status: StatusCode) -> &'static str {
     match status.as_u16() {
         400 => "The request could not be accepted",
-        401 => "Sign-in failed",
+        401 => "Not authenticated",
         403 => "Not allowed",
         404 => "Not found",
         405 => "Not allowed here",

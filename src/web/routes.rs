@@ -4,8 +4,8 @@ use actix_web::{HttpResponse, web};
 
 use super::assets;
 use super::handlers::{
-    account, admin, audit, auth, capas, dashboard, health, nonconformances as nc, products,
-    requirements as req, signatures,
+    account, admin, audit, auth, capas, dashboard, health, hooks, nonconformances as nc, products,
+    repositories, requirements as req, signatures,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -69,6 +69,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(capas::complete_item),
                 )
                 .route("/{id}/{action}", web::post().to(capas::act)),
+        )
+        .route("/hooks/github", web::post().to(hooks::github))
+        .route("/hooks/gitlab", web::post().to(hooks::gitlab))
+        .service(
+            web::scope("/admin/repositories")
+                .route("", web::get().to(repositories::list))
+                .route("", web::post().to(repositories::create))
+                .route("/{id}", web::get().to(repositories::show))
+                .route("/{id}/rotate", web::post().to(repositories::rotate))
+                .route("/{id}/deactivate", web::post().to(repositories::deactivate))
+                .route("/{id}/activate", web::post().to(repositories::activate)),
         )
         .service(
             web::scope("/requirements")

@@ -19,3 +19,4 @@ mod products;
 mod requirements;
 mod signatures;
 mod startup;
+mod webhooks;

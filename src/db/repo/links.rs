@@ -134,14 +134,16 @@ pub fn to_any(
     to_type: &str,
     to_ids: &[String],
 ) -> QueryResult<Vec<Link>> {
-    l::table
-        .filter(l::to_type.eq(to_type).and(l::to_id.eq_any(to_ids)))
-        .filter(l::from_type.eq(from_type).and(l::relation.eq(relation)))
-        .filter(l::removed_at.is_null())
-        .order(l::id.asc())
-        .select(Row::as_select())
-        .load(conn)
-        .map(|rows| rows.into_iter().map(link).collect())
+    super::chunked(to_ids, |chunk| {
+        l::table
+            .filter(l::to_type.eq(to_type).and(l::to_id.eq_any(chunk)))
+            .filter(l::from_type.eq(from_type).and(l::relation.eq(relation)))
+            .filter(l::removed_at.is_null())
+            .order(l::id.asc())
+            .select(Row::as_select())
+            .load(conn)
+            .map(|rows| rows.into_iter().map(link).collect())
+    })
 }
 
 /// The links in force with `relation` from any of `from_ids` (of `from_type`).
@@ -151,9 +153,23 @@ pub fn from_any(
     from_ids: &[String],
     relation: &str,
 ) -> QueryResult<Vec<Link>> {
+    super::chunked(from_ids, |chunk| {
+        l::table
+            .filter(l::from_type.eq(from_type).and(l::from_id.eq_any(chunk)))
+            .filter(l::relation.eq(relation))
+            .filter(l::removed_at.is_null())
+            .order(l::id.asc())
+            .select(Row::as_select())
+            .load(conn)
+            .map(|rows| rows.into_iter().map(link).collect())
+    })
+}
+
+/// The links in force from records of `from_type`, with any relation, to one record.
+pub fn from_type_to(conn: &mut DbConnection, from_type: &str, to: End) -> QueryResult<Vec<Link>> {
     l::table
-        .filter(l::from_type.eq(from_type).and(l::from_id.eq_any(from_ids)))
-        .filter(l::relation.eq(relation))
+        .filter(l::to_type.eq(to.0).and(l::to_id.eq(to.1)))
+        .filter(l::from_type.eq(from_type))
         .filter(l::removed_at.is_null())
         .order(l::id.asc())
         .select(Row::as_select())

@@ -1,6 +1,7 @@
 //! Repository functions: `&mut DbConnection` in, domain types out.
 
 pub mod capas;
+pub mod git;
 pub mod links;
 pub mod meta;
 pub mod nonconformances;
@@ -20,4 +21,17 @@ pub fn escape_like(s: &str) -> String {
 diesel::define_sql_function! {
     /// SQL `lower()`, the same on both backends (PostgreSQL's LIKE is case-sensitive).
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// Runs `load` on slices of at most 500 of `items`, so no statement carries
+/// more parameters than a database takes, and joins what they return.
+pub fn chunked<I, T>(
+    items: &[I],
+    mut load: impl FnMut(&[I]) -> diesel::QueryResult<Vec<T>>,
+) -> diesel::QueryResult<Vec<T>> {
+    let mut out = Vec::with_capacity(items.len());
+    for chunk in items.chunks(500) {
+        out.extend(load(chunk)?);
+    }
+    Ok(out)
 }

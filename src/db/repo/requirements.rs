@@ -61,28 +61,23 @@ pub fn by_keys(
     product: i64,
     keys: &[String],
 ) -> QueryResult<Vec<Requirement>> {
-    let mut out = Vec::with_capacity(keys.len());
-    // In slices, so no statement carries more parameters than a database takes.
-    for chunk in keys.chunks(500) {
-        let rows = t::table
+    super::chunked(keys, |chunk| {
+        t::table
             .filter(t::product_id.eq(product).and(t::key.eq_any(chunk)))
             .select(Row::as_select())
-            .load(conn)?;
-        out.extend(rows.into_iter().map(record));
-    }
-    Ok(out)
+            .load(conn)
+            .map(|rows| rows.into_iter().map(record).collect())
+    })
 }
 
 pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Requirement>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let rows = t::table
+    super::chunked(ids, |chunk| {
+        t::table
             .filter(t::id.eq_any(chunk))
             .select(Row::as_select())
-            .load(conn)?;
-        out.extend(rows.into_iter().map(record));
-    }
-    Ok(out)
+            .load(conn)
+            .map(|rows| rows.into_iter().map(record).collect())
+    })
 }
 
 /// Every requirement of a product, in key order (imports compare a whole

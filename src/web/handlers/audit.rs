@@ -514,6 +514,7 @@ pub const RECORD_TYPES: &[(&str, &str)] = &[
     ("capa", "CAPA"),
     ("requirement", "Requirement"),
     ("requirement_import", "Requirement import"),
+    ("repository", "Repository"),
 ];
 
 /// `GET /audit/entry/{seq}`: one entry whole: the changes, the exact leaf

@@ -659,7 +659,9 @@ async fn show_page(
             };
             let item_owners = owner_choices(conn, "")?;
             let key = format!("capa-{id}");
-            let links = crate::service::links::linked(conn, "capa", &key)?;
+            let mut links = crate::service::links::linked(conn, "capa", &key)?;
+            links.retain(|(kind, _)| kind != "commit");
+            let commits = crate::service::git::commits_linked_to(conn, ("capa", &key))?;
             let history = super::audit::history_panel(conn, "capa", &key, &roles)?;
             let signatures = super::signatures::panel(conn, "capa", &key, &roles)?;
             Ok((
@@ -668,13 +670,14 @@ async fn show_page(
                 names,
                 (details, spilled),
                 item_owners,
-                links,
+                (links, commits),
                 history,
                 signatures,
             ))
         })
         .await?;
-    let (c, product, names, (details, spilled), item_owners, links, history, signatures) = loaded;
+    let (c, product, names, (details, spilled), item_owners, (links, commits), history, signatures) =
+        loaded;
     let mut action_errors = action_errors;
     action_errors.extend(spilled);
     let can_edit = may_edit(s, &c);
@@ -795,6 +798,12 @@ async fn show_page(
                 },
             })
             .collect(),
+        commits: commits
+            .iter()
+            .map(crate::web::views::CommitView::new)
+            .collect(),
+        commits_of: c.key(),
+        commits_hint: format!("Fixes: {}", c.key()),
         can_edit,
         details,
         investigation,

@@ -8,8 +8,10 @@ pub mod auth;
 pub mod capas;
 pub mod dashboard;
 pub mod health;
+pub mod hooks;
 pub mod nonconformances;
 pub mod products;
+pub mod repositories;
 pub mod requirements;
 pub mod signatures;
 

@@ -335,7 +335,7 @@ async fn show_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let roles = s.account.roles.clone();
-    let (r, product, parents, children, texts, names, history) = state
+    let (r, product, (parents, children, commits), texts, names, history) = state
         .db(move |conn: &mut DbConnection| {
             let r = repo::find(conn, id)?.ok_or(AppError::NotFound)?;
             let product = products::find(conn, r.product_id)?.ok_or(AppError::NotFound)?;
@@ -345,7 +345,16 @@ async fn show_page(
             let ids: Vec<i64> = texts.iter().filter_map(|t| t.changed_by).collect();
             let names = users::names(conn, &ids)?;
             let history = super::audit::history_panel(conn, "requirement", &r.entity_id(), &roles)?;
-            Ok((r, product, parents, children, texts, names, history))
+            let commits =
+                crate::service::git::commits_linked_to(conn, ("requirement", &r.entity_id()))?;
+            Ok((
+                r,
+                product,
+                (parents, children, commits),
+                texts,
+                names,
+                history,
+            ))
         })
         .await?;
     let related = |list: Vec<(crate::db::repo::links::Link, Requirement)>| {
@@ -392,6 +401,12 @@ async fn show_page(
                 at: when(Some(t.changed_at)),
             })
             .collect(),
+        commits: commits
+            .iter()
+            .map(crate::web::views::CommitView::new)
+            .collect(),
+        commits_of: r.key.clone(),
+        commits_hint: format!("Implements: {}", r.key),
         can_edit: can_edit(s),
         form: typed.form(Vec::new(), errors),
         parent_key,

@@ -101,6 +101,10 @@ pub fn record_href(kind: &str, id: &str, roles: &Roles) -> Option<String> {
             .strip_prefix("capa-")
             .and_then(|n| n.parse::<i64>().ok())
             .map(|n| format!("/capas/{n}")),
+        "repository" if roles.contains(Role::Admin) => id
+            .strip_prefix("repo-")
+            .and_then(|n| n.parse::<i64>().ok())
+            .map(|n| format!("/admin/repositories/{n}")),
         "requirement" => id
             .strip_prefix("req-")
             .and_then(|n| n.parse::<i64>().ok())

@@ -7,6 +7,7 @@ pub mod charts;
 pub mod nonconformances;
 pub mod pages;
 pub mod products;
+pub mod repositories;
 pub mod requirements;
 pub mod signatures;
 
@@ -119,6 +120,11 @@ impl PageCtx {
                 label: "Users",
                 current: current == "/admin/users",
             });
+            nav.push(NavItem {
+                href: "/admin/repositories",
+                label: "Repositories",
+                current: current == "/admin/repositories",
+            });
         }
         if a.roles
             .has_any(&[Role::Auditor, Role::Quality, Role::Admin])
@@ -146,6 +152,37 @@ impl PageCtx {
             flash: s.flash.as_deref().map(Flash::parse),
             css: super::assets::css_url(),
             version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+/// A commit linked to a record, as `partials/commits.html` lists it.
+pub struct CommitView {
+    pub short: String,
+    /// The commit on its host, only when it is an http(s) address.
+    pub url: String,
+    pub repository: String,
+    pub subject: String,
+    pub relation: String,
+    pub author: String,
+    pub at: String,
+}
+
+impl CommitView {
+    pub fn new(c: &crate::service::git::LinkedCommit) -> Self {
+        let url = if c.commit.url.starts_with("https://") || c.commit.url.starts_with("http://") {
+            c.commit.url.clone()
+        } else {
+            String::new()
+        };
+        Self {
+            short: c.commit.sha.chars().take(12).collect(),
+            url,
+            repository: c.repository.clone(),
+            subject: c.commit.subject().chars().take(200).collect(),
+            relation: c.relation.clone(),
+            author: c.commit.author_name.clone(),
+            at: c.commit.committed_at.format("%Y-%m-%d %H:%M").to_string(),
         }
     }
 }
