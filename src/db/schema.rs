@@ -303,6 +303,62 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        scopes -> Text,
+        token_hash -> Text,
+        prefix -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    test_cases (id) {
+        id -> BigInt,
+        product_id -> BigInt,
+        key -> Text,
+        title -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    test_runs (id) {
+        id -> BigInt,
+        product_id -> BigInt,
+        repository_id -> Nullable<BigInt>,
+        commit_sha -> Text,
+        branch -> Text,
+        ci_url -> Text,
+        file_sha256 -> Text,
+        uploaded_by -> BigInt,
+        received_at -> Timestamp,
+        tests -> BigInt,
+        passed -> BigInt,
+        failed -> BigInt,
+        skipped -> BigInt,
+        errors -> BigInt,
+    }
+}
+
+diesel::table! {
+    test_results (id) {
+        id -> BigInt,
+        run_id -> BigInt,
+        test_case_id -> BigInt,
+        outcome -> Text,
+        duration_ms -> BigInt,
+        message -> Text,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     app_meta,
@@ -323,6 +379,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     commits,
     commit_refs,
     webhook_deliveries,
+    api_tokens,
+    test_cases,
+    test_runs,
+    test_results,
     audit_entries,
     audit_head,
     audit_nodes,

@@ -75,6 +75,41 @@ pub fn parse_repository_name(typed: &str) -> Result<String, String> {
     }
 }
 
+/// A test's result (JUnit: passed, `<failure>`, `<skipped>`, `<error>`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    Passed,
+    Failed,
+    Skipped,
+    Error,
+}
+
+named!(Outcome {
+    Passed => ("passed", "Passed"),
+    Failed => ("failed", "Failed"),
+    Skipped => ("skipped", "Skipped"),
+    Error => ("error", "Error"),
+});
+
+/// What an API token may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Read the JSON API (requirements, test cases, the matrix, CAPAs, NCs).
+    Read,
+    /// Upload CI test results.
+    TestRunsWrite,
+}
+
+named!(Scope {
+    Read => ("read", "Read the API"),
+    TestRunsWrite => ("test-runs:write", "Upload test results"),
+});
+
+/// Scopes as stored: names separated by spaces.
+pub fn parse_scopes(s: &str) -> Vec<Scope> {
+    s.split(' ').filter_map(Scope::parse).collect()
+}
+
 /// How a commit message refers to a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Relation {
@@ -253,21 +288,44 @@ pub fn parse_message(message: &str) -> Vec<MessageRef> {
     out
 }
 
-/// A key as test names spell it: upper case, parts joined by `-`.
+/// The words of a name, upper case: split at anything but letters and
+/// digits, between letters and digits, and where case turns (`testSRS012`
+/// and `SRSLockout` both give `SRS`, `012`...).
+fn words(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for part in name.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let chars: Vec<char> = part.chars().collect();
+        let mut word = String::new();
+        for (i, &c) in chars.iter().enumerate() {
+            if let Some(&prev) = i.checked_sub(1).and_then(|p| chars.get(p)) {
+                let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
+                let split = prev.is_ascii_digit() != c.is_ascii_digit()
+                    || (prev.is_ascii_lowercase() && c.is_ascii_uppercase())
+                    || (prev.is_ascii_uppercase() && c.is_ascii_uppercase() && next_lower);
+                if split && !word.is_empty() {
+                    out.push(std::mem::take(&mut word));
+                }
+            }
+            word.push(c.to_ascii_uppercase());
+        }
+        if !word.is_empty() {
+            out.push(word);
+        }
+    }
+    out
+}
+
+/// A key as test names spell it: its words joined by `-` (`UN-4.1` and
+/// `un_4_1` both give `UN-4-1`).
 pub fn name_form(key: &str) -> String {
-    key.to_ascii_uppercase().replace('.', "-")
+    words(key).join("-")
 }
 
 /// The known keys inside a test's name (`test_srs_012_login_lockout`,
-/// `SRS-012 login lockout`, `tests::srs_012::lockout`): the name's parts
-/// (split at anything but letters and digits) are joined by `-` in runs of
-/// two to six and looked up in `known` (name form -> key).
+/// `SRS-012 login lockout`, `TestSRS012Lockout`): runs of two to six of the
+/// name's words are looked up in `known` (name form -> key).
 pub fn keys_in_test_name(name: &str, known: &HashMap<String, String>) -> Vec<String> {
-    let parts: Vec<String> = name
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|p| !p.is_empty())
-        .map(str::to_ascii_uppercase)
-        .collect();
+    let parts = words(name);
     let mut out: Vec<String> = Vec::new();
     for start in 0..parts.len() {
         for len in 2..=6 {
@@ -366,6 +424,9 @@ mod tests {
         assert_eq!(find("test_srs_012_login_lockout"), ["SRS-012"]);
         assert_eq!(find("SRS-012 login lockout"), ["SRS-012"]);
         assert_eq!(find("tests::un_4_1::alarm"), ["UN-4.1"]);
+        assert_eq!(find("TestSRS012Lockout"), ["SRS-012"]);
+        assert_eq!(find("TestSRS_012_Lockout"), ["SRS-012"]);
+        assert_eq!(find("SRSLockout012"), Vec::<String>::new());
         assert_eq!(find("srs_0120_other"), Vec::<String>::new());
         assert_eq!(find("srs_1_and_srs_012"), ["SRS-1", "SRS-012"]);
         assert_eq!(find("plain_test"), Vec::<String>::new());

@@ -10,6 +10,8 @@ pub mod password;
 pub mod products;
 pub mod requirements;
 pub mod signing;
+pub mod testruns;
+pub mod tokens;
 pub mod workflow;
 
 use chrono::{DateTime, Utc};

@@ -1,6 +1,7 @@
 //! HTTP: routes, middleware (operation id, headers, error pages, sessions,
 //! CSRF), extractors, handlers and views.
 
+pub mod api;
 pub mod assets;
 pub mod csrf;
 pub mod errors;

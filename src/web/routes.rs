@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use super::assets;
 use super::handlers::{
     account, admin, audit, auth, capas, dashboard, health, hooks, nonconformances as nc, products,
-    repositories, requirements as req, signatures,
+    repositories, requirements as req, signatures, tokens,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -25,6 +25,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(auth::logout))
         .route("/", web::get().to(dashboard::index))
         .route("/account", web::get().to(account::show))
+        .route("/account/tokens", web::get().to(tokens::list))
+        .route("/account/tokens", web::post().to(tokens::create))
+        .route(
+            "/account/tokens/{id}/revoke",
+            web::post().to(tokens::revoke),
+        )
         .route("/account/password", web::get().to(account::password_form))
         .route(
             "/account/password",
@@ -69,6 +75,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(capas::complete_item),
                 )
                 .route("/{id}/{action}", web::post().to(capas::act)),
+        )
+        .service(
+            web::scope("/api/v1").route("/test-runs", web::post().to(super::api::post_test_run)),
         )
         .route("/hooks/github", web::post().to(hooks::github))
         .route("/hooks/gitlab", web::post().to(hooks::gitlab))

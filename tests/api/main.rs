@@ -19,4 +19,5 @@ mod products;
 mod requirements;
 mod signatures;
 mod startup;
+mod testruns;
 mod webhooks;

@@ -9,6 +9,8 @@ pub mod products;
 pub mod requirements;
 pub mod sessions;
 pub mod signatures;
+pub mod tests;
+pub mod tokens;
 pub mod users;
 
 /// `s` with LIKE's wildcards escaped (use with `.escape('\\')`).
@@ -35,3 +37,19 @@ pub fn chunked<I, T>(
     }
     Ok(out)
 }
+
+/// A multi-row INSERT on the connection's own backend (the connection enum
+/// cannot batch): one statement a batch instead of one a row.
+macro_rules! batch_insert {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            crate::db::DbConnection::Sqlite(c) => {
+                diesel::insert_into($table).values($rows).execute(c)
+            }
+            crate::db::DbConnection::Postgres(c) => {
+                diesel::insert_into($table).values($rows).execute(c)
+            }
+        }
+    };
+}
+pub(crate) use batch_insert;

@@ -515,6 +515,8 @@ pub const RECORD_TYPES: &[(&str, &str)] = &[
     ("requirement", "Requirement"),
     ("requirement_import", "Requirement import"),
     ("repository", "Repository"),
+    ("test_run", "Test run"),
+    ("api_token", "API token"),
 ];
 
 /// `GET /audit/entry/{seq}`: one entry whole: the changes, the exact leaf

@@ -14,6 +14,7 @@ pub mod products;
 pub mod repositories;
 pub mod requirements;
 pub mod signatures;
+pub mod tokens;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, LOCATION};

@@ -10,6 +10,7 @@ pub mod products;
 pub mod repositories;
 pub mod requirements;
 pub mod signatures;
+pub mod tokens;
 
 pub use pages::*;
 

@@ -1,0 +1,4 @@
+DROP TABLE test_results;
+DROP TABLE test_runs;
+DROP TABLE test_cases;
+DROP TABLE api_tokens;
