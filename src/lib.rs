@@ -15,4 +15,5 @@ pub mod seed;
 pub mod service;
 pub mod signature;
 pub mod startup;
+pub mod trace;
 pub mod web;

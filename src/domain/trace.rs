@@ -76,7 +76,8 @@ pub fn parse_repository_name(typed: &str) -> Result<String, String> {
 }
 
 /// A test's result (JUnit: passed, `<failure>`, `<skipped>`, `<error>`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Passed,
     Failed,

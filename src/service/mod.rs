@@ -12,6 +12,7 @@ pub mod requirements;
 pub mod signing;
 pub mod testruns;
 pub mod tokens;
+pub mod trace;
 pub mod workflow;
 
 use chrono::{DateTime, Utc};

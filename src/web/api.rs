@@ -219,3 +219,246 @@ pub async fn post_test_run(
         .await?;
     Ok(HttpResponse::Created().json(summary))
 }
+
+/// `page` (from 1) and `per_page` (1-500, default 100) of a list call.
+fn paging(query: &HashMap<String, String>) -> Result<(i64, i64), AppError> {
+    let page = super::handlers::page_number(query)?;
+    let per_page =
+        super::handlers::filter_value(&query_text(query, "per_page"), "per_page", |v| {
+            v.parse::<i64>().ok().filter(|n| (1..=500).contains(n))
+        })?
+        .unwrap_or(100);
+    Ok((page, per_page))
+}
+
+/// Page `page` of `all`, `per_page` long.
+fn page_of<T>(all: &[T], page: i64, per_page: i64) -> &[T] {
+    let from = usize::try_from((page - 1) * per_page).unwrap_or(usize::MAX);
+    let len = usize::try_from(per_page).unwrap_or(100);
+    all.get(from..)
+        .map_or(&[], |rest| &rest[..len.min(rest.len())])
+}
+
+fn listing<T: serde::Serialize>(items: T, page: i64, per_page: i64, total: i64) -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({
+        "items": items,
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+    }))
+}
+
+/// The product a read call names: `product` as a key prefix or a number.
+fn named_product(conn: &mut crate::db::DbConnection, v: &str) -> Result<i64, AppError> {
+    if v.is_empty() {
+        return Err(AppError::BadRequest(
+            "Name the product: ?product=KEY (its key prefix) or its number".into(),
+        ));
+    }
+    products::list(conn, true, 0, 500)?
+        .0
+        .into_iter()
+        .find(|p| p.key_prefix.eq_ignore_ascii_case(v) || p.id.to_string() == v)
+        .map(|p| p.id)
+        .ok_or_else(|| AppError::BadRequest(format!("There is no product {v:?}")))
+}
+
+/// `GET /api/v1/requirements?product=…[&status=active|retired][&page=&per_page=]`
+pub async fn get_requirements(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    use crate::db::repo::requirements::{self as repo, Filter};
+    use crate::domain::requirement::ReqStatus;
+    user.require(Scope::Read)?;
+    let (page, per_page) = paging(&query)?;
+    let (product, status) = (query_text(&query, "product"), query_text(&query, "status"));
+    let status = super::handlers::filter_value(&status, "status", ReqStatus::parse)?;
+    let (rows, total) = state
+        .db(move |conn| {
+            let pid = named_product(conn, &product)?;
+            let f = Filter {
+                product_id: Some(pid),
+                status,
+                ..Filter::default()
+            };
+            Ok(repo::list(conn, &f, (page - 1) * per_page, per_page)?)
+        })
+        .await?;
+    let items: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            let mut v = r.audit_fields();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("id".into(), r.id.into());
+                o.insert(
+                    "updated_at".into(),
+                    crate::audit::format_time(r.updated_at).into(),
+                );
+            }
+            v
+        })
+        .collect();
+    Ok(listing(items, page, per_page, total))
+}
+
+/// `GET /api/v1/test-cases?product=…`
+pub async fn get_test_cases(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Scope::Read)?;
+    let (page, per_page) = paging(&query)?;
+    let product = query_text(&query, "product");
+    let (items, total) = state
+        .db(move |conn| {
+            let pid = named_product(conn, &product)?;
+            let all = crate::db::repo::tests::cases_of_product(conn, pid)?;
+            let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
+            let shown = page_of(&all, page, per_page);
+            let ids: Vec<i64> = shown.iter().map(|c| c.id).collect();
+            let latest: HashMap<i64, crate::db::repo::tests::LatestResult> =
+                crate::db::repo::tests::latest_results(conn, &ids)?
+                    .into_iter()
+                    .map(|r| (r.test_case_id, r))
+                    .collect();
+            let items: Vec<serde_json::Value> = shown
+                .iter()
+                .map(|c| {
+                    let l = latest.get(&c.id);
+                    serde_json::json!({
+                        "id": c.id,
+                        "key": c.key,
+                        "title": c.title,
+                        "latest_result": l.map(|l| l.outcome.as_str()),
+                        "latest_run": l.map(|l| l.run_id),
+                    })
+                })
+                .collect();
+            Ok((items, total))
+        })
+        .await?;
+    Ok(listing(items, page, per_page, total))
+}
+
+/// `GET /api/v1/matrix?product=…`: every row with its coverage.
+pub async fn get_matrix(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Scope::Read)?;
+    let (page, per_page) = paging(&query)?;
+    let product = query_text(&query, "product");
+    let cache = state.matrices.clone();
+    let rows = state
+        .db(move |conn| {
+            let pid = named_product(conn, &product)?;
+            Ok(cache.get(conn, pid)?)
+        })
+        .await?;
+    let total = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+    Ok(listing(
+        page_of(&rows, page, per_page),
+        page,
+        per_page,
+        total,
+    ))
+}
+
+/// `GET /api/v1/capas[?state=…]`
+pub async fn get_capas(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    use crate::db::repo::capas::{self as repo, Filter, Sort};
+    use crate::domain::capa::CapaState;
+    user.require(Scope::Read)?;
+    let (page, per_page) = paging(&query)?;
+    let st =
+        super::handlers::filter_value(&query_text(&query, "state"), "state", CapaState::parse)?;
+    let (rows, total) = state
+        .db(move |conn| {
+            let f = Filter {
+                state: st.map(|s| s.as_str().to_string()),
+                ..Filter::default()
+            };
+            Ok(repo::list(
+                conn,
+                &f,
+                Sort::Newest,
+                (page - 1) * per_page,
+                per_page,
+            )?)
+        })
+        .await?;
+    let today = crate::clock::now().date_naive();
+    let items: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "id": c.id,
+                "key": c.key(),
+                "title": c.title,
+                "type": c.kind.as_str(),
+                "state": c.state.as_str(),
+                "priority": c.priority.map(|p| p.as_str()),
+                "owner_id": c.owner_id,
+                "product_id": c.product_id,
+                "source": c.source.as_str(),
+                "source_ref": c.source_ref,
+                "due_on": c.due_on.map(|d| d.to_string()),
+                "overdue": c.overdue(today),
+                "opened_at": crate::audit::format_time(c.created_at),
+            })
+        })
+        .collect();
+    Ok(listing(items, page, per_page, total))
+}
+
+/// `GET /api/v1/nonconformances[?state=…]`
+pub async fn get_nonconformances(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    use crate::db::repo::nonconformances::{self as repo, Filter, Sort};
+    use crate::domain::nonconformance::NcState;
+    user.require(Scope::Read)?;
+    let (page, per_page) = paging(&query)?;
+    let st = super::handlers::filter_value(&query_text(&query, "state"), "state", NcState::parse)?;
+    let (rows, total) = state
+        .db(move |conn| {
+            let f = Filter {
+                state: st,
+                ..Filter::default()
+            };
+            Ok(repo::list(
+                conn,
+                &f,
+                Sort::Newest,
+                (page - 1) * per_page,
+                per_page,
+            )?)
+        })
+        .await?;
+    let items: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|n| {
+            let mut v = n.audit_fields();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("id".into(), n.id.into());
+                o.insert("key".into(), n.key().into());
+                o.insert(
+                    "reported_at".into(),
+                    crate::audit::format_time(n.created_at).into(),
+                );
+            }
+            v
+        })
+        .collect();
+    Ok(listing(items, page, per_page, total))
+}

@@ -38,6 +38,8 @@ pub struct AppState {
     pub cookies: CookieNames,
     /// The dashboard's CAPA figures, taken again when the data changes.
     pub capa_stats: Arc<crate::service::capas::StatsCache>,
+    /// Each product's traceability matrix, computed again when the data changes.
+    pub matrices: Arc<crate::service::trace::MatrixCache>,
 }
 
 /// Cookie names: `__Host-` prefixed and Secure over TLS, plain on http://localhost.
@@ -86,6 +88,7 @@ impl AppState {
             cookies,
             settings,
             capa_stats: Arc::default(),
+            matrices: Arc::default(),
         }
     }
 

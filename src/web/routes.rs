@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use super::assets;
 use super::handlers::{
     account, admin, audit, auth, capas, dashboard, health, hooks, nonconformances as nc, products,
-    repositories, requirements as req, signatures, tokens,
+    repositories, requirements as req, signatures, tokens, trace,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -77,8 +77,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/{id}/{action}", web::post().to(capas::act)),
         )
         .service(
-            web::scope("/api/v1").route("/test-runs", web::post().to(super::api::post_test_run)),
+            web::scope("/api/v1")
+                .route("/test-runs", web::post().to(super::api::post_test_run))
+                .route("/requirements", web::get().to(super::api::get_requirements))
+                .route("/test-cases", web::get().to(super::api::get_test_cases))
+                .route("/matrix", web::get().to(super::api::get_matrix))
+                .route("/capas", web::get().to(super::api::get_capas))
+                .route(
+                    "/nonconformances",
+                    web::get().to(super::api::get_nonconformances),
+                ),
         )
+        .route("/trace", web::get().to(trace::matrix_page))
+        .route("/trace/gaps", web::get().to(trace::gaps_page))
         .route("/hooks/github", web::post().to(hooks::github))
         .route("/hooks/gitlab", web::post().to(hooks::gitlab))
         .service(

@@ -20,4 +20,5 @@ mod requirements;
 mod signatures;
 mod startup;
 mod testruns;
+mod trace;
 mod webhooks;

@@ -360,3 +360,55 @@ pub fn recent_deliveries(
                 .collect()
         })
 }
+
+/// The sha and time of each of `ids` (what the matrix needs of a commit).
+pub fn commit_times(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> QueryResult<Vec<(i64, String, chrono::DateTime<chrono::Utc>)>> {
+    super::chunked(ids, |chunk| {
+        c::table
+            .filter(c::id.eq_any(chunk))
+            .select((c::id, c::sha, c::committed_at))
+            .load::<(i64, String, NaiveDateTime)>(conn)
+            .map(|rows| rows.into_iter().map(|r| (r.0, r.1, utc(r.2))).collect())
+    })
+}
+
+/// A reference that names nothing, as the gap report lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dangling {
+    pub key: String,
+    pub relation: String,
+    pub sha: String,
+    pub repository: String,
+    pub committed_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The dangling references in commits of `product`'s repositories, newest first.
+pub fn dangling_of_product(
+    conn: &mut DbConnection,
+    product: i64,
+    limit: i64,
+) -> QueryResult<Vec<Dangling>> {
+    cr::table
+        .inner_join(c::table.on(c::id.eq(cr::commit_id)))
+        .inner_join(t::table.on(t::id.eq(c::repository_id)))
+        .filter(cr::target_id.is_null())
+        .filter(t::product_id.eq(product))
+        .order(c::committed_at.desc())
+        .limit(limit)
+        .select((cr::key, cr::relation, c::sha, t::name, c::committed_at))
+        .load::<(String, String, String, String, NaiveDateTime)>(conn)
+        .map(|rows| {
+            rows.into_iter()
+                .map(|r| Dangling {
+                    key: r.0,
+                    relation: r.1,
+                    sha: r.2,
+                    repository: r.3,
+                    committed_at: utc(r.4),
+                })
+                .collect()
+        })
+}

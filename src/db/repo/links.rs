@@ -176,3 +176,22 @@ pub fn from_type_to(conn: &mut DbConnection, from_type: &str, to: End) -> QueryR
         .load(conn)
         .map(|rows| rows.into_iter().map(link).collect())
 }
+
+/// The links in force from records of `from_type`, with any relation, to
+/// any of `to_ids` (of `to_type`).
+pub fn from_type_to_any(
+    conn: &mut DbConnection,
+    from_type: &str,
+    to_type: &str,
+    to_ids: &[String],
+) -> QueryResult<Vec<Link>> {
+    super::chunked(to_ids, |chunk| {
+        l::table
+            .filter(l::to_type.eq(to_type).and(l::to_id.eq_any(chunk)))
+            .filter(l::from_type.eq(from_type))
+            .filter(l::removed_at.is_null())
+            .select(Row::as_select())
+            .load(conn)
+            .map(|rows| rows.into_iter().map(link).collect())
+    })
+}

@@ -67,6 +67,16 @@ pub fn cases_by_id(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Test
     })
 }
 
+/// Every test case of a product, in key order.
+pub fn cases_of_product(conn: &mut DbConnection, product: i64) -> QueryResult<Vec<TestCase>> {
+    tc::table
+        .filter(tc::product_id.eq(product))
+        .order(tc::key.asc())
+        .select(CaseRow::as_select())
+        .load(conn)
+        .map(|rows| rows.into_iter().map(case).collect())
+}
+
 /// Stores new test cases (key, title) of a product, in batches.
 pub fn insert_cases(
     conn: &mut DbConnection,

@@ -15,6 +15,7 @@ pub mod repositories;
 pub mod requirements;
 pub mod signatures;
 pub mod tokens;
+pub mod trace;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, LOCATION};

@@ -11,6 +11,7 @@ pub mod repositories;
 pub mod requirements;
 pub mod signatures;
 pub mod tokens;
+pub mod trace;
 
 pub use pages::*;
 
@@ -109,6 +110,11 @@ impl PageCtx {
             href: "/requirements",
             label: "Requirements",
             current: current == "/requirements",
+        });
+        nav.push(NavItem {
+            href: "/trace",
+            label: "Traceability",
+            current: current == "/trace",
         });
         nav.push(NavItem {
             href: "/products",

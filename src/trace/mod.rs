@@ -1,0 +1,3 @@
+//! Traceability: the matrix and its coverage statuses, the gap report.
+
+pub mod matrix;

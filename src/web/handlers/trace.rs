@@ -1,0 +1,372 @@
+//! The traceability matrix (`/trace`) and the gap report (`/trace/gaps`)
+//! of a product: everyone signed in reads them.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, web};
+
+use super::nonconformances::{all_products, choices};
+use super::{filter_value, html, page_ctx, page_number, query_text, when};
+use crate::domain::product::{Product, SafetyClass};
+use crate::domain::requirement::{ReqKind, ReqStatus};
+use crate::error::{AppError, urlencode};
+use crate::trace::matrix::{self, Coverage, Row};
+use crate::web::AppState;
+use crate::web::extract::CurrentUser;
+use crate::web::views::admin::PageLink;
+use crate::web::views::audit::Choice;
+use crate::web::views::charts;
+use crate::web::views::trace::*;
+
+const PER_PAGE: usize = 100;
+/// Tests shown in a matrix cell before "and N more".
+const TESTS_SHOWN: usize = 6;
+
+/// The product the page is about: the one asked for, else the first active one.
+fn chosen(all: &[Product], asked: Option<i64>) -> Result<Option<Product>, AppError> {
+    match asked {
+        Some(id) => all
+            .iter()
+            .find(|p| p.id == id)
+            .cloned()
+            .map(Some)
+            .ok_or(AppError::NotFound),
+        None => Ok(all.iter().find(|p| p.active).or(all.first()).cloned()),
+    }
+}
+
+fn product_choices(all: &[Product], selected: i64) -> Vec<Choice> {
+    all.iter()
+        .map(|p| Choice {
+            value: p.id.to_string(),
+            label: format!("{} ({})", p.name, p.key_prefix),
+            selected: p.id == selected,
+        })
+        .collect()
+}
+
+/// The matrix filters of the query; every one optional.
+struct Filters {
+    kind: Option<ReqKind>,
+    class: Option<SafetyClass>,
+    coverage: Option<Coverage>,
+    /// "" (active), "retired" or "all"
+    status: String,
+    text: String,
+}
+
+impl Filters {
+    fn of(query: &HashMap<String, String>) -> Result<Self, AppError> {
+        let text = query_text(query, "q");
+        if text.chars().count() > 200 {
+            return Err(AppError::BadRequest(
+                "The search text can have at most 200 characters".into(),
+            ));
+        }
+        let status = query_text(query, "status");
+        if !matches!(status.as_str(), "" | "active" | "retired" | "all") {
+            return Err(AppError::BadRequest(format!(
+                "There is no status {status:?}"
+            )));
+        }
+        Ok(Self {
+            kind: filter_value(&query_text(query, "kind"), "kind", ReqKind::parse)?,
+            class: filter_value(
+                &query_text(query, "class"),
+                "safety class",
+                SafetyClass::parse,
+            )?,
+            coverage: filter_value(&query_text(query, "coverage"), "coverage", Coverage::parse)?,
+            status,
+            text,
+        })
+    }
+
+    fn keep(&self, r: &Row) -> bool {
+        let status_ok = match self.status.as_str() {
+            "all" => true,
+            "retired" => r.status == ReqStatus::Retired.as_str(),
+            _ => r.status == ReqStatus::Active.as_str(),
+        };
+        let text = self.text.to_lowercase();
+        status_ok
+            && self.kind.is_none_or(|k| r.kind == k.as_str())
+            && self.class.is_none_or(|c| r.safety_class == c.as_str())
+            && self.coverage.is_none_or(|c| r.coverage == c)
+            && (text.is_empty()
+                || r.key.to_lowercase().contains(&text)
+                || r.title.to_lowercase().contains(&text))
+    }
+
+    fn params(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (k, v) in [
+            ("kind", self.kind.map(ReqKind::as_str).unwrap_or_default()),
+            (
+                "class",
+                self.class.map(SafetyClass::as_str).unwrap_or_default(),
+            ),
+            (
+                "coverage",
+                self.coverage.map(Coverage::as_str).unwrap_or_default(),
+            ),
+            ("status", self.status.as_str()),
+            ("q", self.text.as_str()),
+        ] {
+            if !v.is_empty() {
+                out.push(format!("{k}={}", urlencode(v)));
+            }
+        }
+        out
+    }
+}
+
+fn matrix_row(r: &Row) -> MatrixRow {
+    MatrixRow {
+        id: r.id,
+        key: r.key.clone(),
+        title: r.title.clone(),
+        kind: ReqKind::parse(r.kind).map_or(r.kind, ReqKind::label),
+        version: r.version,
+        retired: r.status == ReqStatus::Retired.as_str(),
+        parents: r.parents.join(", "),
+        children: r.children.join(", "),
+        commits: r.commits,
+        newest_commit: r
+            .newest_commit
+            .as_deref()
+            .map(|s| s.chars().take(12).collect())
+            .unwrap_or_default(),
+        tests: r
+            .tests
+            .iter()
+            .take(TESTS_SHOWN)
+            .map(|t| TestView {
+                key: t.key.clone(),
+                outcome: t.latest.map_or("not run", |o| o.as_str()),
+            })
+            .collect(),
+        more_tests: r.tests.len().saturating_sub(TESTS_SHOWN),
+        coverage: r.coverage.as_str(),
+        coverage_label: r.coverage.label(),
+    }
+}
+
+/// `GET /trace?product=N`
+pub async fn matrix_page(
+    state: web::Data<AppState>,
+    CurrentUser(s): CurrentUser,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let asked = filter_value(&query_text(&query, "product"), "product", |v| {
+        v.parse().ok()
+    })?;
+    let filters = Filters::of(&query)?;
+    let page = usize::try_from(page_number(&query)?).unwrap_or(1);
+    let cache = state.matrices.clone();
+    let (all, product, rows) = state
+        .db(move |conn| {
+            let all = all_products(conn)?;
+            let product = chosen(&all, asked)?;
+            let rows = match &product {
+                Some(p) => Some(cache.get(conn, p.id)?),
+                None => None,
+            };
+            Ok((all, product, rows))
+        })
+        .await?;
+    let ctx = page_ctx(&state, &s, "/trace").await?;
+    let kinds = choices(
+        ReqKind::ALL,
+        ReqKind::as_str,
+        ReqKind::label,
+        filters.kind.map(ReqKind::as_str).unwrap_or_default(),
+    );
+    let classes = SafetyClass::ALL
+        .iter()
+        .map(|c| Choice {
+            value: c.as_str().into(),
+            label: format!("Class {}", c.as_str()),
+            selected: filters.class == Some(*c),
+        })
+        .collect();
+    let coverages = Coverage::ALL
+        .iter()
+        .map(|c| Choice {
+            value: c.as_str().into(),
+            label: c.label().into(),
+            selected: filters.coverage == Some(*c),
+        })
+        .collect();
+    let statuses = [("", "Active"), ("retired", "Retired"), ("all", "All")]
+        .iter()
+        .map(|(v, l)| Choice {
+            value: (*v).into(),
+            label: (*l).into(),
+            selected: filters.status == *v || (filters.status == "active" && v.is_empty()),
+        })
+        .collect();
+    let (Some(product), Some(rows)) = (product, rows) else {
+        return html(&MatrixPage {
+            ctx,
+            product_id: 0,
+            product: String::new(),
+            products: Vec::new(),
+            kinds,
+            classes,
+            coverages,
+            statuses,
+            q: filters.text.clone(),
+            filtered: false,
+            rows: Vec::new(),
+            total: 0,
+            first: 0,
+            last: 0,
+            pages: Vec::new(),
+            chart: String::new(),
+            counts: Vec::new(),
+            no_products: true,
+        });
+    };
+    // The chart counts the requirements in the status shown (active by default).
+    let shown_status: Vec<Row> = rows
+        .iter()
+        .filter(|r| {
+            Filters {
+                kind: None,
+                class: None,
+                coverage: None,
+                status: filters.status.clone(),
+                text: String::new(),
+            }
+            .keep(r)
+        })
+        .cloned()
+        .collect();
+    let counts: Vec<(String, usize)> = matrix::counts(&shown_status)
+        .into_iter()
+        .map(|(c, n)| (c.label().to_string(), n))
+        .collect();
+    let chart_data: Vec<(String, i64)> = counts
+        .iter()
+        .map(|(l, n)| (l.clone(), i64::try_from(*n).unwrap_or(i64::MAX)))
+        .collect();
+    let chart = charts::bars(
+        &format!("Coverage of {}'s requirements", product.name),
+        "coverage-chart",
+        &chart_data,
+    );
+    let matching: Vec<&Row> = rows.iter().filter(|r| filters.keep(r)).collect();
+    let total = matching.len();
+    let params = filters.params();
+    let pid = product.id;
+    let pages = PageLink::window(
+        i64::try_from(page).unwrap_or(1),
+        i64::try_from(total).unwrap_or(0),
+        i64::try_from(PER_PAGE).unwrap_or(100),
+        |n| {
+            let mut p = vec![format!("product={pid}")];
+            p.extend(params.iter().cloned());
+            p.push(format!("page={n}"));
+            format!("/trace?{}", p.join("&"))
+        },
+    );
+    let shown: Vec<MatrixRow> = matching
+        .iter()
+        .skip((page - 1) * PER_PAGE)
+        .take(PER_PAGE)
+        .map(|r| matrix_row(r))
+        .collect();
+    let first = if shown.is_empty() {
+        0
+    } else {
+        (page - 1) * PER_PAGE + 1
+    };
+    html(&MatrixPage {
+        ctx,
+        product_id: product.id,
+        products: product_choices(&all, product.id),
+        product: product.name,
+        kinds,
+        classes,
+        coverages,
+        statuses,
+        q: filters.text.clone(),
+        filtered: !params.is_empty(),
+        last: first + shown.len().saturating_sub(1),
+        first,
+        rows: shown,
+        total,
+        pages,
+        chart,
+        counts,
+        no_products: false,
+    })
+}
+
+/// `GET /trace/gaps?product=N`
+pub async fn gaps_page(
+    state: web::Data<AppState>,
+    CurrentUser(s): CurrentUser,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let asked = filter_value(&query_text(&query, "product"), "product", |v| {
+        v.parse().ok()
+    })?;
+    let cache = state.matrices.clone();
+    let (all, product, rows, gaps) = state
+        .db(move |conn| {
+            let all = all_products(conn)?;
+            let product = chosen(&all, asked)?.ok_or(AppError::NotFound)?;
+            let rows = cache.get(conn, product.id)?;
+            let gaps = crate::service::trace::gaps(conn, product.id)?;
+            Ok((all, product, rows, gaps))
+        })
+        .await?;
+    let active: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.status == ReqStatus::Active.as_str())
+        .collect();
+    html(&GapsPage {
+        ctx: page_ctx(&state, &s, "/trace").await?,
+        product_id: product.id,
+        products: product_choices(&all, product.id),
+        product: product.name,
+        verified: active.iter().filter(|r| r.gaps.is_empty()).count(),
+        active: active.len(),
+        rows: active
+            .iter()
+            .filter(|r| !r.gaps.is_empty())
+            .map(|r| GapRow {
+                id: r.id,
+                key: r.key.clone(),
+                title: r.title.clone(),
+                gaps: r
+                    .gaps
+                    .iter()
+                    .map(|g| g.label())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+            .collect(),
+        orphans: gaps
+            .orphan_tests
+            .into_iter()
+            .map(|t| OrphanTest {
+                key: t.key,
+                title: t.title,
+            })
+            .collect(),
+        dangling: gaps
+            .dangling
+            .into_iter()
+            .map(|d| DanglingView {
+                key: d.key,
+                relation: d.relation,
+                sha: d.sha.chars().take(12).collect(),
+                repository: d.repository,
+                at: when(Some(d.committed_at)),
+            })
+            .collect(),
+    })
+}

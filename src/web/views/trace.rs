@@ -1,0 +1,87 @@
+//! The traceability matrix and the gap report.
+
+use askama::Template;
+
+use super::PageCtx;
+use super::admin::PageLink;
+use super::audit::Choice;
+
+pub struct TestView {
+    pub key: String,
+    /// passed, failed, error, skipped, or "not run"
+    pub outcome: &'static str,
+}
+
+pub struct MatrixRow {
+    pub id: i64,
+    pub key: String,
+    pub title: String,
+    pub kind: &'static str,
+    pub version: i64,
+    pub retired: bool,
+    pub parents: String,
+    pub children: String,
+    pub commits: usize,
+    pub newest_commit: String,
+    pub tests: Vec<TestView>,
+    pub more_tests: usize,
+    pub coverage: &'static str,
+    pub coverage_label: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "trace/matrix.html")]
+pub struct MatrixPage {
+    pub ctx: PageCtx,
+    pub product_id: i64,
+    pub product: String,
+    pub products: Vec<Choice>,
+    pub kinds: Vec<Choice>,
+    pub classes: Vec<Choice>,
+    pub coverages: Vec<Choice>,
+    pub statuses: Vec<Choice>,
+    pub q: String,
+    pub filtered: bool,
+    pub rows: Vec<MatrixRow>,
+    pub total: usize,
+    pub first: usize,
+    pub last: usize,
+    pub pages: Vec<PageLink>,
+    pub chart: String,
+    pub counts: Vec<(String, usize)>,
+    pub no_products: bool,
+}
+
+pub struct GapRow {
+    pub id: i64,
+    pub key: String,
+    pub title: String,
+    pub gaps: String,
+}
+
+pub struct OrphanTest {
+    pub key: String,
+    pub title: String,
+}
+
+pub struct DanglingView {
+    pub key: String,
+    pub relation: String,
+    pub sha: String,
+    pub repository: String,
+    pub at: String,
+}
+
+#[derive(Template)]
+#[template(path = "trace/gaps.html")]
+pub struct GapsPage {
+    pub ctx: PageCtx,
+    pub product_id: i64,
+    pub product: String,
+    pub products: Vec<Choice>,
+    pub rows: Vec<GapRow>,
+    pub orphans: Vec<OrphanTest>,
+    pub dangling: Vec<DanglingView>,
+    pub verified: usize,
+    pub active: usize,
+}
