@@ -38,6 +38,18 @@ enum Command {
     Migrate,
     /// Verify an exported audit log offline against its signed checkpoint
     Verify(VerifyArgs),
+    /// Check an exported traceability matrix against its signed manifest, offline
+    VerifyExport {
+        /// The exported file
+        file: std::path::PathBuf,
+        /// Its manifest (FILE.manifest.json)
+        manifest: std::path::PathBuf,
+        /// The audit log's verifier key you trust (<origin>+<key id>+<key>), or a
+        /// file holding it; without it the key inside the manifest is used, which
+        /// proves the file unchanged but not who signed it
+        #[arg(long)]
+        key: Option<String>,
+    },
     /// Audit-log operations
     Audit {
         #[command(subcommand)]
@@ -232,6 +244,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         println!("{svg}");
         return Ok(());
     }
+    if let Some(Command::VerifyExport {
+        file,
+        manifest,
+        key,
+    }) = &cli.command
+    {
+        return verify_export(file, manifest, key.as_deref());
+    }
     if let Some(Command::Bench { command }) = &cli.command {
         let BenchCommand::Audit {
             appends,
@@ -254,7 +274,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
         Command::Verify(args) => verify(&args),
-        Command::Bench { .. } | Command::Diagram { .. } => Ok(()),
+        Command::Bench { .. } | Command::Diagram { .. } | Command::VerifyExport { .. } => Ok(()),
         Command::Seed {
             command: SeedCommand::Capas { count, owner },
         } => {
@@ -380,6 +400,50 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<()> {
 }
 
 /// `attest verify --signatures`: every signature and signer key.
+fn verify_export(
+    file: &std::path::Path,
+    manifest: &std::path::Path,
+    key: Option<&str>,
+) -> anyhow::Result<()> {
+    let export = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let m =
+        std::fs::read(manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
+    let vkey = match key {
+        Some(k) if std::path::Path::new(k).is_file() => std::fs::read_to_string(k)
+            .with_context(|| format!("cannot read {k}"))?
+            .trim()
+            .to_string(),
+        Some(k) => k.trim().to_string(),
+        None => {
+            eprintln!(
+                "warning: no --key given; using the key inside the manifest, which shows the file is unchanged but not who signed it"
+            );
+            serde_json::from_slice::<serde_json::Value>(&m)
+                .ok()
+                .and_then(|v| v["verifier_key"].as_str().map(str::to_string))
+                .ok_or_else(|| anyhow::anyhow!("the manifest names no verifier key; give --key"))?
+        }
+    };
+    match crate::trace::manifest::verify(&export, &m, &vkey) {
+        Ok(v) => {
+            println!(
+                "OK: {} ({}, {} bytes, SHA-256 {}) is the export of {} made {} by {}, audit entry {}, held by the signed checkpoint of {} entries.",
+                file.display(),
+                v.manifest.format,
+                v.manifest.bytes,
+                v.manifest.sha256,
+                v.manifest.product,
+                v.manifest.created,
+                v.manifest.by,
+                v.manifest.audit_entry,
+                v.checkpoint_size
+            );
+            Ok(())
+        }
+        Err(e) => bail!("verification FAILED: {e}"),
+    }
+}
+
 fn verify_signatures(args: &VerifyArgs) -> anyhow::Result<()> {
     let target = match &args.database {
         Some(url) => {

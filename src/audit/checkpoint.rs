@@ -26,8 +26,24 @@ pub struct Stored {
 
 /// The checkpoint with the largest tree size, if any was signed.
 pub fn latest(conn: &mut DbConnection) -> Result<Option<Stored>, AuditError> {
-    let row: Option<(i64, Vec<u8>, String)> = audit_checkpoints::table
-        .order(audit_checkpoints::size.desc())
+    stored(conn, None)
+}
+
+/// The first signed checkpoint whose tree holds entry `seq`, if one was signed yet.
+pub fn first_covering(conn: &mut DbConnection, seq: u64) -> Result<Option<Stored>, AuditError> {
+    stored(conn, Some(i64::try_from(seq).unwrap_or(i64::MAX)))
+}
+
+/// The latest checkpoint, or the smallest one with more than `after` entries.
+fn stored(conn: &mut DbConnection, after: Option<i64>) -> Result<Option<Stored>, AuditError> {
+    let q = audit_checkpoints::table.into_boxed();
+    let q = match after {
+        None => q.order(audit_checkpoints::size.desc()),
+        Some(seq) => q
+            .filter(audit_checkpoints::size.gt(seq))
+            .order(audit_checkpoints::size.asc()),
+    };
+    let row: Option<(i64, Vec<u8>, String)> = q
         .select((
             audit_checkpoints::size,
             audit_checkpoints::root,

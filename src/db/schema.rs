@@ -359,6 +359,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    exports (id) {
+        id -> BigInt,
+        product_id -> BigInt,
+        format -> Text,
+        file_name -> Text,
+        sha256 -> Text,
+        bytes -> BigInt,
+        content -> Binary,
+        manifest -> Text,
+        audit_seq -> BigInt,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    releases (id) {
+        id -> BigInt,
+        repository_id -> BigInt,
+        tag -> Text,
+        sha -> Text,
+        export_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     app_meta,
@@ -383,6 +410,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     test_cases,
     test_runs,
     test_results,
+    exports,
+    releases,
     audit_entries,
     audit_head,
     audit_nodes,

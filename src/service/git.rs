@@ -207,6 +207,8 @@ pub enum Ingested {
     /// This delivery was processed before; nothing changed.
     Duplicate,
     Done {
+        /// The export of the matrix a tag push recorded as its release.
+        release: Option<i64>,
         commits: usize,
         new_commits: usize,
         links: usize,
@@ -256,6 +258,7 @@ const AUDIT_LIST: usize = 200;
 pub fn ingest(
     conn: &mut DbConnection,
     ctx: &Ctx,
+    key: &crate::audit::key::LogKey,
     r: &Repository,
     delivery: &str,
     event: &str,
@@ -364,7 +367,32 @@ pub fn ingest(
                     "dangling": dangling,
                 })),
         )?;
+        // A tag push records a release with the matrix as it stands now
+        // (IEC 62304 5.8), kept as a JSON export with its signed manifest.
+        let release = match push.tag() {
+            Some(tag) => {
+                let export = super::exports::create(
+                    conn,
+                    ctx,
+                    key,
+                    r.product_id,
+                    crate::trace::export::Format::Json,
+                    Some(tag),
+                )
+                .map_err(|e| match e {
+                    super::exports::ExportError::Storage(s) => GitError::Storage(s),
+                    super::exports::ExportError::Audit(a) => GitError::Audit(a),
+                    other => GitError::Invalid(other.to_string()),
+                })?;
+                crate::db::repo::exports::insert_release(
+                    conn, r.id, tag, &push.head, export, ctx.now,
+                )?;
+                Some(export)
+            }
+            None => None,
+        };
         Ok(Ingested::Done {
+            release,
             commits: push.commits.len(),
             new_commits: fresh.len(),
             links,

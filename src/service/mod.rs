@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod capas;
+pub mod exports;
 pub mod git;
 pub mod links;
 pub mod nonconformances;

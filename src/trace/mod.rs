@@ -1,3 +1,5 @@
 //! Traceability: the matrix and its coverage statuses, the gap report.
 
+pub mod export;
+pub mod manifest;
 pub mod matrix;

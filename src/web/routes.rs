@@ -90,6 +90,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/trace", web::get().to(trace::matrix_page))
         .route("/trace/gaps", web::get().to(trace::gaps_page))
+        .route("/trace/exports", web::get().to(trace::exports_page))
+        .route("/trace/exports", web::post().to(trace::create_export))
+        .route("/trace/exports/{id}", web::get().to(trace::export_page))
+        .route(
+            "/trace/exports/{id}/file",
+            web::get().to(trace::export_file),
+        )
+        .route(
+            "/trace/exports/{id}/manifest",
+            web::get().to(trace::export_manifest),
+        )
         .route("/hooks/github", web::post().to(hooks::github))
         .route("/hooks/gitlab", web::post().to(hooks::gitlab))
         .service(

@@ -12,6 +12,7 @@ mod browser;
 mod capas;
 mod cli;
 mod csrf;
+mod exports;
 mod headers;
 mod helpers;
 mod nonconformances;

@@ -99,21 +99,34 @@ async fn ingest(
         .filter(|d| !d.is_empty() && d.len() <= 200)
         .unwrap_or_else(|| format!("{}@{}", p.git_ref, p.head));
     let ctx = system_ctx(state, op);
+    let key = state.log_key.clone();
     let outcome = state
-        .db(move |conn| Ok(git::ingest(conn, &ctx, &r, &delivery, &event, &p)))
+        .db(move |conn| Ok(git::ingest(conn, &ctx, &key, &r, &delivery, &event, &p)))
         .await?;
+    if matches!(
+        outcome,
+        Ok(Ingested::Done {
+            release: Some(_),
+            ..
+        })
+    ) {
+        // The release's manifest needs a checkpoint that holds its entry.
+        state.checkpoint().await?;
+    }
     Ok(match outcome {
         Ok(Ingested::Duplicate) => HttpResponse::Ok().json(json!({
             "status": "duplicate",
             "detail": "this delivery was processed before; nothing changed",
         })),
         Ok(Ingested::Done {
+            release,
             commits,
             new_commits,
             links,
             dangling,
         }) => HttpResponse::Ok().json(json!({
             "status": "processed",
+            "release_export": release,
             "commits": commits,
             "new_commits": new_commits,
             "links": links,

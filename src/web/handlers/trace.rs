@@ -370,3 +370,218 @@ pub async fn gaps_page(
             .collect(),
     })
 }
+
+fn human_size(bytes: i64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0)),
+    }
+}
+
+/// `GET /trace/exports?product=N`
+pub async fn exports_page(
+    state: web::Data<AppState>,
+    CurrentUser(s): CurrentUser,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    use crate::db::repo::{exports, git, users};
+    use crate::trace::export::Format;
+    let asked = filter_value(&query_text(&query, "product"), "product", |v| {
+        v.parse().ok()
+    })?;
+    let (all, product, list, releases, names, repos) = state
+        .db(move |conn| {
+            let all = all_products(conn)?;
+            let product = chosen(&all, asked)?.ok_or(AppError::NotFound)?;
+            let list = exports::of_product(conn, product.id, 50)?;
+            let repos: Vec<_> = git::all(conn)?
+                .into_iter()
+                .filter(|r| r.product_id == product.id)
+                .collect();
+            let ids: Vec<i64> = repos.iter().map(|r| r.id).collect();
+            let releases = exports::releases_of(conn, &ids)?;
+            let people: Vec<i64> = list.iter().filter_map(|e| e.created_by).collect();
+            let names = users::names(conn, &people)?;
+            Ok((all, product, list, releases, names, repos))
+        })
+        .await?;
+    html(&ExportsPage {
+        ctx: page_ctx(&state, &s, "/trace").await?,
+        product_id: product.id,
+        products: product_choices(&all, product.id),
+        product: product.name,
+        formats: Format::ALL
+            .iter()
+            .map(|f| Choice {
+                value: f.as_str().into(),
+                label: f.label().into(),
+                selected: *f == Format::Csv,
+            })
+            .collect(),
+        rows: list
+            .into_iter()
+            .map(|e| ExportRow {
+                id: e.id,
+                format: e.format,
+                size: human_size(e.bytes),
+                sha_short: e.sha256.chars().take(16).collect(),
+                by: e
+                    .created_by
+                    .and_then(|u| names.get(&u).cloned())
+                    .unwrap_or_else(|| "system".into()),
+                at: when(Some(e.created_at)),
+                file_name: e.file_name,
+            })
+            .collect(),
+        releases: releases
+            .into_iter()
+            .map(|r| ReleaseRow {
+                tag: r.tag,
+                sha_short: r.sha.chars().take(12).collect(),
+                repository: repos
+                    .iter()
+                    .find(|x| x.id == r.repository_id)
+                    .map(|x| x.name.clone())
+                    .unwrap_or_default(),
+                export_id: r.export_id,
+                at: when(Some(r.created_at)),
+            })
+            .collect(),
+    })
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportData {
+    product_id: i64,
+    format: String,
+}
+
+/// `POST /trace/exports`: makes the export, signs a checkpoint that holds
+/// its audit entry, and shows it.
+pub async fn create_export(
+    state: web::Data<AppState>,
+    CurrentUser(s): CurrentUser,
+    crate::web::extract::OpId(op): crate::web::extract::OpId,
+    crate::web::csrf::Form(f): crate::web::csrf::Form<ExportData>,
+) -> Result<HttpResponse, AppError> {
+    use crate::service::exports::{self, ExportError};
+    let format = crate::trace::export::Format::parse(&f.format)
+        .ok_or_else(|| AppError::BadRequest(format!("There is no export format {:?}", f.format)))?;
+    let ctx = super::user_ctx(&state, &s, op);
+    let key = state.log_key.clone();
+    let id = state
+        .db(move |conn| {
+            exports::create(conn, &ctx, &key, f.product_id, format, None).map_err(|e| match e {
+                ExportError::NoProduct => AppError::NotFound,
+                ExportError::Storage(e) => e.into(),
+                ExportError::Audit(e) => e.into(),
+                ExportError::Render(m) => AppError::internal(m),
+            })
+        })
+        .await?;
+    state.checkpoint().await?;
+    Ok(super::see_other(&format!("/trace/exports/{id}")))
+}
+
+/// `GET /trace/exports/{id}`
+pub async fn export_page(
+    state: web::Data<AppState>,
+    CurrentUser(s): CurrentUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    use crate::db::repo::{exports, products, users};
+    let id = path.into_inner();
+    let (e, product, by, ready) = state
+        .db(move |conn| {
+            let e = exports::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let product = products::find(conn, e.product_id)?.ok_or(AppError::NotFound)?;
+            let by = match e.created_by {
+                Some(u) => users::names(conn, &[u])?.remove(&u).unwrap_or_default(),
+                None => "system".into(),
+            };
+            let seq = u64::try_from(e.audit_seq).unwrap_or(u64::MAX);
+            let ready = crate::audit::checkpoint::first_covering(conn, seq)?.is_some();
+            Ok((e, product, by, ready))
+        })
+        .await?;
+    html(&ExportPage {
+        ctx: page_ctx(&state, &s, "/trace").await?,
+        id: e.id,
+        product_id: product.id,
+        product: product.name,
+        verify: format!(
+            "attest verify-export {0} {0}.manifest.json --key '{1}'",
+            e.file_name, state.log_vkey
+        ),
+        file_name: e.file_name,
+        format: e.format,
+        sha256: e.sha256,
+        bytes: e.bytes,
+        by,
+        at: when(Some(e.created_at)),
+        audit_seq: e.audit_seq,
+        manifest_ready: ready,
+    })
+}
+
+fn attachment(name: &str, content_type: &str, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type.to_string())
+        .insert_header((
+            "Content-Disposition",
+            format!(
+                "attachment; filename=\"{}\"",
+                name.replace(['"', '\\'], "_")
+            ),
+        ))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(body)
+}
+
+/// `GET /trace/exports/{id}/file`: the exact bytes exported.
+pub async fn export_file(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    use crate::db::repo::exports;
+    let id = path.into_inner();
+    let (e, content) = state
+        .db(move |conn| {
+            let e = exports::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let content = exports::content(conn, id)?.ok_or(AppError::NotFound)?;
+            Ok((e, content))
+        })
+        .await?;
+    let format = crate::trace::export::Format::parse(&e.format)
+        .map_or("application/octet-stream", |f| f.content_type());
+    Ok(attachment(&e.file_name, format, content))
+}
+
+/// `GET /trace/exports/{id}/manifest`: the signed manifest file.
+pub async fn export_manifest(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let vkey = state.log_vkey.clone();
+    let file = state
+        .db(move |conn| {
+            crate::service::exports::manifest_file(conn, &vkey, id).map_err(|e| match e {
+                crate::service::exports::ExportError::Storage(e) => e.into(),
+                crate::service::exports::ExportError::Audit(e) => e.into(),
+                other => AppError::internal(other),
+            })
+        })
+        .await?;
+    match file {
+        Some((name, body)) => Ok(attachment(&name, "application/json", body)),
+        None => Err(AppError::Unavailable(
+            "No signed checkpoint holds this export's audit entry yet; try again in a minute"
+                .into(),
+        )),
+    }
+}

@@ -85,3 +85,51 @@ pub struct GapsPage {
     pub verified: usize,
     pub active: usize,
 }
+
+pub struct ExportRow {
+    pub id: i64,
+    pub file_name: String,
+    pub format: String,
+    pub size: String,
+    pub sha_short: String,
+    pub by: String,
+    pub at: String,
+}
+
+pub struct ReleaseRow {
+    pub tag: String,
+    pub sha_short: String,
+    pub repository: String,
+    pub export_id: i64,
+    pub at: String,
+}
+
+#[derive(Template)]
+#[template(path = "trace/exports.html")]
+pub struct ExportsPage {
+    pub ctx: PageCtx,
+    pub product_id: i64,
+    pub product: String,
+    pub products: Vec<Choice>,
+    pub formats: Vec<Choice>,
+    pub rows: Vec<ExportRow>,
+    pub releases: Vec<ReleaseRow>,
+}
+
+#[derive(Template)]
+#[template(path = "trace/export.html")]
+pub struct ExportPage {
+    pub ctx: PageCtx,
+    pub id: i64,
+    pub product_id: i64,
+    pub product: String,
+    pub file_name: String,
+    pub format: String,
+    pub sha256: String,
+    pub bytes: i64,
+    pub by: String,
+    pub at: String,
+    pub audit_seq: i64,
+    pub verify: String,
+    pub manifest_ready: bool,
+}

@@ -1,0 +1,130 @@
+//! Exporting a product's matrix (TRACEABILITY.md): the file is rendered
+//! from the matrix as it stands, recorded in the audit log with its SHA-256,
+//! kept byte for byte, and described by a manifest note signed with the log
+//! key; the manifest file handed out adds the first signed checkpoint that
+//! holds the export's audit entry.
+
+use serde_json::json;
+
+use super::Ctx;
+use crate::audit::key::LogKey;
+use crate::audit::{self, AuditError, checkpoint};
+use crate::db::repo::exports::{self as repo, NewExport};
+use crate::db::repo::products;
+use crate::db::{DbConnection, write_tx};
+use crate::trace::export::{self, Format, Meta};
+use crate::trace::manifest::{self, Manifest};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("no such product")]
+    NoProduct,
+    #[error("the export could not be made: {0}")]
+    Render(String),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    #[error("database error: {0}")]
+    Storage(#[from] diesel::result::Error),
+}
+
+/// Makes, records and keeps an export of `product`'s matrix; returns its id.
+/// `release` names the tag when a tag push asked for it.
+pub fn create(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    key: &LogKey,
+    product: i64,
+    format: Format,
+    release: Option<&str>,
+) -> Result<i64, ExportError> {
+    write_tx(conn, |conn| {
+        let p = products::find(conn, product)?.ok_or(ExportError::NoProduct)?;
+        let rows = super::trace::rows(conn, product)?;
+        let log_size = audit::size(conn)?;
+        let created = audit::format_time(ctx.now);
+        let meta = Meta {
+            product: p.name.clone(),
+            key_prefix: p.key_prefix.clone(),
+            generated_at: created.clone(),
+            generated_by: ctx.actor.name.clone(),
+            log_size,
+        };
+        let bytes = export::render(format, &meta, &rows).map_err(ExportError::Render)?;
+        let sha = super::sha256_hex(&bytes);
+        let stem = match release {
+            Some(tag) => format!("{}-release-{tag}", p.key_prefix.to_lowercase()),
+            None => format!("{}-matrix", p.key_prefix.to_lowercase()),
+        };
+        let file_name = format!(
+            "{}-{}.{}",
+            stem.replace(
+                |c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')),
+                "_"
+            ),
+            ctx.now.format("%Y%m%d-%H%M%S"),
+            format.as_str()
+        );
+        let seq = audit::append(
+            conn,
+            &ctx.entry("trace.exported")
+                .entity(super::products::entity(&p))
+                .after(json!({
+                    "product": p.key_prefix,
+                    "format": format.as_str(),
+                    "file_name": file_name,
+                    "sha256": sha,
+                    "bytes": bytes.len(),
+                    "requirements": rows.len(),
+                    "log_size": log_size,
+                    "release": release,
+                })),
+        )?;
+        let m = Manifest {
+            file: file_name.clone(),
+            format: format.as_str().to_string(),
+            product: p.key_prefix.clone(),
+            sha256: sha.clone(),
+            bytes: bytes.len() as u64,
+            created,
+            by: ctx.actor.name.clone(),
+            audit_entry: seq,
+        };
+        let note = m.sign(key).map_err(ExportError::Render)?;
+        let id = repo::insert(
+            conn,
+            &NewExport {
+                product_id: product,
+                format: format.as_str(),
+                file_name: &file_name,
+                sha256: &sha,
+                content: &bytes,
+                manifest: &note,
+                audit_seq: i64::try_from(seq).unwrap_or(i64::MAX),
+                created_by: super::actor_user(ctx),
+            },
+            ctx.now,
+        )?;
+        Ok(id)
+    })
+}
+
+/// The manifest file of export `id`, once a checkpoint holds its entry
+/// (`None` until then: checkpoints are signed every minute, and at once
+/// after an export).
+pub fn manifest_file(
+    conn: &mut DbConnection,
+    vkey: &str,
+    id: i64,
+) -> Result<Option<(String, Vec<u8>)>, ExportError> {
+    let Some(e) = repo::find(conn, id)? else {
+        return Ok(None);
+    };
+    let seq = u64::try_from(e.audit_seq).unwrap_or(u64::MAX);
+    let Some(cp) = checkpoint::first_covering(conn, seq)? else {
+        return Ok(None);
+    };
+    Ok(Some((
+        format!("{}.manifest.json", e.file_name),
+        manifest::file(&e.manifest, &cp.note, vkey, &e.file_name),
+    )))
+}

@@ -1,0 +1,609 @@
+//! Matrix exports for auditors (TRACEABILITY.md): CSV, XLSX, JSON, a
+//! print-ready HTML page and ReqIF 1.2, from the same rows. Spreadsheet
+//! cells that start with = + - @ are neutralised. Pure: bytes in, bytes out.
+
+use askama::Template;
+use serde_json::json;
+
+use super::matrix::{Coverage, Row};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Xlsx,
+    Json,
+    Html,
+    Reqif,
+}
+
+impl Format {
+    pub const ALL: [Format; 5] = [Self::Csv, Self::Xlsx, Self::Json, Self::Html, Self::Reqif];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Xlsx => "xlsx",
+            Self::Json => "json",
+            Self::Html => "html",
+            Self::Reqif => "reqif",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Csv => "CSV",
+            Self::Xlsx => "Excel (XLSX)",
+            Self::Json => "JSON",
+            Self::Html => "Print-ready HTML (A4)",
+            Self::Reqif => "ReqIF 1.2",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Csv => "text/csv; charset=utf-8",
+            Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Self::Json => "application/json",
+            Self::Html => "text/html; charset=utf-8",
+            Self::Reqif => "application/xml",
+        }
+    }
+}
+
+/// What every export says about itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Meta {
+    pub product: String,
+    pub key_prefix: String,
+    /// UTC, as the audit log writes times.
+    pub generated_at: String,
+    pub generated_by: String,
+    /// The audit log's size when the rows were read.
+    pub log_size: u64,
+}
+
+/// The columns of the tabular exports.
+const COLUMNS: [&str; 16] = [
+    "key",
+    "title",
+    "text",
+    "kind",
+    "safety_class",
+    "version",
+    "status",
+    "parents",
+    "children",
+    "risks",
+    "commits",
+    "newest_commit",
+    "tests",
+    "latest_results",
+    "coverage",
+    "gaps",
+];
+
+fn cells(r: &Row) -> [String; 16] {
+    let tests: Vec<&str> = r.tests.iter().map(|t| t.key.as_str()).collect();
+    let results: Vec<String> = r
+        .tests
+        .iter()
+        .map(|t| format!("{}: {}", t.key, t.latest.map_or("not run", |o| o.as_str())))
+        .collect();
+    [
+        r.key.clone(),
+        r.title.clone(),
+        r.text.clone(),
+        r.kind.to_string(),
+        r.safety_class.to_string(),
+        r.version.to_string(),
+        r.status.to_string(),
+        r.parents.join("; "),
+        r.children.join("; "),
+        r.risks.join("; "),
+        r.commits.to_string(),
+        r.newest_commit.clone().unwrap_or_default(),
+        tests.join("; "),
+        results.join("; "),
+        r.coverage.as_str().to_string(),
+        r.gaps
+            .iter()
+            .map(|g| g.as_str())
+            .collect::<Vec<_>>()
+            .join("; "),
+    ]
+}
+
+/// A cell as a spreadsheet must show it: text, never a formula.
+fn neutral(value: &str) -> String {
+    if value
+        .chars()
+        .next()
+        .is_some_and(|c| matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r'))
+    {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    }
+}
+
+/// Renders `rows` in `format`.
+pub fn render(format: Format, meta: &Meta, rows: &[Row]) -> Result<Vec<u8>, String> {
+    match format {
+        Format::Csv => Ok(csv(rows)),
+        Format::Xlsx => xlsx(meta, rows),
+        Format::Json => json_export(meta, rows),
+        Format::Html => html(meta, rows),
+        Format::Reqif => Ok(reqif(meta, rows)),
+    }
+}
+
+fn csv(rows: &[Row]) -> Vec<u8> {
+    let mut out = crate::csv::line(&COLUMNS);
+    for r in rows {
+        out.push_str(&crate::csv::line(&cells(r)));
+    }
+    out.into_bytes()
+}
+
+fn xlsx(meta: &Meta, rows: &[Row]) -> Result<Vec<u8>, String> {
+    use rust_xlsxwriter::{Format as Fmt, Workbook};
+    let err = |e: rust_xlsxwriter::XlsxError| format!("the spreadsheet could not be written: {e}");
+    let mut book = Workbook::new();
+    let bold = Fmt::new().set_bold();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Matrix").map_err(err)?;
+    for (c, name) in COLUMNS.iter().enumerate() {
+        let col = u16::try_from(c).map_err(|e| e.to_string())?;
+        sheet
+            .write_string_with_format(0, col, *name, &bold)
+            .map_err(err)?;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let row = u32::try_from(i + 1).map_err(|e| e.to_string())?;
+        for (c, value) in cells(r).iter().enumerate() {
+            let col = u16::try_from(c).map_err(|e| e.to_string())?;
+            sheet.write_string(row, col, neutral(value)).map_err(err)?;
+        }
+    }
+    sheet.set_freeze_panes(1, 1).map_err(err)?;
+    let about = book.add_worksheet();
+    about.set_name("About").map_err(err)?;
+    for (i, (k, v)) in [
+        ("product", meta.product.as_str()),
+        ("key prefix", meta.key_prefix.as_str()),
+        ("generated (UTC)", meta.generated_at.as_str()),
+        ("generated by", meta.generated_by.as_str()),
+        ("audit log size", &meta.log_size.to_string()),
+        ("requirements", &rows.len().to_string()),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let row = u32::try_from(i).map_err(|e| e.to_string())?;
+        about
+            .write_string_with_format(row, 0, *k, &bold)
+            .map_err(err)?;
+        about.write_string(row, 1, neutral(v)).map_err(err)?;
+    }
+    book.save_to_buffer().map_err(err)
+}
+
+fn json_export(meta: &Meta, rows: &[Row]) -> Result<Vec<u8>, String> {
+    serde_json::to_vec_pretty(&json!({
+        "product": meta.product,
+        "key_prefix": meta.key_prefix,
+        "generated_at": meta.generated_at,
+        "generated_by": meta.generated_by,
+        "audit_log_size": meta.log_size,
+        "requirements": rows,
+    }))
+    .map_err(|e| e.to_string())
+}
+
+/// One row of the print page.
+struct PrintRow<'a> {
+    row: &'a Row,
+    results: String,
+}
+
+#[derive(Template)]
+#[template(path = "trace/print.html")]
+struct PrintPage<'a> {
+    meta: &'a Meta,
+    rows: Vec<PrintRow<'a>>,
+    counts: Vec<(&'static str, usize)>,
+    css: &'static str,
+}
+
+fn html(meta: &Meta, rows: &[Row]) -> Result<Vec<u8>, String> {
+    let page = PrintPage {
+        meta,
+        rows: rows
+            .iter()
+            .map(|r| PrintRow {
+                row: r,
+                results: r
+                    .tests
+                    .iter()
+                    .map(|t| format!("{} ({})", t.key, t.latest.map_or("not run", |o| o.as_str())))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+            .collect(),
+        counts: Coverage::ALL
+            .iter()
+            .map(|c| (c.label(), rows.iter().filter(|r| r.coverage == *c).count()))
+            .collect(),
+        css: PRINT_CSS,
+    };
+    page.render()
+        .map(String::into_bytes)
+        .map_err(|e| e.to_string())
+}
+
+/// The print page's style: A4, page numbers, repeated table heads. The
+/// export is a file on its own, so the style travels inside it (the app's
+/// CSP does not apply to a downloaded file).
+const PRINT_CSS: &str = "@page { size: A4 landscape; margin: 14mm 10mm 16mm; @bottom-right { content: \"Page \" counter(page) \" of \" counter(pages); font: 9pt sans-serif; } @bottom-left { content: \"Attest traceability matrix\"; font: 9pt sans-serif; } }
+body { font: 9pt/1.35 system-ui, sans-serif; color: #111; }
+h1 { font-size: 15pt; margin: 0 0 4pt; }
+table { border-collapse: collapse; width: 100%; }
+thead { display: table-header-group; }
+tr { page-break-inside: avoid; }
+th, td { border: 0.5pt solid #999; padding: 2pt 4pt; text-align: left; vertical-align: top; }
+th { background: #eee; }
+.meta td, .meta th { border: 0; padding: 0 8pt 0 0; }
+.failing { color: #9b1c1c; font-weight: bold; } .verified { color: #14633a; }
+.text { white-space: pre-wrap; color: #333; }";
+
+/// XML text with its five special characters escaped.
+fn x(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Characters XML 1.0 does not allow are dropped.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A ReqIF identifier from any text (letters, digits, `-`, `_`, `.`).
+fn ident(prefix: &str, s: &str) -> String {
+    let body: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{prefix}-{body}")
+}
+
+/// ReqIF 1.2 (OMG formal/16-07-01): requirements and tests as spec-objects
+/// with string attributes, parent and verification links as spec-relations,
+/// and one specification holding the requirements under their parents.
+fn reqif(meta: &Meta, rows: &[Row]) -> Vec<u8> {
+    use std::collections::BTreeMap;
+    use std::fmt::Write as _;
+    let now = &meta.generated_at;
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<REQ-IF xmlns="http://www.omg.org/spec/ReqIF/20110401/reqif.xsd">
+  <THE-HEADER>
+    <REQ-IF-HEADER IDENTIFIER="{id}">
+      <COMMENT>Traceability matrix of {product}, audit log size {size}</COMMENT>
+      <CREATION-TIME>{now}</CREATION-TIME>
+      <REQ-IF-TOOL-ID>Attest</REQ-IF-TOOL-ID>
+      <REQ-IF-VERSION>1.0</REQ-IF-VERSION>
+      <SOURCE-TOOL-ID>Attest</SOURCE-TOOL-ID>
+      <TITLE>{product} requirements</TITLE>
+    </REQ-IF-HEADER>
+  </THE-HEADER>
+  <CORE-CONTENT>
+    <REQ-IF-CONTENT>
+      <DATATYPES>
+        <DATATYPE-DEFINITION-STRING IDENTIFIER="dt-string" LAST-CHANGE="{now}" LONG-NAME="String" MAX-LENGTH="100000"/>
+      </DATATYPES>
+      <SPEC-TYPES>
+"#,
+        id = x(&ident(
+            "header",
+            &format!("{}-{}", meta.key_prefix, meta.log_size)
+        )),
+        product = x(&meta.product),
+        size = meta.log_size,
+        now = x(now),
+    );
+    let req_attrs = [
+        "Key",
+        "Title",
+        "Text",
+        "Kind",
+        "SafetyClass",
+        "Version",
+        "Status",
+        "Coverage",
+    ];
+    let _ = writeln!(
+        o,
+        r#"        <SPEC-OBJECT-TYPE IDENTIFIER="type-requirement" LAST-CHANGE="{}" LONG-NAME="Requirement">
+          <SPEC-ATTRIBUTES>"#,
+        x(now)
+    );
+    for a in req_attrs {
+        let _ = writeln!(
+            o,
+            r#"            <ATTRIBUTE-DEFINITION-STRING IDENTIFIER="attr-req-{a}" LAST-CHANGE="{now}" LONG-NAME="{a}"><TYPE><DATATYPE-DEFINITION-STRING-REF>dt-string</DATATYPE-DEFINITION-STRING-REF></TYPE></ATTRIBUTE-DEFINITION-STRING>"#,
+            now = x(now)
+        );
+    }
+    let _ = write!(
+        o,
+        r#"          </SPEC-ATTRIBUTES>
+        </SPEC-OBJECT-TYPE>
+        <SPEC-OBJECT-TYPE IDENTIFIER="type-test" LAST-CHANGE="{now}" LONG-NAME="Test case">
+          <SPEC-ATTRIBUTES>
+            <ATTRIBUTE-DEFINITION-STRING IDENTIFIER="attr-test-Key" LAST-CHANGE="{now}" LONG-NAME="Key"><TYPE><DATATYPE-DEFINITION-STRING-REF>dt-string</DATATYPE-DEFINITION-STRING-REF></TYPE></ATTRIBUTE-DEFINITION-STRING>
+            <ATTRIBUTE-DEFINITION-STRING IDENTIFIER="attr-test-LatestResult" LAST-CHANGE="{now}" LONG-NAME="LatestResult"><TYPE><DATATYPE-DEFINITION-STRING-REF>dt-string</DATATYPE-DEFINITION-STRING-REF></TYPE></ATTRIBUTE-DEFINITION-STRING>
+          </SPEC-ATTRIBUTES>
+        </SPEC-OBJECT-TYPE>
+        <SPEC-RELATION-TYPE IDENTIFIER="rel-parent" LAST-CHANGE="{now}" LONG-NAME="derives from"/>
+        <SPEC-RELATION-TYPE IDENTIFIER="rel-verifies" LAST-CHANGE="{now}" LONG-NAME="verifies"/>
+        <SPECIFICATION-TYPE IDENTIFIER="type-spec" LAST-CHANGE="{now}" LONG-NAME="Requirements specification"/>
+      </SPEC-TYPES>
+      <SPEC-OBJECTS>
+"#,
+        now = x(now)
+    );
+    let string_value = |o: &mut String, attr: &str, v: &str| {
+        let _ = writeln!(
+            o,
+            r#"            <ATTRIBUTE-VALUE-STRING THE-VALUE="{}"><DEFINITION><ATTRIBUTE-DEFINITION-STRING-REF>{attr}</ATTRIBUTE-DEFINITION-STRING-REF></DEFINITION></ATTRIBUTE-VALUE-STRING>"#,
+            x(v)
+        );
+    };
+    let mut tests: BTreeMap<String, String> = BTreeMap::new();
+    for r in rows {
+        let _ = writeln!(
+            o,
+            r#"        <SPEC-OBJECT IDENTIFIER="{}" LAST-CHANGE="{}" LONG-NAME="{}">
+          <TYPE><SPEC-OBJECT-TYPE-REF>type-requirement</SPEC-OBJECT-TYPE-REF></TYPE>
+          <VALUES>"#,
+            x(&ident("req", &r.key)),
+            x(now),
+            x(&r.key)
+        );
+        for (a, v) in [
+            ("Key", r.key.clone()),
+            ("Title", r.title.clone()),
+            ("Text", r.text.clone()),
+            ("Kind", r.kind.to_string()),
+            ("SafetyClass", r.safety_class.to_string()),
+            ("Version", r.version.to_string()),
+            ("Status", r.status.to_string()),
+            ("Coverage", r.coverage.as_str().to_string()),
+        ] {
+            string_value(&mut o, &format!("attr-req-{a}"), &v);
+        }
+        o.push_str("          </VALUES>\n        </SPEC-OBJECT>\n");
+        for t in &r.tests {
+            tests.insert(
+                t.key.clone(),
+                t.latest.map_or("not run", |l| l.as_str()).to_string(),
+            );
+        }
+    }
+    for (key, latest) in &tests {
+        let _ = writeln!(
+            o,
+            r#"        <SPEC-OBJECT IDENTIFIER="{}" LAST-CHANGE="{}" LONG-NAME="{}">
+          <TYPE><SPEC-OBJECT-TYPE-REF>type-test</SPEC-OBJECT-TYPE-REF></TYPE>
+          <VALUES>"#,
+            x(&ident("test", key)),
+            x(now),
+            x(key)
+        );
+        string_value(&mut o, "attr-test-Key", key);
+        string_value(&mut o, "attr-test-LatestResult", latest);
+        o.push_str("          </VALUES>\n        </SPEC-OBJECT>\n");
+    }
+    o.push_str("      </SPEC-OBJECTS>\n      <SPEC-RELATIONS>\n");
+    let mut n = 0;
+    let mut relation = |o: &mut String, kind: &str, source: String, target: String| {
+        n += 1;
+        let _ = writeln!(
+            o,
+            r#"        <SPEC-RELATION IDENTIFIER="rel-{n}" LAST-CHANGE="{}"><TYPE><SPEC-RELATION-TYPE-REF>{kind}</SPEC-RELATION-TYPE-REF></TYPE><SOURCE><SPEC-OBJECT-REF>{}</SPEC-OBJECT-REF></SOURCE><TARGET><SPEC-OBJECT-REF>{}</SPEC-OBJECT-REF></TARGET></SPEC-RELATION>"#,
+            x(now),
+            x(&source),
+            x(&target)
+        );
+    };
+    for r in rows {
+        for p in &r.parents {
+            relation(&mut o, "rel-parent", ident("req", &r.key), ident("req", p));
+        }
+        for t in &r.tests {
+            relation(
+                &mut o,
+                "rel-verifies",
+                ident("test", &t.key),
+                ident("req", &r.key),
+            );
+        }
+    }
+    let _ = write!(
+        o,
+        r#"      </SPEC-RELATIONS>
+      <SPECIFICATIONS>
+        <SPECIFICATION IDENTIFIER="spec-{}" LAST-CHANGE="{}" LONG-NAME="{}">
+          <TYPE><SPECIFICATION-TYPE-REF>type-spec</SPECIFICATION-TYPE-REF></TYPE>
+          <CHILDREN>
+"#,
+        x(&ident("p", &meta.key_prefix)),
+        x(now),
+        x(&meta.product)
+    );
+    // Requirements without a parent in the export head the hierarchy;
+    // children hang under their first parent (a graph has no single tree).
+    let keys: std::collections::HashSet<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+    let mut kids: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut roots = Vec::new();
+    for r in rows {
+        match r.parents.iter().find(|p| keys.contains(p.as_str())) {
+            Some(p) => kids.entry(p.as_str()).or_default().push(r.key.as_str()),
+            None => roots.push(r.key.as_str()),
+        }
+    }
+    let mut placed = std::collections::HashSet::new();
+    fn hierarchy<'a>(
+        o: &mut String,
+        key: &'a str,
+        kids: &BTreeMap<&'a str, Vec<&'a str>>,
+        placed: &mut std::collections::HashSet<&'a str>,
+        now: &str,
+        depth: usize,
+    ) {
+        if !placed.insert(key) || depth > 64 {
+            return;
+        }
+        let indent = "  ".repeat(depth + 6);
+        let _ = write!(
+            o,
+            r#"{indent}<SPEC-HIERARCHY IDENTIFIER="{}" LAST-CHANGE="{}"><OBJECT><SPEC-OBJECT-REF>{}</SPEC-OBJECT-REF></OBJECT>"#,
+            x(&ident("h", key)),
+            x(now),
+            x(&ident("req", key))
+        );
+        if let Some(children) = kids.get(key) {
+            o.push_str("<CHILDREN>\n");
+            for c in children {
+                hierarchy(o, c, kids, placed, now, depth + 1);
+            }
+            let _ = write!(o, "{indent}</CHILDREN>");
+        }
+        o.push_str("</SPEC-HIERARCHY>\n");
+    }
+    for r in &roots {
+        hierarchy(&mut o, r, &kids, &mut placed, now, 0);
+    }
+    // Anything a cycle kept out of the tree still appears, at the top.
+    for r in rows {
+        hierarchy(&mut o, r.key.as_str(), &kids, &mut placed, now, 0);
+    }
+    o.push_str(
+        "          </CHILDREN>\n        </SPECIFICATION>\n      </SPECIFICATIONS>\n    </REQ-IF-CONTENT>\n  </CORE-CONTENT>\n</REQ-IF>\n",
+    );
+    o.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::trace::Outcome;
+    use crate::trace::matrix::TestRef;
+
+    fn row(key: &str, parents: &[&str], title: &str) -> Row {
+        Row {
+            id: 1,
+            key: key.into(),
+            title: title.into(),
+            text: "Text with <b>markup</b> & \"quotes\"".into(),
+            kind: "software",
+            safety_class: "B",
+            version: 2,
+            status: "active",
+            parents: parents.iter().map(|p| p.to_string()).collect(),
+            children: Vec::new(),
+            risks: Vec::new(),
+            commits: 1,
+            newest_commit: Some("abc".into()),
+            newest_commit_at: None,
+            tests: vec![TestRef {
+                key: format!("t::{key}"),
+                latest: Some(Outcome::Passed),
+                latest_at: None,
+            }],
+            coverage: Coverage::Verified,
+            gaps: Vec::new(),
+        }
+    }
+
+    fn meta() -> Meta {
+        Meta {
+            product: "Pump & Co <1>".into(),
+            key_prefix: "PUMP".into(),
+            generated_at: "2026-11-30T12:00:00.000000Z".into(),
+            generated_by: "Jane Doe".into(),
+            log_size: 42,
+        }
+    }
+
+    #[test]
+    fn reqif_is_well_formed_with_every_requirement_and_relation() {
+        let rows = vec![
+            row("SYS-1", &[], "System"),
+            row("SRS-1", &["SYS-1"], "=cmd|' /C calc'!A0"),
+        ];
+        let out = render(Format::Reqif, &meta(), &rows).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let mut reader = quick_xml::Reader::from_str(&text);
+        let (mut objects, mut relations, mut hierarchy) = (0, 0, 0);
+        loop {
+            match reader.read_event() {
+                Ok(quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e)) => {
+                    match e.local_name().as_ref() {
+                        "SPEC-OBJECT" => objects += 1,
+                        "SPEC-RELATION" => relations += 1,
+                        "SPEC-HIERARCHY" => hierarchy += 1,
+                        _ => {}
+                    }
+                }
+                Ok(quick_xml::events::Event::Eof) => break,
+                Err(e) => panic!("not well-formed: {e}\n{text}"),
+                Ok(_) => {}
+            }
+        }
+        assert_eq!(objects, 4, "two requirements and two tests");
+        assert_eq!(relations, 3, "one parent link and two verifications");
+        assert_eq!(hierarchy, 2);
+        assert!(text.contains("Pump &amp; Co &lt;1&gt;"));
+    }
+
+    #[test]
+    fn spreadsheet_exports_neutralise_formulas() {
+        let rows = vec![row("SRS-1", &[], "=HYPERLINK(\"http://x\")")];
+        let csv = String::from_utf8(render(Format::Csv, &meta(), &rows).unwrap()).unwrap();
+        assert!(csv.contains("\"'=HYPERLINK(\"\"http://x\"\")\""), "{csv}");
+        assert_eq!(neutral("+1"), "'+1");
+        assert_eq!(neutral("@SUM"), "'@SUM");
+        assert_eq!(neutral("plain"), "plain");
+        let xlsx = render(Format::Xlsx, &meta(), &rows).unwrap();
+        assert!(xlsx.starts_with(b"PK"), "a zip container");
+    }
+
+    #[test]
+    fn the_print_page_escapes_text_and_counts_coverage() {
+        let rows = vec![row("SRS-1", &[], "<script>alert(1)</script>")];
+        let html = String::from_utf8(render(Format::Html, &meta(), &rows).unwrap()).unwrap();
+        assert!(!html.contains("<script>alert"));
+        assert!(html.contains("counter(pages)"));
+        assert!(html.contains("<td>Verified</td><td>1</td>"), "{html}");
+    }
+}
