@@ -84,6 +84,21 @@ enum Command {
 
 #[derive(Subcommand)]
 enum SeedCommand {
+    /// A product with requirements, pushed commits and a CI test run (traceability)
+    Trace {
+        /// The new product's key prefix
+        #[arg(long, default_value = "BENCH")]
+        product: String,
+        #[arg(long, default_value_t = 10_000)]
+        requirements: u64,
+        #[arg(long, default_value_t = 50_000)]
+        commits: u64,
+        #[arg(long, default_value_t = 20_000)]
+        tests: u64,
+        /// Who uploads the test run: an active engineering or quality user
+        #[arg(long)]
+        uploader: String,
+    },
     /// CAPAs in every state over the last year, on a database without CAPAs
     Capas {
         /// How many CAPAs
@@ -275,6 +290,42 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => serve(settings),
         Command::Verify(args) => verify(&args),
         Command::Bench { .. } | Command::Diagram { .. } | Command::VerifyExport { .. } => Ok(()),
+        Command::Seed {
+            command:
+                SeedCommand::Trace {
+                    product,
+                    requirements,
+                    commits,
+                    tests,
+                    uploader,
+                },
+        } => {
+            let prepared = startup::prepare(&settings)?;
+            let mut conn = prepared
+                .pool
+                .get()
+                .context("cannot get a database connection")?;
+            let who = find(&mut conn, &uploader)?;
+            let started = std::time::Instant::now();
+            let made = crate::seed::trace(
+                &mut conn,
+                &cli_ctx(prepared.log_origin.as_str()),
+                &prepared.log_key,
+                who.id.0,
+                &product.to_ascii_uppercase(),
+                (requirements, commits, tests),
+            )?;
+            println!(
+                "Seeded {}: {} requirements, {} commits pushed to {}, {} tests in one run, in {:.1} s.",
+                made.product,
+                made.requirements,
+                made.commits,
+                made.repository,
+                made.tests,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Command::Seed {
             command: SeedCommand::Capas { count, owner },
         } => {

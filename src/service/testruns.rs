@@ -142,7 +142,9 @@ pub fn import(
             .map(|r| (name_form(&r.key), r.key.clone()))
             .collect();
         let mut wanted: Vec<(i64, String)> = Vec::new();
+        let mut wanted_seen: HashSet<(i64, String)> = HashSet::new();
         let mut unknown: Vec<String> = Vec::new();
+        let mut unknown_seen: HashSet<String> = HashSet::new();
         for k in &order {
             let (Some(c), Some(id)) = (last.get(k), ids.get(*k)) else {
                 continue;
@@ -151,12 +153,16 @@ pub fn import(
             keys.extend(keys_in_test_name(&c.key, &by_name));
             for key in keys {
                 match by_key.get(key.as_str()) {
-                    Some(req) if !wanted.contains(&(*id, req.clone())) => {
-                        wanted.push((*id, req.clone()));
+                    Some(req) => {
+                        if wanted_seen.insert((*id, req.clone())) {
+                            wanted.push((*id, req.clone()));
+                        }
                     }
-                    Some(_) => {}
-                    None if !unknown.contains(&key) => unknown.push(key),
-                    None => {}
+                    None => {
+                        if unknown_seen.insert(key.clone()) {
+                            unknown.push(key);
+                        }
+                    }
                 }
             }
         }
@@ -167,7 +173,11 @@ pub fn import(
                 .map(|l| (l.from_id, l.to_id))
                 .collect();
         let mut added = 0;
-        let mut touched: Vec<String> = Vec::new();
+        let key_of: HashMap<String, &str> = all
+            .iter()
+            .map(|r| (r.entity_id(), r.key.as_str()))
+            .collect();
+        let mut touched: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
         for (test, req) in &wanted {
             let from = format!("test-{test}");
             if !existing.contains(&(from.clone(), req.clone())) {
@@ -181,13 +191,11 @@ pub fn import(
                 )?;
                 added += 1;
             }
-            if let Some(r) = all.iter().find(|r| &r.entity_id() == req)
-                && !touched.contains(&r.key)
-            {
-                touched.push(r.key.clone());
+            if let Some(key) = key_of.get(req.as_str()) {
+                touched.insert(*key);
             }
         }
-        touched.sort();
+        let touched: Vec<String> = touched.into_iter().map(str::to_string).collect();
         unknown.sort();
         let summary = RunSummary {
             run,

@@ -212,11 +212,14 @@ fn gaps(
 }
 
 /// How many rows have each coverage, in `Coverage::ALL` order.
-pub fn counts(rows: &[Row]) -> Vec<(Coverage, usize)> {
-    Coverage::ALL
-        .iter()
-        .map(|c| (*c, rows.iter().filter(|r| r.coverage == *c).count()))
-        .collect()
+pub fn counts<'a>(rows: impl IntoIterator<Item = &'a Row>) -> Vec<(Coverage, usize)> {
+    let mut n = [0usize; 5];
+    for r in rows {
+        if let Some(i) = Coverage::ALL.iter().position(|c| *c == r.coverage) {
+            n[i] += 1;
+        }
+    }
+    Coverage::ALL.iter().copied().zip(n).collect()
 }
 
 /// The rows a matrix shows by default: active requirements only.

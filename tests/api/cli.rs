@@ -194,6 +194,31 @@ fn seeding_fills_only_a_database_without_capas_and_the_log_still_verifies() {
         "{}",
         String::from_utf8_lossy(&again.stderr)
     );
+    let trace = attest(
+        &i,
+        &[
+            "seed",
+            "trace",
+            "--requirements",
+            "30",
+            "--commits",
+            "150",
+            "--tests",
+            "40",
+            "--uploader",
+            "qa1",
+        ],
+    );
+    assert!(
+        trace.status.success(),
+        "{}",
+        String::from_utf8_lossy(&trace.stderr)
+    );
+    assert!(
+        stdout(&trace).contains("30 requirements, 150 commits pushed to bench/bench, 40 tests"),
+        "{}",
+        stdout(&trace)
+    );
     let url = i
         .database_url
         .clone()

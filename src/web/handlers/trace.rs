@@ -53,6 +53,8 @@ struct Filters {
     /// "" (active), "retired" or "all"
     status: String,
     text: String,
+    /// `text` in lower case, as rows are searched.
+    needle: String,
 }
 
 impl Filters {
@@ -78,6 +80,7 @@ impl Filters {
             )?,
             coverage: filter_value(&query_text(query, "coverage"), "coverage", Coverage::parse)?,
             status,
+            needle: text.to_lowercase(),
             text,
         })
     }
@@ -88,14 +91,14 @@ impl Filters {
             "retired" => r.status == ReqStatus::Retired.as_str(),
             _ => r.status == ReqStatus::Active.as_str(),
         };
-        let text = self.text.to_lowercase();
+        let text = &self.needle;
         status_ok
             && self.kind.is_none_or(|k| r.kind == k.as_str())
             && self.class.is_none_or(|c| r.safety_class == c.as_str())
             && self.coverage.is_none_or(|c| r.coverage == c)
             && (text.is_empty()
-                || r.key.to_lowercase().contains(&text)
-                || r.title.to_lowercase().contains(&text))
+                || r.key.to_lowercase().contains(text)
+                || r.title.to_lowercase().contains(text))
     }
 
     fn params(&self) -> Vec<String> {
@@ -229,21 +232,15 @@ pub async fn matrix_page(
         });
     };
     // The chart counts the requirements in the status shown (active by default).
-    let shown_status: Vec<Row> = rows
-        .iter()
-        .filter(|r| {
-            Filters {
-                kind: None,
-                class: None,
-                coverage: None,
-                status: filters.status.clone(),
-                text: String::new(),
-            }
-            .keep(r)
-        })
-        .cloned()
-        .collect();
-    let counts: Vec<(String, usize)> = matrix::counts(&shown_status)
+    let by_status = Filters {
+        kind: None,
+        class: None,
+        coverage: None,
+        status: filters.status.clone(),
+        text: String::new(),
+        needle: String::new(),
+    };
+    let counts: Vec<(String, usize)> = matrix::counts(rows.iter().filter(|r| by_status.keep(r)))
         .into_iter()
         .map(|(c, n)| (c.label().to_string(), n))
         .collect();
