@@ -427,6 +427,8 @@ pub fn resolve_dangling(
 /// A commit linked to a record, as its page lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LinkedCommit {
+    /// The link, for unlinking by hand.
+    pub link_id: i64,
     pub relation: String,
     pub commit: repo::Commit,
     pub repository: String,
@@ -465,6 +467,7 @@ pub fn commits_linked_to(
             );
         }
         out.push(LinkedCommit {
+            link_id: l.id,
             relation: l.relation,
             repository: names.get(&c.repository_id).cloned().unwrap_or_default(),
             commit: c.clone(),

@@ -728,3 +728,160 @@ pub fn apply(
         Ok(applied)
     })
 }
+
+/// Links a test case of the product (by its key) to requirement `id` by hand.
+pub fn link_test(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: i64,
+    test_key: &str,
+) -> Result<Requirement, RequirementError> {
+    write_tx(conn, |conn| {
+        let r = repo::find(conn, id)?.ok_or(RequirementError::NotFound)?;
+        check_changeable(&r)?;
+        let key = test_key.trim();
+        let test = crate::db::repo::tests::cases_by_key(conn, r.product_id, &[key.to_string()])?
+            .pop()
+            .ok_or_else(|| {
+                invalid(format!(
+                    "There is no test case {key:?} in this product (test cases arrive with CI results; give the name CI reports)."
+                ))
+            })?;
+        let (from, to) = (test.entity_id(), r.entity_id());
+        if link_repo::find_active(conn, ("test_case", &from), "verifies", ("requirement", &to))?
+            .is_some()
+        {
+            return Err(invalid(format!("{} already verifies {}.", test.key, r.key)));
+        }
+        links::create(
+            conn,
+            ctx,
+            ("test_case", &from),
+            "verifies",
+            ("requirement", &to),
+            entity(&r),
+        )?;
+        Ok(r)
+    })
+}
+
+/// Links a commit of one of the product's repositories (by its sha, or the
+/// first 7 or more characters of it) to requirement `id` by hand.
+pub fn link_commit(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: i64,
+    sha: &str,
+) -> Result<Requirement, RequirementError> {
+    write_tx(conn, |conn| {
+        let r = repo::find(conn, id)?.ok_or(RequirementError::NotFound)?;
+        check_changeable(&r)?;
+        let sha = sha.trim().to_ascii_lowercase();
+        if sha.len() < 7 || sha.len() > 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(invalid(
+                "Give the commit's id: at least its first 7 hex digits.",
+            ));
+        }
+        let found = crate::db::repo::git::commits_of_product_by_prefix(conn, r.product_id, &sha)?;
+        let commit = match found.as_slice() {
+            [c] => c.clone(),
+            [] => {
+                return Err(invalid(format!(
+                    "No commit {sha} was pushed to a repository of this product."
+                )));
+            }
+            _ => {
+                return Err(invalid(format!(
+                    "{sha} names several commits: give more of it."
+                )));
+            }
+        };
+        let (from, to) = (commit.entity_id(), r.entity_id());
+        if link_repo::find_active(conn, ("commit", &from), "implements", ("requirement", &to))?
+            .is_some()
+        {
+            return Err(invalid(format!(
+                "That commit already implements {}.",
+                r.key
+            )));
+        }
+        links::create(
+            conn,
+            ctx,
+            ("commit", &from),
+            "implements",
+            ("requirement", &to),
+            entity(&r),
+        )?;
+        Ok(r)
+    })
+}
+
+/// Removes a link from a test case or a commit to requirement `id`.
+pub fn unlink(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: i64,
+    link_id: i64,
+) -> Result<Requirement, RequirementError> {
+    write_tx(conn, |conn| {
+        let r = repo::find(conn, id)?.ok_or(RequirementError::NotFound)?;
+        check_changeable(&r)?;
+        let to = r.entity_id();
+        let link = link_repo::of(conn, "requirement", &to)?
+            .into_iter()
+            .find(|l| {
+                l.id == link_id
+                    && l.to_id == to
+                    && matches!(l.from_type.as_str(), "test_case" | "commit")
+            })
+            .ok_or(RequirementError::NotFound)?;
+        links::remove(conn, ctx, &link, entity(&r))?;
+        Ok(r)
+    })
+}
+
+/// The tests that verify `r`, with their latest results, by key.
+pub fn tests_of(
+    conn: &mut DbConnection,
+    r: &Requirement,
+) -> diesel::QueryResult<
+    Vec<(
+        Link,
+        crate::db::repo::tests::TestCase,
+        Option<crate::domain::trace::Outcome>,
+    )>,
+> {
+    let links = link_repo::to_any(
+        conn,
+        "test_case",
+        "verifies",
+        "requirement",
+        &[r.entity_id()],
+    )?;
+    let ids: Vec<i64> = links
+        .iter()
+        .filter_map(|l| l.from_id.strip_prefix("test-")?.parse().ok())
+        .collect();
+    let cases: HashMap<i64, crate::db::repo::tests::TestCase> =
+        crate::db::repo::tests::cases_by_id(conn, &ids)?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+    let latest: HashMap<i64, crate::domain::trace::Outcome> =
+        crate::db::repo::tests::latest_results(conn, &ids)?
+            .into_iter()
+            .map(|l| (l.test_case_id, l.outcome))
+            .collect();
+    let mut out: Vec<_> = links
+        .into_iter()
+        .filter_map(|l| {
+            let id: i64 = l.from_id.strip_prefix("test-")?.parse().ok()?;
+            let c = cases.get(&id)?.clone();
+            let outcome = latest.get(&id).copied();
+            Some((l, c, outcome))
+        })
+        .collect();
+    out.sort_by(|a, b| a.1.key.cmp(&b.1.key));
+    Ok(out)
+}

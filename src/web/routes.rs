@@ -128,6 +128,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/{id}/parents/{link}/remove",
                     web::post().to(req::remove_parent),
                 )
+                .route("/{id}/tests", web::post().to(req::link_test))
+                .route("/{id}/commits", web::post().to(req::link_commit))
+                .route("/{id}/links/{link}/remove", web::post().to(req::unlink))
                 .route("/{id}/retire", web::post().to(req::retire))
                 .route("/{id}/restore", web::post().to(req::restore)),
         )

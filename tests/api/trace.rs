@@ -262,4 +262,59 @@ async fn the_matrix_shows_each_coverage_status_and_the_gap_report_lists_every_ga
         403,
         "an upload-only token"
     );
+
+    // Links made and removed by hand, each audited on the requirement.
+    let srs3 = req("SRS-3");
+    let page = format!("/requirements/{}", srs3.id);
+    let (status, html) = {
+        let res = ellen
+            .submit(
+                &page,
+                &format!("{page}/tests"),
+                &[("test_key", "pump::nope")],
+            )
+            .await;
+        (res.status().as_u16(), res.text().await.unwrap())
+    };
+    assert_eq!(status, 400);
+    assert!(html.contains("There is no test case"), "{html}");
+    let res = ellen
+        .submit(
+            &page,
+            &format!("{page}/tests"),
+            &[("test_key", "pump::test_orphan")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = ellen
+        .submit(&page, &format!("{page}/commits"), &[("sha", "1111111")])
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = ellen
+        .submit(&page, &format!("{page}/commits"), &[("sha", "abc")])
+        .await;
+    assert_eq!(res.status(), 400);
+    let matrix = ellen.get_html("/trace?product=1").await;
+    assert_eq!(
+        coverage_of(&matrix, "SRS-3"),
+        "verified",
+        "a passing test and a commit, by hand"
+    );
+    let html = ellen.get_html(&page).await;
+    let unlink = html
+        .split("action=\"")
+        .filter_map(|s| s.split('"').next())
+        .find(|a| a.contains("/links/") && a.ends_with("/remove"))
+        .unwrap()
+        .to_string();
+    assert_eq!(ellen.submit(&page, &unlink, &[]).await.status(), 303);
+    let matrix = ellen.get_html("/trace?product=1").await;
+    assert_ne!(coverage_of(&matrix, "SRS-3"), "verified");
+    let on_srs3: Vec<_> = app
+        .audit_of("link.created")
+        .into_iter()
+        .filter(|e| e["entity"]["key"] == "SRS-3")
+        .collect();
+    assert_eq!(on_srs3.len(), 2);
+    assert_eq!(app.audit_of("link.removed").len(), 1);
 }

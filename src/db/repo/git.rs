@@ -412,3 +412,23 @@ pub fn dangling_of_product(
                 .collect()
         })
 }
+
+/// The commits of `product`'s repositories whose sha starts with `prefix` (at most 2).
+pub fn commits_of_product_by_prefix(
+    conn: &mut DbConnection,
+    product: i64,
+    prefix: &str,
+) -> QueryResult<Vec<Commit>> {
+    c::table
+        .inner_join(t::table.on(t::id.eq(c::repository_id)))
+        .filter(t::product_id.eq(product))
+        .filter(
+            c::sha
+                .like(format!("{}%", super::escape_like(prefix)))
+                .escape('\\'),
+        )
+        .limit(2)
+        .select(CommitRow::as_select())
+        .load(conn)
+        .map(|rows| rows.into_iter().map(commit).collect())
+}

@@ -804,6 +804,7 @@ async fn show_page(
             .collect(),
         commits_of: c.key(),
         commits_hint: format!("Fixes: {}", c.key()),
+        commits_unlink: None,
         can_edit,
         details,
         investigation,

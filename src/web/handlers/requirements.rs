@@ -325,6 +325,7 @@ struct Again {
     edit: Option<(Typed, Vec<String>)>,
     parent: Option<(String, Vec<String>)>,
     status: Vec<String>,
+    links: Vec<String>,
 }
 
 async fn show_page(
@@ -335,7 +336,7 @@ async fn show_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let roles = s.account.roles.clone();
-    let (r, product, (parents, children, commits), texts, names, history) = state
+    let (r, product, (parents, children, commits, tests), texts, names, history) = state
         .db(move |conn: &mut DbConnection| {
             let r = repo::find(conn, id)?.ok_or(AppError::NotFound)?;
             let product = products::find(conn, r.product_id)?.ok_or(AppError::NotFound)?;
@@ -347,10 +348,11 @@ async fn show_page(
             let history = super::audit::history_panel(conn, "requirement", &r.entity_id(), &roles)?;
             let commits =
                 crate::service::git::commits_linked_to(conn, ("requirement", &r.entity_id()))?;
+            let tests = service::tests_of(conn, &r)?;
             Ok((
                 r,
                 product,
-                (parents, children, commits),
+                (parents, children, commits, tests),
                 texts,
                 names,
                 history,
@@ -407,6 +409,17 @@ async fn show_page(
             .collect(),
         commits_of: r.key.clone(),
         commits_hint: format!("Implements: {}", r.key),
+        commits_unlink: (can_edit(s) && r.status == ReqStatus::Active)
+            .then(|| format!("/requirements/{}/links", r.id)),
+        tests: tests
+            .into_iter()
+            .map(|(l, c, o)| LinkedTestView {
+                link_id: l.id,
+                key: c.key,
+                outcome: o.map_or("not run", |o| o.as_str()),
+            })
+            .collect(),
+        link_errors: again.links,
         can_edit: can_edit(s),
         form: typed.form(Vec::new(), errors),
         parent_key,
@@ -921,4 +934,88 @@ pub async fn apply(
             import_show_page(&state, s, id, errors, status).await
         }
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestLinkData {
+    test_key: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommitLinkData {
+    sha: String,
+}
+
+/// Answers a by-hand link or unlink: back to the page, or the page with why not.
+async fn link_answer(
+    state: &web::Data<AppState>,
+    s: &SessionCtx,
+    id: i64,
+    done: Result<Requirement, RequirementError>,
+    text: &str,
+) -> Result<HttpResponse, AppError> {
+    match done {
+        Ok(_) => {
+            flash(state, s, "ok", text).await?;
+            Ok(see_other(&format!("/requirements/{id}")))
+        }
+        Err(e) => {
+            let (status, errors) = refusal(e)?;
+            let again = Again {
+                links: errors,
+                ..Again::default()
+            };
+            show_page(state, s, id, again, status).await
+        }
+    }
+}
+
+/// `POST /requirements/{id}/tests`: link a test case by hand.
+pub async fn link_test(
+    state: web::Data<AppState>,
+    e: WithRole<Editors>,
+    OpId(op): OpId,
+    path: web::Path<i64>,
+    Form(f): Form<TestLinkData>,
+) -> Result<HttpResponse, AppError> {
+    let (s, id) = (e.session(), path.into_inner());
+    let ctx = user_ctx(&state, s, op);
+    let done = state
+        .db(move |conn| Ok(service::link_test(conn, &ctx, id, &f.test_key)))
+        .await?;
+    link_answer(&state, s, id, done, "Test linked.").await
+}
+
+/// `POST /requirements/{id}/commits`: link a commit by hand.
+pub async fn link_commit(
+    state: web::Data<AppState>,
+    e: WithRole<Editors>,
+    OpId(op): OpId,
+    path: web::Path<i64>,
+    Form(f): Form<CommitLinkData>,
+) -> Result<HttpResponse, AppError> {
+    let (s, id) = (e.session(), path.into_inner());
+    let ctx = user_ctx(&state, s, op);
+    let done = state
+        .db(move |conn| Ok(service::link_commit(conn, &ctx, id, &f.sha)))
+        .await?;
+    link_answer(&state, s, id, done, "Commit linked.").await
+}
+
+/// `POST /requirements/{id}/links/{link}/remove`: unlink a test or a commit.
+pub async fn unlink(
+    state: web::Data<AppState>,
+    e: WithRole<Editors>,
+    OpId(op): OpId,
+    path: web::Path<(i64, i64)>,
+    Form(_): Form<Empty>,
+) -> Result<HttpResponse, AppError> {
+    let (s, (id, link)) = (e.session(), path.into_inner());
+    let ctx = user_ctx(&state, s, op);
+    let done = state
+        .db(move |conn| Ok(service::unlink(conn, &ctx, id, link)))
+        .await?;
+    link_answer(&state, s, id, done, "Link removed.").await
 }

@@ -160,6 +160,7 @@ pub struct CapaPage {
     pub commits: Vec<super::CommitView>,
     pub commits_of: String,
     pub commits_hint: String,
+    pub commits_unlink: Option<String>,
     pub can_edit: bool,
     pub details: Option<DetailsView>,
     pub investigation: Option<InvestigationView>,

@@ -165,6 +165,7 @@ impl PageCtx {
 
 /// A commit linked to a record, as `partials/commits.html` lists it.
 pub struct CommitView {
+    pub link_id: i64,
     pub short: String,
     /// The commit on its host, only when it is an http(s) address.
     pub url: String,
@@ -183,6 +184,7 @@ impl CommitView {
             String::new()
         };
         Self {
+            link_id: c.link_id,
             short: c.commit.sha.chars().take(12).collect(),
             url,
             repository: c.repository.clone(),

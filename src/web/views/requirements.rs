@@ -69,6 +69,13 @@ pub struct RelatedView {
     pub retired: bool,
 }
 
+/// A test that verifies the requirement, with its latest result.
+pub struct LinkedTestView {
+    pub link_id: i64,
+    pub key: String,
+    pub outcome: &'static str,
+}
+
 /// One version of the statement.
 pub struct TextVersionView {
     pub text_version: i64,
@@ -102,6 +109,10 @@ pub struct RequirementPage {
     pub commits: Vec<super::CommitView>,
     pub commits_of: String,
     pub commits_hint: String,
+    /// Where a commit's link is removed (`…/links/{id}/remove`), when the reader may.
+    pub commits_unlink: Option<String>,
+    pub tests: Vec<LinkedTestView>,
+    pub link_errors: Vec<String>,
     pub can_edit: bool,
     pub form: RequirementForm,
     pub parent_key: String,
