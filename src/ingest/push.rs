@@ -23,9 +23,18 @@ pub struct Push {
 }
 
 impl Push {
-    /// The tag name when the push created or moved a tag.
+    /// The tag name when the push created or moved a tag (not when it
+    /// deleted one).
     pub fn tag(&self) -> Option<&str> {
+        if self.deleted() {
+            return None;
+        }
         self.git_ref.strip_prefix("refs/tags/")
+    }
+
+    /// The push deleted its ref: both providers then name the all-zero commit.
+    pub fn deleted(&self) -> bool {
+        self.head.bytes().all(|b| b == b'0')
     }
 }
 
@@ -193,6 +202,15 @@ mod tests {
             r#"{{"object_kind":"tag_push","ref":"refs/tags/v1.2","checkout_sha":"{SHA}","project":{{"path_with_namespace":"acme/pump"}},"commits":[]}}"#
         );
         assert_eq!(gitlab(body.as_bytes()).unwrap().tag(), Some("v1.2"));
+        let deleted = format!(
+            r#"{{"object_kind":"tag_push","ref":"refs/tags/v1.2","checkout_sha":null,"after":"{}","project":{{"path_with_namespace":"acme/pump"}},"commits":[]}}"#,
+            "0".repeat(40)
+        );
+        assert_eq!(
+            gitlab(deleted.as_bytes()).unwrap().tag(),
+            None,
+            "a deleted tag is no release"
+        );
         let err = github(b"{\"ref\": 1}").unwrap_err();
         assert!(err.contains("line 1, column"), "{err}");
         let nested = "[".repeat(10_000);
