@@ -463,7 +463,9 @@ async fn the_owner_records_and_reorders_a_five_whys_chain_and_sees_the_fishbone_
     browser
         .click("form[action$='/investigation'] button[type=submit]")
         .await;
-    browser.wait_for_text("Five whys").await;
+    // The flash says the save went through (the form's own legend also
+    // says "Five whys", so that would not show the page has changed).
+    browser.wait_for_text("Investigation saved.").await;
     let first = browser
         .script("return document.querySelector('ol.whys li').textContent")
         .await;
