@@ -198,24 +198,7 @@ async fn a_tag_push_records_a_release_with_the_matrix_as_it_stood() {
             .status(),
         303
     );
-    let res = admin
-        .submit(
-            "/admin/repositories",
-            "/admin/repositories",
-            &[
-                ("provider", "gitlab"),
-                ("name", "acme/pump"),
-                ("product_id", "1"),
-            ],
-        )
-        .await;
-    let html = res.text().await.unwrap();
-    let token = html
-        .split("<code class=\"long-secret\">")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .unwrap()
-        .to_string();
+    let (_, token) = admin.register_repository("gitlab", "acme/pump").await;
     let tag = json!({"object_kind": "tag_push", "ref": "refs/tags/v1.0",
                      "checkout_sha": "9fceb02d0ae598e95dc970b74767f19372d61af8",
                      "project": {"path_with_namespace": "acme/pump"}, "commits": []});

@@ -310,3 +310,46 @@ impl Browser {
         );
     }
 }
+
+/// The secret a page shows once (a webhook secret, an API token).
+pub fn shown_once(html: &str) -> String {
+    html.split("<code class=\"long-secret\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("the page shows the secret once")
+        .to_string()
+}
+
+impl Browser {
+    /// Registers a repository of product 1 as an administrator; returns its
+    /// number (from the webhook address) and its secret, shown once.
+    pub async fn register_repository(&self, provider: &str, name: &str) -> (i64, String) {
+        let res = self
+            .submit(
+                "/admin/repositories",
+                "/admin/repositories",
+                &[("provider", provider), ("name", name), ("product_id", "1")],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "repository registered");
+        let html = res.text().await.unwrap();
+        let id = html
+            .split("?repository=")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .and_then(|n| n.parse().ok())
+            .expect("the webhook address names the repository");
+        (id, shown_once(&html))
+    }
+
+    /// Makes an API token on My account; returns it as shown once.
+    pub async fn api_token(&self, name: &str, scopes: &[&str]) -> String {
+        let mut f = vec![("name", name)];
+        for s in scopes {
+            f.push(("scope", s));
+        }
+        let res = self.submit("/account/tokens", "/account/tokens", &f).await;
+        assert_eq!(res.status(), 200, "token made");
+        shown_once(&res.text().await.unwrap())
+    }
+}

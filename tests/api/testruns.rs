@@ -10,22 +10,6 @@ use crate::nonconformances::product;
 
 const ELLEN_PW: &str = "granite orchard passphrase 3";
 
-/// Makes a token on the account page; returns it as shown once.
-async fn token(b: &Browser, name: &str, scopes: &[&str]) -> String {
-    let mut f = vec![("name", name)];
-    for s in scopes {
-        f.push(("scope", s));
-    }
-    let res = b.submit("/account/tokens", "/account/tokens", &f).await;
-    assert_eq!(res.status(), 200);
-    let html = res.text().await.unwrap();
-    html.split("<code class=\"long-secret\">")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .expect("the token is shown once")
-        .to_string()
-}
-
 async fn upload(app: &TestApp, token: Option<&str>, query: &str, xml: &str) -> (u16, Value) {
     let mut req = reqwest::Client::new()
         .post(format!("{}/api/v1/test-runs{query}", app.base))
@@ -75,7 +59,7 @@ async fn ci_uploads_junit_with_a_scoped_token_and_tests_link_to_requirements() {
             303
         );
     }
-    let write = token(&ellen, "CI pump-fw", &["test-runs:write"]).await;
+    let write = ellen.api_token("CI pump-fw", &["test-runs:write"]).await;
     assert!(write.starts_with("attest_") && write.len() > 40, "{write}");
     let page = ellen.get_html("/account/tokens").await;
     assert!(!page.contains(&write), "shown once only");
@@ -182,7 +166,7 @@ async fn tokens_without_the_scope_revoked_expired_or_of_a_disabled_user_are_refu
         upload(&app, Some("attest_not-a-token"), q, NEXTEST).await.0,
         401
     );
-    let read = token(&ellen, "reader", &["read"]).await;
+    let read = ellen.api_token("reader", &["read"]).await;
     let (status, out) = upload(&app, Some(&read), q, NEXTEST).await;
     assert_eq!(status, 403);
     assert!(
@@ -207,7 +191,7 @@ async fn tokens_without_the_scope_revoked_expired_or_of_a_disabled_user_are_refu
     );
 
     // Revoked.
-    let write = token(&ellen, "CI", &["test-runs:write"]).await;
+    let write = ellen.api_token("CI", &["test-runs:write"]).await;
     assert_eq!(upload(&app, Some(&write), q, NEXTEST).await.0, 201);
     let page = ellen.get_html("/account/tokens").await;
     let revoke = page
@@ -224,7 +208,7 @@ async fn tokens_without_the_scope_revoked_expired_or_of_a_disabled_user_are_refu
     assert_eq!(app.audit_of("api_token.revoked").len(), 1);
 
     // Expired (the clock moved past its date), and a disabled user's.
-    let write = token(&ellen, "CI 2", &["test-runs:write"]).await;
+    let write = ellen.api_token("CI 2", &["test-runs:write"]).await;
     diesel::RunQueryDsl::execute(
         diesel::sql_query(
             "UPDATE api_tokens SET expires_at = '2020-01-01 00:00:00' WHERE name = 'CI 2'",
@@ -235,7 +219,7 @@ async fn tokens_without_the_scope_revoked_expired_or_of_a_disabled_user_are_refu
     let (status, out) = upload(&app, Some(&write), q, NEXTEST).await;
     assert_eq!(status, 401);
     assert!(out["detail"].as_str().unwrap().contains("expired"));
-    let write = token(&ellen, "CI 3", &["test-runs:write"]).await;
+    let write = ellen.api_token("CI 3", &["test-runs:write"]).await;
     let user = format!("/admin/users/{ellen_id}");
     let v = attest::db::repo::users::find(&mut app.conn(), attest::domain::ids::UserId(ellen_id))
         .unwrap()
@@ -274,7 +258,7 @@ async fn pytest_surefire_jest_and_go_files_are_taken() {
             .status(),
         303
     );
-    let t = token(&ellen, "CI", &["test-runs:write"]).await;
+    let t = ellen.api_token("CI", &["test-runs:write"]).await;
     let files = [
         r#"<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest" errors="0" failures="0" skipped="1" tests="2"><testcase classname="tests.test_keypad" name="test_srs_012_lockout" time="0.001"/><testcase classname="tests.test_keypad" name="test_rig" time="0"><skipped type="pytest.skip" message="no rig"/></testcase></testsuite></testsuites>"#,
         r#"<?xml version="1.0" encoding="UTF-8"?><testsuite name="com.acme.KeypadTest" tests="1" errors="0" skipped="0" failures="0"><properties><property name="java.version" value="17"/></properties><testcase name="locksAfterThree" classname="com.acme.KeypadTest" time="0.011"><properties><property name="requirement" value="SRS-012"/></properties></testcase></testsuite>"#,

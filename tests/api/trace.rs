@@ -59,24 +59,7 @@ async fn the_matrix_shows_each_coverage_status_and_the_gap_report_lists_every_ga
         );
     }
     // Commits, pushed.
-    let res = admin
-        .submit(
-            "/admin/repositories",
-            "/admin/repositories",
-            &[
-                ("provider", "github"),
-                ("name", "acme/pump-fw"),
-                ("product_id", "1"),
-            ],
-        )
-        .await;
-    let html = res.text().await.unwrap();
-    let secret = html
-        .split("<code class=\"long-secret\">")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .unwrap()
-        .to_string();
+    let (_, secret) = admin.register_repository("github", "acme/pump-fw").await;
     let commit = |sha: &str, message: &str| {
         json!({"id": sha, "message": message, "timestamp": "2026-11-30T10:00:00Z",
                "url": "https://github.com/acme/pump-fw/commit/x", "author": {"name": "E", "email": "e@example.com"}})
@@ -102,20 +85,7 @@ async fn the_matrix_shows_each_coverage_status_and_the_gap_report_lists_every_ga
         .unwrap();
     assert_eq!(res.status(), 200);
     // CI results, uploaded.
-    let res = ellen
-        .submit(
-            "/account/tokens",
-            "/account/tokens",
-            &[("name", "CI"), ("scope", "test-runs:write")],
-        )
-        .await;
-    let html = res.text().await.unwrap();
-    let token = html
-        .split("<code class=\"long-secret\">")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .unwrap()
-        .to_string();
+    let token = ellen.api_token("CI", &["test-runs:write"]).await;
     let junit = r#"<testsuites><testsuite name="pump">
         <testcase classname="pump" name="test_srs_1_rate"/>
         <testcase classname="pump" name="test_srs_2_alarm"><failure message="no alarm"/></testcase>
@@ -194,20 +164,7 @@ async fn the_matrix_shows_each_coverage_status_and_the_gap_report_lists_every_ga
     assert!(gaps.contains("<code>SRS-77</code>"), "the dangling key");
 
     // The same through the JSON API, with a read token.
-    let res = ellen
-        .submit(
-            "/account/tokens",
-            "/account/tokens",
-            &[("name", "script"), ("scope", "read")],
-        )
-        .await;
-    let html = res.text().await.unwrap();
-    let read = html
-        .split("<code class=\"long-secret\">")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .unwrap()
-        .to_string();
+    let read = ellen.api_token("script", &["read"]).await;
     let get = |path: &str, token: &str| {
         let (url, token) = (format!("{}{path}", app.base), token.to_string());
         async move {

@@ -14,32 +14,6 @@ const SHA1: &str = "9fceb02d0ae598e95dc970b74767f19372d61af8";
 const SHA2: &str = "1b2c3d4e5f60718293a4b5c6d7e8f90123456789";
 const ELLEN_PW: &str = "granite orchard passphrase 3";
 
-/// Registers a repository as an administrator; returns its id and secret.
-async fn register(admin: &Browser, provider: &str, name: &str) -> (i64, String) {
-    let res = admin
-        .submit(
-            "/admin/repositories",
-            "/admin/repositories",
-            &[("provider", provider), ("name", name), ("product_id", "1")],
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    let html = res.text().await.unwrap();
-    let secret = html
-        .split("<code class=\"long-secret\">")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .expect("the secret is shown once")
-        .to_string();
-    let id = html
-        .split("?repository=")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .and_then(|n| n.parse().ok())
-        .expect("the webhook address names the repository");
-    (id, secret)
-}
-
 fn sign(secret: &str, body: &[u8]) -> String {
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
     format!(
@@ -126,7 +100,7 @@ async fn a_push_links_commits_to_requirements_and_capas_once_per_delivery() {
         ellen.submit("/capas/new", "/capas", &capa).await.status(),
         303
     );
-    let (id, secret) = register(&admin, "github", "acme/pump-fw").await;
+    let (id, secret) = admin.register_repository("github", "acme/pump-fw").await;
     let page = admin.get_html(&format!("/admin/repositories/{id}")).await;
     assert!(!page.contains(&secret), "the secret is shown once only");
 
@@ -238,7 +212,7 @@ async fn webhook_bad_inputs_are_refused_and_nothing_is_stored() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     product(&admin, &app, "PUMP").await;
-    let (id, secret) = register(&admin, "github", "acme/pump-fw").await;
+    let (id, secret) = admin.register_repository("github", "acme/pump-fw").await;
     let q = format!("?repository={id}");
     let body = push_body("acme/pump-fw", &[(SHA1, "Implements: SRS-1")]);
     let good = sign(&secret, &body);
@@ -355,7 +329,7 @@ async fn gitlab_pushes_and_tag_pushes_are_taken_with_the_repositorys_token() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     product(&admin, &app, "PUMP").await;
-    let (_, token) = register(&admin, "gitlab", "acme/pump").await;
+    let (_, token) = admin.register_repository("gitlab", "acme/pump").await;
     let send = |event: &'static str, token: String, body: Value| {
         let url = format!("{}/hooks/gitlab", app.base);
         async move {
