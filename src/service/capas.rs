@@ -415,36 +415,8 @@ pub struct Stats {
     pub median_days: Vec<(CapaState, Option<f64>, i64)>,
 }
 
-/// The dashboard's figures, kept until the audit log grows or the day
-/// changes. Every change to a CAPA appends its audit entry in the same
-/// transaction, so the log's size stamps the data the figures were taken
-/// from, on every instance that shares the database.
-#[derive(Default)]
-pub struct StatsCache(std::sync::Mutex<Option<(chrono::NaiveDate, u64, std::sync::Arc<Stats>)>>);
-
-impl StatsCache {
-    pub fn get(
-        &self,
-        conn: &mut DbConnection,
-        today: chrono::NaiveDate,
-    ) -> diesel::QueryResult<std::sync::Arc<Stats>> {
-        // The size is read before the figures: a change that lands between
-        // the two leaves a key older than the figures, never the reverse.
-        let size = audit::size(conn)?;
-        if let Ok(kept) = self.0.lock()
-            && let Some((day, at, stats)) = kept.as_ref()
-            && *day == today
-            && *at == size
-        {
-            return Ok(stats.clone());
-        }
-        let fresh = std::sync::Arc::new(stats(conn, today)?);
-        if let Ok(mut kept) = self.0.lock() {
-            *kept = Some((today, size, fresh.clone()));
-        }
-        Ok(fresh)
-    }
-}
+/// The dashboard's figures, kept per day until the audit log grows.
+pub type StatsCache = super::KeptUntilLogGrows<chrono::NaiveDate, Stats>;
 
 /// The dashboard's figures, read from the database now.
 pub fn stats(conn: &mut DbConnection, today: chrono::NaiveDate) -> diesel::QueryResult<Stats> {

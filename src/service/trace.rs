@@ -3,9 +3,7 @@
 //! kept until the audit log grows; and the gap report.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
 
-use crate::audit;
 use crate::db::DbConnection;
 use crate::db::repo::{git, links, requirements, tests};
 use crate::trace::matrix::{self, CommitRef, Graph, Row, TestRef};
@@ -100,30 +98,7 @@ pub fn rows(conn: &mut DbConnection, product: i64) -> diesel::QueryResult<Vec<Ro
 
 /// Each product's matrix, kept until the audit log grows: every change that
 /// moves a status (a requirement, a link, a push, a test run) appends to it.
-#[derive(Default)]
-pub struct MatrixCache(Mutex<HashMap<i64, Kept>>);
-
-/// A product's rows and the audit log size they were computed at.
-type Kept = (u64, Arc<Vec<Row>>);
-
-impl MatrixCache {
-    pub fn get(&self, conn: &mut DbConnection, product: i64) -> diesel::QueryResult<Arc<Vec<Row>>> {
-        // The size is read first: a change landing meanwhile leaves an older
-        // key on newer rows, so they are only ever computed again.
-        let size = audit::size(conn)?;
-        if let Ok(kept) = self.0.lock()
-            && let Some((at, rows)) = kept.get(&product)
-            && *at == size
-        {
-            return Ok(rows.clone());
-        }
-        let fresh = Arc::new(rows(conn, product)?);
-        if let Ok(mut kept) = self.0.lock() {
-            kept.insert(product, (size, fresh.clone()));
-        }
-        Ok(fresh)
-    }
-}
+pub type MatrixCache = super::KeptUntilLogGrows<i64, Vec<Row>>;
 
 /// The gap report's lists beside the matrix rows.
 pub struct Gaps {

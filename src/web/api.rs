@@ -356,7 +356,7 @@ pub async fn get_matrix(
     let rows = state
         .db(move |conn| {
             let pid = named_product(conn, &product)?;
-            Ok(cache.get(conn, pid)?)
+            Ok(cache.get(conn, pid, |c| crate::service::trace::rows(c, pid))?)
         })
         .await?;
     let total = i64::try_from(rows.len()).unwrap_or(i64::MAX);

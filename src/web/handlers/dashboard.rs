@@ -91,7 +91,7 @@ pub async fn index(
                     });
                 }
             }
-            let stats = cache.get(conn, today)?;
+            let stats = cache.get(conn, today, |c| crate::service::capas::stats(c, today))?;
             Ok((needs, stats))
         })
         .await?;

@@ -172,7 +172,7 @@ pub async fn matrix_page(
             let all = all_products(conn)?;
             let product = chosen(&all, asked)?;
             let rows = match &product {
-                Some(p) => Some(cache.get(conn, p.id)?),
+                Some(p) => Some(cache.get(conn, p.id, |c| crate::service::trace::rows(c, p.id))?),
                 None => None,
             };
             Ok((all, product, rows))
@@ -315,7 +315,9 @@ pub async fn gaps_page(
         .db(move |conn| {
             let all = all_products(conn)?;
             let product = chosen(&all, asked)?.ok_or(AppError::NotFound)?;
-            let rows = cache.get(conn, product.id)?;
+            let rows = cache.get(conn, product.id, |c| {
+                crate::service::trace::rows(c, product.id)
+            })?;
             let gaps = crate::service::trace::gaps(conn, product.id)?;
             Ok((all, product, rows, gaps))
         })
