@@ -228,7 +228,9 @@ impl From<crate::service::workflow::TransitionError> for AppError {
         use crate::service::workflow::TransitionError as E;
         match e {
             E::NotFound => Self::NotFound,
-            E::Stale | E::SignatureRequired { .. } => Self::Conflict(capitalise(&e.to_string())),
+            E::Stale | E::SignatureRequired { .. } | E::NotAsShown(_) => {
+                Self::Conflict(capitalise(&e.to_string()))
+            }
             E::Refused(Refused::Role { .. }) | E::Signer(_) => Self::Forbidden(e.to_string()),
             E::Refused(Refused::Frozen { .. } | Refused::WrongState { .. }) => {
                 Self::Conflict(e.to_string())

@@ -84,7 +84,7 @@ pub fn wrap(
 ) -> Result<(Vec<u8>, Vec<u8>), KeyError> {
     let salt = random::<SALT_LEN>()?;
     let nonce = random::<NONCE_LEN>()?;
-    let kek = kek(password, &salt)?;
+    let kek = kek(&crate::domain::user::normalised_password(password), &salt)?;
     let cipher = XChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(kek.as_slice()));
     let sealed = cipher
         .encrypt(
@@ -111,9 +111,9 @@ pub fn unwrap(
     if wrapped.len() != WRAPPED_LEN || salt.len() != SALT_LEN {
         return Err(KeyError::Damaged("wrong length"));
     }
-    let kek = kek(password, salt)?;
-    let cipher = XChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(kek.as_slice()));
-    let seed = Zeroizing::new(
+    let open = |password: &str| -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        let kek = kek(password, salt)?;
+        let cipher = XChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(kek.as_slice()));
         cipher
             .decrypt(
                 XNonce::from_slice(&wrapped[..NONCE_LEN]),
@@ -122,8 +122,16 @@ pub fn unwrap(
                     aad: &aad(user_id, key_id),
                 },
             )
-            .map_err(|_| KeyError::WrongPassword)?,
-    );
+            .map(Zeroizing::new)
+            .map_err(|_| KeyError::WrongPassword)
+    };
+    // Keys are wrapped under the NFC password; one wrapped before that was
+    // so opens with the password as typed.
+    let nfc = crate::domain::user::normalised_password(password);
+    let seed = match open(&nfc) {
+        Err(KeyError::WrongPassword) if nfc != password => open(password)?,
+        other => other?,
+    };
     let seed: &[u8; 32] = seed
         .as_slice()
         .try_into()

@@ -245,6 +245,12 @@ pub fn check_password_length(password: &str) -> Result<(), FieldError> {
             "Passwords are at least 12 characters.",
         ));
     }
+    if password.chars().all(char::is_whitespace) {
+        return Err(FieldError::new(
+            "new_password",
+            "A password cannot be only spaces or other white space.",
+        ));
+    }
     Ok(())
 }
 
@@ -254,6 +260,24 @@ pub fn plausible_password(password: &str) -> bool {
     !password.is_empty()
         && password.len() <= PASSWORD_MAX_CHARS * 4
         && password.chars().count() <= PASSWORD_MAX_CHARS
+        && !password.chars().all(char::is_whitespace)
+}
+
+/// True if a typed password is longer than any password can be (checked
+/// before hashing, so an absurd input costs nothing).
+pub fn password_too_long(password: &str) -> bool {
+    password.len() > PASSWORD_MAX_CHARS * 4 || password.chars().count() > PASSWORD_MAX_CHARS
+}
+
+/// A password as it is hashed and as it wraps a signing key: Unicode NFC,
+/// so "é" typed as one code point or as "e" and a combining accent (as
+/// different keyboards and systems send it) is the same password.
+pub fn normalised_password(password: &str) -> std::borrow::Cow<'_, str> {
+    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+    match is_nfc_quick(password.chars()) {
+        IsNormalized::Yes => std::borrow::Cow::Borrowed(password),
+        _ => std::borrow::Cow::Owned(password.nfc().collect()),
+    }
 }
 
 /// The rules for choosing a new password.
@@ -417,6 +441,27 @@ mod tests {
             }
         }
         assert!(!f.is_locked(t0() + Duration::minutes(600)));
+    }
+
+    #[test]
+    fn passwords_of_only_white_space_are_refused_security_30() {
+        assert!(check_password_length("            ").is_err());
+        assert!(check_password_length(" \t\u{a0}\u{3000}         ").is_err());
+        assert!(check_password_length("  a         ").is_ok());
+        assert!(!plausible_password("             "));
+    }
+
+    #[test]
+    fn passwords_are_compared_in_nfc_security_30() {
+        // "é" as one code point, and as "e" with a combining acute accent.
+        let composed = "caf\u{e9} au lait 1234";
+        let decomposed = "cafe\u{301} au lait 1234";
+        assert_ne!(composed, decomposed);
+        assert_eq!(normalised_password(decomposed), composed);
+        assert!(matches!(
+            normalised_password(composed),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Application services: each operation runs in one write transaction and
 //! appends its audit entry in that same transaction.
 
+pub mod access;
 pub mod accounts;
 pub mod capas;
 pub mod exports;

@@ -25,6 +25,7 @@ fn argon2() -> Result<Argon2<'static>, PasswordError> {
 
 /// Hashes on the current thread (CLI and start-up).
 pub fn hash_blocking(password: &str) -> Result<String, PasswordError> {
+    let password = crate::domain::user::normalised_password(password);
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|e| PasswordError::Hash(e.to_string()))?;
     let salt = SaltString::encode_b64(&salt).map_err(|e| PasswordError::Hash(e.to_string()))?;
@@ -35,11 +36,16 @@ pub fn hash_blocking(password: &str) -> Result<String, PasswordError> {
 }
 
 /// Verifies on the current thread; a malformed stored hash never matches.
+/// The password is compared in NFC; a hash made before passwords were
+/// normalised is also tried with the password as typed.
 pub fn verify_blocking(password: &str, stored: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(stored) else {
         return false;
     };
-    argon2().is_ok_and(|a| a.verify_password(password.as_bytes(), &parsed).is_ok())
+    let Ok(a) = argon2() else { return false };
+    let nfc = crate::domain::user::normalised_password(password);
+    a.verify_password(nfc.as_bytes(), &parsed).is_ok()
+        || (nfc != password && a.verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
 /// A random one-time password: 16 characters from an alphabet without
@@ -126,6 +132,13 @@ mod tests {
         assert!(verify_blocking("correct horse battery staple", &h));
         assert!(!verify_blocking("correct horse battery stapler", &h));
         assert!(!verify_blocking("x", "not a hash"));
+    }
+
+    #[test]
+    fn a_password_typed_decomposed_matches_the_composed_one_security_30() {
+        let h = hash_blocking("caf\u{e9} au lait 1234").unwrap_or_default();
+        assert!(verify_blocking("cafe\u{301} au lait 1234", &h));
+        assert!(!verify_blocking("cafe au lait 1234", &h));
     }
 
     #[test]

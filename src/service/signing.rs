@@ -160,12 +160,136 @@ pub fn apply_plan(
 }
 
 /// The signer of a transition: their opened key (it exists only for this
-/// request) and the session signing, for 11.200(a)(1)'s first-signature rule.
+/// request), the session signing (for 11.200(a)(1)'s first-signature rule)
+/// and what the signing form showed them.
 pub struct SignWith {
     pub user: UserId,
     pub key: SigningKey,
     pub key_id: String,
     pub session: String,
+    pub shown: Shown,
+}
+
+/// What a signing form showed the signer: the parts of the signed message
+/// the server recomputes (SIGNATURES.md; 21 CFR 11.50, 11.70). The form
+/// carries them back; nothing is signed unless each one is what the server
+/// would sign at that moment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Shown {
+    /// The record kind as audited (`nonconformance`).
+    pub record_type: String,
+    /// The record's id (`nc-2`).
+    pub record_id: String,
+    /// Its key as people read it (`NC-2`).
+    pub record_key: String,
+    /// The version the record has once the signed step is taken.
+    pub version: i64,
+    /// The step's name (`disposition`), or empty for a signature without one.
+    pub action: String,
+    pub meaning: String,
+    /// The hex SHA-256 of the content shown.
+    pub content_sha256: String,
+}
+
+impl Shown {
+    /// The form fields that carry it, in order.
+    pub const FIELDS: [&'static str; 7] = [
+        "signed_record_type",
+        "signed_record_id",
+        "signed_record_key",
+        "signed_version",
+        "signed_action",
+        "signed_meaning",
+        "signed_content_sha256",
+    ];
+
+    /// The values of [`Self::FIELDS`], in the same order.
+    pub fn values(&self) -> [String; 7] {
+        [
+            self.record_type.clone(),
+            self.record_id.clone(),
+            self.record_key.clone(),
+            self.version.to_string(),
+            self.action.clone(),
+            self.meaning.clone(),
+            self.content_sha256.clone(),
+        ]
+    }
+
+    /// Reads it back from the submitted form fields; a missing or malformed
+    /// field reads as empty (or version -1), which never matches.
+    pub fn from_fields<'a>(mut get: impl FnMut(&str) -> Option<&'a str>) -> Self {
+        let mut text = |name: &str| get(name).unwrap_or_default().to_string();
+        Self {
+            record_type: text("signed_record_type"),
+            record_id: text("signed_record_id"),
+            record_key: text("signed_record_key"),
+            version: text("signed_version").parse().unwrap_or(-1),
+            action: text("signed_action"),
+            meaning: text("signed_meaning"),
+            content_sha256: text("signed_content_sha256"),
+        }
+    }
+
+    /// Each way what was shown (`self`) differs from what would be signed
+    /// now, in words; empty when they are the same. `action_label` names the
+    /// step the form was sent to.
+    pub fn differences(&self, now: &Shown, action_label: &str) -> Vec<String> {
+        let shown_key = if self.record_key.is_empty() {
+            "another record".to_string()
+        } else {
+            self.record_key.clone()
+        };
+        let mut out = Vec::new();
+        if self.record_type != now.record_type || self.record_id != now.record_id {
+            out.push(format!(
+                "the form showed {shown_key} but was sent for {}",
+                now.record_key
+            ));
+        } else if self.record_key != now.record_key {
+            out.push(format!(
+                "the form named the record {shown_key}, not {}",
+                now.record_key
+            ));
+        }
+        if self.action != now.action {
+            let shown = if self.action.is_empty() {
+                "no step".to_string()
+            } else {
+                format!("the step “{}”", self.action)
+            };
+            out.push(format!(
+                "the form was for {shown} but was sent to “{action_label}”"
+            ));
+        }
+        if self.meaning != now.meaning {
+            out.push(format!(
+                "the form showed the meaning “{}”; this step is signed with the meaning “{}”",
+                self.meaning, now.meaning
+            ));
+        }
+        if out.is_empty() && self.version != now.version {
+            out.push(format!(
+                "{} has changed since the form was shown (it would now be signed at version {}, not {})",
+                now.record_key, now.version, self.version
+            ));
+        }
+        if out.is_empty() && self.content_sha256 != now.content_sha256 {
+            out.push(format!(
+                "the content that would be signed is not the content shown (SHA-256 {} shown, {} now): a field was changed after the form was shown",
+                short(&self.content_sha256),
+                short(&now.content_sha256)
+            ));
+        }
+        out
+    }
+}
+
+fn short(hash: &str) -> String {
+    if hash.is_empty() {
+        return "none".into();
+    }
+    hash.chars().take(12).collect::<String>() + "…"
 }
 
 /// Why the signer may not sign now (checked inside the transaction).

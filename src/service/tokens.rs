@@ -156,9 +156,24 @@ pub fn revoke(
     id: i64,
 ) -> Result<repo::Token, TokenError> {
     write_tx(conn, |conn| {
-        let t = repo::find(conn, id)?
-            .filter(|t| t.user_id == user.id.0)
-            .ok_or(TokenError::NotFound)?;
+        let t = repo::find(conn, id)?.ok_or(TokenError::NotFound)?;
+        if t.user_id != user.id.0 {
+            // Another user's token: as if there were none, and audited
+            // (SECURITY.md 29) in a transaction that commits.
+            let owner = users::find(conn, UserId(t.user_id))?.ok_or(TokenError::NotFound)?;
+            super::access::denied_in(
+                conn,
+                ctx,
+                Some(entity(&t, &owner)),
+                &super::access::Denied {
+                    method: "POST",
+                    path: &format!("/account/tokens/{id}/revoke"),
+                    why: "another user's API token",
+                    extra: None,
+                },
+            )?;
+            return Ok::<_, TokenError>(Err(TokenError::NotFound));
+        }
         if repo::revoke(conn, id, ctx.now)? {
             audit::append(
                 conn,
@@ -167,8 +182,8 @@ pub fn revoke(
                     .after(json!({"revoked_at": audit::format_time(ctx.now)})),
             )?;
         }
-        repo::find(conn, id)?.ok_or(TokenError::NotFound)
-    })
+        Ok(repo::find(conn, id)?.ok_or(TokenError::NotFound))
+    })?
 }
 
 /// The token and account behind `Authorization: Bearer …`, checked: known,

@@ -6,7 +6,7 @@
 use serde_json::{Map, Value, json};
 
 use super::Ctx;
-use super::signing::{SignWith, SignerRefused, check_signer, sign_record};
+use super::signing::{Shown, SignWith, SignerRefused, check_signer, sign_record};
 use crate::audit::{self, AuditError, EntityRef};
 use crate::db::repo::users;
 use crate::db::{DbConnection, write_tx};
@@ -65,10 +65,27 @@ pub enum TransitionError {
     },
     #[error("you cannot sign: {0}")]
     Signer(#[from] SignerRefused),
+    /// The signing form showed something other than what would be signed
+    /// (another record, step, meaning, version or content): nothing signed.
+    #[error(
+        "nothing was signed: what the signing form showed you is not what would be signed now ({}). Open the record again and sign what it shows",
+        .0.join("; ")
+    )]
+    NotAsShown(Vec<String>),
     #[error(transparent)]
     Audit(#[from] AuditError),
     #[error("database error: {0}")]
     Storage(#[from] diesel::result::Error),
+}
+
+impl TransitionError {
+    /// A signing form sent to a step that needs no signature (another step,
+    /// or values that make this one unsigned): refused, nothing done.
+    pub fn unsigned_step(action: &str) -> Self {
+        Self::NotAsShown(vec![format!(
+            "the step “{action}” with these values needs no signature: the signing form was for another step or other values"
+        )])
+    }
 }
 
 /// The fields that differ between two flat objects, old and new.
@@ -109,6 +126,9 @@ pub fn transition<'a, W: Stored>(
     let who = who.into();
     write_tx(conn, |conn| {
         let record = W::load(conn, id)?.ok_or(TransitionError::NotFound)?;
+        if let Some(with) = signer {
+            shown_record::<W>(&record, version, &with.shown)?;
+        }
         if W::version(&record) != version {
             return Err(TransitionError::Stale);
         }
@@ -128,6 +148,9 @@ pub fn transition<'a, W: Stored>(
         let mut next = decision.record;
         W::bump(&mut next, ctx.now);
         let mut signed = None;
+        if decision.signature.is_none() && signer.is_some() {
+            return Err(TransitionError::unsigned_step(decision.action.name));
+        }
         if let Some(rule) = decision.signature {
             let (Some(with), Some(account)) = (signer, account.as_ref()) else {
                 return Err(TransitionError::SignatureRequired {
@@ -150,6 +173,20 @@ pub fn transition<'a, W: Stored>(
                 ])));
             }
             let entity = W::entity(&next);
+            let content = content_hash::<W>(&next)?;
+            let now = Shown {
+                record_type: entity.kind.clone(),
+                record_id: entity.id.clone(),
+                record_key: entity.key.clone(),
+                version: entity.version,
+                action: decision.action.name.to_string(),
+                meaning: rule.meaning.to_string(),
+                content_sha256: content.clone(),
+            };
+            let differences = with.shown.differences(&now, decision.action.label);
+            if !differences.is_empty() {
+                return Err(TransitionError::NotAsShown(differences));
+            }
             let record_ref = RecordRef {
                 kind: entity.kind,
                 id: entity.id,
@@ -162,7 +199,7 @@ pub fn transition<'a, W: Stored>(
                 account,
                 with,
                 record_ref,
-                content_hash::<W>(&next)?,
+                content,
                 Some(decision.action.name),
                 rule.meaning,
             )?);
@@ -187,8 +224,45 @@ pub fn transition<'a, W: Stored>(
     })
 }
 
+/// Refuses a signing form sent for another record than the one it showed,
+/// or for a record that changed after it was shown.
+fn shown_record<W: Stored>(
+    record: &W::Record,
+    version: i64,
+    shown: &Shown,
+) -> Result<(), TransitionError> {
+    let entity = W::entity(record);
+    if shown.record_type != entity.kind || shown.record_id != entity.id {
+        let key = if shown.record_key.is_empty() {
+            "another record"
+        } else {
+            &shown.record_key
+        };
+        return Err(TransitionError::NotAsShown(vec![format!(
+            "the form showed {key} but was sent for {}",
+            entity.key
+        )]));
+    }
+    let now = W::version(record);
+    if now != version || shown.version != now + 1 {
+        return Err(TransitionError::NotAsShown(vec![format!(
+            "{} has changed since the form was shown (the form showed version {}, it is now at version {now}), or the form was sent twice",
+            entity.key,
+            shown.version - 1
+        )]));
+    }
+    Ok(())
+}
+
+/// What a signed step would sign, as its signing form shows it.
+pub struct ToSign {
+    pub rule: crate::domain::workflow::SignatureRule,
+    pub shown: Shown,
+}
+
 /// What a step would do, without saving anything: the record as the step
-/// would leave it and the signature it needs (the signing form shows both).
+/// would leave it and, for a signed step, what the signature would bind (the
+/// signing form shows and carries it back).
 pub fn preview<'a, W: Stored>(
     conn: &mut DbConnection,
     who: impl Into<Who<'a>>,
@@ -196,11 +270,33 @@ pub fn preview<'a, W: Stored>(
     version: i64,
     name: &str,
     input: &W::Input,
-) -> Result<(W::Record, Option<crate::domain::workflow::SignatureRule>), TransitionError> {
+    shown: Option<&Shown>,
+) -> Result<(W::Record, Option<ToSign>), TransitionError> {
     let record = W::load(conn, id)?.ok_or(TransitionError::NotFound)?;
+    if let Some(shown) = shown {
+        shown_record::<W>(&record, version, shown)?;
+    }
     if W::version(&record) != version {
         return Err(TransitionError::Stale);
     }
     let decision = decide::<W>(&record, name, input, who).map_err(TransitionError::Refused)?;
-    Ok((decision.record, decision.signature))
+    let to_sign = match decision.signature {
+        None => None,
+        Some(rule) => {
+            let entity = W::entity(&decision.record);
+            Some(ToSign {
+                rule,
+                shown: Shown {
+                    record_type: entity.kind,
+                    record_id: entity.id,
+                    record_key: entity.key,
+                    version: version + 1,
+                    action: decision.action.name.to_string(),
+                    meaning: rule.meaning.to_string(),
+                    content_sha256: content_hash::<W>(&decision.record)?,
+                },
+            })
+        }
+    };
+    Ok((decision.record, to_sign))
 }

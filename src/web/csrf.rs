@@ -252,44 +252,116 @@ pub fn anonymous_cookie(state: &AppState, token: String) -> Cookie<'static> {
 /// any other unexpected field, such as `state` or `created_at`, is a 400.
 pub struct Form<T>(pub T);
 
+/// A workflow step's form: the step's own fields parsed strictly into `T`,
+/// and the signing ceremony's fields (the typed username and password, and
+/// what the signing form showed), kept apart so every step form carries
+/// them the same way.
+pub struct StepForm<T> {
+    pub fields: T,
+    /// Present when the signing form was sent (a password was typed).
+    pub signing: Option<SigningFields>,
+}
+
+/// What the signing form sends back besides the step's own fields.
+pub struct SigningFields {
+    pub username: Option<String>,
+    pub password: String,
+    pub shown: crate::service::signing::Shown,
+}
+
+/// Marks a request already refused by a role check (`WithRole`), so a body
+/// extractor does not answer first with a parse error: the refusal (403,
+/// audited) is what the person gets.
+#[derive(Clone, Copy)]
+pub struct RoleRefused;
+
+type Pairs = Vec<(String, String)>;
+
+/// Reads a urlencoded body up to the form limit, without the CSRF token.
+fn read_pairs(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> LocalBoxFuture<'static, Result<Pairs, AppError>> {
+    let limit = req
+        .app_data::<web::Data<AppState>>()
+        .map_or(64 * 1024, |s| s.settings.max_form_bytes);
+    let is_form = req.content_type() == "application/x-www-form-urlencoded";
+    let refused = req.extensions().contains::<RoleRefused>();
+    let mut payload = payload.take();
+    Box::pin(async move {
+        if refused {
+            // The role check's own future answers (and audits) the request.
+            return futures_util::future::pending().await;
+        }
+        if !is_form {
+            return Err(AppError::BadRequest(
+                "Expected a form (application/x-www-form-urlencoded)".into(),
+            ));
+        }
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk
+                .map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}")))?;
+            if body.len() + chunk.len() > limit {
+                return Err(AppError::PayloadTooLarge(format!(
+                    "The form is larger than the {} KiB allowed",
+                    limit / 1024
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(form_urlencoded::parse(&body)
+            .filter(|(k, _)| k != FIELD)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect())
+    })
+}
+
+fn parse_pairs<T: DeserializeOwned>(pairs: &Pairs) -> Result<T, AppError> {
+    let encoded =
+        serde_urlencoded::to_string(pairs).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    serde_urlencoded::from_str::<T>(&encoded)
+        .map_err(|e| AppError::BadRequest(format!("The form could not be accepted: {e}")))
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map_or(64 * 1024, |s| s.settings.max_form_bytes);
-        let is_form = req.content_type() == "application/x-www-form-urlencoded";
-        let mut payload = payload.take();
+        let pairs = read_pairs(req, payload);
+        Box::pin(async move { parse_pairs(&pairs.await?).map(Form) })
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for StepForm<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        use crate::service::signing::Shown;
+        let pairs = read_pairs(req, payload);
         Box::pin(async move {
-            if !is_form {
-                return Err(AppError::BadRequest(
-                    "Expected a form (application/x-www-form-urlencoded)".into(),
-                ));
-            }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    AppError::BadRequest(format!("The form could not be read: {e}"))
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(AppError::PayloadTooLarge(format!(
-                        "The form is larger than the {} KiB allowed",
-                        limit / 1024
-                    )));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            let pairs: Vec<(String, String)> = form_urlencoded::parse(&body)
-                .filter(|(k, _)| k != FIELD)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            let encoded = serde_urlencoded::to_string(&pairs)
-                .map_err(|e| AppError::BadRequest(e.to_string()))?;
-            serde_urlencoded::from_str::<T>(&encoded)
-                .map(Form)
-                .map_err(|e| AppError::BadRequest(format!("The form could not be accepted: {e}")))
+            let (ceremony, own): (Pairs, Pairs) = pairs.await?.into_iter().partition(|(k, _)| {
+                k == "signature_username"
+                    || k == "signature_password"
+                    || Shown::FIELDS.contains(&k.as_str())
+            });
+            let get = |name: &str| {
+                ceremony
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.as_str())
+            };
+            let signing = get("signature_password").map(|password| SigningFields {
+                username: get("signature_username").map(str::to_string),
+                password: password.to_string(),
+                shown: Shown::from_fields(get),
+            });
+            Ok(Self {
+                fields: parse_pairs(&own)?,
+                signing,
+            })
         })
     }
 }

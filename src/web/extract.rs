@@ -13,10 +13,9 @@ use serde_json::json;
 
 use super::AppState;
 use super::session::SessionCtx;
-use crate::audit::{self, Actor};
-use crate::db::write_tx;
 use crate::domain::user::Role;
 use crate::error::AppError;
+use crate::service::access::{self, Denied};
 use crate::service::accounts;
 
 fn session(req: &HttpRequest) -> Option<Arc<SessionCtx>> {
@@ -114,6 +113,12 @@ impl<R: RoleSet + 'static> FromRequest for WithRole<R> {
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let user = CurrentUser::from_request(req, payload).into_inner();
+        if let Ok(CurrentUser(s)) = &user
+            && !s.account.roles.has_any(R::ROLES)
+        {
+            // Decided now, so the form extractor waits for this refusal.
+            req.extensions_mut().insert(super::csrf::RoleRefused);
+        }
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let (method, path) = (req.method().to_string(), req.path().to_string());
         let op = super::errors::operation_id_of(req);
@@ -123,26 +128,39 @@ impl<R: RoleSet + 'static> FromRequest for WithRole<R> {
                 return Ok(Self(s, PhantomData));
             }
             let required: Vec<&str> = R::ROLES.iter().map(|r| r.as_str()).collect();
+            let names: Vec<String> = R::ROLES.iter().map(|r| r.label().to_lowercase()).collect();
+            let why = format!(
+                "This page needs the {} role, which your account does not have. Ask an administrator if you need it",
+                names.join(" or ")
+            );
             if let Some(state) = state {
                 let log = state.log_origin.clone();
                 let account = s.account.clone();
-                let required_json = json!(required);
+                let (required, why) = (json!(required), why.clone());
                 state
                     .db(move |conn| {
-                        let ctx = crate::service::Ctx { log, actor: Actor { id: account.id.to_string(), name: account.full_name.clone() }, now: crate::clock::now(), op };
-                        let entry = ctx
-                            .entry("access.denied")
-                            .entity(accounts::entity(&account))
-                            .after(json!({"method": method, "path": path, "required_roles": required_json}));
-                        write_tx(conn, |conn| audit::append(conn, &entry).map_err(AppError::from))
+                        let ctx = crate::service::Ctx {
+                            log,
+                            actor: accounts::actor(&account),
+                            now: crate::clock::now(),
+                            op,
+                        };
+                        let denied = Denied {
+                            method: &method,
+                            path: &path,
+                            why: &why,
+                            extra: Some(json!({ "required_roles": required })),
+                        };
+                        Ok(access::denied(
+                            conn,
+                            &ctx,
+                            Some(accounts::entity(&account)),
+                            &denied,
+                        )?)
                     })
                     .await?;
             }
-            let names: Vec<String> = R::ROLES.iter().map(|r| r.label().to_lowercase()).collect();
-            Err(AppError::Forbidden(format!(
-                "This page needs the {} role, which your account does not have. Ask an administrator if you need it",
-                names.join(" or ")
-            )))
+            Err(AppError::Forbidden(why))
         })
     }
 }

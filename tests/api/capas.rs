@@ -306,11 +306,9 @@ async fn a_capa_escalated_from_an_nc_is_investigated_acted_on_verified_and_close
     assert_eq!(status, 200);
     assert!(html.contains("Sign: Close as effective of CAPA-"), "{html}");
     assert!(html.contains("Replace the mould insert"));
-    let mut fields = effective.to_vec();
-    fields.push(("signature_username", "quinn"));
-    fields.push(("signature_password", QUINN_PW));
     assert_eq!(
-        post(&app, &quinn, id, "close_effective", &fields)
+        SignForm::of(&html)
+            .send(&quinn, Some("quinn"), QUINN_PW)
             .await
             .status(),
         303
@@ -409,17 +407,7 @@ async fn the_owner_may_not_sign_closure_and_lists_filter_by_state_owner_and_over
     let (status, html) = text_of(post(&app, &ravi, id, "close_no_action", &[]).await).await;
     assert_eq!(status, 200);
     assert!(html.contains("Approved: no action required"));
-    let res = post(
-        &app,
-        &ravi,
-        id,
-        "close_no_action",
-        &[
-            ("signature_username", "ravi"),
-            ("signature_password", RAVI_PW),
-        ],
-    )
-    .await;
+    let res = SignForm::of(&html).send(&ravi, Some("ravi"), RAVI_PW).await;
     assert_eq!(res.status(), 303);
 
     // Lists: open only, by owner, by priority order, overdue (a due date forced into the past).
@@ -814,10 +802,13 @@ async fn every_guard_names_its_rule_a_failed_check_reopens_the_actions_and_a_can
     let (status, html) = text_of(post(&app, &quinn, id, "cancel", &why).await).await;
     assert_eq!(status, 200);
     assert!(html.contains("Approved: cancellation"), "{html}");
-    let mut fields = why.to_vec();
-    fields.push(("signature_username", "quinn"));
-    fields.push(("signature_password", QUINN_PW));
-    accepted(&app, &quinn, id, "cancel", &fields).await;
+    let (status, html) = text_of(
+        SignForm::of(&html)
+            .send(&quinn, Some("quinn"), QUINN_PW)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 303, "{html}");
     assert_eq!(capa(&app, id).state.as_str(), "cancelled");
     let entry = app.audit_of("capa.transition").pop().unwrap();
     assert_eq!(entry["signature"]["meaning"], "Approved: cancellation");

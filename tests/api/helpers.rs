@@ -353,3 +353,93 @@ impl Browser {
         shown_once(&res.text().await.unwrap())
     }
 }
+
+/// Undoes askama's HTML escaping of an attribute value.
+pub fn unescape_html(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// A signing form as a browser holds it: where it posts, and its hidden
+/// fields (the step's values, the version, what was shown, the CSRF token).
+#[derive(Clone, Debug)]
+pub struct SignForm {
+    pub action: String,
+    pub fields: Vec<(String, String)>,
+}
+
+impl SignForm {
+    /// Reads the signing form out of a page (panics if there is none).
+    pub fn of(html: &str) -> Self {
+        let form = html
+            .split("<form method=\"post\" action=\"")
+            .find(|f| f.contains("name=\"signature_password\""))
+            .expect("the page has a signing form");
+        let action = unescape_html(form.split('"').next().unwrap());
+        let body = form.split("</form>").next().unwrap();
+        let fields = body
+            .split("<input type=\"hidden\" name=\"")
+            .skip(1)
+            .map(|f| {
+                let name = f.split('"').next().unwrap().to_string();
+                let value = f
+                    .split("value=\"")
+                    .nth(1)
+                    .and_then(|v| v.split('"').next())
+                    .unwrap_or_default();
+                (name, unescape_html(value))
+            })
+            .collect();
+        Self { action, fields }
+    }
+
+    /// The value of a hidden field.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The same form with one hidden field's value changed, as a crafted
+    /// request would send it.
+    pub fn with(&self, name: &str, value: &str) -> Self {
+        let mut f = self.clone();
+        for (k, v) in &mut f.fields {
+            if k == name {
+                *v = value.to_string();
+            }
+        }
+        f
+    }
+
+    /// The same form sent to another address.
+    pub fn to(&self, action: &str) -> Self {
+        let mut f = self.clone();
+        f.action = action.to_string();
+        f
+    }
+
+    /// Sends it with the signature components typed in.
+    pub async fn send(
+        &self,
+        b: &Browser,
+        username: Option<&str>,
+        password: &str,
+    ) -> reqwest::Response {
+        let mut all: Vec<(&str, &str)> = self
+            .fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        if let Some(u) = username {
+            all.push(("signature_username", u));
+        }
+        all.push(("signature_password", password));
+        b.post_form(&self.action, &all).await
+    }
+}

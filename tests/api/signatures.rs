@@ -51,25 +51,15 @@ const USE_AS_IS: &[(&str, &str)] = &[
     ("justification", "Cosmetic only; customer accepts"),
 ];
 
-/// Sends the signing form back as the browser would: the carried fields at
-/// `version`, and the signature components.
-async fn sign_at(
-    b: &Browser,
-    id: i64,
-    version: &str,
-    username: Option<&str>,
-    password: &str,
-) -> reqwest::Response {
-    let page = format!("/nonconformances/{id}");
-    let mut fields = vec![("version", version), ("signature_password", password)];
-    fields.extend_from_slice(USE_AS_IS);
-    if let Some(u) = username {
-        fields.push(("signature_username", u));
-    }
-    b.submit(&page, &format!("{page}/disposition"), &fields)
-        .await
+/// Opens the signing form of the use-as-is disposition, as the record page's
+/// form does at the record's current version.
+async fn open_form(app: &TestApp, b: &Browser, id: i64) -> SignForm {
+    let res = act(app, b, id, "disposition", USE_AS_IS).await;
+    assert_eq!(res.status(), 200, "the signing form");
+    SignForm::of(&res.text().await.unwrap())
 }
 
+/// Opens the signing form and sends it back with the signature components.
 async fn sign(
     app: &TestApp,
     b: &Browser,
@@ -77,7 +67,10 @@ async fn sign(
     username: Option<&str>,
     password: &str,
 ) -> reqwest::Response {
-    sign_at(b, id, &stored_version(app, id), username, password).await
+    open_form(app, b, id)
+        .await
+        .send(b, username, password)
+        .await
 }
 
 fn signature_count(app: &TestApp) -> usize {
@@ -366,27 +359,25 @@ async fn a_replayed_or_stale_signing_form_is_409_and_two_approvals_at_once_make_
     let (quinn, _) = app.user_with_roles("quinn", &["quality"], QUINN_PW).await;
     let (ravi, _) = app.user_with_roles("ravi", &["quality"], RAVI_PW).await;
     let id = nc_under_review(&app, &quinn, "REP").await;
-    let version = stored_version(&app, id);
+    let form = open_form(&app, &quinn, id).await;
     assert_eq!(
-        sign_at(&quinn, id, &version, Some("quinn"), QUINN_PW)
-            .await
-            .status(),
+        form.send(&quinn, Some("quinn"), QUINN_PW).await.status(),
         303
     );
-    // Replayed: the same form again.
-    let res = sign_at(&quinn, id, &version, None, QUINN_PW).await;
+    // Replayed after success: the same form again (SECURITY.md 5).
+    let res = form.send(&quinn, None, QUINN_PW).await;
     assert_eq!(res.status(), 409);
+    let html = res.text().await.unwrap();
     assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("changed by someone else")
+        html.contains("has changed since the form was shown") && html.contains("sent twice"),
+        "{html}"
     );
     assert_eq!(signature_count(&app), 1);
 
     // Stale: the record moved on after the form was opened.
     let id2 = nc_under_review(&app, &quinn, "STA").await;
     let opened_at = stored_version(&app, id2);
+    let stale = open_form(&app, &quinn, id2).await;
     let page = format!("/nonconformances/{id2}");
     let res = quinn
         .submit(
@@ -402,17 +393,21 @@ async fn a_replayed_or_stale_signing_form_is_409_and_two_approvals_at_once_make_
         )
         .await;
     assert_eq!(res.status(), 303);
-    let res = sign_at(&quinn, id2, &opened_at, None, QUINN_PW).await;
+    let res = stale.send(&quinn, None, QUINN_PW).await;
     assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("Nothing was signed"));
     assert_eq!(signature_count(&app), 1);
 
     // Two quality users approve the same record at the same moment.
     let id3 = nc_under_review(&app, &quinn, "TWO").await;
-    let v3 = stored_version(&app, id3);
+    let (quinns, ravis) = (
+        open_form(&app, &quinn, id3).await,
+        open_form(&app, &ravi, id3).await,
+    );
     // Ravi's first signature of the session needs his username.
     let (a, b) = tokio::join!(
-        sign_at(&quinn, id3, &v3, None, QUINN_PW),
-        sign_at(&ravi, id3, &v3, Some("ravi"), RAVI_PW),
+        quinns.send(&quinn, None, QUINN_PW),
+        ravis.send(&ravi, Some("ravi"), RAVI_PW),
     );
     let mut statuses = [a.status().as_u16(), b.status().as_u16()];
     statuses.sort_unstable();
@@ -579,18 +574,31 @@ async fn disabled_users_and_other_users_names_cannot_sign_and_old_signatures_sur
         justification: Some("Cosmetic".into()),
         closure_note: None,
     };
+    let v3: i64 = stored_version(&app, id3).parse().unwrap();
+    let (_, to_sign) =
+        attest::service::workflow::preview::<attest::domain::nonconformance::NcWorkflow>(
+            &mut app.conn(),
+            &account.roles,
+            id3,
+            v3,
+            "disposition",
+            &input,
+            None,
+        )
+        .unwrap();
     let with = signing::SignWith {
         user: UserId(qid),
         key: opened,
         key_id: new_key.key_id.clone(),
         session: "none".into(),
+        shown: to_sign.unwrap().shown,
     };
     let result = attest::service::workflow::transition::<attest::domain::nonconformance::NcWorkflow>(
         &mut app.conn(),
         &ctx,
         &account.roles,
         id3,
-        stored_version(&app, id3).parse().unwrap(),
+        v3,
         "disposition",
         &input,
         Some(&with),
@@ -703,4 +711,288 @@ async fn attest_verify_signatures_checks_the_database_and_names_the_broken_signa
         "{}",
         String::from_utf8_lossy(&bad.stderr)
     );
+}
+
+/// The state of an NC as stored: its version and how many signatures it has.
+fn nc_snapshot(app: &TestApp, id: i64) -> (String, usize) {
+    let on_record =
+        keys::for_record(&mut app.conn(), "nonconformance", &format!("nc-{id}")).unwrap();
+    (stored_version(app, id), on_record.len())
+}
+
+#[tokio::test]
+async fn a_signing_form_re_pointed_at_another_nc_signs_nothing_security_5() {
+    let app = spawn_app().await;
+    let (quinn, _) = app.user_with_roles("quinn", &["quality"], QUINN_PW).await;
+    let shown = nc_under_review(&app, &quinn, "RPA").await;
+    let other = nc_under_review(&app, &quinn, "RPB").await;
+    let form = open_form(&app, &quinn, shown).await;
+    assert_eq!(
+        form.get("signed_record_id"),
+        Some(format!("nc-{shown}").as_str())
+    );
+    let (before_shown, before_other) = (nc_snapshot(&app, shown), nc_snapshot(&app, other));
+    // Sent for NC-other, with that record's version so only the record differs.
+    let crafted = form
+        .to(&format!("/nonconformances/{other}/disposition"))
+        .with("version", &stored_version(&app, other));
+    let res = crafted.send(&quinn, Some("quinn"), QUINN_PW).await;
+    assert_eq!(res.status(), 409);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(&format!(
+            "the form showed NC-{shown} but was sent for NC-{other}"
+        )),
+        "{html}"
+    );
+    assert!(html.contains("Nothing was signed"), "{html}");
+    assert_eq!(nc_snapshot(&app, shown), before_shown);
+    assert_eq!(nc_snapshot(&app, other), before_other);
+    assert_eq!(signature_count(&app), 0);
+    assert!(
+        app.audit_of("nonconformance.transition").len() == 2,
+        "only the two reviews"
+    );
+    // The form as shown still signs what it showed.
+    assert_eq!(
+        form.send(&quinn, Some("quinn"), QUINN_PW).await.status(),
+        303
+    );
+    assert_eq!(nc_snapshot(&app, shown).1, 1);
+}
+
+#[tokio::test]
+async fn a_signing_form_sent_to_another_step_with_another_meaning_or_other_content_signs_nothing_security_5()
+ {
+    let app = spawn_app().await;
+    let (quinn, _) = app.user_with_roles("quinn", &["quality"], QUINN_PW).await;
+    let id = nc_under_review(&app, &quinn, "ALT").await;
+    let form = open_form(&app, &quinn, id).await;
+    let before = nc_snapshot(&app, id);
+    let refused = |res: reqwest::Response, expected: &'static str| async move {
+        assert_eq!(res.status(), 409);
+        let html = res.text().await.unwrap();
+        assert!(html.contains(expected), "{expected}: {html}");
+        assert!(html.contains("Nothing was signed"), "{html}");
+    };
+
+    // Another step: escalation needs no signature, and is not taken either.
+    refused(
+        form.to(&format!("/nonconformances/{id}/escalate_to_capa"))
+            .send(&quinn, Some("quinn"), QUINN_PW)
+            .await,
+        "the step “escalate_to_capa” with these values needs no signature",
+    )
+    .await;
+    assert!(
+        app.audit_of("link.created").is_empty(),
+        "no CAPA was opened"
+    );
+
+    // Another meaning than the step's.
+    refused(
+        form.with("signed_meaning", "Reviewed")
+            .send(&quinn, Some("quinn"), QUINN_PW)
+            .await,
+        "the form showed the meaning “Reviewed”; this step is signed with the meaning “Approved”",
+    )
+    .await;
+    // Another step named in the form than the one it was sent to.
+    refused(
+        form.with("signed_action", "close")
+            .send(&quinn, Some("quinn"), QUINN_PW)
+            .await,
+        "the form was for the step “close” but was sent to “Disposition”",
+    )
+    .await;
+    // Content changed after the form was shown: the justification edited...
+    refused(
+        form.with("justification", "Customer never complained")
+            .send(&quinn, Some("quinn"), QUINN_PW)
+            .await,
+        "the content that would be signed is not the content shown",
+    )
+    .await;
+    // ...or a disposition that needs no signature put in its place.
+    refused(
+        form.with("disposition", "scrap")
+            .send(&quinn, Some("quinn"), QUINN_PW)
+            .await,
+        "needs no signature",
+    )
+    .await;
+    // A form that does not say what it showed (made by hand) signs nothing.
+    let bare = SignForm {
+        action: form.action.clone(),
+        fields: form
+            .fields
+            .iter()
+            .filter(|(k, _)| !k.starts_with("signed_"))
+            .cloned()
+            .collect(),
+    };
+    refused(
+        bare.send(&quinn, Some("quinn"), QUINN_PW).await,
+        "the form showed another record",
+    )
+    .await;
+    assert_eq!(nc_snapshot(&app, id), before);
+    assert_eq!(signature_count(&app), 0);
+    assert!(
+        app.audit_of("signature.refused").is_empty(),
+        "the password was right"
+    );
+
+    // Content changed by someone else between the form and the post.
+    let page = format!("/nonconformances/{id}");
+    let res = quinn
+        .submit(
+            &page,
+            &format!("{page}/edit"),
+            &[
+                ("version", &stored_version(&app, id)),
+                ("title", "Scratch on housing, deeper than reported"),
+                ("source", "production"),
+                ("description", "Cosmetic scratch"),
+                ("severity", "low"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = form.send(&quinn, Some("quinn"), QUINN_PW).await;
+    assert_eq!(res.status(), 409);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(&format!("NC-{id} has changed since the form was shown")),
+        "{html}"
+    );
+    assert_eq!(signature_count(&app), 0);
+}
+
+#[tokio::test]
+async fn a_capa_cancellation_form_re_pointed_at_another_capa_signs_nothing_security_5() {
+    let app = spawn_app().await;
+    let (quinn, _) = app.user_with_roles("quinn", &["quality"], QUINN_PW).await;
+    for title in ["Seal leaks at 2 bar", "Label smudges in autoclave"] {
+        let open = [
+            ("title", title),
+            ("kind", "corrective"),
+            ("source", "complaint"),
+            ("problem", "Complaints"),
+            ("priority", "medium"),
+        ];
+        assert_eq!(
+            quinn.submit("/capas/new", "/capas", &open).await.status(),
+            303
+        );
+    }
+    let version = |id: i64| {
+        attest::db::repo::capas::find(&mut app.conn(), id)
+            .unwrap()
+            .unwrap()
+            .version
+            .to_string()
+    };
+    let res = quinn
+        .submit(
+            "/capas/1",
+            "/capas/1/cancel",
+            &[
+                ("version", &version(1)),
+                ("justification", "Duplicate of another CAPA"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let form = SignForm::of(&res.text().await.unwrap());
+    assert_eq!(form.get("signed_meaning"), Some("Approved: cancellation"));
+    let res = form
+        .to("/capas/2/cancel")
+        .with("version", &version(2))
+        .send(&quinn, Some("quinn"), QUINN_PW)
+        .await;
+    assert_eq!(res.status(), 409);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("the form showed CAPA-1 but was sent for CAPA-2"),
+        "{html}"
+    );
+    let capa = |id| {
+        attest::db::repo::capas::find(&mut app.conn(), id)
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(capa(2).state.as_str(), "open");
+    assert_eq!(capa(1).state.as_str(), "open");
+    assert_eq!(signature_count(&app), 0);
+    // Replayed after it was used: refused, still one signature.
+    assert_eq!(
+        form.send(&quinn, Some("quinn"), QUINN_PW).await.status(),
+        303
+    );
+    assert_eq!(capa(1).state.as_str(), "cancelled");
+    let res = form.send(&quinn, None, QUINN_PW).await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(signature_count(&app), 1);
+}
+
+#[tokio::test]
+async fn after_the_first_signature_another_users_name_is_refused_and_passwords_are_checked_as_typed()
+ {
+    let app = spawn_app().await;
+    // A password with an accented letter, set as one code point (NFC).
+    let composed = "caf\u{e9} au lait passphrase 7";
+    let decomposed = "cafe\u{301} au lait passphrase 7";
+    let (quinn, _) = app.user_with_roles("quinn", &["quality"], composed).await;
+    app.user_with_roles("ravi", &["quality"], RAVI_PW).await;
+    let first = nc_under_review(&app, &quinn, "FIR").await;
+    // Typed decomposed (as another keyboard sends it): the same password (SECURITY.md 30).
+    assert_eq!(
+        sign(&app, &quinn, first, Some("quinn"), decomposed)
+            .await
+            .status(),
+        303
+    );
+    let second = nc_under_review(&app, &quinn, "SEC").await;
+    let form = open_form(&app, &quinn, second).await;
+    // The form no longer asks for the username; one sent anyway must be the signer's.
+    let res = form.send(&quinn, Some("ravi"), composed).await;
+    assert_eq!(res.status(), 403);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("That is not your username: you can sign only as yourself")
+    );
+    let refused = app.audit_of("signature.refused");
+    assert_eq!(refused.len(), 1);
+    assert_eq!(
+        refused[0]["after"]["reason"],
+        "username is not the signed-in user's"
+    );
+    // An over-long password is answered as such, without hashing it.
+    let res = form.send(&quinn, None, &"x".repeat(300)).await;
+    assert_eq!(res.status(), 400);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("longer than any password can be (at most 256 characters)")
+    );
+    // White space only is no password.
+    let res = form.send(&quinn, None, "              ").await;
+    assert_eq!(res.status(), 400);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Enter your password to sign.")
+    );
+    assert_eq!(nc_snapshot(&app, second).1, 0);
+    // Its own name, or none, signs.
+    assert_eq!(
+        form.send(&quinn, Some("quinn"), composed).await.status(),
+        303
+    );
+    assert_eq!(nc_snapshot(&app, second).1, 1);
 }

@@ -20,7 +20,7 @@ use crate::domain::ids::UserId;
 use crate::domain::user::{Role, Roles};
 use crate::error::{AppError, urlencode};
 use crate::web::AppState;
-use crate::web::extract::{AuditReader, CurrentUser};
+use crate::web::extract::{AuditReader, CurrentUser, OpId};
 use crate::web::views::audit::{
     BrowsePage, Choice, ChoiceGroup, EntryPage, EntryView, HistoryPanel,
 };
@@ -58,12 +58,20 @@ pub async fn checkpoint(
 /// Entries read per step of the streamed export.
 const EXPORT_STEP: u64 = 1_000;
 
+// Who reads what of the log (docs/audit.md, "Who reads what"): auditors,
+// quality and administrators read every entry, everywhere. Everyone else
+// reads the entries of the records their roles let them open, in the
+// browser, on entry pages and in History panels; the raw log
+// (`/audit/entries`, `/audit/export`) holds every entry, so it is for the
+// readers of the whole log. Key, checkpoint and proofs carry hashes only
+// and are open to every signed-in user.
+
 /// `GET /audit/export`: the whole log as JSON lines, streamed, cut at a
 /// checkpoint signed for it, which travels base64-encoded in the
 /// `Attest-Checkpoint` header (and is at `/audit/checkpoint?download=1`).
 pub async fn export(
     state: web::Data<AppState>,
-    _user: CurrentUser,
+    _reader: AuditReader,
 ) -> Result<HttpResponse, AppError> {
     let cp = state.checkpoint().await?;
     let size = cp.size;
@@ -192,7 +200,7 @@ pub async fn consistency(
 /// per line, byte-exact; at most 10,000, and never past the end of the log.
 pub async fn entries(
     state: web::Data<AppState>,
-    _user: CurrentUser,
+    _reader: AuditReader,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
     let (start, end) = (number(&query, "start")?, number(&query, "end")?);
@@ -524,11 +532,35 @@ pub const RECORD_TYPES: &[(&str, &str)] = &[
 pub async fn entry(
     state: web::Data<AppState>,
     user: CurrentUser,
+    OpId(op): OpId,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let s = &user.0;
     let seq: i64 = path.parse().map_err(|_| AppError::NotFound)?;
     let visible = visible_types(&s.account.roles);
+    if visible.is_some() {
+        // An entry that exists but is not for this reader: a 404, audited.
+        let v = visible.clone();
+        let hidden = state
+            .db(move |conn| {
+                Ok(browse::one(conn, v, seq)?.is_none() && browse::one(conn, None, seq)?.is_some())
+            })
+            .await?;
+        if hidden {
+            let why = "an audit entry about a record the reader's roles do not open".to_string();
+            super::deny(
+                &state,
+                s,
+                op,
+                None,
+                "GET",
+                format!("/audit/entry/{seq}"),
+                why,
+            )
+            .await?;
+            return Err(AppError::NotFound);
+        }
+    }
     let (found, tree_size, previous, next) = state
         .db(move |conn| {
             let found = browse::one(conn, visible.clone(), seq)?.ok_or(AppError::NotFound)?;

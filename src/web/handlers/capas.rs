@@ -9,7 +9,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::nonconformances::{QualityOnly, all_products, choices, choices_of, product_name};
-use super::signatures::{Opened, Typed, open_key, sign_page};
+use super::signatures::{Opened, open_key, sign_page};
 use super::{flash, html, html_status, page_ctx, query_text, see_other, user_ctx};
 use crate::db::DbConnection;
 use crate::db::repo::capas::{self as repo, Filter, Sort};
@@ -23,9 +23,9 @@ use crate::domain::user::Role;
 use crate::domain::workflow::{Who, Workflow, action_def, diagram_svg, may_start};
 use crate::error::{AppError, capitalise, urlencode};
 use crate::service::capas as service;
-use crate::service::workflow::{TransitionError, content_hash, preview, transition};
+use crate::service::workflow::{Stored, ToSign, TransitionError, preview, transition};
 use crate::web::AppState;
-use crate::web::csrf::Form;
+use crate::web::csrf::{Form, StepForm};
 use crate::web::extract::{CurrentUser, OpId, WithRole};
 use crate::web::session::SessionCtx;
 use crate::web::views::admin::PageLink;
@@ -835,21 +835,25 @@ pub async fn show(
 }
 
 /// Refuses an edit by someone who is neither quality nor the owner.
+/// The refusal is audited on the CAPA (SECURITY.md 29).
 async fn editor_check(
     state: &web::Data<AppState>,
     s: &SessionCtx,
+    op: &Option<String>,
     id: i64,
+    section: &str,
 ) -> Result<(), AppError> {
     let c = state
         .db(move |conn| repo::find(conn, id)?.ok_or(AppError::NotFound))
         .await?;
     if may_edit(s, &c) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "Only quality or the CAPA's owner can change it".into(),
-        ))
+        return Ok(());
     }
+    let why = "Only quality or the CAPA's owner can change it";
+    let entity = <CapaWorkflow as Stored>::entity(&c);
+    let path = format!("/capas/{id}/{section}");
+    super::deny(state, s, op.clone(), Some(entity), "POST", path, why.into()).await?;
+    Err(AppError::Forbidden(why.into()))
 }
 
 /// The answer to an edit: back to the page, or the page with the error in
@@ -884,7 +888,7 @@ pub async fn details(
     Form(data): Form<DetailsData>,
 ) -> Result<HttpResponse, AppError> {
     let (s, id) = (&user.0, path.into_inner());
-    editor_check(&state, s, id).await?;
+    editor_check(&state, s, &op, id, "details").await?;
     let (version, f) = data.form();
     let version = version.ok_or_else(|| AppError::BadRequest("The form has no version".into()))?;
     let fields = match CapaFields::parse(&f, today()) {
@@ -956,7 +960,7 @@ pub async fn investigation(
             "The form has a field it should not have: {k:?}"
         )));
     }
-    editor_check(&state, s, id).await?;
+    editor_check(&state, s, &op, id, "investigation").await?;
     let version: i64 = one("version")
         .parse()
         .map_err(|_| AppError::BadRequest("The form has no version".into()))?;
@@ -1030,7 +1034,7 @@ pub async fn plan(
 ) -> Result<HttpResponse, AppError> {
     use crate::domain::capa::MAX_TEXT;
     let (s, id) = (&user.0, path.into_inner());
-    editor_check(&state, s, id).await?;
+    editor_check(&state, s, &op, id, "plan").await?;
     let mut errors = Vec::new();
     let due = parse_date(
         &mut errors,
@@ -1110,7 +1114,7 @@ pub async fn add_item(
 ) -> Result<HttpResponse, AppError> {
     use crate::domain::capa::MAX_TEXT;
     let (s, id) = (&user.0, path.into_inner());
-    editor_check(&state, s, id).await?;
+    editor_check(&state, s, &op, id, "items").await?;
     let mut errors = Vec::new();
     let text = d.text.trim().to_string();
     if text.is_empty() {
@@ -1201,9 +1205,13 @@ pub async fn complete_item(
         .item
         .owner_id;
     if !(s.account.roles.contains(Role::Quality) || owner == s.account.id.0) {
-        return Err(AppError::Forbidden(
-            "Only the action's owner or quality can mark it done".into(),
-        ));
+        let why = "Only the action's owner or quality can mark it done";
+        let entity = state
+            .db(move |conn| Ok(repo::find(conn, id)?.map(|c| <CapaWorkflow as Stored>::entity(&c))))
+            .await?;
+        let path = format!("/capas/{id}/items/{item_id}/done");
+        super::deny(&state, s, op.clone(), entity, "POST", path, why.into()).await?;
+        return Err(AppError::Forbidden(why.into()));
     }
     let mut errors = Vec::new();
     let done = parse_date(&mut errors, "done_on", "The date done", &d.done_on);
@@ -1261,18 +1269,10 @@ pub struct ActionForm {
     effectiveness_evidence: Option<String>,
     #[serde(default)]
     justification: Option<String>,
-    #[serde(default)]
-    signature_username: Option<String>,
-    #[serde(default)]
-    signature_password: Option<String>,
 }
 
-fn sign_request(
-    c: &Capa,
-    action: &str,
-    meaning: &'static str,
-    f: &ActionForm,
-) -> Result<SignRequest, TransitionError> {
+fn sign_request(c: &Capa, action: &str, to_sign: ToSign, f: &ActionForm) -> SignRequest {
+    let meaning = to_sign.rule.meaning;
     let label = action_def::<CapaWorkflow>(action).map_or("", |a| a.label);
     let field = |label, value: String| SignedField { label, value };
     let carry = |name, value: &Option<String>| {
@@ -1296,7 +1296,7 @@ fn sign_request(
             )
         })
         .collect();
-    Ok(SignRequest {
+    SignRequest {
         record_key: c.key(),
         record_title: c.title.clone(),
         back_to: format!("/capas/{}", c.id),
@@ -1326,7 +1326,7 @@ fn sign_request(
             ),
             field("Cancellation", c.cancel_justification.clone()),
         ],
-        content_sha256: content_hash::<CapaWorkflow>(c)?,
+        content_sha256: to_sign.shown.content_sha256.clone(),
         carried: [
             Some(Carried {
                 name: "version",
@@ -1339,7 +1339,8 @@ fn sign_request(
         .into_iter()
         .flatten()
         .collect(),
-    })
+        shown: to_sign.shown,
+    }
 }
 
 /// `POST /capas/{id}/{action}`: one step of the workflow; signed steps
@@ -1349,7 +1350,10 @@ pub async fn act(
     user: CurrentUser,
     OpId(op): OpId,
     path: web::Path<(i64, String)>,
-    Form(mut f): Form<ActionForm>,
+    StepForm {
+        fields: f,
+        signing: typed,
+    }: StepForm<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
     let s = &user.0;
     let (id, name) = path.into_inner();
@@ -1367,14 +1371,12 @@ pub async fn act(
             .map(|t| t.trim().to_string()),
         justification: f.justification.as_ref().map(|t| t.trim().to_string()),
     };
+    let step = (op.clone(), format!("/capas/{id}/{name}"));
     let ctx = user_ctx(&state, s, op);
     let (roles, me, version) = (s.account.roles.clone(), s.account.id.0, f.version);
-    let typed = f.signature_password.take().map(|password| Typed {
-        username: f.signature_username.take(),
-        password,
-    });
     let previewed = {
         let (roles, name, input) = (roles.clone(), name.clone(), input.clone());
+        let shown = typed.as_ref().map(|t| t.shown.clone());
         state
             .db(move |conn| {
                 let who = Who {
@@ -1382,16 +1384,26 @@ pub async fn act(
                     roles: &roles,
                 };
                 Ok(preview::<CapaWorkflow>(
-                    conn, who, id, version, &name, &input,
+                    conn,
+                    who,
+                    id,
+                    version,
+                    &name,
+                    &input,
+                    shown.as_ref(),
                 ))
             })
             .await?
     };
     let mut signer = None;
     match previewed {
-        Err(e) => return refused(&state, s, id, e).await,
+        Err(e) => return refused(&state, s, &step, id, e).await,
+        Ok((_, None)) if typed.is_some() => {
+            return refused(&state, s, &step, id, TransitionError::unsigned_step(&name)).await;
+        }
         Ok((_, None)) => {}
-        Ok((next, Some(rule))) => {
+        Ok((next, Some(to_sign))) => {
+            let rule = to_sign.rule;
             // The owner may not sign (SoD): say so before asking for a password.
             if rule.sod.is_some() && next.owner_id == Some(me) {
                 let e = TransitionError::Refused(crate::domain::workflow::Refused::Guards(vec![
@@ -1400,19 +1412,14 @@ pub async fn act(
                         Some("21 CFR 11.10(g)"),
                     ),
                 ]));
-                return refused(&state, s, id, e).await;
+                return refused(&state, s, &step, id, e).await;
             }
-            let mut next = next;
-            next.version += 1;
-            let request = match sign_request(&next, &name, rule.meaning, &f) {
-                Ok(r) => r,
-                Err(e) => return refused(&state, s, id, e).await,
-            };
+            let request = sign_request(&next, &name, to_sign, &f);
             let Some(typed) = typed else {
                 return sign_page(&state, s, request, String::new(), None, StatusCode::OK).await;
             };
             let username = typed.username.clone().unwrap_or_default();
-            match open_key(&state, s, &ctx, typed, &next.key(), rule.meaning).await? {
+            match open_key(&state, s, &ctx, typed).await? {
                 Opened::Key(with) => signer = Some(with),
                 Opened::Again(message, status) => {
                     return sign_page(&state, s, request, username, Some(message), status).await;
@@ -1450,17 +1457,19 @@ pub async fn act(
             .await?;
             Ok(see_other(&format!("/capas/{id}")))
         }
-        Err(e) => refused(&state, s, id, e).await,
+        Err(e) => refused(&state, s, &step, id, e).await,
     }
 }
 
 async fn refused(
     state: &web::Data<AppState>,
     s: &SessionCtx,
+    (op, path): &(Option<String>, String),
     id: i64,
     e: TransitionError,
 ) -> Result<HttpResponse, AppError> {
-    let (status, message) = super::step_refusal(e)?;
+    let (status, message) =
+        super::step_refused::<CapaWorkflow>(state, s, op.clone(), id, path.clone(), e).await?;
     let shown = Shown {
         action_errors: vec![message],
         ..Default::default()

@@ -144,6 +144,54 @@ pub fn safe_next(next: &str) -> String {
 /// How a refused workflow step is answered: a missing record is a 404 and a
 /// role refusal a 403 page (as `Err`); anything else is shown on the record
 /// page with its status and message (as `Ok`).
+/// Audits a refusal of access to the signed-in person (SECURITY.md 29):
+/// `entity` is the record refused, when there is one.
+pub async fn deny(
+    state: &web::Data<AppState>,
+    s: &SessionCtx,
+    op: Option<String>,
+    entity: Option<crate::audit::EntityRef>,
+    method: &'static str,
+    path: String,
+    why: String,
+) -> Result<(), AppError> {
+    let ctx = user_ctx(state, s, op);
+    state
+        .db(move |conn| {
+            let denied = crate::service::access::Denied {
+                method,
+                path: &path,
+                why: &why,
+                extra: None,
+            };
+            Ok(crate::service::access::denied(conn, &ctx, entity, &denied)?)
+        })
+        .await?;
+    Ok(())
+}
+
+/// A refused workflow step: the status and message the record page shows
+/// (404 and a role refusal become error pages). A refusal for role or
+/// ownership is audited on the record first.
+pub async fn step_refused<W: crate::service::workflow::Stored>(
+    state: &web::Data<AppState>,
+    s: &SessionCtx,
+    op: Option<String>,
+    id: i64,
+    path: String,
+    e: crate::service::workflow::TransitionError,
+) -> Result<(actix_web::http::StatusCode, String), AppError> {
+    use crate::domain::workflow::Refused;
+    use crate::service::workflow::TransitionError;
+    if let TransitionError::Refused(r @ Refused::Role { .. }) = &e {
+        let entity = state
+            .db(move |conn| Ok(W::load(conn, id)?.map(|r| W::entity(&r))))
+            .await?;
+        deny(state, s, op, entity, "POST", path, r.to_string()).await?;
+    }
+    step_refusal(e)
+}
+
 pub fn step_refusal(
     e: crate::service::workflow::TransitionError,
 ) -> Result<(actix_web::http::StatusCode, String), AppError> {

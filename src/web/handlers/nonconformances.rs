@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::signatures::{Opened, Typed, open_key, sign_page};
+use super::signatures::{Opened, open_key, sign_page};
 use super::{flash, html, html_status, page_ctx, query_text, see_other, user_ctx, when};
 use crate::db::DbConnection;
 use crate::db::repo::nonconformances::{self as repo, Filter, Sort};
@@ -21,9 +21,9 @@ use crate::domain::user::Role;
 use crate::domain::workflow::{Workflow, diagram_svg, may_start};
 use crate::error::{AppError, urlencode};
 use crate::service::nonconformances as service;
-use crate::service::workflow::{TransitionError, content_hash, preview, transition};
+use crate::service::workflow::{ToSign, TransitionError, preview, transition};
 use crate::web::AppState;
-use crate::web::csrf::Form;
+use crate::web::csrf::{Form, StepForm};
 use crate::web::extract::RoleSet;
 use crate::web::extract::{CurrentUser, OpId, WithRole};
 use crate::web::session::SessionCtx;
@@ -561,11 +561,6 @@ pub struct ActionForm {
     justification: Option<String>,
     #[serde(default)]
     closure_note: Option<String>,
-    /// The signature components, sent from the signing form.
-    #[serde(default)]
-    signature_username: Option<String>,
-    #[serde(default)]
-    signature_password: Option<String>,
 }
 
 /// The signing form for a step of an NC: the record as the step leaves it.
@@ -573,9 +568,10 @@ fn sign_request(
     nc: &Nc,
     product: String,
     action: &str,
-    meaning: &'static str,
+    to_sign: ToSign,
     f: &ActionForm,
-) -> Result<SignRequest, TransitionError> {
+) -> SignRequest {
+    let meaning = to_sign.rule.meaning;
     let label = crate::domain::workflow::action_def::<NcWorkflow>(action).map_or("", |a| a.label);
     let field = |label, value: String| SignedField { label, value };
     let carry = |name, value: &Option<String>| {
@@ -584,7 +580,7 @@ fn sign_request(
             value: v.clone(),
         })
     };
-    Ok(SignRequest {
+    SignRequest {
         record_key: nc.key(),
         record_title: nc.title.clone(),
         back_to: format!("/nonconformances/{}", nc.id),
@@ -611,7 +607,7 @@ fn sign_request(
             ),
             field("Justification", nc.justification.clone()),
         ],
-        content_sha256: content_hash::<NcWorkflow>(nc)?,
+        content_sha256: to_sign.shown.content_sha256.clone(),
         carried: [
             Some(Carried {
                 name: "version",
@@ -624,7 +620,8 @@ fn sign_request(
         .into_iter()
         .flatten()
         .collect(),
-    })
+        shown: to_sign.shown,
+    }
 }
 
 /// `POST /nonconformances/{id}/{action}`: one step of the workflow. A step
@@ -635,7 +632,10 @@ pub async fn act(
     user: CurrentUser,
     OpId(op): OpId,
     path: web::Path<(i64, String)>,
-    Form(mut f): Form<ActionForm>,
+    StepForm {
+        fields: f,
+        signing: typed,
+    }: StepForm<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
     let s = &user.0;
     let (id, action) = path.into_inner();
@@ -651,23 +651,29 @@ pub async fn act(
         justification: f.justification.as_ref().map(|t| t.trim().to_string()),
         closure_note: f.closure_note.as_ref().map(|t| t.trim().to_string()),
     };
+    let step = (op.clone(), format!("/nonconformances/{id}/{action}"));
     let ctx = user_ctx(&state, s, op);
     let roles = s.account.roles.clone();
     let (name, version) = (action.clone(), f.version);
-    let typed = f.signature_password.take().map(|password| Typed {
-        username: f.signature_username.take(),
-        password,
-    });
     // What the step would do; a signed step shows the signing form first.
     let preview = {
         let (roles, name, input) = (roles.clone(), name.clone(), input.clone());
+        let shown = typed.as_ref().map(|t| t.shown.clone());
         state
             .db(move |conn| {
                 Ok(
-                    match preview::<NcWorkflow>(conn, &roles, id, version, &name, &input) {
-                        Ok((next, Some(rule))) => {
+                    match preview::<NcWorkflow>(
+                        conn,
+                        &roles,
+                        id,
+                        version,
+                        &name,
+                        &input,
+                        shown.as_ref(),
+                    ) {
+                        Ok((next, Some(to_sign))) => {
                             let product = product_name(conn, next.product_id)?;
-                            Ok(Some((next, product, rule)))
+                            Ok(Some((next, product, to_sign)))
                         }
                         Ok((_, None)) => Ok(None),
                         Err(e) => Err(e),
@@ -678,18 +684,18 @@ pub async fn act(
     };
     let mut signer = None;
     match preview {
-        Err(e) => return refused(&state, s, id, e).await,
+        Err(e) => return refused(&state, s, &step, id, e).await,
+        Ok(None) if typed.is_some() => {
+            return refused(&state, s, &step, id, TransitionError::unsigned_step(&name)).await;
+        }
         Ok(None) => {}
-        Ok(Some((next, product, rule))) => {
-            let request = match sign_request(&next, product, &name, rule.meaning, &f) {
-                Ok(r) => r,
-                Err(e) => return refused(&state, s, id, e).await,
-            };
+        Ok(Some((next, product, to_sign))) => {
+            let request = sign_request(&next, product, &name, to_sign, &f);
             let Some(typed) = typed else {
                 return sign_page(&state, s, request, String::new(), None, StatusCode::OK).await;
             };
             let username = typed.username.clone().unwrap_or_default();
-            match open_key(&state, s, &ctx, typed, &next.key(), rule.meaning).await? {
+            match open_key(&state, s, &ctx, typed).await? {
                 Opened::Key(with) => signer = Some(with),
                 Opened::Again(message, status) => {
                     return sign_page(&state, s, request, username, Some(message), status).await;
@@ -747,7 +753,7 @@ pub async fn act(
             .await?;
             Ok(see_other(&format!("/nonconformances/{id}")))
         }
-        Err(e) => refused(&state, s, id, e).await,
+        Err(e) => refused(&state, s, &step, id, e).await,
     }
 }
 
@@ -755,9 +761,11 @@ pub async fn act(
 async fn refused(
     state: &web::Data<AppState>,
     s: &SessionCtx,
+    (op, path): &(Option<String>, String),
     id: i64,
     e: TransitionError,
 ) -> Result<HttpResponse, AppError> {
-    let (status, message) = super::step_refusal(e)?;
+    let (status, message) =
+        super::step_refused::<NcWorkflow>(state, s, op.clone(), id, path.clone(), e).await?;
     show_page(state, s, id, None, vec![message], status).await
 }

@@ -12,12 +12,13 @@ use zeroize::Zeroizing;
 use super::{html, html_status, page_ctx};
 use crate::db::DbConnection;
 use crate::db::repo::{sessions, signatures as repo};
-use crate::domain::user::{Roles, plausible_password};
+use crate::domain::user::{Roles, password_too_long, plausible_password};
 use crate::error::AppError;
 use crate::service::Ctx;
 use crate::service::signing::{self, SignWith};
 use crate::signature::{self, KeyError};
 use crate::web::AppState;
+use crate::web::csrf::SigningFields;
 use crate::web::extract::AuditReader;
 use crate::web::session::SessionCtx;
 use crate::web::views::audit::record_href;
@@ -111,12 +112,6 @@ pub async fn sign_page(
     html_status(status, &page)
 }
 
-/// The signature components typed on the form.
-pub struct Typed {
-    pub username: Option<String>,
-    pub password: String,
-}
-
 /// What the typed components gave: the opened key, or why not (the form is
 /// shown again with the message), or a locked account (signed out).
 pub enum Opened {
@@ -133,10 +128,9 @@ pub async fn open_key(
     state: &web::Data<AppState>,
     s: &SessionCtx,
     ctx: &Ctx,
-    typed: Typed,
-    record_key: &str,
-    meaning: &str,
+    typed: SigningFields,
 ) -> Result<Opened, AppError> {
+    let (record_key, meaning) = (typed.shown.record_key.clone(), typed.shown.meaning.clone());
     let (user, session) = (s.account.id, s.id_hash.clone());
     let (signed_before, key) = state
         .db(move |conn| {
@@ -147,7 +141,14 @@ pub async fn open_key(
         })
         .await?;
     let password = Zeroizing::new(typed.password);
-    if password.is_empty() || !plausible_password(&password) {
+    if password_too_long(&password) {
+        return Ok(Opened::Again(
+            "That is longer than any password can be (at most 256 characters). Nothing was signed."
+                .into(),
+            StatusCode::BAD_REQUEST,
+        ));
+    }
+    if !plausible_password(&password) {
         return Ok(Opened::Again(
             "Enter your password to sign.".into(),
             StatusCode::BAD_REQUEST,
@@ -162,8 +163,19 @@ pub async fn open_key(
                 .await
         }
     };
+    let typed_name = typed.username.unwrap_or_default().trim().to_lowercase();
+    // After a session's first signature the form asks for the password
+    // only; a username sent anyway must still be the signer's own.
+    if signed_before && !typed_name.is_empty() && typed_name != s.account.username {
+        if refuse("username is not the signed-in user's").await? {
+            return Ok(Opened::Locked);
+        }
+        return Ok(Opened::Again(
+            "That is not your username: you can sign only as yourself. Nothing was signed.".into(),
+            StatusCode::FORBIDDEN,
+        ));
+    }
     if !signed_before {
-        let typed_name = typed.username.unwrap_or_default().trim().to_lowercase();
         if typed_name.is_empty() {
             return Ok(Opened::Again(
                 "Enter your username as well: the first signature of a session needs both.".into(),
@@ -208,6 +220,7 @@ pub async fn open_key(
             key: signing_key,
             key_id: key.key_id,
             session: s.id_hash.clone(),
+            shown: typed.shown,
         }))),
         Err(KeyError::WrongPassword) => {
             if refuse("wrong password").await? {

@@ -45,6 +45,18 @@ pub struct SignRequest {
     pub fields: Vec<SignedField>,
     pub content_sha256: String,
     pub carried: Vec<Carried>,
+    /// What identifies the signed message; carried back and checked.
+    pub shown: crate::service::signing::Shown,
+}
+
+impl SignRequest {
+    /// The hidden fields that carry [`Self::shown`] back.
+    pub fn shown_fields(&self) -> Vec<(&'static str, String)> {
+        crate::service::signing::Shown::FIELDS
+            .into_iter()
+            .zip(self.shown.values())
+            .collect()
+    }
 }
 
 #[derive(Template)]
