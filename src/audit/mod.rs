@@ -269,6 +269,49 @@ impl StoredEntry {
     }
 }
 
+/// A stored entry with the columns derived from its leaf for queries
+/// (AUDIT-LOG.md section 1): the live verification checks each against
+/// the leaf, since History panels and filters read them.
+#[derive(Clone, Debug, Queryable)]
+pub struct StoredColumns {
+    pub seq: i64,
+    pub leaf: Vec<u8>,
+    pub leaf_hash: Vec<u8>,
+    pub at: chrono::NaiveDateTime,
+    pub actor_id: String,
+    pub action: String,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub entity_key: Option<String>,
+}
+
+/// Entries `start..end` in seq order, with their derived columns.
+pub fn entries_with_columns(
+    conn: &mut DbConnection,
+    start: u64,
+    end: u64,
+) -> Result<Vec<StoredColumns>, diesel::result::Error> {
+    let (start, end) = (
+        i64::try_from(start).unwrap_or(i64::MAX),
+        i64::try_from(end).unwrap_or(i64::MAX),
+    );
+    audit_entries::table
+        .filter(audit_entries::seq.ge(start).and(audit_entries::seq.lt(end)))
+        .order(audit_entries::seq.asc())
+        .select((
+            audit_entries::seq,
+            audit_entries::leaf,
+            audit_entries::leaf_hash,
+            audit_entries::at,
+            audit_entries::actor_id,
+            audit_entries::action,
+            audit_entries::entity_type,
+            audit_entries::entity_id,
+            audit_entries::entity_key,
+        ))
+        .load(conn)
+}
+
 /// Entries `start..end` in seq order.
 pub fn entries(
     conn: &mut DbConnection,

@@ -207,7 +207,7 @@ pub fn verify_database(conn: &mut crate::db::DbConnection, vkey: &str) -> Report
     let mut start = 0;
     while start < size {
         let end = (start + 10_000).min(size);
-        let batch = match super::entries(conn, start, end) {
+        let batch = match super::entries_with_columns(conn, start, end) {
             Ok(b) => b,
             Err(e) => {
                 report
@@ -235,6 +235,10 @@ pub fn verify_database(conn: &mut crate::db::DbConnection, vkey: &str) -> Report
                     Some(at),
                     format!("entry {at}'s stored leaf hash does not match its bytes"),
                 ));
+                return finish(report, &tree);
+            }
+            if let Some(f) = check_columns(&e, at) {
+                report.failures.push(f);
                 return finish(report, &tree);
             }
             tree.push(hash);
@@ -471,6 +475,49 @@ fn origin_json(origin: &str) -> Vec<u8> {
 /// Checks one line; `expected` is its seq and `origin` the log's name as
 /// `origin_json` gives it. The one-pass canonical check decides; only a line
 /// that fails it is parsed again to say why.
+/// Compares the columns stored beside an entry for queries (time, actor,
+/// action, entity type, id and key) with what its leaf bytes say; the first
+/// that differs is named. An edited column would hide an entry from a
+/// record's History or put it under another record.
+fn check_columns(e: &super::StoredColumns, at: u64) -> Option<Failure> {
+    use serde_json::Value;
+    let Ok(leaf) = serde_json::from_slice::<Value>(&e.leaf) else {
+        return Some(fail(Some(at), format!("entry {at} is not valid JSON")));
+    };
+    let text = |v: &Value| v.as_str().map(str::to_string);
+    let entity = &leaf["entity"];
+    let stored_at = super::format_time(e.at.and_utc());
+    let columns: [(&str, Option<String>, Option<String>); 6] = [
+        ("at", Some(stored_at), text(&leaf["at"])),
+        (
+            "actor_id",
+            Some(e.actor_id.clone()),
+            text(&leaf["actor"]["id"]),
+        ),
+        ("action", Some(e.action.clone()), text(&leaf["action"])),
+        ("entity_type", e.entity_type.clone(), text(&entity["type"])),
+        ("entity_id", e.entity_id.clone(), text(&entity["id"])),
+        ("entity_key", e.entity_key.clone(), text(&entity["key"])),
+    ];
+    let shown = |v: &Option<String>| {
+        v.as_deref()
+            .map_or("null".to_string(), |s| format!("{s:?}"))
+    };
+    columns
+        .into_iter()
+        .find(|(_, stored, leaf)| stored != leaf)
+        .map(|(column, stored, leaf)| {
+            fail(
+                Some(at),
+                format!(
+                    "entry {at}'s stored {column} column is {} but its bytes say {}: the column was edited",
+                    shown(&stored),
+                    shown(&leaf)
+                ),
+            )
+        })
+}
+
 fn check_entry(line: &[u8], expected: u64, origin: &[u8]) -> Option<Failure> {
     let at = Some(expected);
     let (mut seq, mut log_ok) = (None, false);

@@ -989,3 +989,111 @@ async fn verification_of_the_database_finds_a_forged_or_missing_tree_node() {
     assert!(page.contains("Verification FAILED"), "{page}");
     assert!(page.contains("(level 1, index 1)"), "{page}");
 }
+
+#[tokio::test]
+async fn an_offline_edit_of_any_derived_audit_column_is_named_by_verification_security_28() {
+    use attest::db::DbTarget;
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (auditor, _) = app
+        .user_with_roles("checker", &["auditor"], "read only passphrase")
+        .await;
+    let pid = crate::nonconformances::product(&admin, &app, "COL").await;
+    let res = admin
+        .submit(
+            "/products/new",
+            "/products",
+            &[
+                ("name", "Second device"),
+                ("key_prefix", "COM"),
+                ("safety_class", "A"),
+                ("description", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let entry = app
+        .audit_of("product.created")
+        .into_iter()
+        .find(|e| e["entity"]["id"] == format!("p-{pid}"))
+        .unwrap();
+    let seq = entry["seq"].as_u64().unwrap();
+    let vkey = auditor.get("/audit/key").await.text().await.unwrap();
+    let vkey = vkey.trim_end().to_string();
+    let check = || attest::audit::verify::verify_database(&mut app.conn(), &vkey);
+    assert!(check().ok, "{:?}", check().failures);
+
+    let mut conn = app.conn();
+    if on_postgres() {
+        raw(&mut conn, "ALTER TABLE audit_entries DISABLE TRIGGER USER").unwrap();
+    } else {
+        raw(&mut conn, "DROP TRIGGER audit_entries_no_update").unwrap();
+    }
+    let key = entry["entity"]["key"].as_str().unwrap().to_string();
+    let actor = entry["actor"]["id"].as_str().unwrap().to_string();
+    // Each column edited alone, named, then put back (and the log verifies again).
+    for (column, forged, original) in [
+        ("entity_key", "'NC-999'".to_string(), format!("'{key}'")),
+        ("entity_id", "'p-999'".to_string(), format!("'p-{pid}'")),
+        ("entity_type", "'capa'".to_string(), "'product'".to_string()),
+        (
+            "action",
+            "'product.viewed'".to_string(),
+            "'product.created'".to_string(),
+        ),
+        ("actor_id", "'u-999'".to_string(), format!("'{actor}'")),
+    ] {
+        let set = |value: &str| {
+            raw(
+                &mut app.conn(),
+                &format!("UPDATE audit_entries SET {column} = {value} WHERE seq = {seq}"),
+            )
+            .unwrap()
+        };
+        assert_eq!(set(&forged), 1);
+        let report = check();
+        assert!(!report.ok, "{column}");
+        assert_eq!(report.failures[0].entry, Some(seq), "{column}");
+        assert!(
+            report.failures[0]
+                .error
+                .starts_with(&format!("entry {seq}'s stored {column} column is ")),
+            "{column}: {:?}",
+            report.failures
+        );
+        set(&original);
+        assert!(check().ok, "{column} put back: {:?}", check().failures);
+    }
+    // The time column.
+    raw(
+        &mut conn,
+        &format!("UPDATE audit_entries SET at = '2020-01-01 00:00:00' WHERE seq = {seq}"),
+    )
+    .unwrap();
+    let report = check();
+    assert!(
+        report.failures[0].error.starts_with(&format!(
+            "entry {seq}'s stored at column is \"2020-01-01T00:00:00.000000Z\""
+        )),
+        "{:?}",
+        report.failures
+    );
+    // "Verify now" and `attest verify --database` name it too.
+    let page = auditor.get_html("/audit/verify").await;
+    assert!(page.contains("Verification FAILED"), "{page}");
+    assert!(page.contains("stored at column is"), "{page}");
+    let url = match &app.database {
+        DbTarget::Sqlite(path) => format!("sqlite://{}", path.display()),
+        DbTarget::Postgres(url) => url.clone(),
+    };
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_attest"))
+        .args(["verify", "--database", &url, "--key", &vkey])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!("FAILED at entry {seq}")),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
