@@ -354,6 +354,7 @@ pub struct Application {
     pub pool: DbPool,
     /// The database this instance serves.
     pub database: DbTarget,
+    state: web::Data<AppState>,
 }
 
 impl Application {
@@ -403,6 +404,7 @@ impl Application {
             log_origin: prepared.log_origin,
             pool: prepared.pool,
             database: settings.database.clone(),
+            state,
         })
     }
 
@@ -410,7 +412,18 @@ impl Application {
         self.port
     }
 
+    /// Serves until the server is stopped (SIGTERM or SIGINT: in-flight
+    /// requests finish first), then signs a last checkpoint, so the log's
+    /// latest state is signed and in the checkpoint file when the process
+    /// ends.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        match self.state.checkpoint().await {
+            Ok(cp) => tracing::info!(size = cp.size, "audit checkpoint signed at shutdown"),
+            Err(e) => {
+                tracing::error!(error = %e, "signing the audit checkpoint at shutdown failed")
+            }
+        }
+        served
     }
 }

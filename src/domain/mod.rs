@@ -24,6 +24,7 @@ pub mod ids;
 pub mod nonconformance;
 pub mod product;
 pub mod requirement;
+pub mod text;
 pub mod trace;
 pub mod user;
 pub mod workflow;

@@ -62,6 +62,34 @@ fn attr(e: &BytesStart, name: &str) -> Result<Option<String>, String> {
     }
 }
 
+/// Refuses an entity other than XML's five and character references in any
+/// attribute of an element, read or not (docs/api.md): nothing is expanded.
+fn check_entities(e: &BytesStart) -> Result<(), String> {
+    for a in e.attributes().with_checks(false) {
+        let a = a.map_err(|e| format!("an attribute could not be read: {e}"))?;
+        let raw = &a.value;
+        let mut rest = raw.as_ref();
+        while let Some(i) = rest.find('&') {
+            let after = &rest[i + 1..];
+            let name = after.split(';').next().unwrap_or_default();
+            let known = matches!(name, "lt" | "gt" | "amp" | "apos" | "quot")
+                || name
+                    .strip_prefix("#x")
+                    .is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit()))
+                || name
+                    .strip_prefix('#')
+                    .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()));
+            if !known || !after.contains(';') {
+                return Err(format!(
+                    "the entity &{name}; is not accepted (only XML's five and character references are)"
+                ));
+            }
+            rest = &after[name.len() + 1..];
+        }
+    }
+    Ok(())
+}
+
 fn clip(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
@@ -133,6 +161,7 @@ pub fn parse(xml: &str) -> Result<Vec<Case>, JunitError> {
                 return Err(fail(format!("elements nest deeper than {MAX_DEPTH}")));
             }
             Event::Start(ref e) | Event::Empty(ref e) => {
+                check_entities(e).map_err(&fail)?;
                 let empty = matches!(event, Event::Empty(_));
                 let tag = e.local_name().as_ref().to_string();
                 if !root_seen {
@@ -407,7 +436,7 @@ assertion `left == right` failed</failure>
     }
 
     #[test]
-    fn bad_files_say_where_and_nothing_is_expanded() {
+    fn bad_files_say_where_and_nothing_is_expanded_security_17() {
         let err = |x: &str| parse(x).unwrap_err();
         let e = err("<testsuites>\n  <testsuite>\n    <testcase name=\"a\">\n  </testsuite>");
         assert_eq!(e.line, 4, "{e}");
@@ -423,6 +452,27 @@ assertion `left == right` failed</failure>
             e.message.contains("the entity &ext; is not accepted"),
             "{e}"
         );
+        // Wherever it appears: in an attribute that is read, one that is not,
+        // in text outside a result, on any element (docs/api.md).
+        for xml in [
+            "<testsuites><testsuite><testcase name=\"&ext;\"/></testsuite></testsuites>",
+            "<testsuites><testsuite file=\"&ext;\"><testcase name=\"a\"/></testsuite></testsuites>",
+            "<testsuites name=\"x &ext; y\"><testsuite><testcase name=\"a\"/></testsuite></testsuites>",
+            "<testsuites><testsuite><testcase name=\"a\"><system-out>&ext;</system-out></testcase></testsuite></testsuites>",
+            "<testsuites>&ext;<testsuite/></testsuites>",
+        ] {
+            let e = err(xml);
+            assert!(
+                e.message.contains("the entity &ext; is not accepted"),
+                "{xml}: {e}"
+            );
+        }
+        // XML's five and character references are read as such.
+        let ok = parse(
+            "<testsuites><testsuite name=\"a &amp; b &#38; &#x26;\"><testcase name=\"x &lt;y&gt;\"/></testsuite></testsuites>",
+        )
+        .unwrap();
+        assert_eq!(ok[0].name, "x <y>");
         assert!(
             err("<html><body/></html>")
                 .message

@@ -120,7 +120,11 @@ pub fn create(
         )
     ));
     let prefix: String = token.chars().take(TOKEN_PREFIX.len() + 6).collect();
-    let expires = expires_on.map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc());
+    // A token "expiring on D" works through the end of D in UTC, as the
+    // form says: it stops at the midnight that ends D.
+    let expires = expires_on
+        .and_then(|d| d.succ_opt())
+        .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc());
     write_tx(conn, |conn| {
         let t = repo::insert(
             conn,

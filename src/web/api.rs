@@ -61,8 +61,8 @@ impl FromRequest for ApiUser {
             .headers()
             .get("authorization")
             .and_then(|h| h.to_str().ok())
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(|t| t.trim().to_string());
+            .and_then(bearer_token)
+            .map(str::to_string);
         let call = (req.method().to_string(), req.path().to_string());
         let op = super::errors::operation_id_of(req);
         Box::pin(async move {
@@ -461,4 +461,29 @@ pub async fn get_nonconformances(
         })
         .collect();
     Ok(listing(items, page, per_page, total))
+}
+
+/// The token of an `Authorization` header's `Bearer` credentials; the scheme
+/// name is case-insensitive (RFC 9110 11.1), so `bearer` and `BEARER` work.
+fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim_start().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive_security_25() {
+        for h in ["Bearer attest_x", "bearer attest_x", "BEARER  attest_x "] {
+            assert_eq!(bearer_token(h), Some("attest_x"), "{h}");
+        }
+        assert_eq!(bearer_token("Basic attest_x"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token("Bearerattest_x"), None);
+    }
 }

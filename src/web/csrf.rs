@@ -107,21 +107,43 @@ fn same_site(req: &ServiceRequest, state: &AppState) -> Result<(), &'static str>
     {
         return Err("Sec-Fetch-Site is not same-origin");
     }
-    if let Some(origin) = req.headers().get("origin").and_then(|h| h.to_str().ok()) {
-        let ok = match &state.settings.base_url {
-            Some(base) => origin.eq_ignore_ascii_case(base),
-            None => {
-                let host = req.connection_info().host().to_ascii_lowercase();
-                origin
-                    .split_once("://")
-                    .is_some_and(|(_, h)| h.eq_ignore_ascii_case(&host))
-            }
-        };
-        if !ok {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .map(|h| h.to_str().unwrap_or("\u{0}"))
+    };
+    if let Some(origin) = header("origin") {
+        if !same_origin(req, state, origin) {
             return Err("Origin is another site");
+        }
+    } else if let Some(referer) = header("referer") {
+        // No Origin (older browsers, some privacy settings): the Referer,
+        // cut to its scheme and host, must be this site.
+        let origin = referer
+            .split_once("://")
+            .map(|(scheme, rest)| {
+                let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+                format!("{scheme}://{host}")
+            })
+            .unwrap_or_default();
+        if !same_origin(req, state, &origin) {
+            return Err("Referer is another site");
         }
     }
     Ok(())
+}
+
+/// True if `origin` (`scheme://host[:port]`) is this site.
+fn same_origin(req: &ServiceRequest, state: &AppState, origin: &str) -> bool {
+    match &state.settings.base_url {
+        Some(base) => origin.eq_ignore_ascii_case(base.trim_end_matches('/')),
+        None => {
+            let host = req.connection_info().host().to_ascii_lowercase();
+            origin
+                .split_once("://")
+                .is_some_and(|(_, h)| h.eq_ignore_ascii_case(&host))
+        }
+    }
 }
 
 /// Buffers a urlencoded body (up to the limit), reads its token, and puts

@@ -125,8 +125,13 @@ fn load(
         accounts::end_session(conn, &ctx, &account, hash, "auth.session_expired", reason)?;
         return Ok(None);
     }
-    if now - session.last_seen_at >= TOUCH_EVERY {
-        sessions::touch(conn, hash, now)?;
+    // A read must not fail because the database cannot take a write (disk
+    // full, read-only): the page is served, and idle time is counted from
+    // the last touch that was written (SECURITY.md 20).
+    if now - session.last_seen_at >= TOUCH_EVERY
+        && let Err(e) = sessions::touch(conn, hash, now)
+    {
+        tracing::warn!(error = %e, "the session's last-seen time could not be written");
     }
     Ok(Some(SessionCtx {
         id_hash: session.id_hash,

@@ -115,7 +115,7 @@ async fn the_user_list_filters_by_text_role_and_status_and_pages() {
 }
 
 #[tokio::test]
-async fn non_admins_are_refused_every_admin_page_and_the_refusal_is_audited() {
+async fn non_admins_are_refused_every_admin_page_and_the_refusal_is_audited_security_29() {
     let app = spawn_app().await;
     let (quality, _) = app
         .user_with_roles(
@@ -156,8 +156,24 @@ async fn non_admins_are_refused_every_admin_page_and_the_refusal_is_audited() {
             .roles
             .contains(attest::domain::user::Role::Admin)
     );
+    // Without a version (or with any other malformed field) the refusal of
+    // the role is still what is answered: 403, audited, not a 400.
+    let res = quality
+        .post_form(
+            &format!("/admin/users/{admin_id}/roles"),
+            &[("role_quality", "on"), ("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("needs the administrator role")
+    );
     let denied = app.audit_of("access.denied");
-    assert_eq!(denied.len(), 4);
+    assert_eq!(denied.len(), 5);
+    let denied = &denied[..4];
     assert_eq!(denied[3]["after"]["method"], "POST");
     assert_eq!(
         denied[3]["after"]["required_roles"],

@@ -96,7 +96,7 @@ async fn a_wrong_token_or_another_sessions_token_is_refused() {
 }
 
 #[tokio::test]
-async fn a_cross_site_request_is_refused_even_with_a_valid_token() {
+async fn a_cross_site_request_is_refused_even_with_a_valid_token_security_10() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let token = csrf_token(&admin.get_html("/").await);
@@ -137,6 +137,25 @@ async fn a_cross_site_request_is_refused_even_with_a_valid_token() {
         .await
         .unwrap();
     assert_refused(null).await;
+    // No Origin: the Referer decides (SECURITY.md 10).
+    for referer in [
+        "https://evil.example/admin/users".to_string(),
+        format!(
+            "http://127.0.0.1.evil.example/x?from=http://127.0.0.1:{}/",
+            app.port
+        ),
+        format!("http://127.0.0.1:{}@evil.example/", app.port),
+    ] {
+        let res = admin
+            .client
+            .post(admin.url("/admin/users"))
+            .header("Referer", referer)
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_refused(res).await;
+    }
     assert!(
         attest::db::repo::users::find_by_username(&mut app.conn(), "mallory")
             .unwrap()
@@ -150,6 +169,20 @@ async fn a_cross_site_request_is_refused_even_with_a_valid_token() {
         .header("Sec-Fetch-Site", "same-origin")
         .header("Origin", format!("http://127.0.0.1:{}", app.port))
         .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    // A same-site Referer without Origin is accepted too.
+    let token = csrf_token(&admin.get_html("/").await);
+    let ok = admin
+        .client
+        .post(admin.url("/admin/users"))
+        .header(
+            "Referer",
+            format!("http://127.0.0.1:{}/admin/users/new", app.port),
+        )
+        .form(&new_user_fields(&token, "trudy"))
         .send()
         .await
         .unwrap();

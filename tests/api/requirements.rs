@@ -406,6 +406,21 @@ async fn a_csv_import_is_previewed_refused_whole_on_any_error_and_applied_once()
     let (status, html) = text_of(upload(&ellen, "1", "empty.csv", b"").await).await;
     assert_eq!(status, 400);
     assert!(html.contains("The file is empty."));
+    // Names that reorder text, or carry NUL, are refused (SECURITY.md 27),
+    // with the form shown again and nothing stored.
+    let imports = app.audit_of("requirement.import_uploaded").len();
+    for name in ["spec\u{202E}vsc.exe", "a\u{2066}b.csv", "nul\u{0}.csv"] {
+        let (status, html) =
+            text_of(upload(&ellen, "1", name, b"key,title,kind\nA-9,x,system\n").await).await;
+        assert_eq!(status, 400, "{name:?}");
+        // A NUL may already stop the multipart reader; either way, refused.
+        assert!(
+            html.contains("rename the file and upload it again") || name.contains('\0'),
+            "{name:?}: {html}"
+        );
+        assert!(!html.contains('\u{202E}') && !html.contains('\u{2066}'));
+    }
+    assert_eq!(app.audit_of("requirement.import_uploaded").len(), imports);
     // An upload without the token is refused before anything is read.
     let res = ellen
         .client

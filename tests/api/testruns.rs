@@ -144,7 +144,7 @@ async fn ci_uploads_junit_with_a_scoped_token_and_tests_link_to_requirements() {
 }
 
 #[tokio::test]
-async fn tokens_without_the_scope_revoked_expired_or_of_a_disabled_user_are_refused() {
+async fn tokens_without_the_scope_revoked_expired_or_of_a_disabled_user_are_refused_security_25() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     product(&admin, &app, "PUMP").await;
@@ -193,6 +193,18 @@ async fn tokens_without_the_scope_revoked_expired_or_of_a_disabled_user_are_refu
     // Revoked.
     let write = ellen.api_token("CI", &["test-runs:write"]).await;
     assert_eq!(upload(&app, Some(&write), q, NEXTEST).await.0, 201);
+    // The scheme's name in any case (RFC 9110 11.1).
+    for scheme in ["bearer", "BEARER"] {
+        let res = reqwest::Client::new()
+            .post(format!("{}/api/v1/test-runs{q}", app.base))
+            .header("content-type", "application/xml")
+            .header("authorization", format!("{scheme} {write}"))
+            .body(NEXTEST)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "{scheme}");
+    }
     let page = ellen.get_html("/account/tokens").await;
     let revoke = page
         .split("action=\"")
@@ -274,4 +286,36 @@ async fn pytest_surefire_jest_and_go_files_are_taken() {
             "file {i}: {out}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_token_expiring_on_a_day_works_through_the_end_of_that_day_in_utc() {
+    let app = spawn_app().await;
+    let (ellen, ellen_id) = app.user_with_roles("ellen", &["engineer"], ELLEN_PW).await;
+    let day = attest::clock::now().date_naive() + chrono::Duration::days(3);
+    let res = ellen
+        .submit(
+            "/account/tokens",
+            "/account/tokens",
+            &[
+                ("name", "short"),
+                ("scope", "read"),
+                ("expires_on", &day.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let t = attest::db::repo::tokens::of_user(&mut app.conn(), ellen_id)
+        .unwrap()
+        .pop()
+        .unwrap();
+    let last_moment = day
+        .and_hms_micro_opt(23, 59, 59, 999_999)
+        .unwrap()
+        .and_utc();
+    assert!(t.live(last_moment), "works until the end of {day}");
+    assert!(!t.live(last_moment + chrono::Duration::microseconds(1)));
+    let page = ellen.get_html("/account/tokens").await;
+    assert!(page.contains(&format!("end of {day} (UTC)")), "{page}");
+    assert!(page.contains("works through the end of that day, UTC"));
 }

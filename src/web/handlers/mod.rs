@@ -82,9 +82,14 @@ pub async fn page_ctx(
 ) -> Result<super::views::PageCtx, AppError> {
     if s.flash.is_some() {
         let hash = s.id_hash.clone();
-        state
+        // Shown once; if the database cannot take the write now, the page is
+        // still served and the message may show once more.
+        if let Err(e) = state
             .db(move |conn| Ok(sessions::set_flash(conn, &hash, None)?))
-            .await?;
+            .await
+        {
+            tracing::warn!(error = %e, "a shown message could not be cleared");
+        }
     }
     Ok(super::views::PageCtx::signed_in(s, current))
 }

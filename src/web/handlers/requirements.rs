@@ -752,7 +752,11 @@ async fn read_upload(mut body: Multipart, limit: usize) -> Result<Upload, AppErr
 /// control characters, at most 200 characters.
 fn clean_file_name(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let clean: String = last.chars().filter(|c| !c.is_control()).take(200).collect();
+    let clean: String = last
+        .chars()
+        .filter(|c| !c.is_control() && !crate::domain::text::is_bidi_control(*c))
+        .take(200)
+        .collect();
     if clean.trim().is_empty() {
         "upload.csv".into()
     } else {
@@ -775,6 +779,10 @@ pub async fn upload(
         let errors = refuse("Choose a product from the list.");
         return import_page(&state, s, product, errors, StatusCode::BAD_REQUEST).await;
     };
+    if let Some(problem) = crate::domain::text::upload_name_problem(&up.file_name) {
+        let errors = refuse(problem);
+        return import_page(&state, s, product, errors, StatusCode::BAD_REQUEST).await;
+    }
     let content = match up.file {
         None => {
             let errors = refuse("Choose the CSV file to import.");

@@ -62,9 +62,13 @@ async fn page(
                 .collect::<Vec<_>>()
                 .join(", "),
             created: when(Some(t.created_at)),
-            expires: t
-                .expires_at
-                .map_or_else(|| "never".into(), |e| when(Some(e))),
+            expires: t.expires_at.map_or_else(
+                || "never".into(),
+                |e| {
+                    let last_day = (e - chrono::Duration::microseconds(1)).date_naive();
+                    format!("end of {last_day} (UTC)")
+                },
+            ),
             last_used: when(t.last_used_at),
             name: t.name,
             prefix: t.prefix,
