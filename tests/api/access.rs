@@ -222,6 +222,7 @@ async fn another_users_token_or_hidden_audit_entry_is_a_404_and_audited_security
     assert_eq!(app.audit_of("access.denied").len(), before);
 }
 
+// SECURITY.md 1, 29
 #[tokio::test]
 async fn engineers_read_the_entries_of_records_they_open_and_auditors_read_everything() {
     let app = spawn_app().await;

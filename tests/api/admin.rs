@@ -38,6 +38,7 @@ async fn an_admin_creates_a_user_whose_one_time_password_is_shown_once() {
     );
 }
 
+// SECURITY.md 18
 #[tokio::test]
 async fn the_create_form_explains_every_mistake_and_keeps_the_input() {
     let app = spawn_app().await;
@@ -189,6 +190,7 @@ async fn non_admins_are_refused_every_admin_page_and_the_refusal_is_audited_secu
     );
 }
 
+// SECURITY.md 3, 9 (a client-supplied created_at or state is refused outright, stricter than ignored)
 #[tokio::test]
 async fn extra_form_fields_are_refused_and_nothing_is_set() {
     let app = spawn_app().await;

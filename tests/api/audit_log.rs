@@ -53,6 +53,7 @@ fn raw(conn: &mut DbConnection, sql: &str) -> Result<usize, diesel::result::Erro
     diesel::sql_query(sql).execute(conn)
 }
 
+// SECURITY.md 7
 #[tokio::test]
 async fn the_database_itself_refuses_to_change_or_delete_audit_entries() {
     let app = spawn_app().await;
@@ -286,6 +287,7 @@ async fn the_stored_merkle_tree_is_the_tree_of_the_leaf_bytes_and_proves_inclusi
     }
 }
 
+// SECURITY.md 7
 #[tokio::test]
 async fn the_database_refuses_to_rewrite_the_merkle_tree() {
     let app = spawn_app().await;
@@ -873,6 +875,7 @@ async fn two_instances_on_one_database_write_one_gap_free_log() {
     assert!(report.entries >= n);
 }
 
+// SECURITY.md 7
 #[tokio::test]
 async fn verify_now_and_attest_verify_database_find_a_leaf_rewritten_behind_the_triggers() {
     use attest::db::DbTarget;

@@ -68,6 +68,7 @@ async fn a_wrong_password_and_an_unknown_user_get_the_same_answer_and_are_audite
     );
 }
 
+// SECURITY.md 6
 #[tokio::test]
 async fn the_hundredth_failure_in_an_hour_locks_the_account_until_an_admin_unlocks_it() {
     let app = spawn_app().await;
@@ -136,6 +137,7 @@ async fn the_hundredth_failure_in_an_hour_locks_the_account_until_an_admin_unloc
     );
 }
 
+// SECURITY.md 11
 #[tokio::test]
 async fn signing_in_gives_a_new_session_id_and_the_planted_one_dies() {
     let app = spawn_app().await;
@@ -178,6 +180,7 @@ async fn signing_in_gives_a_new_session_id_and_the_planted_one_dies() {
     assert_eq!(forged.get("/").await.status(), 303);
 }
 
+// SECURITY.md 12
 #[tokio::test]
 async fn signing_out_ends_the_session_at_once() {
     let app = spawn_app().await;
@@ -200,6 +203,7 @@ async fn signing_out_ends_the_session_at_once() {
     assert_eq!(logout[0]["after"]["reason"], "signed out");
 }
 
+// SECURITY.md 12
 #[tokio::test]
 async fn disabling_an_account_ends_its_sessions_and_it_cannot_sign_in() {
     let app = spawn_app().await;
@@ -329,7 +333,7 @@ async fn a_one_time_password_must_be_changed_before_anything_else() {
 }
 
 #[tokio::test]
-async fn absurd_passwords_are_refused_before_any_hashing() {
+async fn absurd_passwords_are_refused_before_any_hashing_security_13_30() {
     let app = spawn_app().await;
     let b = app.browser();
     let huge = "x".repeat(1_000_000);
@@ -358,10 +362,36 @@ async fn absurd_passwords_are_refused_before_any_hashing() {
         .await;
     assert_eq!(res.status(), 400);
     assert!(res.text().await.unwrap().contains("at most 256 characters"));
+
+    // White space only is no password (SECURITY.md 30): refused as a new
+    // one, and at sign-in without running argon2.
+    let spaces = " ".repeat(16);
+    let res = admin
+        .submit(
+            "/account/password",
+            "/account/password",
+            &[
+                ("current_password", ADMIN_PASSWORD),
+                ("new_password", &spaces),
+                ("confirm_password", &spaces),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("A password cannot be only spaces or other white space.")
+    );
+    let res = app.browser().login("admin", "\t  \u{3000}      ").await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("Enter your password."));
+    assert!(app.audit_of("auth.login_failed").is_empty());
 }
 
 #[tokio::test]
-async fn unicode_passwords_work_and_are_measured_in_characters() {
+async fn unicode_passwords_work_are_measured_in_characters_and_compared_in_nfc_security_13_30() {
     let app = spawn_app().await;
     let (_, _) = app
         .user_with_roles("unicode", &["auditor"], "пароль-über-名前-🔒🔒")
@@ -379,6 +409,15 @@ async fn unicode_passwords_work_and_are_measured_in_characters() {
             .await
             .status(),
         401
+    );
+    // Set with "ü" as one code point, typed as "u" and a combining
+    // diaeresis (as some keyboards send it): the same password (NFC).
+    assert_eq!(
+        app.browser()
+            .login("unicode", "пароль-u\u{308}ber-名前-🔒🔒")
+            .await
+            .status(),
+        303
     );
 }
 

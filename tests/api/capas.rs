@@ -441,6 +441,7 @@ async fn the_owner_may_not_sign_closure_and_lists_filter_by_state_owner_and_over
     assert_eq!(quinn.get("/capas?sort=sideways").await.status(), 400);
 }
 
+// SECURITY.md 18
 #[tokio::test]
 async fn the_filtered_list_exports_as_csv_with_formulas_neutralised_and_due_days_from_settings() {
     let app = spawn_app_with(|s| s.capa_due_days = [100, 50, 20, 3]).await;
@@ -628,6 +629,7 @@ async fn refused(
     assert_eq!(version(app, id), before, "{path} changed nothing");
 }
 
+// SECURITY.md 2, 8
 #[tokio::test]
 async fn every_guard_names_its_rule_a_failed_check_reopens_the_actions_and_a_cancelled_capa_is_frozen()
  {

@@ -21,6 +21,7 @@ fn new_user_fields<'a>(token: &'a str, username: &'a str) -> Vec<(&'a str, &'a s
     ]
 }
 
+// SECURITY.md 10
 #[tokio::test]
 async fn a_post_without_a_token_is_refused_and_changes_nothing() {
     let app = spawn_app().await;
@@ -51,6 +52,7 @@ async fn a_post_without_a_token_is_refused_and_changes_nothing() {
     assert_eq!(admin.get("/").await.status(), 200, "still signed in");
 }
 
+// SECURITY.md 10
 #[tokio::test]
 async fn a_wrong_token_or_another_sessions_token_is_refused() {
     let app = spawn_app().await;

@@ -38,6 +38,7 @@ async fn bytes(b: &Browser, path: &str) -> Vec<u8> {
     res.bytes().await.unwrap().to_vec()
 }
 
+// SECURITY.md 18
 #[tokio::test]
 async fn every_export_format_is_signed_kept_and_checked_offline_and_tampering_is_caught() {
     let app = spawn_app().await;

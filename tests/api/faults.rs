@@ -50,6 +50,7 @@ fn fill(path: &std::path::Path) {
     }
 }
 
+// SECURITY.md 20
 #[tokio::test]
 async fn with_the_disk_full_reads_still_work_readyz_is_not_ready_and_a_change_is_a_clear_503() {
     let Some(disk) = SmallDisk::mount(24) else {
@@ -159,4 +160,240 @@ async fn with_the_disk_full_reads_still_work_readyz_is_not_ready_and_a_change_is
     let vkey = admin.get("/audit/key").await.text().await.unwrap();
     let report = attest::audit::verify::verify_database(&mut app.conn(), vkey.trim_end());
     assert!(report.ok, "{:?}", report.failures);
+}
+
+// SECURITY.md 22
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_writers_each_get_their_answer_and_nothing_is_lost() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let pid = crate::nonconformances::product(&admin, &app, "CON").await;
+    let (quinn, _) = app
+        .user_with_roles("quinn", &["quality"], "violet sunrise passphrase 1")
+        .await;
+    let token = csrf_token(&quinn.get_html("/nonconformances/new").await);
+    let quinn = std::sync::Arc::new(quinn);
+    let mut tasks = Vec::new();
+    for w in 0..50 {
+        let (b, token, pid) = (quinn.clone(), token.clone(), pid.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            for n in 0..4 {
+                let title = format!("concurrent w{w} n{n}");
+                let res = b
+                    .post_form(
+                        "/nonconformances",
+                        &[
+                            ("title", title.as_str()),
+                            ("source", "production"),
+                            ("product_id", pid.as_str()),
+                            ("lot_serial", ""),
+                            ("description", "Written at once with 49 others"),
+                            ("detected_on", "2026-11-20"),
+                            ("severity", "low"),
+                            ("csrf_token", token.as_str()),
+                        ],
+                    )
+                    .await;
+                statuses.push(res.status().as_u16());
+            }
+            statuses
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.extend(t.await.unwrap());
+    }
+    assert!(statuses.iter().all(|s| *s == 303), "{statuses:?}");
+    let created = app.audit_of("nonconformance.created").len();
+    assert_eq!(created, 200);
+    let (_, total) = attest::db::repo::nonconformances::list(
+        &mut app.conn(),
+        &attest::db::repo::nonconformances::Filter::default(),
+        attest::db::repo::nonconformances::Sort::Newest,
+        0,
+        1,
+    )
+    .unwrap();
+    assert_eq!(total, 200);
+}
+
+/// A PostgreSQL cluster of this test's own, to restart under load.
+struct OwnCluster {
+    bin: std::path::PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl OwnCluster {
+    fn pg_ctl(&self, args: &[&str]) -> bool {
+        let data = self.dir.path().join("data");
+        Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(&data)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    fn start(&self) {
+        let log = self.dir.path().join("server.log");
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.path().display()
+        );
+        assert!(
+            self.pg_ctl(&["-w", "-l", &log.to_string_lossy(), "-o", &opts, "start"]),
+            "the test's PostgreSQL cluster did not start"
+        );
+    }
+
+    fn new() -> Self {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL's binaries (the suite runs on PostgreSQL)")
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .filter(|p| p.join("initdb").exists())
+            .max()
+            .expect("initdb");
+        let dir = tempfile::tempdir().unwrap();
+        assert!(
+            Command::new("chown")
+                .args(["postgres:postgres"])
+                .arg(dir.path())
+                .status()
+                .unwrap()
+                .success()
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let ok = Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(bin.join("initdb"))
+            .arg("-D")
+            .arg(dir.path().join("data"))
+            .args(["-U", "postgres", "-A", "trust", "-E", "UTF8"])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(ok.success(), "initdb");
+        let c = Self { bin, dir, port };
+        c.start();
+        c
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        self.pg_ctl(&["-m", "immediate", "stop"]);
+    }
+}
+
+// SECURITY.md 22
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_restarted_under_load_gives_no_500_and_the_pool_recovers_by_itself() {
+    if !on_postgres() {
+        eprintln!("PostgreSQL only: runs in the suite's PostgreSQL pass");
+        return;
+    }
+    let cluster = OwnCluster::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(dir.path());
+    settings.database = attest::db::DbTarget::Postgres(cluster.url());
+    let app = start(settings, tempfile::tempdir().unwrap()).await;
+    drop(dir);
+    let admin = app.admin().await;
+    let pid = crate::nonconformances::product(&admin, &app, "RST").await;
+    let (quinn, _) = app
+        .user_with_roles("quinn", &["quality"], "violet sunrise passphrase 1")
+        .await;
+    let token = csrf_token(&quinn.get_html("/nonconformances/new").await);
+    let quinn = std::sync::Arc::new(quinn);
+    let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let mut tasks = Vec::new();
+    for w in 0..4 {
+        let (b, token, pid, running) = (quinn.clone(), token.clone(), pid.clone(), running.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut answers: Vec<(std::time::Instant, u16, String)> = Vec::new();
+            let mut n = 0;
+            while running.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                let title = format!("restart w{w} n{n}");
+                let res = b
+                    .post_form(
+                        "/nonconformances",
+                        &[
+                            ("title", title.as_str()),
+                            ("source", "production"),
+                            ("product_id", pid.as_str()),
+                            ("lot_serial", ""),
+                            ("description", "Written while the database restarts"),
+                            ("detected_on", "2026-11-20"),
+                            ("severity", "low"),
+                            ("csrf_token", token.as_str()),
+                        ],
+                    )
+                    .await;
+                answers.push((std::time::Instant::now(), res.status().as_u16(), title));
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            answers
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(cluster.pg_ctl(&["-m", "immediate", "stop"]));
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    cluster.start();
+    let back = std::time::Instant::now();
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    running.store(false, std::sync::atomic::Ordering::Relaxed);
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.extend(t.await.unwrap());
+    }
+    let statuses: Vec<u16> = answers.iter().map(|a| a.1).collect();
+    assert!(
+        !statuses.contains(&500),
+        "a 500 during the restart: {statuses:?}"
+    );
+    assert!(statuses.contains(&503), "the outage was seen: {statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 303 || *s == 503),
+        "{statuses:?}"
+    );
+    // Recovered by itself: within a second of the database being back,
+    // every write is answered 303 again.
+    let late: Vec<u16> = answers
+        .iter()
+        .filter(|a| a.0 > back + std::time::Duration::from_secs(1))
+        .map(|a| a.1)
+        .collect();
+    assert!(!late.is_empty());
+    assert!(late.iter().all(|s| *s == 303), "{late:?}");
+    // Every acknowledged write is there.
+    let (list, _) = attest::db::repo::nonconformances::list(
+        &mut app.conn(),
+        &attest::db::repo::nonconformances::Filter::default(),
+        attest::db::repo::nonconformances::Sort::Oldest,
+        0,
+        100_000,
+    )
+    .unwrap();
+    let titles: std::collections::HashSet<&str> = list.iter().map(|n| n.title.as_str()).collect();
+    for (_, s, title) in &answers {
+        if *s == 303 {
+            assert!(titles.contains(title.as_str()), "{title} was acknowledged");
+        }
+    }
 }

@@ -21,6 +21,7 @@ mod helpers;
 mod nonconformances;
 mod products;
 mod requirements;
+mod security_items;
 mod signatures;
 mod startup;
 mod testruns;

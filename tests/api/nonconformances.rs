@@ -219,6 +219,7 @@ async fn a_nonconformance_goes_from_report_to_closure_with_every_step_audited() 
     );
 }
 
+// SECURITY.md 2, 3, 29
 #[tokio::test]
 async fn refusals_by_role_state_signature_staleness_and_input_change_nothing() {
     let app = spawn_app().await;

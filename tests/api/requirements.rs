@@ -278,6 +278,7 @@ async fn requirements_are_written_versioned_linked_without_cycles_and_retired() 
     assert!(trail.contains("Requirement retired"), "{trail}");
 }
 
+// SECURITY.md 18, 19, 27
 #[tokio::test]
 async fn a_csv_import_is_previewed_refused_whole_on_any_error_and_applied_once() {
     let app = spawn_app().await;

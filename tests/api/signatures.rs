@@ -170,6 +170,7 @@ async fn a_key_is_made_only_under_the_users_own_password_and_a_signature_is_show
     assert_eq!(report.signatures, 2);
 }
 
+// SECURITY.md 8
 #[tokio::test]
 async fn changed_content_a_moved_signature_and_a_swapped_key_each_fail_with_their_reason() {
     let app = spawn_app().await;
@@ -302,6 +303,7 @@ async fn changed_content_a_moved_signature_and_a_swapped_key_each_fail_with_thei
     );
 }
 
+// SECURITY.md 6
 #[tokio::test]
 async fn a_wrong_password_is_refused_audited_and_counts_towards_lockout() {
     let app = spawn_app_with(|s| s.lockout_threshold = 3).await;
@@ -353,6 +355,7 @@ async fn a_wrong_password_is_refused_audited_and_counts_towards_lockout() {
     assert_eq!(app.audit_of("nonconformance.transition").len(), 1);
 }
 
+// SECURITY.md 4, 5
 #[tokio::test]
 async fn a_replayed_or_stale_signing_form_is_409_and_two_approvals_at_once_make_one() {
     let app = spawn_app().await;
@@ -936,6 +939,7 @@ async fn a_capa_cancellation_form_re_pointed_at_another_capa_signs_nothing_secur
     assert_eq!(signature_count(&app), 1);
 }
 
+// SECURITY.md 13, 30
 #[tokio::test]
 async fn after_the_first_signature_another_users_name_is_refused_and_passwords_are_checked_as_typed()
  {

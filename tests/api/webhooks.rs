@@ -70,6 +70,7 @@ async fn github(
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
+// SECURITY.md 15
 #[tokio::test]
 async fn a_push_links_commits_to_requirements_and_capas_once_per_delivery() {
     let app = spawn_app().await;
@@ -207,6 +208,7 @@ async fn a_push_links_commits_to_requirements_and_capas_once_per_delivery() {
     assert_eq!((status, out["status"].as_str()), (202, Some("ignored")));
 }
 
+// SECURITY.md 14, 16, 17, 18
 #[tokio::test]
 async fn webhook_bad_inputs_are_refused_and_nothing_is_stored() {
     let app = spawn_app().await;

@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 use super::{html_status, safe_next, see_other};
 use crate::audit::Actor;
 use crate::db::repo::{signatures, users};
-use crate::domain::user::{Username, plausible_password};
+use crate::domain::user::{Username, password_too_long, plausible_password};
 use crate::error::AppError;
 use crate::service::accounts::{self, SignIn, SignInAttempt};
 use crate::service::{Ctx, random_token, sha256_hex};
@@ -139,14 +139,15 @@ pub async fn login(
         return Ok(res);
     }
     // Absurd input is answered at once, without running argon2.
-    if form.password.is_empty() {
-        return again("Enter your password.", StatusCode::BAD_REQUEST);
-    }
-    if !plausible_password(&form.password) {
+    if password_too_long(&form.password) {
         return again(
             "Passwords are at most 256 characters, so this one cannot be right.",
             StatusCode::BAD_REQUEST,
         );
+    }
+    if !plausible_password(&form.password) {
+        // Empty, or white space only (which no password can be).
+        return again("Enter your password.", StatusCode::BAD_REQUEST);
     }
     let username = form.username.trim().to_lowercase();
     let lookup = username.clone();
