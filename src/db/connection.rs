@@ -129,6 +129,22 @@ impl ManageConnection for Manager {
     }
 }
 
+/// The id the last INSERT on this connection gave its row: SQLite's
+/// `last_insert_rowid()`, PostgreSQL's `lastval()` (the serial's value in
+/// this session). Both are per connection, so they are right under any
+/// concurrency; reading back "the newest row" instead can, on PostgreSQL,
+/// return another transaction's row committed meanwhile.
+pub fn last_insert_id(conn: &mut DbConnection) -> QueryResult<i64> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::BigInt;
+    match conn {
+        DbConnection::Sqlite(c) => {
+            diesel::select(sql::<BigInt>("last_insert_rowid()")).get_result(c)
+        }
+        DbConnection::Postgres(c) => diesel::select(sql::<BigInt>("lastval()")).get_result(c),
+    }
+}
+
 /// Builds the pool. Fails if the database cannot be reached within the timeout.
 pub fn build_pool(target: &DbTarget, max_size: u32) -> Result<DbPool, String> {
     r2d2::Pool::builder()

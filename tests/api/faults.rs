@@ -195,18 +195,39 @@ async fn fifty_concurrent_writers_each_get_their_answer_and_nothing_is_lost() {
                         ],
                     )
                     .await;
-                statuses.push(res.status().as_u16());
+                let to = res
+                    .headers()
+                    .get("location")
+                    .and_then(|l| l.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                statuses.push((res.status().as_u16(), title, to));
             }
             statuses
         }));
     }
-    let mut statuses = Vec::new();
+    let mut answers = Vec::new();
     for t in tasks {
-        statuses.extend(t.await.unwrap());
+        answers.extend(t.await.unwrap());
     }
-    assert!(statuses.iter().all(|s| *s == 303), "{statuses:?}");
-    let created = app.audit_of("nonconformance.created").len();
-    assert_eq!(created, 200);
+    assert!(answers.iter().all(|a| a.0 == 303), "{answers:?}");
+    // Each was sent to its own record, and each record's creation entry
+    // names that record (the same user reporting 50 at once).
+    let created = app.audit_of("nonconformance.created");
+    assert_eq!(created.len(), 200);
+    for (_, title, to) in &answers {
+        let id: i64 = to.trim_start_matches("/nonconformances/").parse().unwrap();
+        let nc = attest::db::repo::nonconformances::find(&mut app.conn(), id)
+            .unwrap()
+            .unwrap();
+        assert_eq!(&nc.title, title, "sent to another report than theirs");
+        let entries: Vec<_> = created
+            .iter()
+            .filter(|e| e["entity"]["id"] == format!("nc-{id}"))
+            .collect();
+        assert_eq!(entries.len(), 1, "NC-{id}: {entries:?}");
+        assert_eq!(entries[0]["after"]["title"], title.as_str());
+    }
     let (_, total) = attest::db::repo::nonconformances::list(
         &mut app.conn(),
         &attest::db::repo::nonconformances::Filter::default(),

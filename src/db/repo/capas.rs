@@ -174,11 +174,7 @@ pub fn insert(conn: &mut DbConnection, c: &Capa) -> QueryResult<Capa> {
             t::version.eq(1),
         ))
         .execute(conn)?;
-    let id = t::table
-        .filter(t::created_by.eq(c.created_by))
-        .order(t::id.desc())
-        .select(t::id)
-        .first::<i64>(conn)?;
+    let id = crate::db::last_insert_id(conn)?;
     find(conn, id)?.ok_or(diesel::result::Error::NotFound)
 }
 
@@ -241,11 +237,7 @@ pub fn insert_item(
             it::version.eq(1),
         ))
         .execute(conn)?;
-    it::table
-        .filter(it::capa_id.eq(capa))
-        .order(it::id.desc())
-        .select(it::id)
-        .first(conn)
+    crate::db::last_insert_id(conn)
 }
 
 /// Writes an item as `version` if the stored one is `version - 1`.

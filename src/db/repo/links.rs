@@ -73,11 +73,7 @@ pub fn insert(
             l::created_at.eq(naive(now)),
         ))
         .execute(conn)?;
-    l::table
-        .filter(l::from_type.eq(from.0).and(l::from_id.eq(from.1)))
-        .order(l::id.desc())
-        .select(l::id)
-        .first(conn)
+    crate::db::last_insert_id(conn)
 }
 
 /// The link `from -relation-> to` that is in force, if any.

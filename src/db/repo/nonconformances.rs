@@ -78,11 +78,8 @@ pub fn insert(conn: &mut DbConnection, nc: &Nc) -> QueryResult<Nc> {
             t::version.eq(1),
         ))
         .execute(conn)?;
-    t::table
-        .order(t::id.desc())
-        .filter(t::reported_by.eq(nc.reported_by))
-        .first::<Row>(conn)
-        .map(record)
+    let id = crate::db::last_insert_id(conn)?;
+    t::table.find(id).first::<Row>(conn).map(record)
 }
 
 /// Writes `nc` as version `nc.version` if the stored one is `nc.version - 1`.

@@ -297,11 +297,7 @@ pub fn insert_import(
             im::version.eq(1),
         ))
         .execute(conn)?;
-    im::table
-        .filter(im::uploaded_by.eq(by))
-        .order(im::id.desc())
-        .select(im::id)
-        .first(conn)
+    crate::db::last_insert_id(conn)
 }
 
 pub fn find_import(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Import>> {

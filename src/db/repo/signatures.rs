@@ -235,15 +235,7 @@ pub fn insert(conn: &mut DbConnection, s: &NewSignature<'_>) -> QueryResult<i64>
             sig::signed_at.eq(naive(s.signed_at)),
         ))
         .execute(conn)?;
-    sig::table
-        .filter(
-            sig::record_type
-                .eq(&m.record.kind)
-                .and(sig::record_id.eq(&m.record.id)),
-        )
-        .order(sig::id.desc())
-        .select(sig::id)
-        .first(conn)
+    crate::db::last_insert_id(conn)
 }
 
 type SigTuple = (i64, String, String, String, Vec<u8>, Vec<u8>);

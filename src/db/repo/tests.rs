@@ -137,11 +137,7 @@ pub fn insert_run(
             run::errors.eq(r.counts[4]),
         ))
         .execute(conn)?;
-    run::table
-        .filter(run::product_id.eq(r.product_id))
-        .order(run::id.desc())
-        .select(run::id)
-        .first(conn)
+    crate::db::last_insert_id(conn)
 }
 
 /// Stores a run's results: (test case, outcome, duration in ms, message).
