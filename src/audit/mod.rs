@@ -285,19 +285,26 @@ pub struct StoredColumns {
     pub entity_key: Option<String>,
 }
 
+/// The entries `start..end` (u64 bounds, clamped to i64) in seq order.
+macro_rules! seq_range {
+    ($start:expr, $end:expr) => {
+        audit_entries::table
+            .filter(
+                audit_entries::seq
+                    .ge(i64::try_from($start).unwrap_or(i64::MAX))
+                    .and(audit_entries::seq.lt(i64::try_from($end).unwrap_or(i64::MAX))),
+            )
+            .order(audit_entries::seq.asc())
+    };
+}
+
 /// Entries `start..end` in seq order, with their derived columns.
 pub fn entries_with_columns(
     conn: &mut DbConnection,
     start: u64,
     end: u64,
 ) -> Result<Vec<StoredColumns>, diesel::result::Error> {
-    let (start, end) = (
-        i64::try_from(start).unwrap_or(i64::MAX),
-        i64::try_from(end).unwrap_or(i64::MAX),
-    );
-    audit_entries::table
-        .filter(audit_entries::seq.ge(start).and(audit_entries::seq.lt(end)))
-        .order(audit_entries::seq.asc())
+    seq_range!(start, end)
         .select((
             audit_entries::seq,
             audit_entries::leaf,
@@ -318,13 +325,7 @@ pub fn entries(
     start: u64,
     end: u64,
 ) -> Result<Vec<StoredEntry>, diesel::result::Error> {
-    let (start, end) = (
-        i64::try_from(start).unwrap_or(i64::MAX),
-        i64::try_from(end).unwrap_or(i64::MAX),
-    );
-    audit_entries::table
-        .filter(audit_entries::seq.ge(start).and(audit_entries::seq.lt(end)))
-        .order(audit_entries::seq.asc())
+    seq_range!(start, end)
         .select((
             audit_entries::seq,
             audit_entries::leaf,

@@ -244,11 +244,18 @@ fn shown_record<W: Stored>(
         )]));
     }
     let now = W::version(record);
-    if now != version || shown.version != now + 1 {
+    if now != version {
         return Err(TransitionError::NotAsShown(vec![format!(
-            "{} has changed since the form was shown (the form showed version {}, it is now at version {now}), or the form was sent twice",
+            "{} has changed since the form was shown (the form showed version {version}, it is now at version {now}), or the form was sent twice",
+            entity.key
+        )]));
+    }
+    if shown.version != now + 1 {
+        return Err(TransitionError::NotAsShown(vec![format!(
+            "the form would have signed {} at version {}, not at version {}",
             entity.key,
-            shown.version - 1
+            shown.version,
+            now + 1
         )]));
     }
     Ok(())

@@ -162,6 +162,24 @@ async fn with_the_disk_full_reads_still_work_readyz_is_not_ready_and_a_change_is
     assert!(report.ok, "{:?}", report.failures);
 }
 
+/// Reports a nonconformance through the form with the session's token.
+async fn report(b: &Browser, token: &str, product: &str, title: &str) -> reqwest::Response {
+    b.post_form(
+        "/nonconformances",
+        &[
+            ("title", title),
+            ("source", "production"),
+            ("product_id", product),
+            ("lot_serial", ""),
+            ("description", "Written by one of several writers at once"),
+            ("detected_on", "2026-11-20"),
+            ("severity", "low"),
+            ("csrf_token", token),
+        ],
+    )
+    .await
+}
+
 // SECURITY.md 22
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_writers_each_get_their_answer_and_nothing_is_lost() {
@@ -180,21 +198,7 @@ async fn fifty_concurrent_writers_each_get_their_answer_and_nothing_is_lost() {
             let mut statuses = Vec::new();
             for n in 0..4 {
                 let title = format!("concurrent w{w} n{n}");
-                let res = b
-                    .post_form(
-                        "/nonconformances",
-                        &[
-                            ("title", title.as_str()),
-                            ("source", "production"),
-                            ("product_id", pid.as_str()),
-                            ("lot_serial", ""),
-                            ("description", "Written at once with 49 others"),
-                            ("detected_on", "2026-11-20"),
-                            ("severity", "low"),
-                            ("csrf_token", token.as_str()),
-                        ],
-                    )
-                    .await;
+                let res = report(&b, &token, &pid, &title).await;
                 let to = res
                     .headers()
                     .get("location")
@@ -351,21 +355,7 @@ async fn postgresql_restarted_under_load_gives_no_500_and_the_pool_recovers_by_i
             while running.load(std::sync::atomic::Ordering::Relaxed) {
                 n += 1;
                 let title = format!("restart w{w} n{n}");
-                let res = b
-                    .post_form(
-                        "/nonconformances",
-                        &[
-                            ("title", title.as_str()),
-                            ("source", "production"),
-                            ("product_id", pid.as_str()),
-                            ("lot_serial", ""),
-                            ("description", "Written while the database restarts"),
-                            ("detected_on", "2026-11-20"),
-                            ("severity", "low"),
-                            ("csrf_token", token.as_str()),
-                        ],
-                    )
-                    .await;
+                let res = report(&b, &token, &pid, &title).await;
                 answers.push((std::time::Instant::now(), res.status().as_u16(), title));
                 tokio::time::sleep(std::time::Duration::from_millis(5)).await;
             }

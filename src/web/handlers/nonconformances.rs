@@ -695,7 +695,8 @@ pub async fn act(
                 return sign_page(&state, s, request, String::new(), None, StatusCode::OK).await;
             };
             let username = typed.username.clone().unwrap_or_default();
-            match open_key(&state, s, &ctx, typed).await? {
+            let (key, meaning) = (request.record_key.clone(), request.meaning);
+            match open_key(&state, s, &ctx, typed, &key, meaning).await? {
                 Opened::Key(with) => signer = Some(with),
                 Opened::Again(message, status) => {
                     return sign_page(&state, s, request, username, Some(message), status).await;

@@ -129,8 +129,9 @@ pub async fn open_key(
     s: &SessionCtx,
     ctx: &Ctx,
     typed: SigningFields,
+    record_key: &str,
+    meaning: &str,
 ) -> Result<Opened, AppError> {
-    let (record_key, meaning) = (typed.shown.record_key.clone(), typed.shown.meaning.clone());
     let (user, session) = (s.account.id, s.id_hash.clone());
     let (signed_before, key) = state
         .db(move |conn| {
