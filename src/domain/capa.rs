@@ -1039,6 +1039,12 @@ impl Workflow for CapaWorkflow {
     fn owner(record: &Capa) -> Option<i64> {
         record.owner_id
     }
+    fn sod_party(record: &Capa, rule: SodRule) -> Option<i64> {
+        match rule {
+            SodRule::NotOwner => record.owner_id,
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -97,6 +97,11 @@ pub trait Workflow: Sized + 'static {
     fn owner(_record: &Self::Record) -> Option<i64> {
         None
     }
+    /// The user a segregation-of-duties rule keeps from signing the record,
+    /// if any (the owner for `NotOwner`, ...).
+    fn sod_party(_record: &Self::Record, _rule: SodRule) -> Option<i64> {
+        None
+    }
 }
 
 /// Who wants to take an action: their roles and, when known, their user id
@@ -198,6 +203,32 @@ pub struct Decision<W: Workflow> {
     pub from: W::State,
     pub record: W::Record,
     pub signature: Option<SignatureRule>,
+    /// Who may not sign this step (segregation of duties), decided here so
+    /// the signer is told before being asked for a password.
+    pub barred_signer: Option<i64>,
+}
+
+/// The refusal of `user` as signer when a segregation-of-duties rule bars
+/// them (`barred_signer` of a decision).
+pub fn sod_refusal(
+    signature: Option<SignatureRule>,
+    barred_signer: Option<i64>,
+    user: i64,
+) -> Option<Refused> {
+    let rule = signature?.sod?;
+    (barred_signer == Some(user)).then(|| {
+        Refused::Guards(vec![Refusal::new(
+            format!("{} (segregation of duties)", capitalised(rule.words())),
+            Some("21 CFR 11.10(g)"),
+        )])
+    })
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 /// The declaration of `state`.
@@ -263,12 +294,16 @@ pub fn decide<'a, W: Workflow>(
         return Err(Refused::Guards(failed));
     }
     let signature = (action.signature)(&next);
+    let barred_signer = signature
+        .and_then(|r| r.sod)
+        .and_then(|rule| W::sod_party(&next, rule));
     W::set_state(&mut next, action.to);
     Ok(Decision {
         action,
         from,
         record: next,
         signature,
+        barred_signer,
     })
 }
 

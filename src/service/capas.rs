@@ -16,7 +16,6 @@ use crate::domain::capa::{
 use crate::domain::ids::UserId;
 use crate::domain::nonconformance::Nc;
 use crate::domain::user::Role;
-use crate::domain::workflow::SodRule;
 
 impl Stored for CapaWorkflow {
     fn load(conn: &mut DbConnection, id: i64) -> diesel::QueryResult<Option<Capa>> {
@@ -40,12 +39,6 @@ impl Stored for CapaWorkflow {
     }
     fn signed_content(record: &Capa) -> Value {
         record.signed_content()
-    }
-    fn sod_party(record: &Capa, rule: SodRule) -> Option<i64> {
-        match rule {
-            SodRule::NotOwner => record.owner_id,
-            _ => None,
-        }
     }
     /// Records how long the CAPA stayed in the state it left (the dashboard's
     /// median days in each state).

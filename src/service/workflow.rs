@@ -10,7 +10,7 @@ use super::signing::{Shown, SignWith, SignerRefused, check_signer, sign_record};
 use crate::audit::{self, AuditError, EntityRef};
 use crate::db::repo::users;
 use crate::db::{DbConnection, write_tx};
-use crate::domain::workflow::{Refusal, Refused, SodRule, Who, Workflow, decide};
+use crate::domain::workflow::{Refused, Who, Workflow, decide, sod_refusal};
 use crate::signature::{RecordRef, content_sha256};
 
 /// A workflow whose records are stored.
@@ -28,10 +28,6 @@ pub trait Stored: Workflow {
     /// RFC 8785 SHA-256 the signed message carries. It must not change once
     /// a signed transition has been taken.
     fn signed_content(record: &Self::Record) -> Value;
-    /// The user a segregation-of-duties rule keeps from signing, if any.
-    fn sod_party(_record: &Self::Record, _rule: SodRule) -> Option<i64> {
-        None
-    }
     /// What a step does beyond the record itself (escalate_to_capa opens the
     /// CAPA), run inside the transition's transaction after the record is
     /// saved and audited, so both happen or neither does.
@@ -159,18 +155,10 @@ pub fn transition<'a, W: Stored>(
                 });
             };
             check_signer(conn, ctx, account, with)?;
-            if let Some(sod) = rule.sod
-                && W::sod_party(&next, sod) == Some(account.id.0)
+            if let Some(refused) =
+                sod_refusal(decision.signature, decision.barred_signer, account.id.0)
             {
-                return Err(TransitionError::Refused(Refused::Guards(vec![
-                    Refusal::new(
-                        format!(
-                            "{} (segregation of duties)",
-                            crate::error::capitalise(sod.words())
-                        ),
-                        Some("21 CFR 11.10(g)"),
-                    ),
-                ])));
+                return Err(TransitionError::Refused(refused));
             }
             let entity = W::entity(&next);
             let content = content_hash::<W>(&next)?;
@@ -265,6 +253,15 @@ fn shown_record<W: Stored>(
 pub struct ToSign {
     pub rule: crate::domain::workflow::SignatureRule,
     pub shown: Shown,
+    /// Who may not sign it (segregation of duties), decided by the domain.
+    pub barred_signer: Option<i64>,
+}
+
+impl ToSign {
+    /// The refusal of `user` as this step's signer, if the rule bars them.
+    pub fn refusal_of(&self, user: i64) -> Option<TransitionError> {
+        sod_refusal(Some(self.rule), self.barred_signer, user).map(TransitionError::Refused)
+    }
 }
 
 /// What a step would do, without saving anything: the record as the step
@@ -293,6 +290,7 @@ pub fn preview<'a, W: Stored>(
             let entity = W::entity(&decision.record);
             Some(ToSign {
                 rule,
+                barred_signer: decision.barred_signer,
                 shown: Shown {
                     record_type: entity.kind,
                     record_id: entity.id,

@@ -280,6 +280,8 @@ pub struct Form<T>(pub T);
 /// them the same way.
 pub struct StepForm<T> {
     pub fields: T,
+    /// The step's own fields as sent, which a signing form carries back.
+    pub sent: Vec<(String, String)>,
     /// Present when the signing form was sent (a password was typed).
     pub signing: Option<SigningFields>,
 }
@@ -382,6 +384,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for StepForm<T> {
             });
             Ok(Self {
                 fields: parse_pairs(&own)?,
+                sent: own,
                 signing,
             })
         })

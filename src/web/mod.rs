@@ -10,6 +10,7 @@ pub mod handlers;
 pub mod headers;
 pub mod routes;
 pub mod session;
+pub mod step;
 pub mod views;
 
 use std::net::IpAddr;

@@ -7,6 +7,9 @@ use super::handlers::{
     account, admin, audit, auth, capas, dashboard, health, hooks, nonconformances as nc, products,
     repositories, requirements as req, signatures, tokens, trace,
 };
+use super::step::step;
+use crate::domain::capa::CapaWorkflow;
+use crate::domain::nonconformance::NcWorkflow;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
@@ -57,7 +60,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/new", web::get().to(nc::new_form))
                 .route("/{id}", web::get().to(nc::show))
                 .route("/{id}/edit", web::post().to(nc::edit))
-                .route("/{id}/{action}", web::post().to(nc::act)),
+                .route("/{id}/{action}", web::post().to(step::<NcWorkflow>)),
         )
         .service(
             web::scope("/capas")
@@ -74,7 +77,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/{id}/items/{item}/done",
                     web::post().to(capas::complete_item),
                 )
-                .route("/{id}/{action}", web::post().to(capas::act)),
+                .route("/{id}/{action}", web::post().to(step::<CapaWorkflow>)),
         )
         .service(
             web::scope("/api/v1")

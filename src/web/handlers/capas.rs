@@ -9,7 +9,6 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::nonconformances::{QualityOnly, all_products, choices, choices_of, product_name};
-use super::signatures::{Opened, open_key, sign_page};
 use super::{flash, html, html_status, page_ctx, query_text, see_other, user_ctx};
 use crate::db::DbConnection;
 use crate::db::repo::capas::{self as repo, Filter, Sort};
@@ -20,19 +19,20 @@ use crate::domain::capa::{
     parse_date,
 };
 use crate::domain::user::Role;
-use crate::domain::workflow::{Who, Workflow, action_def, diagram_svg, may_start};
+use crate::domain::workflow::{Who, Workflow, diagram_svg, may_start};
 use crate::error::{AppError, capitalise, urlencode};
 use crate::service::capas as service;
-use crate::service::workflow::{Stored, ToSign, TransitionError, preview, transition};
+use crate::service::workflow::{Stored, TransitionError};
 use crate::web::AppState;
-use crate::web::csrf::{Form, StepForm};
+use crate::web::csrf::Form;
 use crate::web::extract::{CurrentUser, OpId, WithRole};
 use crate::web::session::SessionCtx;
+use crate::web::step::WebWorkflow;
 use crate::web::views::admin::PageLink;
 use crate::web::views::audit::{Choice, record_href};
 use crate::web::views::capas::*;
 use crate::web::views::nonconformances::ActionView;
-use crate::web::views::signatures::{Carried, SignRequest, SignedField};
+use crate::web::views::signatures::SignedField;
 
 const PER_PAGE: i64 = 50;
 
@@ -1271,39 +1271,54 @@ pub struct ActionForm {
     justification: Option<String>,
 }
 
-fn sign_request(c: &Capa, action: &str, to_sign: ToSign, f: &ActionForm) -> SignRequest {
-    let meaning = to_sign.rule.meaning;
-    let label = action_def::<CapaWorkflow>(action).map_or("", |a| a.label);
-    let field = |label, value: String| SignedField { label, value };
-    let carry = |name, value: &Option<String>| {
-        value.as_ref().map(|v| Carried {
-            name,
-            value: v.clone(),
+/// CAPA steps on the one step handler (`web::step`).
+impl WebWorkflow for CapaWorkflow {
+    const AREA: &'static str = "capas";
+    type Form = ActionForm;
+
+    fn form_version(f: &ActionForm) -> i64 {
+        f.version
+    }
+
+    fn input(f: &ActionForm) -> Result<CapaInput, AppError> {
+        let result = match f.effectiveness_result.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(r) => Some(Effectiveness::parse(r).ok_or_else(|| {
+                AppError::BadRequest(format!("There is no effectiveness result {r:?}"))
+            })?),
+        };
+        Ok(CapaInput {
+            effectiveness_result: result,
+            effectiveness_evidence: f
+                .effectiveness_evidence
+                .as_ref()
+                .map(|t| t.trim().to_string()),
+            justification: f.justification.as_ref().map(|t| t.trim().to_string()),
         })
-    };
-    let items: Vec<String> = c
-        .items
-        .iter()
-        .enumerate()
-        .map(|(n, i)| {
-            format!(
-                "{}. {} ({}; done {}: {})",
-                n + 1,
-                i.text,
-                i.kind.label(),
-                date_text(i.done_on),
-                i.evidence
-            )
-        })
-        .collect();
-    SignRequest {
-        record_key: c.key(),
-        record_title: c.title.clone(),
-        back_to: format!("/capas/{}", c.id),
-        post_to: format!("/capas/{}/{action}", c.id),
-        action_label: label,
-        meaning,
-        fields: vec![
+    }
+
+    fn title(c: &Capa) -> String {
+        c.title.clone()
+    }
+
+    fn signed_fields(_conn: &mut DbConnection, c: &Capa) -> Result<Vec<SignedField>, AppError> {
+        let field = |label, value: String| SignedField { label, value };
+        let items: Vec<String> = c
+            .items
+            .iter()
+            .enumerate()
+            .map(|(n, i)| {
+                format!(
+                    "{}. {} ({}; done {}: {})",
+                    n + 1,
+                    i.text,
+                    i.kind.label(),
+                    date_text(i.done_on),
+                    i.evidence
+                )
+            })
+            .collect();
+        Ok(vec![
             field("Type", c.kind.label().into()),
             field("Problem statement", c.problem.clone()),
             field("Root cause", c.root_cause.clone()),
@@ -1325,155 +1340,36 @@ fn sign_request(c: &Capa, action: &str, to_sign: ToSign, f: &ActionForm) -> Sign
                     .unwrap_or_default(),
             ),
             field("Cancellation", c.cancel_justification.clone()),
-        ],
-        content_sha256: to_sign.shown.content_sha256.clone(),
-        carried: [
-            Some(Carried {
-                name: "version",
-                value: f.version.to_string(),
-            }),
-            carry("effectiveness_result", &f.effectiveness_result),
-            carry("effectiveness_evidence", &f.effectiveness_evidence),
-            carry("justification", &f.justification),
-        ]
-        .into_iter()
-        .flatten()
-        .collect(),
-        shown: to_sign.shown,
+        ])
     }
-}
 
-/// `POST /capas/{id}/{action}`: one step of the workflow; signed steps
-/// answer with the signing form first.
-pub async fn act(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    OpId(op): OpId,
-    path: web::Path<(i64, String)>,
-    StepForm {
-        fields: f,
-        signing: typed,
-    }: StepForm<ActionForm>,
-) -> Result<HttpResponse, AppError> {
-    let s = &user.0;
-    let (id, name) = path.into_inner();
-    let result = match f.effectiveness_result.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(r) => Some(Effectiveness::parse(r).ok_or_else(|| {
-            AppError::BadRequest(format!("There is no effectiveness result {r:?}"))
-        })?),
-    };
-    let input = CapaInput {
-        effectiveness_result: result,
-        effectiveness_evidence: f
-            .effectiveness_evidence
-            .as_ref()
-            .map(|t| t.trim().to_string()),
-        justification: f.justification.as_ref().map(|t| t.trim().to_string()),
-    };
-    let step = (op.clone(), format!("/capas/{id}/{name}"));
-    let ctx = user_ctx(&state, s, op);
-    let (roles, me, version) = (s.account.roles.clone(), s.account.id.0, f.version);
-    let previewed = {
-        let (roles, name, input) = (roles.clone(), name.clone(), input.clone());
-        let shown = typed.as_ref().map(|t| t.shown.clone());
-        state
-            .db(move |conn| {
-                let who = Who {
-                    user: Some(me),
-                    roles: &roles,
-                };
-                Ok(preview::<CapaWorkflow>(
-                    conn,
-                    who,
-                    id,
-                    version,
-                    &name,
-                    &input,
-                    shown.as_ref(),
-                ))
-            })
-            .await?
-    };
-    let mut signer = None;
-    match previewed {
-        Err(e) => return refused(&state, s, &step, id, e).await,
-        Ok((_, None)) if typed.is_some() => {
-            return refused(&state, s, &step, id, TransitionError::unsigned_step(&name)).await;
-        }
-        Ok((_, None)) => {}
-        Ok((next, Some(to_sign))) => {
-            let rule = to_sign.rule;
-            // The owner may not sign (SoD): say so before asking for a password.
-            if rule.sod.is_some() && next.owner_id == Some(me) {
-                let e = TransitionError::Refused(crate::domain::workflow::Refused::Guards(vec![
-                    crate::domain::workflow::Refusal::new(
-                        "The owner may not sign this (segregation of duties)",
-                        Some("21 CFR 11.10(g)"),
-                    ),
-                ]));
-                return refused(&state, s, &step, id, e).await;
-            }
-            let request = sign_request(&next, &name, to_sign, &f);
-            let Some(typed) = typed else {
-                return sign_page(&state, s, request, String::new(), None, StatusCode::OK).await;
-            };
-            let username = typed.username.clone().unwrap_or_default();
-            let (key, meaning) = (request.record_key.clone(), request.meaning);
-            match open_key(&state, s, &ctx, typed, &key, meaning).await? {
-                Opened::Key(with) => signer = Some(with),
-                Opened::Again(message, status) => {
-                    return sign_page(&state, s, request, username, Some(message), status).await;
-                }
-                Opened::Locked => return Ok(see_other("/login?locked=1")),
-            }
-        }
+    async fn refused_page(
+        state: &web::Data<AppState>,
+        s: &SessionCtx,
+        id: i64,
+        message: String,
+        status: StatusCode,
+    ) -> Result<HttpResponse, AppError> {
+        let shown = Shown {
+            action_errors: vec![message],
+            ..Default::default()
+        };
+        show_page(state, s, id, shown, status).await
     }
-    let result = state
-        .db(move |conn| {
-            let who = Who {
-                user: Some(me),
-                roles: &roles,
-            };
-            Ok(transition::<CapaWorkflow>(
-                conn,
-                &ctx,
-                who,
-                id,
-                version,
-                &name,
-                &input,
-                signer.as_deref(),
-            ))
-        })
+
+    async fn done(
+        state: &web::Data<AppState>,
+        s: &SessionCtx,
+        c: &Capa,
+        _action: &str,
+    ) -> Result<HttpResponse, AppError> {
+        flash(
+            state,
+            s,
+            "ok",
+            &format!("{} is now {}.", c.key(), state_phrase(c.state)),
+        )
         .await?;
-    match result {
-        Ok(c) => {
-            flash(
-                &state,
-                s,
-                "ok",
-                &format!("{} is now {}.", c.key(), state_phrase(c.state)),
-            )
-            .await?;
-            Ok(see_other(&format!("/capas/{id}")))
-        }
-        Err(e) => refused(&state, s, &step, id, e).await,
+        Ok(see_other(&format!("/capas/{}", c.id)))
     }
-}
-
-async fn refused(
-    state: &web::Data<AppState>,
-    s: &SessionCtx,
-    (op, path): &(Option<String>, String),
-    id: i64,
-    e: TransitionError,
-) -> Result<HttpResponse, AppError> {
-    let (status, message) =
-        super::step_refused::<CapaWorkflow>(state, s, op.clone(), id, path.clone(), e).await?;
-    let shown = Shown {
-        action_errors: vec![message],
-        ..Default::default()
-    };
-    show_page(state, s, id, shown, status).await
 }

@@ -7,7 +7,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::signatures::{Opened, open_key, sign_page};
 use super::{flash, html, html_status, page_ctx, query_text, see_other, user_ctx, when};
 use crate::db::DbConnection;
 use crate::db::repo::nonconformances::{self as repo, Filter, Sort};
@@ -21,16 +20,17 @@ use crate::domain::user::Role;
 use crate::domain::workflow::{Workflow, diagram_svg, may_start};
 use crate::error::{AppError, urlencode};
 use crate::service::nonconformances as service;
-use crate::service::workflow::{ToSign, TransitionError, preview, transition};
+use crate::service::workflow::TransitionError;
 use crate::web::AppState;
-use crate::web::csrf::{Form, StepForm};
+use crate::web::csrf::Form;
 use crate::web::extract::RoleSet;
 use crate::web::extract::{CurrentUser, OpId, WithRole};
 use crate::web::session::SessionCtx;
+use crate::web::step::WebWorkflow;
 use crate::web::views::admin::PageLink;
 use crate::web::views::audit::Choice;
 use crate::web::views::nonconformances::*;
-use crate::web::views::signatures::{Carried, SignRequest, SignedField};
+use crate::web::views::signatures::SignedField;
 
 const PER_PAGE: i64 = 50;
 
@@ -563,31 +563,38 @@ pub struct ActionForm {
     closure_note: Option<String>,
 }
 
-/// The signing form for a step of an NC: the record as the step leaves it.
-fn sign_request(
-    nc: &Nc,
-    product: String,
-    action: &str,
-    to_sign: ToSign,
-    f: &ActionForm,
-) -> SignRequest {
-    let meaning = to_sign.rule.meaning;
-    let label = crate::domain::workflow::action_def::<NcWorkflow>(action).map_or("", |a| a.label);
-    let field = |label, value: String| SignedField { label, value };
-    let carry = |name, value: &Option<String>| {
-        value.as_ref().map(|v| Carried {
-            name,
-            value: v.clone(),
+/// Nonconformance steps on the one step handler (`web::step`).
+impl WebWorkflow for NcWorkflow {
+    const AREA: &'static str = "nonconformances";
+    type Form = ActionForm;
+
+    fn form_version(f: &ActionForm) -> i64 {
+        f.version
+    }
+
+    fn input(f: &ActionForm) -> Result<NcInput, AppError> {
+        let disposition =
+            match f.disposition.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(d) => Some(Disposition::parse(d).ok_or_else(|| {
+                    AppError::BadRequest(format!("There is no disposition {d:?}"))
+                })?),
+            };
+        Ok(NcInput {
+            disposition,
+            justification: f.justification.as_ref().map(|t| t.trim().to_string()),
+            closure_note: f.closure_note.as_ref().map(|t| t.trim().to_string()),
         })
-    };
-    SignRequest {
-        record_key: nc.key(),
-        record_title: nc.title.clone(),
-        back_to: format!("/nonconformances/{}", nc.id),
-        post_to: format!("/nonconformances/{}/{action}", nc.id),
-        action_label: label,
-        meaning,
-        fields: vec![
+    }
+
+    fn title(nc: &Nc) -> String {
+        nc.title.clone()
+    }
+
+    fn signed_fields(conn: &mut DbConnection, nc: &Nc) -> Result<Vec<SignedField>, AppError> {
+        let product = product_name(conn, nc.product_id)?;
+        let field = |label, value: String| SignedField { label, value };
+        Ok(vec![
             field("Title", nc.title.clone()),
             field("Found in", nc.source.label().into()),
             field("Product", product),
@@ -606,167 +613,58 @@ fn sign_request(
                 nc.disposition.map_or("", Disposition::label).to_string(),
             ),
             field("Justification", nc.justification.clone()),
-        ],
-        content_sha256: to_sign.shown.content_sha256.clone(),
-        carried: [
-            Some(Carried {
-                name: "version",
-                value: f.version.to_string(),
-            }),
-            carry("disposition", &f.disposition),
-            carry("justification", &f.justification),
-            carry("closure_note", &f.closure_note),
-        ]
-        .into_iter()
-        .flatten()
-        .collect(),
-        shown: to_sign.shown,
+        ])
     }
-}
 
-/// `POST /nonconformances/{id}/{action}`: one step of the workflow. A step
-/// that needs an electronic signature answers with the signing form; the
-/// form comes back here with the signer's password (and username).
-pub async fn act(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    OpId(op): OpId,
-    path: web::Path<(i64, String)>,
-    StepForm {
-        fields: f,
-        signing: typed,
-    }: StepForm<ActionForm>,
-) -> Result<HttpResponse, AppError> {
-    let s = &user.0;
-    let (id, action) = path.into_inner();
-    let disposition = match f.disposition.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(d) => Some(
-            Disposition::parse(d)
-                .ok_or_else(|| AppError::BadRequest(format!("There is no disposition {d:?}")))?,
-        ),
-    };
-    let input = NcInput {
-        disposition,
-        justification: f.justification.as_ref().map(|t| t.trim().to_string()),
-        closure_note: f.closure_note.as_ref().map(|t| t.trim().to_string()),
-    };
-    let step = (op.clone(), format!("/nonconformances/{id}/{action}"));
-    let ctx = user_ctx(&state, s, op);
-    let roles = s.account.roles.clone();
-    let (name, version) = (action.clone(), f.version);
-    // What the step would do; a signed step shows the signing form first.
-    let preview = {
-        let (roles, name, input) = (roles.clone(), name.clone(), input.clone());
-        let shown = typed.as_ref().map(|t| t.shown.clone());
-        state
-            .db(move |conn| {
-                Ok(
-                    match preview::<NcWorkflow>(
-                        conn,
-                        &roles,
-                        id,
-                        version,
-                        &name,
-                        &input,
-                        shown.as_ref(),
-                    ) {
-                        Ok((next, Some(to_sign))) => {
-                            let product = product_name(conn, next.product_id)?;
-                            Ok(Some((next, product, to_sign)))
-                        }
-                        Ok((_, None)) => Ok(None),
-                        Err(e) => Err(e),
-                    },
-                )
-            })
-            .await?
-    };
-    let mut signer = None;
-    match preview {
-        Err(e) => return refused(&state, s, &step, id, e).await,
-        Ok(None) if typed.is_some() => {
-            return refused(&state, s, &step, id, TransitionError::unsigned_step(&name)).await;
-        }
-        Ok(None) => {}
-        Ok(Some((next, product, to_sign))) => {
-            let request = sign_request(&next, product, &name, to_sign, &f);
-            let Some(typed) = typed else {
-                return sign_page(&state, s, request, String::new(), None, StatusCode::OK).await;
-            };
-            let username = typed.username.clone().unwrap_or_default();
-            let (key, meaning) = (request.record_key.clone(), request.meaning);
-            match open_key(&state, s, &ctx, typed, &key, meaning).await? {
-                Opened::Key(with) => signer = Some(with),
-                Opened::Again(message, status) => {
-                    return sign_page(&state, s, request, username, Some(message), status).await;
-                }
-                Opened::Locked => return Ok(see_other("/login?locked=1")),
-            }
-        }
+    async fn refused_page(
+        state: &web::Data<AppState>,
+        s: &SessionCtx,
+        id: i64,
+        message: String,
+        status: StatusCode,
+    ) -> Result<HttpResponse, AppError> {
+        show_page(state, s, id, None, vec![message], status).await
     }
-    let result = state
-        .db(move |conn| {
-            Ok(transition::<NcWorkflow>(
-                conn,
-                &ctx,
-                &roles,
-                id,
-                version,
-                &name,
-                &input,
-                signer.as_deref(),
-            ))
-        })
-        .await?;
-    match result {
-        Ok(nc) if action == "escalate_to_capa" => {
-            // The CAPA opened in the same transaction; go there to fill it in.
-            let key = format!("nc-{id}");
-            let linked = state
-                .db(move |conn| Ok(crate::service::links::linked(conn, "nonconformance", &key)?))
-                .await?;
-            let capa = linked
-                .into_iter()
-                .rev()
-                .find_map(|(t, i)| (t == "capa").then_some(i))
-                .and_then(|i| i.strip_prefix("capa-").map(str::to_string))
-                .unwrap_or_default();
+
+    /// Escalation opened a CAPA in the same transaction: go there to fill it in.
+    async fn done(
+        state: &web::Data<AppState>,
+        s: &SessionCtx,
+        nc: &Nc,
+        action: &str,
+    ) -> Result<HttpResponse, AppError> {
+        let escalated = crate::domain::workflow::action_def::<NcWorkflow>(action)
+            .is_some_and(|a| a.action == crate::domain::nonconformance::NcAction::EscalateToCapa);
+        if !escalated {
             flash(
-                &state,
-                s,
-                "ok",
-                &format!(
-                    "CAPA-{capa} opened from {}: name its owner, priority and problem statement.",
-                    nc.key()
-                ),
-            )
-            .await?;
-            Ok(see_other(&format!("/capas/{capa}")))
-        }
-        Ok(nc) => {
-            flash(
-                &state,
+                state,
                 s,
                 "ok",
                 &format!("{} is now {}.", nc.key(), nc.state.label().to_lowercase()),
             )
             .await?;
-            Ok(see_other(&format!("/nonconformances/{id}")))
+            return Ok(see_other(&format!("/nonconformances/{}", nc.id)));
         }
-        Err(e) => refused(&state, s, &step, id, e).await,
+        let key = format!("nc-{}", nc.id);
+        let linked = state
+            .db(move |conn| Ok(crate::service::links::linked(conn, "nonconformance", &key)?))
+            .await?;
+        let capa = linked
+            .into_iter()
+            .rev()
+            .find_map(|(t, i)| (t == "capa").then_some(i))
+            .and_then(|i| i.strip_prefix("capa-").map(str::to_string))
+            .unwrap_or_default();
+        flash(
+            state,
+            s,
+            "ok",
+            &format!(
+                "CAPA-{capa} opened from {}: name its owner, priority and problem statement.",
+                nc.key()
+            ),
+        )
+        .await?;
+        Ok(see_other(&format!("/capas/{capa}")))
     }
-}
-
-/// The record page again with why a step was not taken (403 for a role).
-async fn refused(
-    state: &web::Data<AppState>,
-    s: &SessionCtx,
-    (op, path): &(Option<String>, String),
-    id: i64,
-    e: TransitionError,
-) -> Result<HttpResponse, AppError> {
-    let (status, message) =
-        super::step_refused::<NcWorkflow>(state, s, op.clone(), id, path.clone(), e).await?;
-    show_page(state, s, id, None, vec![message], status).await
 }

@@ -30,7 +30,7 @@ pub struct SignedField {
 
 /// A field the signing form carries back unchanged.
 pub struct Carried {
-    pub name: &'static str,
+    pub name: String,
     pub value: String,
 }
 
