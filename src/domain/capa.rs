@@ -6,7 +6,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::user::{FieldError, Role};
-use super::workflow::{ActionDef, Refusal, SignatureRule, SodRule, StateDef, Workflow};
+use super::workflow::{
+    ActionDef, BUTTON_ONLY, InputDef, InputKind, Refusal, SignatureRule, SodRule, StateDef,
+    StepForm, Workflow,
+};
 
 /// Longest title, in characters (stated on the form).
 pub const MAX_TITLE: usize = 200;
@@ -925,6 +928,64 @@ static STATES: [StateDef<CapaState>; 6] = [
     state!(CapaState::Cancelled),
 ];
 
+const EVIDENCE: InputDef = InputDef {
+    name: "effectiveness_evidence",
+    label: "Evidence of the effectiveness check (8.5.2 f)",
+    kind: InputKind::Text {
+        max: MAX_TEXT,
+        rows: 3,
+    },
+    hint: "required, at most 10,000 characters",
+};
+
+const NO_ACTION_FORM: StepForm = StepForm {
+    inputs: &[],
+    sign_note: "needs a quality signature; not the owner's",
+    disclosure: None,
+};
+
+const EFFECTIVE_FORM: StepForm = StepForm {
+    inputs: &[
+        InputDef {
+            name: "effectiveness_result",
+            label: "Result",
+            kind: InputKind::Fixed("effective"),
+            hint: "",
+        },
+        EVIDENCE,
+    ],
+    sign_note: "needs a quality signature; not the owner's",
+    disclosure: None,
+};
+
+const NOT_EFFECTIVE_FORM: StepForm = StepForm {
+    inputs: &[
+        InputDef {
+            name: "effectiveness_result",
+            label: "Result",
+            kind: InputKind::Fixed("not_effective"),
+            hint: "",
+        },
+        EVIDENCE,
+    ],
+    sign_note: "",
+    disclosure: None,
+};
+
+const CANCEL_FORM: StepForm = StepForm {
+    inputs: &[InputDef {
+        name: "justification",
+        label: "Why cancel",
+        kind: InputKind::Text {
+            max: MAX_TEXT,
+            rows: 2,
+        },
+        hint: "required; needs your signature",
+    }],
+    sign_note: "needs a quality signature",
+    disclosure: Some("Cancel this CAPA…"),
+};
+
 static ACTIONS: [ActionDef<CapaWorkflow>; 7] = [
     ActionDef {
         action: CapaAction::StartInvestigation,
@@ -937,6 +998,7 @@ static ACTIONS: [ActionDef<CapaWorkflow>; 7] = [
         apply: no_input,
         guard: start_guard,
         signature: no_signature,
+        form: BUTTON_ONLY,
     },
     ActionDef {
         action: CapaAction::PlanActions,
@@ -949,6 +1011,7 @@ static ACTIONS: [ActionDef<CapaWorkflow>; 7] = [
         apply: no_input,
         guard: plan_guard,
         signature: no_signature,
+        form: BUTTON_ONLY,
     },
     ActionDef {
         action: CapaAction::CloseNoAction,
@@ -961,6 +1024,7 @@ static ACTIONS: [ActionDef<CapaWorkflow>; 7] = [
         apply: no_input,
         guard: no_action_guard,
         signature: no_action_signature,
+        form: NO_ACTION_FORM,
     },
     ActionDef {
         action: CapaAction::SubmitVerification,
@@ -973,6 +1037,7 @@ static ACTIONS: [ActionDef<CapaWorkflow>; 7] = [
         apply: no_input,
         guard: verification_guard,
         signature: no_signature,
+        form: BUTTON_ONLY,
     },
     ActionDef {
         action: CapaAction::CloseEffective,
@@ -985,6 +1050,7 @@ static ACTIONS: [ActionDef<CapaWorkflow>; 7] = [
         apply: apply_result,
         guard: effective_guard,
         signature: effective_signature,
+        form: EFFECTIVE_FORM,
     },
     ActionDef {
         action: CapaAction::ReopenActions,
@@ -997,6 +1063,7 @@ static ACTIONS: [ActionDef<CapaWorkflow>; 7] = [
         apply: apply_result,
         guard: reopen_guard,
         signature: no_signature,
+        form: NOT_EFFECTIVE_FORM,
     },
     ActionDef {
         action: CapaAction::Cancel,
@@ -1014,6 +1081,7 @@ static ACTIONS: [ActionDef<CapaWorkflow>; 7] = [
         apply: apply_cancel,
         guard: cancel_guard,
         signature: cancel_signature,
+        form: CANCEL_FORM,
     },
 ];
 

@@ -3,7 +3,10 @@
 //! `workflow::decide`.
 
 use super::user::Role;
-use super::workflow::{ActionDef, Refusal, SignatureRule, StateDef, Workflow};
+use super::workflow::{
+    ActionDef, BUTTON_ONLY, InputDef, InputKind, Refusal, SignatureRule, StateDef, StepForm,
+    Workflow,
+};
 
 /// Longest title, in characters (stated on the form).
 pub const MAX_TITLE: usize = 200;
@@ -439,6 +442,56 @@ static STATES: [StateDef<NcState>; 5] = [
     },
 ];
 
+const DISPOSITIONS: &[(&str, &str)] = &[
+    (Disposition::UseAsIs.as_str(), Disposition::UseAsIs.label()),
+    (Disposition::Rework.as_str(), Disposition::Rework.label()),
+    (Disposition::Scrap.as_str(), Disposition::Scrap.label()),
+    (
+        Disposition::ReturnToSupplier.as_str(),
+        Disposition::ReturnToSupplier.label(),
+    ),
+    (
+        Disposition::Concession.as_str(),
+        Disposition::Concession.label(),
+    ),
+];
+
+const DISPOSITION_FORM: StepForm = StepForm {
+    inputs: &[
+        InputDef {
+            name: "disposition",
+            label: "Disposition (ISO 13485 8.3.2)",
+            kind: InputKind::Choice(DISPOSITIONS),
+            hint: "required",
+        },
+        InputDef {
+            name: "justification",
+            label: "Justification",
+            kind: InputKind::Text {
+                max: MAX_TEXT,
+                rows: 3,
+            },
+            hint: "required, at most 10,000 characters",
+        },
+    ],
+    sign_note: "\"Use as is\" and \"Concession\" accept nonconforming product and need an electronic signature (Approved).",
+    disclosure: None,
+};
+
+const CLOSE_FORM: StepForm = StepForm {
+    inputs: &[InputDef {
+        name: "closure_note",
+        label: "How the disposition was carried out",
+        kind: InputKind::Text {
+            max: MAX_TEXT,
+            rows: 3,
+        },
+        hint: "required, at most 10,000 characters",
+    }],
+    sign_note: "",
+    disclosure: None,
+};
+
 static ACTIONS: [ActionDef<NcWorkflow>; 4] = [
     ActionDef {
         action: NcAction::StartReview,
@@ -451,6 +504,7 @@ static ACTIONS: [ActionDef<NcWorkflow>; 4] = [
         apply: no_input,
         guard: review_guard,
         signature: no_signature,
+        form: BUTTON_ONLY,
     },
     ActionDef {
         action: NcAction::Disposition,
@@ -463,6 +517,7 @@ static ACTIONS: [ActionDef<NcWorkflow>; 4] = [
         apply: apply_disposition,
         guard: disposition_guard,
         signature: disposition_signature,
+        form: DISPOSITION_FORM,
     },
     ActionDef {
         action: NcAction::EscalateToCapa,
@@ -475,6 +530,7 @@ static ACTIONS: [ActionDef<NcWorkflow>; 4] = [
         apply: no_input,
         guard: no_guard,
         signature: no_signature,
+        form: BUTTON_ONLY,
     },
     ActionDef {
         action: NcAction::Close,
@@ -487,6 +543,7 @@ static ACTIONS: [ActionDef<NcWorkflow>; 4] = [
         apply: apply_close,
         guard: close_guard,
         signature: no_signature,
+        form: CLOSE_FORM,
     },
 ];
 

@@ -118,6 +118,68 @@ impl<'a> From<&'a Roles> for Who<'a> {
     }
 }
 
+/// A value a person gives with an action: one field of its form.
+pub struct InputDef {
+    /// The form field's name (`justification`).
+    pub name: &'static str,
+    /// The words beside it ("Why cancel").
+    pub label: &'static str,
+    pub kind: InputKind,
+    /// What the form says about it, in brackets after the label.
+    pub hint: &'static str,
+}
+
+impl InputDef {
+    /// The value a `Fixed` input always sends.
+    pub fn fixed(&self) -> Option<&'static str> {
+        match self.kind {
+            InputKind::Fixed(v) => Some(v),
+            _ => None,
+        }
+    }
+    /// The (value, label) choices of a `Choice` input.
+    pub fn choices(&self) -> Option<&'static [(&'static str, &'static str)]> {
+        match self.kind {
+            InputKind::Choice(c) => Some(c),
+            _ => None,
+        }
+    }
+    /// The most characters and the rows of a `Text` input.
+    pub fn text(&self) -> Option<(usize, u8)> {
+        match self.kind {
+            InputKind::Text { max, rows } => Some((max, rows)),
+            _ => None,
+        }
+    }
+}
+
+/// How a value is given.
+pub enum InputKind {
+    /// Text of at most `max` characters, in a box of `rows` lines.
+    Text { max: usize, rows: u8 },
+    /// One of these (value, label) pairs.
+    Choice(&'static [(&'static str, &'static str)]),
+    /// A value the action always sends (the result its button stands for).
+    Fixed(&'static str),
+}
+
+/// How an action's form reads: its fields, what it says about signing, and
+/// whether it sits behind a disclosure (a step that ends the record early).
+pub struct StepForm {
+    pub inputs: &'static [InputDef],
+    /// Who signs and when, in people's words; empty when it never signs.
+    pub sign_note: &'static str,
+    /// The disclosure's summary ("Cancel this CAPA…"), if any.
+    pub disclosure: Option<&'static str>,
+}
+
+/// A step taken with a button alone.
+pub const BUTTON_ONLY: StepForm = StepForm {
+    inputs: &[],
+    sign_note: "",
+    disclosure: None,
+};
+
 /// One action of a workflow.
 pub struct ActionDef<W: Workflow> {
     pub action: W::Action,
@@ -137,6 +199,8 @@ pub struct ActionDef<W: Workflow> {
     pub guard: fn(&W::Record) -> Vec<Refusal>,
     /// The signature the action needs for this record, if any.
     pub signature: fn(&W::Record) -> Option<SignatureRule>,
+    /// Its form, rendered by one partial on every record page.
+    pub form: StepForm,
 }
 
 /// Why an action cannot be taken.
@@ -458,6 +522,7 @@ mod tests {
             apply: none,
             guard: ok,
             signature: unsigned,
+            form: BUTTON_ONLY,
         },
         ActionDef {
             action: 1,
@@ -470,6 +535,7 @@ mod tests {
             apply: none,
             guard: ok,
             signature: unsigned,
+            form: BUTTON_ONLY,
         },
         ActionDef {
             action: 2,
@@ -482,6 +548,7 @@ mod tests {
             apply: none,
             guard: ok,
             signature: unsigned,
+            form: BUTTON_ONLY,
         },
     ];
     impl Workflow for Loop {

@@ -343,9 +343,14 @@ async fn quality_takes_a_nonconformance_from_report_to_closure_in_a_real_browser
 
     // "Use as is" needs an electronic signature: the signing form shows what
     // is signed and asks for the username (first of the session) and password.
-    browser.click("#disposition option[value=use_as_is]").await;
     browser
-        .type_into("#justification", "Bend is within the hinge's tolerance")
+        .click("#disposition-disposition option[value=use_as_is]")
+        .await;
+    browser
+        .type_into(
+            "#disposition-justification",
+            "Bend is within the hinge's tolerance",
+        )
         .await;
     browser.click("form[action$='/disposition'] button").await;
     let form = browser.wait_for_text("Sign: Disposition of NC-1").await;
@@ -361,7 +366,7 @@ async fn quality_takes_a_nonconformance_from_report_to_closure_in_a_real_browser
 
     browser
         .type_into(
-            "#closure_note",
+            "#close-closure_note",
             "Released to stock under the signed decision",
         )
         .await;

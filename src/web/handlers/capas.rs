@@ -688,6 +688,7 @@ async fn show_page(
         .map(|a| ActionView {
             name: a.name,
             label: a.label,
+            form: &a.form,
             blocked: may_start::<CapaWorkflow>(&c, a, who(s))
                 .err()
                 .map(|e| e.to_string()),
@@ -717,6 +718,7 @@ async fn show_page(
     };
     let page = CapaPage {
         ctx: page_ctx(state, s, "/capas").await?,
+        step_base: format!("/capas/{}", c.id),
         id: c.id,
         key: c.key(),
         version: c.version,

@@ -410,6 +410,7 @@ async fn show_page(
         .map(|a| ActionView {
             name: a.name,
             label: a.label,
+            form: &a.form,
             blocked: may_start::<NcWorkflow>(&nc, a, roles)
                 .err()
                 .map(|e| e.to_string()),
@@ -417,6 +418,7 @@ async fn show_page(
         .collect();
     let page = NcPage {
         ctx: page_ctx(state, s, "/nonconformances").await?,
+        step_base: format!("/nonconformances/{}", nc.id),
         id: nc.id,
         key: nc.key(),
         version: nc.version,
@@ -441,12 +443,6 @@ async fn show_page(
             &format!("{} workflow, now {}", nc.key(), nc.state.label()),
         ),
         actions,
-        dispositions: choices(
-            Disposition::ALL,
-            Disposition::as_str,
-            Disposition::label,
-            "",
-        ),
         can_edit: roles.contains(Role::Quality) && nc.correctable(),
         form,
         action_errors,

@@ -118,6 +118,8 @@ pub struct LinkView {
 #[derive(Template)]
 #[template(path = "capas/show.html")]
 pub struct CapaPage {
+    /// Where the step forms post (`/capas/4`).
+    pub step_base: String,
     pub ctx: PageCtx,
     pub id: i64,
     pub key: String,

@@ -63,11 +63,15 @@ pub struct ActionView {
     pub label: &'static str,
     /// Why it cannot be taken now; `None` when it can.
     pub blocked: Option<String>,
+    /// Its form, as the workflow declares it.
+    pub form: &'static crate::domain::workflow::StepForm,
 }
 
 #[derive(Template)]
 #[template(path = "nonconformances/show.html")]
 pub struct NcPage {
+    /// Where the step forms post (`/capas/4`).
+    pub step_base: String,
     pub ctx: PageCtx,
     pub id: i64,
     pub key: String,
@@ -90,7 +94,6 @@ pub struct NcPage {
     pub closure_note: String,
     pub diagram: String,
     pub actions: Vec<ActionView>,
-    pub dispositions: Vec<Choice>,
     pub can_edit: bool,
     pub form: NcForm,
     pub action_errors: Vec<String>,
