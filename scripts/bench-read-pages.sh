@@ -3,14 +3,19 @@
 # data directory, signs in as the administrator, and loads pages with wrk
 # (Debian package `wrk`) from the same machine. Figures go to docs/benchmarks.md.
 # Usage: scripts/bench-read-pages.sh [seconds per run, default 10]
+#   CAPAS=N   CAPAs seeded first (default 500); PATHS="..." the pages to load
 set -euo pipefail
 secs=${1:-10}
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)" >&2; exit 1; }
 cargo build --release --quiet
 dir=$(mktemp -d); port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
-ATTEST_DATA_DIR="$dir" ATTEST_BIND="127.0.0.1:$port" ATTEST_ADMIN_PASSWORD="bench password one" ATTEST_LOG=warn \
-  target/release/attest >/dev/null 2>&1 &
+export ATTEST_DATA_DIR="$dir" ATTEST_BIND="127.0.0.1:$port" ATTEST_ADMIN_PASSWORD="bench password one" ATTEST_LOG=warn
+# A few hundred CAPAs, so the lists and a record page read real rows.
+target/release/attest init >/dev/null
+target/release/attest user add --username qa --name "Q A" --email qa@example.com --role quality >/dev/null
+target/release/attest seed capas --owner qa --count "${CAPAS:-500}" >/dev/null
+target/release/attest >/dev/null 2>&1 &
 pid=$!; trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 50); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
 jar="$dir/jar"
@@ -20,7 +25,7 @@ curl -s -o /dev/null -c "$jar" -b "$jar" --data-urlencode username=admin --data-
 cookie="attest_session=$(awk '$6 == "attest_session" {print $7}' "$jar")"
 echo "cores: $(nproc); attest $(target/release/attest --version | cut -d' ' -f2); wrk and server on the same machine"
 # /healthz and /login are loaded signed out; the rest as the administrator.
-for path in /healthz /login / /account /admin/users; do
+for path in ${PATHS:-/healthz /login / /account /admin/users /nonconformances /capas /capas/7}; do
   case $path in /healthz|/login) header="X-Bench: anonymous" ;; *) header="Cookie: $cookie" ;; esac
   for conns in 32 8; do
     out=$(wrk -t1 -c"$conns" -d"${secs}s" --latency -H "$header" "$base$path")
