@@ -567,7 +567,6 @@ pub struct Account {
     pub email: String,
     pub roles: Roles,
     pub active: bool,
-    pub password_hash: String,
     pub must_change_password: bool,
     pub failures: FailureCount,
     pub last_login_at: Option<DateTime<Utc>>,

@@ -361,11 +361,11 @@ pub fn reset_password(
     write_tx(conn, |conn| {
         let before = load(conn, id, version)?;
         let mut after = bump(&before, ctx.now);
-        after.password_hash = new_hash.to_string();
         after.must_change_password = true;
         after.password_changed_at = ctx.now;
         after.failures = FailureCount::cleared();
         save(conn, &after)?;
+        users::set_password_hash(conn, id, new_hash)?;
         let ended = sessions::end_all_for_user(conn, id, ctx.now, "password reset", None)?;
         audit::append(
             conn,
@@ -432,14 +432,14 @@ pub fn change_own_password(
 ) -> Result<Account, AccountError> {
     write_tx(conn, |conn| {
         let before = load(conn, id, None)?;
-        if before.password_hash != verified_hash {
+        if users::password_hash(conn, id)?.as_deref() != Some(verified_hash) {
             return Err(AccountError::Stale);
         }
         let mut after = bump(&before, ctx.now);
-        after.password_hash = new_hash.to_string();
         after.must_change_password = false;
         after.password_changed_at = ctx.now;
         save(conn, &after)?;
+        users::set_password_hash(conn, id, new_hash)?;
         let ended =
             sessions::end_all_for_user(conn, id, ctx.now, "password changed", Some(keep_session))?;
         audit::append(
@@ -522,7 +522,8 @@ pub fn sign_in(
         if account.failures.is_locked(ctx.now) {
             return refuse(conn, "account locked", json!({}));
         }
-        if attempt.matched_hash != Some(account.password_hash.as_str()) {
+        let stored_hash = users::password_hash(conn, account.id)?;
+        if attempt.matched_hash.is_none() || attempt.matched_hash != stored_hash.as_deref() {
             let extra = json!({"reason": "wrong password", "ip": attempt.ip});
             record_wrong_password(
                 conn,

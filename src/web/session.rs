@@ -14,7 +14,7 @@ use chrono::Duration;
 
 use super::AppState;
 use crate::audit::Actor;
-use crate::db::repo::{sessions, users};
+use crate::db::repo::sessions;
 use crate::domain::user::{Account, SessionState, session_state};
 use crate::error::AppError;
 use crate::service::{Ctx, accounts, sha256_hex};
@@ -89,15 +89,12 @@ fn load(
     op: Option<String>,
 ) -> Result<Option<SessionCtx>, AppError> {
     let now = crate::clock::now();
-    let Some(session) = sessions::find(conn, hash)? else {
+    let Some((session, account)) = sessions::find_with_user(conn, hash)? else {
         return Ok(None);
     };
     if session.ended_at.is_some() {
         return Ok(None);
     }
-    let Some(account) = users::find(conn, session.user_id)? else {
-        return Ok(None);
-    };
     let ctx = Ctx {
         log: state.log_origin.clone(),
         actor: Actor::system(),

@@ -92,6 +92,35 @@ pub fn find(conn: &mut DbConnection, id_hash: &str) -> QueryResult<Option<Sessio
         .map(|r| r.map(Session::from))
 }
 
+/// A live-or-ended session with its account, in one query: what every
+/// signed-in request reads first (the account without its password hash).
+pub fn find_with_user(
+    conn: &mut DbConnection,
+    id_hash: &str,
+) -> QueryResult<Option<(Session, crate::domain::user::Account)>> {
+    use super::users::Row as UserRow;
+    use crate::db::schema::users;
+    sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id_hash.eq(id_hash))
+        .select((
+            (
+                sessions::id_hash,
+                sessions::user_id,
+                sessions::csrf_token,
+                sessions::created_at,
+                sessions::last_seen_at,
+                sessions::expires_at,
+                sessions::ended_at,
+                sessions::flash,
+            ),
+            UserRow::as_select(),
+        ))
+        .first::<(Row, UserRow)>(conn)
+        .optional()
+        .map(|r| r.map(|(s, u)| (Session::from(s), u.into())))
+}
+
 pub fn touch(conn: &mut DbConnection, id_hash: &str, now: DateTime<Utc>) -> QueryResult<()> {
     diesel::update(sessions::table.find(id_hash))
         .set(sessions::last_seen_at.eq(naive(now)))

@@ -9,15 +9,17 @@ use crate::db::{DbConnection, naive, utc};
 use crate::domain::ids::UserId;
 use crate::domain::user::{Account, FailureCount, Role, Roles};
 
-#[derive(Queryable)]
-struct Row {
+/// An account as stored, without its password hash, which only the
+/// password checks read (`password_hash`, `find_for_sign_in`).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub(crate) struct Row {
     id: i64,
     username: String,
     full_name: String,
     email: String,
     roles: String,
     active: bool,
-    password_hash: String,
     must_change_password: bool,
     failed_logins: i64,
     failed_window_start: Option<NaiveDateTime>,
@@ -38,7 +40,6 @@ impl From<Row> for Account {
             email: r.email,
             roles: Roles::from_stored(&r.roles),
             active: r.active,
-            password_hash: r.password_hash,
             must_change_password: r.must_change_password,
             failures: FailureCount {
                 count: r.failed_logins,
@@ -57,6 +58,7 @@ impl From<Row> for Account {
 pub fn find(conn: &mut DbConnection, id: UserId) -> QueryResult<Option<Account>> {
     users::table
         .find(id.0)
+        .select(Row::as_select())
         .first::<Row>(conn)
         .optional()
         .map(|r| r.map(Account::from))
@@ -65,9 +67,41 @@ pub fn find(conn: &mut DbConnection, id: UserId) -> QueryResult<Option<Account>>
 pub fn find_by_username(conn: &mut DbConnection, username: &str) -> QueryResult<Option<Account>> {
     users::table
         .filter(users::username.eq(username))
+        .select(Row::as_select())
         .first::<Row>(conn)
         .optional()
         .map(|r| r.map(Account::from))
+}
+
+/// The account and its stored password hash, for checking a password.
+pub fn find_for_sign_in(
+    conn: &mut DbConnection,
+    username: &str,
+) -> QueryResult<Option<(Account, String)>> {
+    users::table
+        .filter(users::username.eq(username))
+        .select((Row::as_select(), users::password_hash))
+        .first::<(Row, String)>(conn)
+        .optional()
+        .map(|r| r.map(|(row, hash)| (Account::from(row), hash)))
+}
+
+/// The stored password hash of an account.
+pub fn password_hash(conn: &mut DbConnection, id: UserId) -> QueryResult<Option<String>> {
+    users::table
+        .find(id.0)
+        .select(users::password_hash)
+        .first(conn)
+        .optional()
+}
+
+/// Sets an account's password hash; the caller saves the account's new
+/// version (and its audit entry) in the same transaction.
+pub fn set_password_hash(conn: &mut DbConnection, id: UserId, hash: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(id.0))
+        .set(users::password_hash.eq(hash))
+        .execute(conn)
+        .map(|_| ())
 }
 
 pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
@@ -117,7 +151,6 @@ pub fn save(conn: &mut DbConnection, a: &Account) -> QueryResult<bool> {
         users::email.eq(&a.email),
         users::roles.eq(a.roles.to_stored()),
         users::active.eq(a.active),
-        users::password_hash.eq(&a.password_hash),
         users::must_change_password.eq(a.must_change_password),
         users::failed_logins.eq(a.failures.count),
         users::failed_window_start.eq(a.failures.window_start.map(naive)),
@@ -205,6 +238,7 @@ pub fn list(
         .order(users::username.asc())
         .offset(offset)
         .limit(limit)
+        .select(Row::as_select())
         .load::<Row>(conn)?;
     Ok((rows.into_iter().map(Account::from).collect(), total))
 }
@@ -223,6 +257,7 @@ pub fn locked(
         )
         .order(users::username.asc())
         .limit(limit)
+        .select(Row::as_select())
         .load::<Row>(conn)
         .map(|rows| rows.into_iter().map(Account::from).collect())
 }
@@ -255,6 +290,7 @@ pub fn assignable(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<Accoun
         .filter(role_filter(Role::Quality).or(role_filter(Role::Engineer)))
         .order(users::full_name.asc())
         .limit(limit)
+        .select(Row::as_select())
         .load::<Row>(conn)
         .map(|rows| rows.into_iter().map(Account::from).collect())
 }

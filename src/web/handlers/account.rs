@@ -90,7 +90,11 @@ pub async fn change_password(
     if !errors.is_empty() {
         return again(errors, StatusCode::BAD_REQUEST);
     }
-    let verified_hash = s.account.password_hash.clone();
+    let me = s.account.id;
+    let verified_hash = state
+        .db(move |conn| Ok(crate::db::repo::users::password_hash(conn, me)?))
+        .await?
+        .ok_or(AppError::NotFound)?;
     let ok = state
         .passwords
         .verify(

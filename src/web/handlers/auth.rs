@@ -154,16 +154,11 @@ pub async fn login(
     let found = if username.len() <= Username::MAX {
         state
             .db(move |conn| {
-                let Some(a) = users::find_by_username(conn, &lookup)? else {
+                let Some((a, hash)) = users::find_for_sign_in(conn, &lookup)? else {
                     return Ok(None);
                 };
                 let has_key = signatures::active_key(conn, a.id)?.is_some();
-                Ok(Some((
-                    a.password_hash,
-                    a.id,
-                    a.must_change_password,
-                    has_key,
-                )))
+                Ok(Some((hash, a.id, a.must_change_password, has_key)))
             })
             .await?
     } else {
