@@ -242,7 +242,31 @@ pub fn append(conn: &mut DbConnection, entry: &NewEntry) -> Result<u64, AuditErr
     diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
         .set(audit_head::size.eq(size + 1))
         .execute(conn)?;
+    if changes_records(&entry.action) {
+        use crate::db::schema::data_stamp as ds;
+        diesel::update(ds::table.filter(ds::id.eq(1)))
+            .set(ds::changes.eq(ds::changes + 1))
+            .execute(conn)?;
+    }
     Ok(seq)
+}
+
+/// Whether an entry of `action` records a change to records (anything but
+/// sign-in and session events, API calls, refusals of access and refused
+/// signatures, which change no record a page computes from).
+pub fn changes_records(action: &str) -> bool {
+    !(action.starts_with("auth.")
+        || matches!(action, "api.called" | "access.denied" | "signature.refused"))
+}
+
+/// How many changes to records there have been: a stamp for values
+/// computed from the data (`service::KeptUntilDataChanges`).
+pub fn data_stamp(conn: &mut DbConnection) -> Result<i64, diesel::result::Error> {
+    use crate::db::schema::data_stamp as ds;
+    ds::table
+        .filter(ds::id.eq(1))
+        .select(ds::changes)
+        .get_result(conn)
 }
 
 /// Number of entries in the log.

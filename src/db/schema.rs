@@ -208,6 +208,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    data_stamp (id) {
+        id -> Integer,
+        changes -> BigInt,
+    }
+}
+
+diesel::table! {
     requirements (id) {
         id -> BigInt,
         product_id -> BigInt,

@@ -61,33 +61,35 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(data))
 }
 
-/// Values computed from the database and kept until the audit log grows.
-/// Every change appends its audit entry in the same transaction, so the
-/// log's size stamps the data a value was computed from, on every instance
-/// that shares the database. Used for the dashboard's figures and for each
-/// product's traceability matrix.
-pub struct KeptUntilLogGrows<K, V>(
-    std::sync::Mutex<std::collections::HashMap<K, (u64, std::sync::Arc<V>)>>,
+/// Values computed from the database and kept until a record changes.
+/// Every change appends its audit entry in the same transaction, and the
+/// append advances the data stamp for every entry that changes a record
+/// (`audit::changes_records`), so the stamp dates the data a value was
+/// computed from on every instance sharing the database; sign-ins, API
+/// reads and refusals leave it alone. Used for the dashboard's figures and
+/// for each product's traceability matrix.
+pub struct KeptUntilDataChanges<K, V>(
+    std::sync::Mutex<std::collections::HashMap<K, (i64, std::sync::Arc<V>)>>,
 );
 
-impl<K, V> Default for KeptUntilLogGrows<K, V> {
+impl<K, V> Default for KeptUntilDataChanges<K, V> {
     fn default() -> Self {
         Self(std::sync::Mutex::default())
     }
 }
 
-impl<K: Eq + std::hash::Hash, V> KeptUntilLogGrows<K, V> {
-    /// The value for `key`, from `compute` when none is kept for the log as
-    /// it is now.
+impl<K: Eq + std::hash::Hash, V> KeptUntilDataChanges<K, V> {
+    /// The value for `key`, from `compute` when none is kept for the data
+    /// as it is now.
     pub fn get(
         &self,
         conn: &mut crate::db::DbConnection,
         key: K,
         compute: impl FnOnce(&mut crate::db::DbConnection) -> diesel::QueryResult<V>,
     ) -> diesel::QueryResult<std::sync::Arc<V>> {
-        // The size is read first: a change landing meanwhile leaves an older
+        // The stamp is read first: a change landing meanwhile leaves an older
         // stamp on a newer value, so it is only ever computed again.
-        let size = crate::audit::size(conn)?;
+        let size = crate::audit::data_stamp(conn)?;
         if let Ok(kept) = self.0.lock()
             && let Some((at, value)) = kept.get(&key)
             && *at == size
@@ -96,7 +98,7 @@ impl<K: Eq + std::hash::Hash, V> KeptUntilLogGrows<K, V> {
         }
         let fresh = std::sync::Arc::new(compute(conn)?);
         if let Ok(mut kept) = self.0.lock() {
-            // Values of an older log are stale for good.
+            // Values of older data are stale for good.
             kept.retain(|_, (at, _)| *at == size);
             kept.insert(key, (size, fresh.clone()));
         }

@@ -1,6 +1,6 @@
 //! The traceability matrix of a product, loaded from the links in bulk
 //! (one query per kind of link, in slices), computed by `trace::matrix`, and
-//! kept until the audit log grows; and the gap report.
+//! kept until a record changes; and the gap report.
 
 use std::collections::{HashMap, HashSet};
 
@@ -96,9 +96,10 @@ pub fn rows(conn: &mut DbConnection, product: i64) -> diesel::QueryResult<Vec<Ro
     Ok(matrix::compute(&graph(conn, product)?))
 }
 
-/// Each product's matrix, kept until the audit log grows: every change that
-/// moves a status (a requirement, a link, a push, a test run) appends to it.
-pub type MatrixCache = super::KeptUntilLogGrows<i64, Vec<Row>>;
+/// Each product's matrix, kept until a record changes: every change that
+/// moves a status (a requirement, a link, a push, a test run) advances the
+/// data stamp.
+pub type MatrixCache = super::KeptUntilDataChanges<i64, Vec<Row>>;
 
 /// The gap report's lists beside the matrix rows.
 pub struct Gaps {

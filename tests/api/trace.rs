@@ -275,3 +275,33 @@ async fn the_matrix_shows_each_coverage_status_and_the_gap_report_lists_every_ga
     assert_eq!(on_srs3.len(), 2);
     assert_eq!(app.audit_of("link.removed").len(), 1);
 }
+
+#[tokio::test]
+async fn sign_ins_api_reads_and_refusals_leave_the_data_stamp_and_changes_advance_it() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let stamp = || attest::audit::data_stamp(&mut app.conn()).unwrap();
+    let (ellen, _) = app.user_with_roles("ellen", &["engineer"], ELLEN_PW).await;
+    let token = ellen.api_token("reader", &["read"]).await;
+    crate::nonconformances::product(&admin, &app, "PUMP").await;
+    let before = stamp();
+    // A sign-in, API reads, a refused page: the matrix and the dashboard's
+    // figures computed before stay good.
+    let again = app.browser();
+    assert_eq!(again.login("ellen", ELLEN_PW).await.status(), 303);
+    for _ in 0..3 {
+        let res = reqwest::Client::new()
+            .get(format!("{}/api/v1/requirements?product=PUMP", app.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    assert_eq!(ellen.get("/admin/users").await.status(), 403);
+    assert_eq!(stamp(), before, "no record changed");
+    assert!(!app.audit_of("api.called").is_empty());
+    // A change to a record moves it on.
+    crate::nonconformances::product(&admin, &app, "STA").await;
+    assert_eq!(stamp(), before + 1);
+}
