@@ -147,8 +147,14 @@ impl From<diesel::result::Error> for AppError {
                 Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
             )
         {
-            return Self::Unavailable(format!(
-                "The database cannot take changes right now ({text})."
+            // The database's own words go to the log, not to the person.
+            tracing::warn!(error = %text, "the database cannot take changes");
+            return Self::Unavailable("The database cannot take changes right now.".into());
+        }
+        if let Some(column) = crate::db::unique_violation(&e) {
+            return Self::Conflict(format!(
+                "Another record already has this {}; nothing was saved",
+                column.replace('_', " ")
             ));
         }
         match e {
@@ -160,7 +166,8 @@ impl From<diesel::result::Error> for AppError {
 
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(e: diesel::r2d2::PoolError) -> Self {
-        Self::Unavailable(format!("The database is not reachable right now ({e})."))
+        tracing::warn!(error = %e, "no database connection");
+        Self::Unavailable("The database is not reachable right now.".into())
     }
 }
 

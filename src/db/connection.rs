@@ -145,6 +145,31 @@ pub fn last_insert_id(conn: &mut DbConnection) -> QueryResult<i64> {
     }
 }
 
+/// The column a unique constraint refused a duplicate of, when `e` is such
+/// a refusal: from PostgreSQL's constraint name (`products_key_prefix_key`,
+/// `requirements_key`) or SQLite's message (`UNIQUE constraint failed:
+/// products.key_prefix`). Two people saving the same key at once get this
+/// from the database, not from the check before the write.
+pub fn unique_violation(e: &diesel::result::Error) -> Option<String> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    let Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = e else {
+        return None;
+    };
+    if let Some(constraint) = info.constraint_name() {
+        let rest = match info.table_name() {
+            Some(table) => constraint
+                .strip_prefix(table)
+                .and_then(|r| r.strip_prefix('_'))
+                .unwrap_or(constraint),
+            None => constraint,
+        };
+        return Some(rest.strip_suffix("_key").unwrap_or(rest).to_string());
+    }
+    let columns = info.message().split(": ").nth(1)?;
+    let last = columns.rsplit(", ").next()?;
+    Some(last.rsplit('.').next().unwrap_or(last).to_string())
+}
+
 /// Builds the pool. Fails if the database cannot be reached within the timeout.
 pub fn build_pool(target: &DbTarget, max_size: u32) -> Result<DbPool, String> {
     r2d2::Pool::builder()

@@ -30,6 +30,16 @@ pub enum ProductError {
     Storage(#[from] diesel::result::Error),
 }
 
+/// A duplicate the database itself refused (two saves at once): the same
+/// answer as the check before the write gives.
+fn taken(e: diesel::result::Error) -> ProductError {
+    match crate::db::unique_violation(&e).as_deref() {
+        Some("name") => ProductError::Taken("name"),
+        Some("key_prefix") => ProductError::Taken("key prefix"),
+        _ => ProductError::Storage(e),
+    }
+}
+
 pub fn entity(p: &Product) -> EntityRef {
     EntityRef {
         kind: "product".into(),
@@ -48,7 +58,7 @@ pub fn create(
         if let Some(what) = repo::clash(conn, fields, None)? {
             return Err(ProductError::Taken(what));
         }
-        let p = repo::insert(conn, fields, ctx.now)?;
+        let p = repo::insert(conn, fields, ctx.now).map_err(taken)?;
         audit::append(
             conn,
             &ctx.entry("product.created")
@@ -83,7 +93,7 @@ fn save(
     }
     after.version = before.version + 1;
     after.updated_at = ctx.now;
-    if !repo::save(conn, &after)? {
+    if !repo::save(conn, &after).map_err(taken)? {
         return Err(ProductError::Stale);
     }
     let mut entry = ctx

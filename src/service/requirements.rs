@@ -85,7 +85,14 @@ pub fn create(
             return Err(RequirementError::KeyTaken(fields.key.clone()));
         }
         let found = resolve(conn, product, parents)?;
-        let r = repo::insert(conn, product, fields, super::actor_user(ctx), ctx.now)?;
+        let r =
+            repo::insert(conn, product, fields, super::actor_user(ctx), ctx.now).map_err(|e| {
+                match crate::db::unique_violation(&e).as_deref() {
+                    // Saved by someone else at the same moment.
+                    Some("key") => RequirementError::KeyTaken(fields.key.clone()),
+                    _ => RequirementError::Storage(e),
+                }
+            })?;
         audit::append(
             conn,
             &ctx.entry("requirement.created")

@@ -234,3 +234,161 @@ async fn engineers_and_auditors_read_products_but_cannot_change_them() {
     assert!(trail.contains("<code>product.created</code>"), "{trail}");
     assert!(!trail.contains("<code>user.created</code>"));
 }
+
+/// Posts the same form from `n` tasks at once; returns each answer's status
+/// and page.
+async fn at_once(
+    b: &std::sync::Arc<Browser>,
+    page: &str,
+    action: &str,
+    n: usize,
+    fields: Vec<(String, String)>,
+) -> Vec<(u16, String)> {
+    let token = csrf_token(&b.get_html(page).await);
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let (b, token, action) = (b.clone(), token.clone(), action.to_string());
+        let mut fields = fields.clone();
+        for (_, v) in &mut fields {
+            *v = v.replace("{i}", &i.to_string());
+        }
+        tasks.push(tokio::spawn(async move {
+            let mut all: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            all.push(("csrf_token", &token));
+            let res = b.post_form(&action, &all).await;
+            (res.status().as_u16(), res.text().await.unwrap())
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_key_saved_by_several_people_at_once_is_one_record_and_clear_409s() {
+    let app = spawn_app().await;
+    let admin = std::sync::Arc::new(app.admin().await);
+    let f = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<Vec<_>>()
+    };
+    // Eight products with the same key prefix, each with its own name.
+    let answers = at_once(
+        &admin,
+        "/products/new",
+        "/products",
+        8,
+        f(&[
+            ("name", "Pump {i}"),
+            ("key_prefix", "SAME"),
+            ("safety_class", "B"),
+            ("description", ""),
+        ]),
+    )
+    .await;
+    let ok = answers.iter().filter(|a| a.0 == 303).count();
+    assert_eq!(
+        ok,
+        1,
+        "{:?}",
+        answers.iter().map(|a| a.0).collect::<Vec<_>>()
+    );
+    for (status, html) in answers.iter().filter(|a| a.0 != 303) {
+        assert_eq!(*status, 409, "{html}");
+        assert!(
+            html.contains("Another product already has this key prefix"),
+            "{html}"
+        );
+        assert!(
+            !html.contains("UNIQUE") && !html.contains("duplicate key"),
+            "{html}"
+        );
+    }
+    assert_eq!(app.audit_of("product.created").len(), 1);
+
+    // Eight requirements with the same key in that product.
+    let (ellen, _) = app
+        .user_with_roles("ellen", &["engineer"], "granite orchard passphrase 3")
+        .await;
+    let ellen = std::sync::Arc::new(ellen);
+    let pid = product_id(&app, "SAME").to_string();
+    let answers = at_once(
+        &ellen,
+        "/requirements/new",
+        "/requirements",
+        8,
+        f(&[
+            ("product_id", &pid),
+            ("key", "SRS-001"),
+            ("title", "Statement {i}"),
+            ("text", "The pump stops"),
+            ("kind", "software"),
+            ("safety_class", ""),
+            ("parents", ""),
+        ]),
+    )
+    .await;
+    let ok = answers.iter().filter(|a| a.0 == 303).count();
+    assert_eq!(
+        ok,
+        1,
+        "{:?}",
+        answers.iter().map(|a| a.0).collect::<Vec<_>>()
+    );
+    assert!(answers.iter().all(|a| a.0 == 303 || a.0 == 409));
+    assert_eq!(app.audit_of("requirement.created").len(), 1);
+}
+
+#[test]
+fn a_duplicate_the_database_refuses_after_the_check_passed_is_taken_not_a_storage_error() {
+    use attest::domain::product::{ProductFields, SafetyClass};
+    use attest::service::products::{self, ProductError};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let app = rt.block_on(spawn_app());
+    let ctx = attest::service::Ctx {
+        log: app.log_origin.clone(),
+        actor: attest::audit::Actor::system(),
+        now: attest::clock::now(),
+        op: None,
+    };
+    let fields = |name: &str| ProductFields {
+        name: name.into(),
+        key_prefix: "RACE".into(),
+        safety_class: SafetyClass::B,
+        description: String::new(),
+    };
+    // The first save is made but not yet committed when the second checks
+    // for a clash: only the database can see the duplicate then.
+    let (started, go) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+    let (tx_started, rx_started) = started;
+    let (tx_go, rx_go) = go;
+    let pool = app.pool.clone();
+    let (ctx1, f1) = (ctx.clone(), fields("First pump"));
+    let first = std::thread::spawn(move || {
+        let mut conn = pool.get().unwrap();
+        attest::db::write_tx(&mut conn, |c| {
+            let made = products::create(c, &ctx1, &f1);
+            tx_started.send(()).unwrap();
+            rx_go.recv().unwrap();
+            made
+        })
+    });
+    rx_started.recv().unwrap();
+    let pool = app.pool.clone();
+    let (ctx2, f2) = (ctx.clone(), fields("Second pump"));
+    let second = std::thread::spawn(move || products::create(&mut pool.get().unwrap(), &ctx2, &f2));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    tx_go.send(()).unwrap();
+    assert!(first.join().unwrap().is_ok());
+    match second.join().unwrap() {
+        Err(ProductError::Taken(what)) => assert_eq!(what, "key prefix"),
+        other => panic!("expected Taken, got {:?}", other.map(|p| p.key_prefix)),
+    }
+}
