@@ -22,7 +22,6 @@ use serde_json::json;
 use crate::audit::key::LogKey;
 use crate::audit::merkle::{self, MemoryTree};
 use crate::audit::note::{self, Checkpoint};
-use crate::audit::tree::DbNodes;
 use crate::audit::{self, Actor, EntityRef, NewEntry, verify};
 use crate::db::{DbConnection, DbTarget, build_pool, run_migrations, write_tx};
 
@@ -258,13 +257,13 @@ fn proofs(conn: &mut DbConnection, n: u64, out: &mut String) -> anyhow::Result<(
     for _ in 0..samples {
         let index = rng.next(size);
         let start = Instant::now();
-        let proof = merkle::inclusion_proof(&mut DbNodes(conn), index, size)
+        let proof = crate::audit::tree::inclusion_proof(conn, index, size)
             .map_err(|e| anyhow!("inclusion proof: {e}"))?;
         inclusion.push(start.elapsed());
         std::hint::black_box(proof);
         let from = rng.next(size - 1) + 1;
         let start = Instant::now();
-        let proof = merkle::consistency_proof(&mut DbNodes(conn), from, size)
+        let proof = crate::audit::tree::consistency_proof(conn, from, size)
             .map_err(|e| anyhow!("consistency proof: {e}"))?;
         consistency.push(start.elapsed());
         std::hint::black_box(proof);

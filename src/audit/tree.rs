@@ -129,7 +129,134 @@ pub fn catch_up(conn: &mut DbConnection) -> Result<u64, AuditError> {
 }
 
 /// Complete-subtree hashes read from the database.
+/// The stored tree as a source of subtree hashes, one query per hash. For a
+/// proof, `Prefetched` reads them all at once.
 pub struct DbNodes<'a>(pub &'a mut DbConnection);
+
+/// Subtree hashes read in one query per table for one computation: a first,
+/// dry run of the computation records which subtrees it asks for (which
+/// depends only on the sizes and indexes involved, never on hash values),
+/// they are read together, and the computation runs on them.
+pub struct Prefetched {
+    hashes: std::collections::HashMap<(u32, u64), Hash>,
+}
+
+/// Records the subtrees a computation asks for, answering with zeros.
+#[derive(Default)]
+struct Recorder(Vec<(u32, u64)>);
+
+impl NodeSource for Recorder {
+    type Error = AuditError;
+    fn node(&mut self, level: u32, index: u64) -> Result<Hash, AuditError> {
+        self.0.push((level, index));
+        Ok([0; 32])
+    }
+}
+
+impl Prefetched {
+    /// The hashes `run` asks for, read from the stored tree.
+    pub fn for_run<T, E>(
+        conn: &mut DbConnection,
+        run: impl Fn(&mut dyn FnMut(u32, u64) -> Result<Hash, AuditError>) -> Result<T, E>,
+    ) -> Result<Self, AuditError> {
+        let mut rec = Recorder::default();
+        let _ = run(&mut |l, i| rec.node(l, i));
+        Self::load(conn, &rec.0)
+    }
+
+    fn load(conn: &mut DbConnection, wanted: &[(u32, u64)]) -> Result<Self, AuditError> {
+        let mut hashes = std::collections::HashMap::new();
+        let leaves: Vec<i64> = wanted
+            .iter()
+            .filter(|(l, _)| *l == 0)
+            .filter_map(|(_, i)| i64::try_from(*i).ok())
+            .collect();
+        if !leaves.is_empty() {
+            let rows: Vec<(i64, Vec<u8>)> = audit_entries::table
+                .filter(audit_entries::seq.eq_any(&leaves))
+                .select((audit_entries::seq, audit_entries::leaf_hash))
+                .load(conn)?;
+            for (seq, bytes) in rows {
+                if let (Ok(i), Some(h)) = (u64::try_from(seq), to_hash(&bytes)) {
+                    hashes.insert((0, i), h);
+                }
+            }
+        }
+        let inner: Vec<(i32, i64)> = wanted
+            .iter()
+            .filter(|(l, _)| *l > 0)
+            .filter_map(|(l, i)| Some((i32::try_from(*l).ok()?, i64::try_from(*i).ok()?)))
+            .collect();
+        if !inner.is_empty() {
+            let mut q = audit_nodes::table
+                .select((audit_nodes::level, audit_nodes::idx, audit_nodes::hash))
+                .into_boxed();
+            for (l, i) in &inner {
+                q = q.or_filter(audit_nodes::level.eq(*l).and(audit_nodes::idx.eq(*i)));
+            }
+            let rows: Vec<(i32, i64, Vec<u8>)> = q.load(conn)?;
+            for (l, i, bytes) in rows {
+                if let (Ok(l), Ok(i), Some(h)) =
+                    (u32::try_from(l), u64::try_from(i), to_hash(&bytes))
+                {
+                    hashes.insert((l, i), h);
+                }
+            }
+        }
+        Ok(Self { hashes })
+    }
+}
+
+impl NodeSource for Prefetched {
+    type Error = AuditError;
+    fn node(&mut self, level: u32, index: u64) -> Result<Hash, AuditError> {
+        self.hashes.get(&(level, index)).copied().ok_or_else(|| {
+            AuditError::CorruptTree(format!("subtree ({level}, {index}) is not stored"))
+        })
+    }
+}
+
+/// An inclusion proof (RFC 9162 2.1.3) from the stored tree, its hashes
+/// read in one query, and the leaf's hash.
+pub fn inclusion_proof(
+    conn: &mut DbConnection,
+    index: u64,
+    size: u64,
+) -> Result<(Vec<Hash>, Hash), merkle::ProofError<AuditError>> {
+    let mut pre = Prefetched::for_run(conn, |node| {
+        let mut src = FnSource(node);
+        merkle::inclusion_proof(&mut src, index, size)?;
+        src.node(0, index).map_err(merkle::ProofError::Source)
+    })
+    .map_err(merkle::ProofError::Source)?;
+    let proof = merkle::inclusion_proof(&mut pre, index, size)?;
+    let leaf = pre.node(0, index).map_err(merkle::ProofError::Source)?;
+    Ok((proof, leaf))
+}
+
+/// A consistency proof (RFC 9162 2.1.4) from the stored tree, its hashes
+/// read in one query.
+pub fn consistency_proof(
+    conn: &mut DbConnection,
+    from: u64,
+    to: u64,
+) -> Result<Vec<Hash>, merkle::ProofError<AuditError>> {
+    let mut pre = Prefetched::for_run(conn, |node| {
+        merkle::consistency_proof(&mut FnSource(node), from, to)
+    })
+    .map_err(merkle::ProofError::Source)?;
+    merkle::consistency_proof(&mut pre, from, to)
+}
+
+/// A closure as a source of subtree hashes.
+struct FnSource<'f>(&'f mut dyn FnMut(u32, u64) -> Result<Hash, AuditError>);
+
+impl NodeSource for FnSource<'_> {
+    type Error = AuditError;
+    fn node(&mut self, level: u32, index: u64) -> Result<Hash, AuditError> {
+        (self.0)(level, index)
+    }
+}
 
 impl NodeSource for DbNodes<'_> {
     type Error = AuditError;

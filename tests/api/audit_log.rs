@@ -1100,3 +1100,37 @@ async fn an_offline_edit_of_any_derived_audit_column_is_named_by_verification_se
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn proofs_read_in_one_batch_equal_proofs_read_hash_by_hash() {
+    use attest::audit::{merkle, tree};
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    for i in 0..12 {
+        admin
+            .create_user(&format!("batch{i}"), &format!("Batch {i}"), &["auditor"])
+            .await;
+    }
+    let mut conn = app.conn();
+    let n = audit::size(&mut conn).unwrap();
+    assert!(n > 12, "{n}");
+    for size in 1..=n {
+        for index in 0..size {
+            let (batched, leaf) = tree::inclusion_proof(&mut conn, index, size).unwrap();
+            let one_by_one =
+                merkle::inclusion_proof(&mut tree::DbNodes(&mut conn), index, size).unwrap();
+            assert_eq!(batched, one_by_one, "inclusion {index} in {size}");
+            assert_eq!(
+                leaf,
+                merkle::NodeSource::node(&mut tree::DbNodes(&mut conn), 0, index).unwrap()
+            );
+        }
+        for from in 1..=size {
+            assert_eq!(
+                tree::consistency_proof(&mut conn, from, size).unwrap(),
+                merkle::consistency_proof(&mut tree::DbNodes(&mut conn), from, size).unwrap(),
+                "consistency {from} to {size}"
+            );
+        }
+    }
+}

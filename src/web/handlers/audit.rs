@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::audit::browse::{self, Cursor, Filter};
 use crate::audit::merkle::{self, ProofError};
-use crate::audit::tree::{self, DbNodes};
+use crate::audit::tree;
 use crate::audit::{self, AuditError, actions};
 use crate::db::DbConnection;
 use crate::db::repo::users;
@@ -155,9 +155,7 @@ pub async fn inclusion(
             if index >= size {
                 return Err(AppError::BadRequest(format!("index must be below size ({index} is not below {size})")));
             }
-            let mut nodes = DbNodes(conn);
-            let hashes = merkle::inclusion_proof(&mut nodes, index, size).map_err(proof_error)?;
-            let leaf = merkle::NodeSource::node(&mut nodes, 0, index)?;
+            let (hashes, leaf) = tree::inclusion_proof(conn, index, size).map_err(proof_error)?;
             Ok(json!({"index": index, "tree_size": size, "leaf_hash": B64.encode(leaf), "hashes": b64_all(&hashes)}))
         })
         .await?;
@@ -186,8 +184,7 @@ pub async fn consistency(
                     "to must be at most the tree size {current}"
                 )));
             }
-            let hashes =
-                merkle::consistency_proof(&mut DbNodes(conn), from, to).map_err(proof_error)?;
+            let hashes = tree::consistency_proof(conn, from, to).map_err(proof_error)?;
             Ok(json!({"from": from, "to": to, "hashes": b64_all(&hashes)}))
         })
         .await?;
