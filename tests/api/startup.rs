@@ -184,3 +184,113 @@ async fn over_tls_responses_carry_hsts_and_the_session_cookie_is_host_prefixed()
     );
     assert!(headers.contains("; secure"), "{headers}");
 }
+
+/// Each table's columns (name, kind of value, nullable) and the names of
+/// its own indexes.
+type Schema = std::collections::BTreeMap<String, (Vec<(String, &'static str, bool)>, Vec<String>)>;
+
+/// The schema a backend's migrations produce.
+fn schema_of(conn: &mut attest::db::DbConnection) -> Schema {
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::{BigInt, Text};
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Column {
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = Text)]
+        kind: String,
+        #[diesel(sql_type = BigInt)]
+        nullable: i64,
+    }
+    // The kinds of value both backends store alike (ARCHITECTURE.md, Databases).
+    let kind = |t: &str| -> &'static str {
+        match t.to_ascii_lowercase().as_str() {
+            "integer" | "bigint" | "smallint" => "integer",
+            "text" | "character varying" => "text",
+            "blob" | "bytea" => "binary",
+            "boolean" => "bool",
+            "timestamp" | "timestamp without time zone" => "timestamp",
+            other => panic!("a column type neither backend should have: {other}"),
+        }
+    };
+    let postgres = matches!(conn, attest::db::DbConnection::Postgres(_));
+    let tables: Vec<Name> = diesel::sql_query(if postgres {
+        "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations' ORDER BY 1"
+    } else {
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('__diesel_schema_migrations', 'sqlite_sequence') ORDER BY 1"
+    })
+    .load(conn)
+    .unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    for t in tables {
+        let columns: Vec<Column> = diesel::sql_query(if postgres {
+            format!("SELECT column_name AS name, data_type AS kind, CAST(CASE WHEN is_nullable = 'YES' THEN 1 ELSE 0 END AS BIGINT) AS nullable FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '{}' ORDER BY column_name", t.name)
+        } else {
+            // A primary key column is never null, whatever SQLite reports.
+            format!("SELECT name, type AS kind, CAST(CASE WHEN \"notnull\" = 1 OR pk > 0 THEN 0 ELSE 1 END AS BIGINT) AS nullable FROM pragma_table_info('{}') ORDER BY name", t.name)
+        })
+        .load(conn)
+        .unwrap();
+        let indexes: Vec<Name> = diesel::sql_query(if postgres {
+            // Indexes made by CREATE INDEX (not those of PRIMARY KEY / UNIQUE columns).
+            format!("SELECT CAST(i.relname AS TEXT) AS name FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid WHERE t.relname = '{}' AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY 1", t.name)
+        } else {
+            format!("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = '{}' AND sql IS NOT NULL ORDER BY 1", t.name)
+        })
+        .load(conn)
+        .unwrap();
+        out.insert(
+            t.name,
+            (
+                columns
+                    .into_iter()
+                    .map(|c| (c.name, kind(&c.kind), c.nullable == 1))
+                    .collect(),
+                indexes.into_iter().map(|i| i.name).collect(),
+            ),
+        );
+    }
+    out
+}
+
+#[test]
+fn both_backends_build_the_same_schema_tables_columns_nullability_and_indexes() {
+    if !on_postgres() {
+        eprintln!("compares with PostgreSQL: runs in the suite's PostgreSQL pass");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = attest::db::DbTarget::Sqlite(dir.path().join("schema.db"));
+    let postgres = attest::db::DbTarget::Postgres(fresh_postgres_database(
+        &std::env::var("ATTEST_TEST_DATABASE_URL").unwrap(),
+    ));
+    let mut schemas = Vec::new();
+    for target in [sqlite, postgres] {
+        let pool = attest::db::build_pool(&target, 1).unwrap();
+        let mut conn = pool.get().unwrap();
+        attest::db::run_migrations(&mut conn).unwrap();
+        schemas.push(schema_of(&mut conn));
+    }
+    let (s, p) = (&schemas[0], &schemas[1]);
+    assert_eq!(
+        s.keys().collect::<Vec<_>>(),
+        p.keys().collect::<Vec<_>>(),
+        "the same tables"
+    );
+    for (table, (columns, indexes)) in s {
+        let (pc, pi) = &p[table];
+        assert_eq!(
+            columns, pc,
+            "columns of {table} (SQLite left, PostgreSQL right)"
+        );
+        assert_eq!(
+            indexes, pi,
+            "indexes of {table} (SQLite left, PostgreSQL right)"
+        );
+    }
+}
