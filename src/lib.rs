@@ -9,7 +9,6 @@ pub mod config;
 pub mod csv;
 pub mod db;
 pub mod domain;
-pub mod error;
 pub mod ingest;
 pub mod seed;
 pub mod service;

@@ -16,10 +16,10 @@ use crate::db::repo::tokens::Token;
 use crate::db::repo::{git, products};
 use crate::domain::trace::{Provider, Scope};
 use crate::domain::user::Account;
-use crate::error::AppError;
 use crate::ingest::junit;
 use crate::service::tokens::{self, Refused};
 use crate::service::{Ctx, testruns};
+use crate::web::error::AppError;
 
 /// A caller that showed a live token; its account and scopes.
 pub struct ApiUser {
@@ -94,7 +94,7 @@ impl FromRequest for ApiUser {
 }
 
 fn capital(r: &Refused) -> String {
-    crate::error::capitalise(&r.to_string())
+    crate::web::error::capitalise(&r.to_string())
 }
 
 /// The product a run belongs to: from `repo` (a registered repository,

@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq;
 
 use super::AppState;
 use super::session::SessionCtx;
-use crate::error::AppError;
+use crate::web::error::AppError;
 
 pub const FIELD: &str = "csrf_token";
 pub const HEADER: &str = "x-csrf-token";

@@ -14,7 +14,7 @@ use tracing_actix_web::RequestId;
 
 use super::session::SessionCtx;
 use super::views::{ErrorPage, PageCtx};
-use crate::error::{ErrorInfo, Rendered};
+use crate::web::error::{ErrorInfo, Rendered};
 
 pub fn operation_id(req: &ServiceRequest) -> Option<String> {
     req.extensions().get::<RequestId>().map(|id| id.to_string())

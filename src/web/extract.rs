@@ -14,9 +14,9 @@ use serde_json::json;
 use super::AppState;
 use super::session::SessionCtx;
 use crate::domain::user::Role;
-use crate::error::AppError;
 use crate::service::access::{self, Denied};
 use crate::service::accounts;
+use crate::web::error::AppError;
 
 fn session(req: &HttpRequest) -> Option<Arc<SessionCtx>> {
     req.extensions().get::<Arc<SessionCtx>>().cloned()

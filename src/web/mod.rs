@@ -4,6 +4,7 @@
 pub mod api;
 pub mod assets;
 pub mod csrf;
+pub mod error;
 pub mod errors;
 pub mod extract;
 pub mod handlers;
@@ -22,8 +23,8 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::config::Settings;
 use crate::db::{DbConnection, DbPool};
-use crate::error::AppError;
 use crate::service::password::Passwords;
+use crate::web::error::AppError;
 
 /// Shared by every worker.
 pub struct AppState {

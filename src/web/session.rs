@@ -16,8 +16,8 @@ use super::AppState;
 use crate::audit::Actor;
 use crate::db::repo::sessions;
 use crate::domain::user::{Account, SessionState, session_state};
-use crate::error::AppError;
 use crate::service::{Ctx, accounts, sha256_hex};
+use crate::web::error::AppError;
 
 /// The signed-in session, as handlers see it (a request extension).
 #[derive(Clone, Debug)]

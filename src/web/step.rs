@@ -20,8 +20,8 @@ use super::session::SessionCtx;
 use super::views::signatures::{Carried, SignRequest, SignedField};
 use crate::db::DbConnection;
 use crate::domain::workflow::{Who, action_def};
-use crate::error::AppError;
 use crate::service::workflow::{Stored, ToSign, TransitionError, preview, transition};
+use crate::web::error::AppError;
 
 /// What the step handler needs of a workflow beyond its stored declaration.
 #[allow(async_fn_in_trait)]

@@ -294,3 +294,36 @@ fn both_backends_build_the_same_schema_tables_columns_nullability_and_indexes() 
         );
     }
 }
+
+#[test]
+fn no_domain_service_storage_or_audit_module_depends_on_actix_or_the_web_layer() {
+    fn check(dir: &std::path::Path, bad: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                check(&p, bad);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                for (n, line) in text.lines().enumerate() {
+                    let l = line.trim_start();
+                    if l.starts_with("//") {
+                        continue;
+                    }
+                    if l.contains("actix") || l.contains("crate::web") {
+                        bad.push(format!("{}:{}: {l}", p.display(), n + 1));
+                    }
+                }
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut bad = Vec::new();
+    for layer in ["domain", "service", "db", "audit", "trace", "ingest"] {
+        check(&root.join(layer), &mut bad);
+    }
+    assert!(
+        bad.is_empty(),
+        "layers below the web depend on it:\n{}",
+        bad.join("\n")
+    );
+}

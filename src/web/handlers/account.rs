@@ -8,10 +8,10 @@ use zeroize::Zeroizing;
 use super::{flash, html, html_status, page_ctx, see_other, user_ctx, when};
 use crate::db::repo::signatures;
 use crate::domain::user::{check_new_password, plausible_password};
-use crate::error::AppError;
 use crate::service::{accounts, signing};
 use crate::web::AppState;
 use crate::web::csrf::Form;
+use crate::web::error::AppError;
 use crate::web::extract::{CurrentUser, OpId, SignedIn};
 use crate::web::views::{AccountPage, PasswordPage, roles_label};
 

@@ -10,11 +10,11 @@ use super::{flash, html, html_status, page_ctx, see_other, user_ctx, when};
 use crate::db::repo::{sessions, users};
 use crate::domain::ids::UserId;
 use crate::domain::user::{Account, Role, Roles};
-use crate::error::AppError;
 use crate::service::accounts::{self, NewUserInput};
 use crate::service::password::one_time_password;
 use crate::web::AppState;
 use crate::web::csrf::Form;
+use crate::web::error::AppError;
 use crate::web::extract::{AdminUser, OpId};
 use crate::web::session::SessionCtx;
 use crate::web::views::admin::*;
@@ -117,7 +117,7 @@ pub async fn list(
         .collect::<Vec<_>>();
     let base = format!(
         "/admin/users?q={}&role={}&status={}",
-        crate::error::urlencode(&text),
+        crate::web::error::urlencode(&text),
         role.map(Role::as_str).unwrap_or_default(),
         status.map_or("", |s| match s {
             users::StatusFilter::Active => "active",

@@ -18,8 +18,8 @@ use crate::db::DbConnection;
 use crate::db::repo::users;
 use crate::domain::ids::UserId;
 use crate::domain::user::{Role, Roles};
-use crate::error::{AppError, urlencode};
 use crate::web::AppState;
+use crate::web::error::{AppError, urlencode};
 use crate::web::extract::{AuditReader, CurrentUser, OpId};
 use crate::web::views::audit::{
     BrowsePage, Choice, ChoiceGroup, EntryPage, EntryView, HistoryPanel,
@@ -130,7 +130,7 @@ fn number(query: &HashMap<String, String>, name: &str) -> Result<u64, AppError> 
 fn proof_error(e: ProofError<AuditError>) -> AppError {
     match e {
         ProofError::Source(inner) => inner.into(),
-        other => AppError::BadRequest(crate::error::capitalise(&other.to_string())),
+        other => AppError::BadRequest(crate::web::error::capitalise(&other.to_string())),
     }
 }
 

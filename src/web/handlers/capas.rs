@@ -20,11 +20,11 @@ use crate::domain::capa::{
 };
 use crate::domain::user::Role;
 use crate::domain::workflow::{Who, Workflow, diagram_svg, may_start};
-use crate::error::{AppError, capitalise, urlencode};
 use crate::service::capas as service;
 use crate::service::workflow::{Stored, TransitionError};
 use crate::web::AppState;
 use crate::web::csrf::Form;
+use crate::web::error::{AppError, capitalise, urlencode};
 use crate::web::extract::{CurrentUser, OpId, WithRole};
 use crate::web::session::SessionCtx;
 use crate::web::step::WebWorkflow;

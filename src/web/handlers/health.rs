@@ -5,8 +5,8 @@
 use actix_web::{HttpResponse, web};
 use diesel::connection::SimpleConnection;
 
-use crate::error::Rendered;
 use crate::web::AppState;
+use crate::web::error::Rendered;
 
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok()

@@ -14,11 +14,11 @@ use serde_json::json;
 use super::query_text;
 use crate::audit::Actor;
 use crate::domain::trace::{Provider, Repository};
-use crate::error::AppError;
 use crate::ingest::{push, secret};
 use crate::service::Ctx;
 use crate::service::git::{self, GitError, Ingested};
 use crate::web::AppState;
+use crate::web::error::AppError;
 use crate::web::extract::OpId;
 
 /// Largest webhook body (GitHub's own limit).
@@ -86,7 +86,7 @@ async fn ingest(
     delivery: Option<String>,
     parsed: Result<push::Push, String>,
 ) -> Result<HttpResponse, AppError> {
-    let p = parsed.map_err(|e| AppError::BadRequest(crate::error::capitalise(&e)))?;
+    let p = parsed.map_err(|e| AppError::BadRequest(crate::web::error::capitalise(&e)))?;
     if !p.repository.eq_ignore_ascii_case(&r.name) {
         return Err(AppError::BadRequest(format!(
             "The push is for {:?}, but the secret is {}'s",

@@ -26,8 +26,8 @@ use chrono::{DateTime, Utc};
 use super::AppState;
 use super::session::SessionCtx;
 use crate::db::repo::sessions;
-use crate::error::{AppError, Rendered};
 use crate::service::{Ctx, accounts};
+use crate::web::error::{AppError, Rendered};
 
 /// 200 with the rendered page.
 pub fn html<T: Template>(page: &T) -> Result<HttpResponse, AppError> {
@@ -207,7 +207,7 @@ pub fn step_refusal(
     if status == actix_web::http::StatusCode::FORBIDDEN {
         return Err(AppError::Forbidden(message));
     }
-    Ok((status, crate::error::capitalise(&message)))
+    Ok((status, crate::web::error::capitalise(&message)))
 }
 
 #[cfg(test)]

@@ -18,11 +18,11 @@ use crate::domain::nonconformance::{
 use crate::domain::product::Product;
 use crate::domain::user::Role;
 use crate::domain::workflow::{Workflow, diagram_svg, may_start};
-use crate::error::{AppError, urlencode};
 use crate::service::nonconformances as service;
 use crate::service::workflow::TransitionError;
 use crate::web::AppState;
 use crate::web::csrf::Form;
+use crate::web::error::{AppError, urlencode};
 use crate::web::extract::RoleSet;
 use crate::web::extract::{CurrentUser, OpId, WithRole};
 use crate::web::session::SessionCtx;
@@ -532,7 +532,7 @@ pub async fn edit(
         }
         Err(e @ (TransitionError::Invalid(_) | TransitionError::Stale)) => {
             let status = AppError::from(e).status_and_message();
-            let message = crate::error::capitalise(&status.1);
+            let message = crate::web::error::capitalise(&status.1);
             show_page(
                 &state,
                 s,

@@ -9,10 +9,10 @@ use super::{flash, html, html_status, page_ctx, see_other, user_ctx, when};
 use crate::db::repo::products as repo;
 use crate::domain::product::{Product, ProductFields, SafetyClass};
 use crate::domain::user::Role;
-use crate::error::AppError;
 use crate::service::products::{self, ProductError};
 use crate::web::AppState;
 use crate::web::csrf::Form;
+use crate::web::error::AppError;
 use crate::web::extract::{CurrentUser, OpId, ProductManager};
 use crate::web::session::SessionCtx;
 use crate::web::views::admin::PageLink;
@@ -180,7 +180,7 @@ pub async fn create(
         }
         Err(e) => match refusal_status(&e) {
             Some(status) => {
-                let errors = vec![crate::error::capitalise(&e.to_string())];
+                let errors = vec![crate::web::error::capitalise(&e.to_string())];
                 again(&state, s, &f, errors, status).await
             }
             None => Err(e.into()),
@@ -293,7 +293,7 @@ pub async fn update(
         }
         Err(e) => match refusal_status(&e) {
             Some(status) => {
-                let errors = vec![crate::error::capitalise(&e.to_string())];
+                let errors = vec![crate::web::error::capitalise(&e.to_string())];
                 show_page(&state, s, id, Some(f.again(errors)), status).await
             }
             None => Err(e.into()),

@@ -20,10 +20,10 @@ use crate::domain::requirement::{
     MAX_IMPORT_ROWS, ReqKind, ReqStatus, Requirement, RequirementFields, parse_key_list,
 };
 use crate::domain::user::Role;
-use crate::error::{AppError, capitalise, urlencode};
 use crate::service::requirements::{self as service, RequirementError, RowPlan};
 use crate::web::AppState;
 use crate::web::csrf::Form;
+use crate::web::error::{AppError, capitalise, urlencode};
 use crate::web::extract::{CurrentUser, OpId, RoleSet, WithRole};
 use crate::web::session::SessionCtx;
 use crate::web::views::admin::PageLink;
