@@ -21,7 +21,8 @@ pub struct Session {
     pub flash: Option<String>,
 }
 
-#[derive(Queryable)]
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = sessions)]
 struct Row {
     id_hash: String,
     user_id: i64,
@@ -77,16 +78,7 @@ pub fn insert(conn: &mut DbConnection, s: &NewSession<'_>) -> QueryResult<()> {
 pub fn find(conn: &mut DbConnection, id_hash: &str) -> QueryResult<Option<Session>> {
     sessions::table
         .find(id_hash)
-        .select((
-            sessions::id_hash,
-            sessions::user_id,
-            sessions::csrf_token,
-            sessions::created_at,
-            sessions::last_seen_at,
-            sessions::expires_at,
-            sessions::ended_at,
-            sessions::flash,
-        ))
+        .select(Row::as_select())
         .first::<Row>(conn)
         .optional()
         .map(|r| r.map(Session::from))
@@ -103,19 +95,7 @@ pub fn find_with_user(
     sessions::table
         .inner_join(users::table)
         .filter(sessions::id_hash.eq(id_hash))
-        .select((
-            (
-                sessions::id_hash,
-                sessions::user_id,
-                sessions::csrf_token,
-                sessions::created_at,
-                sessions::last_seen_at,
-                sessions::expires_at,
-                sessions::ended_at,
-                sessions::flash,
-            ),
-            UserRow::as_select(),
-        ))
+        .select((Row::as_select(), UserRow::as_select()))
         .first::<(Row, UserRow)>(conn)
         .optional()
         .map(|r| r.map(|(s, u)| (Session::from(s), u.into())))
