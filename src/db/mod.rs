@@ -4,6 +4,7 @@
 pub mod connection;
 pub mod repo;
 pub mod schema;
+pub mod strict;
 
 pub use connection::{
     DbConnection, DbPool, DbTarget, PooledConn, build_pool, in_transaction, last_insert_id,

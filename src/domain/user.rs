@@ -73,6 +73,16 @@ impl Roles {
         Self(s.split(',').filter_map(|r| Role::parse(r.trim())).collect())
     }
 
+    /// The stored list read strictly: `None` if any name is not a role.
+    pub fn parse_stored(s: &str) -> Option<Self> {
+        s.split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(Role::parse)
+            .collect::<Option<Vec<_>>>()
+            .map(Self::new)
+    }
+
     pub fn to_stored(&self) -> String {
         self.0
             .iter()

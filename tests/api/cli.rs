@@ -130,7 +130,11 @@ fn init_then_user_commands_manage_accounts_with_audit_entries() {
             .success()
     );
     let reset = attest(&i, &["user", "reset-password", "qa1", "--reason", "forgot"]);
-    assert!(stdout(&reset).contains("New one-time password for qa1"));
+    assert!(
+        stdout(&reset).contains("New one-time password for qa1"),
+        "{}",
+        String::from_utf8_lossy(&reset.stderr)
+    );
     assert!(
         attest(&i, &["user", "unlock", "qa1", "--reason", "check"])
             .status

@@ -408,3 +408,67 @@ async fn postgresql_restarted_under_load_gives_no_500_and_the_pool_recovers_by_i
         }
     }
 }
+
+// ARCHITECTURE.md rule 9: rows are read strictly.
+#[tokio::test]
+async fn a_stored_value_that_is_not_its_type_is_an_error_naming_table_row_and_column() {
+    use diesel::RunQueryDsl;
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let pid = crate::nonconformances::product(&admin, &app, "STR").await;
+    let (quinn, _) = app
+        .user_with_roles("quinn", &["quality"], "violet sunrise passphrase 1")
+        .await;
+    let token = csrf_token(&quinn.get_html("/nonconformances/new").await);
+    assert_eq!(
+        report(&quinn, &token, &pid, "Strictly read").await.status(),
+        303
+    );
+    let id = crate::nonconformances::nc_id(&app);
+    let page = format!("/nonconformances/{id}");
+    assert_eq!(quinn.get(&page).await.status(), 200);
+    // Written behind the application's back: a state no workflow has.
+    diesel::sql_query(format!(
+        "UPDATE nonconformances SET state = 'archived' WHERE id = {id}"
+    ))
+    .execute(&mut app.conn())
+    .unwrap();
+    let err = attest::db::repo::nonconformances::find(&mut app.conn(), id)
+        .expect_err("not read as some default state");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "nonconformances row {id}: column state holds \"archived\", which is not one of its allowed values"
+        )
+    );
+    // The page and the list fail with the operation id, never show a default.
+    for path in [page.as_str(), "/nonconformances"] {
+        let res = quinn.get(path).await;
+        assert_eq!(res.status(), 500, "{path}");
+        assert!(res.headers().contains_key("x-operation-id"));
+        assert!(res.text().await.unwrap().contains("operation id"), "{path}");
+    }
+    // Unreadable JSON in a CAPA's investigation.
+    let open = [
+        ("title", "Strict CAPA"),
+        ("kind", "corrective"),
+        ("source", "complaint"),
+        ("problem", "Anything"),
+        ("priority", "low"),
+    ];
+    assert_eq!(
+        quinn.submit("/capas/new", "/capas", &open).await.status(),
+        303
+    );
+    diesel::sql_query("UPDATE capas SET whys = '[{\"question\": 1' WHERE id = 1")
+        .execute(&mut app.conn())
+        .unwrap();
+    let err = attest::db::repo::capas::find(&mut app.conn(), 1)
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string()
+            .starts_with("capas row 1: column whys holds"),
+        "{err}"
+    );
+}

@@ -43,45 +43,43 @@ struct Row {
     version: i64,
 }
 
-fn date(s: Option<&str>) -> Option<NaiveDate> {
-    s.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-}
-
-fn record(r: Row) -> Capa {
-    Capa {
+fn record(r: Row) -> QueryResult<Capa> {
+    let c = crate::db::strict::Cols::new("capas", r.id);
+    Ok(Capa {
         id: r.id,
         title: r.title,
-        kind: Kind::parse(&r.kind).unwrap_or(Kind::Corrective),
-        source: CapaSource::parse(&r.source).unwrap_or(CapaSource::Other),
+        kind: c.one_of("kind", &r.kind, Kind::parse)?,
+        source: c.one_of("source", &r.source, CapaSource::parse)?,
         source_ref: r.source_ref,
         product_id: r.product_id,
         problem: r.problem,
-        priority: r.priority.as_deref().and_then(Priority::parse),
+        priority: c.opt_one_of("priority", r.priority.as_deref(), Priority::parse)?,
         owner_id: r.owner_id,
-        due_on: date(r.due_on.as_deref()),
+        due_on: c.opt_date("due_on", r.due_on.as_deref())?,
         containment: r.containment,
-        rca_method: r.rca_method.as_deref().and_then(RcaMethod::parse),
-        whys: serde_json::from_str::<Vec<Why>>(&r.whys).unwrap_or_default(),
-        causes: serde_json::from_str::<Vec<Cause>>(&r.causes).unwrap_or_default(),
+        rca_method: c.opt_one_of("rca_method", r.rca_method.as_deref(), RcaMethod::parse)?,
+        whys: c.json::<Vec<Why>>("whys", &r.whys)?,
+        causes: c.json::<Vec<Cause>>("causes", &r.causes)?,
         root_cause: r.root_cause,
         action_required: r.action_required,
         action_rationale: r.action_rationale,
         no_adverse_effect: r.no_adverse_effect,
         effectiveness_criteria: r.effectiveness_criteria,
-        effectiveness_due: date(r.effectiveness_due.as_deref()),
-        effectiveness_result: r
-            .effectiveness_result
-            .as_deref()
-            .and_then(Effectiveness::parse),
+        effectiveness_due: c.opt_date("effectiveness_due", r.effectiveness_due.as_deref())?,
+        effectiveness_result: c.opt_one_of(
+            "effectiveness_result",
+            r.effectiveness_result.as_deref(),
+            Effectiveness::parse,
+        )?,
         effectiveness_evidence: r.effectiveness_evidence,
         cancel_justification: r.cancel_justification,
         items: Vec::new(),
-        state: CapaState::parse(&r.state).unwrap_or(CapaState::Open),
+        state: c.one_of("state", &r.state, CapaState::parse)?,
         created_by: r.created_by,
         created_at: utc(r.created_at),
         updated_at: utc(r.updated_at),
         version: r.version,
-    }
+    })
 }
 
 type ItemRow = (
@@ -106,20 +104,21 @@ pub struct StoredItem {
     pub version: i64,
 }
 
-fn item(r: ItemRow) -> StoredItem {
-    StoredItem {
+fn item(r: ItemRow) -> QueryResult<StoredItem> {
+    let c = crate::db::strict::Cols::new("capa_items", r.0);
+    Ok(StoredItem {
         capa_id: r.1,
         item: Item {
             id: r.0,
             text: r.2,
-            kind: ItemKind::parse(&r.3).unwrap_or(ItemKind::Corrective),
+            kind: c.one_of("kind", &r.3, ItemKind::parse)?,
             owner_id: r.4,
-            due_on: date(Some(&r.5)).unwrap_or_default(),
-            done_on: date(r.6.as_deref()),
+            due_on: c.date("due_on", &r.5)?,
+            done_on: c.opt_date("done_on", r.6.as_deref())?,
             evidence: r.7,
         },
         version: r.10,
-    }
+    })
 }
 
 /// The items of a CAPA, in the order they were added.
@@ -128,7 +127,7 @@ pub fn items_of(conn: &mut DbConnection, capa: i64) -> QueryResult<Vec<StoredIte
         .filter(it::capa_id.eq(capa))
         .order(it::id.asc())
         .load::<ItemRow>(conn)
-        .map(|rows| rows.into_iter().map(item).collect())
+        .and_then(|rows| rows.into_iter().map(item).collect())
 }
 
 pub fn find_item(conn: &mut DbConnection, id: i64) -> QueryResult<Option<StoredItem>> {
@@ -136,7 +135,7 @@ pub fn find_item(conn: &mut DbConnection, id: i64) -> QueryResult<Option<StoredI
         .find(id)
         .first::<ItemRow>(conn)
         .optional()
-        .map(|r| r.map(item))
+        .and_then(|r| r.map(item).transpose())
 }
 
 /// A CAPA with its action items.
@@ -144,7 +143,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Capa>> {
     let Some(row) = t::table.find(id).first::<Row>(conn).optional()? else {
         return Ok(None);
     };
-    let mut capa = record(row);
+    let mut capa = record(row)?;
     capa.items = items_of(conn, id)?.into_iter().map(|s| s.item).collect();
     Ok(Some(capa))
 }
@@ -331,20 +330,21 @@ struct SummaryRow {
     created_at: NaiveDateTime,
 }
 
-fn summary(r: SummaryRow) -> Summary {
-    Summary {
+fn summary(r: SummaryRow) -> QueryResult<Summary> {
+    let c = crate::db::strict::Cols::new("capas", r.id);
+    Ok(Summary {
         id: r.id,
         title: r.title,
-        kind: Kind::parse(&r.kind).unwrap_or(Kind::Corrective),
-        source: CapaSource::parse(&r.source).unwrap_or(CapaSource::Other),
+        kind: c.one_of("kind", &r.kind, Kind::parse)?,
+        source: c.one_of("source", &r.source, CapaSource::parse)?,
         source_ref: r.source_ref,
         product_id: r.product_id,
-        priority: r.priority.as_deref().and_then(Priority::parse),
+        priority: c.opt_one_of("priority", r.priority.as_deref(), Priority::parse)?,
         owner_id: r.owner_id,
-        due_on: date(r.due_on.as_deref()),
-        state: CapaState::parse(&r.state).unwrap_or(CapaState::Open),
+        due_on: c.opt_date("due_on", r.due_on.as_deref())?,
+        state: c.one_of("state", &r.state, CapaState::parse)?,
         created_at: utc(r.created_at),
-    }
+    })
 }
 
 /// One page of CAPAs and the number that match.
@@ -410,7 +410,10 @@ pub fn list(
         .offset(offset)
         .limit(limit)
         .load::<SummaryRow>(conn)?;
-    Ok((rows.into_iter().map(summary).collect(), total))
+    Ok((
+        rows.into_iter().map(summary).collect::<QueryResult<_>>()?,
+        total,
+    ))
 }
 
 /// When the CAPA last left a state (the start of its current one), if ever.
@@ -578,12 +581,9 @@ pub fn open_items_of(
         .limit(limit)
         .select((it::all_columns, t::title))
         .load::<(ItemRow, String)>(conn)
-        .map(|rows| {
+        .and_then(|rows| {
             rows.into_iter()
-                .map(|(r, title)| {
-                    let s = item(r);
-                    (s.item, s.capa_id, title)
-                })
+                .map(|(r, title)| item(r).map(|s| (s.item, s.capa_id, title)))
                 .collect()
         })
 }
@@ -609,5 +609,5 @@ pub fn in_states(
         .limit(limit)
         .select(SummaryRow::as_select())
         .load::<SummaryRow>(conn)
-        .map(|rows| rows.into_iter().map(summary).collect())
+        .and_then(|rows| rows.into_iter().map(summary).collect())
 }

@@ -24,10 +24,11 @@ struct Row {
     version: i64,
 }
 
-fn record(r: Row) -> Repository {
-    Repository {
+fn record(r: Row) -> QueryResult<Repository> {
+    let c = crate::db::strict::Cols::new("repositories", r.id);
+    Ok(Repository {
         id: r.id,
-        provider: Provider::parse(&r.provider).unwrap_or(Provider::Github),
+        provider: c.one_of("provider", &r.provider, Provider::parse)?,
         name: r.name,
         product_id: r.product_id,
         secret_sealed: r.secret_sealed,
@@ -35,7 +36,7 @@ fn record(r: Row) -> Repository {
         created_at: utc(r.created_at),
         updated_at: utc(r.updated_at),
         version: r.version,
-    }
+    })
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Repository>> {
@@ -44,7 +45,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Repository>>
         .select(Row::as_select())
         .first(conn)
         .optional()
-        .map(|r| r.map(record))
+        .and_then(|r| r.map(record).transpose())
 }
 
 pub fn find_by_name(
@@ -57,7 +58,7 @@ pub fn find_by_name(
         .select(Row::as_select())
         .first(conn)
         .optional()
-        .map(|r| r.map(record))
+        .and_then(|r| r.map(record).transpose())
 }
 
 /// Every repository, by provider and name (an installation has a few dozen).
@@ -67,7 +68,7 @@ pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<Repository>> {
         .limit(1_000)
         .select(Row::as_select())
         .load(conn)
-        .map(|rows| rows.into_iter().map(record).collect())
+        .and_then(|rows| rows.into_iter().map(record).collect())
 }
 
 /// The active repositories of a provider (a webhook names none by number).
@@ -78,7 +79,7 @@ pub fn active_of(conn: &mut DbConnection, provider: Provider) -> QueryResult<Vec
         .limit(1_000)
         .select(Row::as_select())
         .load(conn)
-        .map(|rows| rows.into_iter().map(record).collect())
+        .and_then(|rows| rows.into_iter().map(record).collect())
 }
 
 pub fn insert(

@@ -29,35 +29,35 @@ type Row = (
     i64,
 );
 
-fn record(r: Row) -> Nc {
-    Nc {
+fn record(r: Row) -> QueryResult<Nc> {
+    let c = crate::db::strict::Cols::new("nonconformances", r.0);
+    Ok(Nc {
         id: r.0,
         title: r.1,
-        source: Source::parse(&r.2).unwrap_or(Source::Production),
+        source: c.one_of("source", &r.2, Source::parse)?,
         product_id: r.3,
         lot_serial: r.4,
         description: r.5,
-        detected_on: r
-            .6
-            .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+        detected_on: c.opt_date("detected_on", r.6.as_deref())?,
         reported_by: r.7,
-        severity: r.8.as_deref().and_then(Severity::parse),
-        state: NcState::parse(&r.9).unwrap_or(NcState::Reported),
-        disposition: r.10.as_deref().and_then(Disposition::parse),
+        severity: c.opt_one_of("severity", r.8.as_deref(), Severity::parse)?,
+        state: c.one_of("state", &r.9, NcState::parse)?,
+        disposition: c.opt_one_of("disposition", r.10.as_deref(), Disposition::parse)?,
         justification: r.11,
         closure_note: r.12,
         created_at: utc(r.13),
         updated_at: utc(r.14),
         version: r.15,
-    }
+    })
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Nc>> {
     t::table
         .find(id)
         .first::<Row>(conn)
-        .optional()
-        .map(|r| r.map(record))
+        .optional()?
+        .map(record)
+        .transpose()
 }
 
 /// Stores a new report and returns it with its number.
@@ -79,7 +79,7 @@ pub fn insert(conn: &mut DbConnection, nc: &Nc) -> QueryResult<Nc> {
         ))
         .execute(conn)?;
     let id = crate::db::last_insert_id(conn)?;
-    t::table.find(id).first::<Row>(conn).map(record)
+    t::table.find(id).first::<Row>(conn).and_then(record)
 }
 
 /// Writes `nc` as version `nc.version` if the stored one is `nc.version - 1`.
@@ -168,7 +168,10 @@ pub fn list(
         Sort::RecentlyChanged => q.order((t::updated_at.desc(), t::id.desc())),
     };
     let rows = q.offset(offset).limit(limit).load::<Row>(conn)?;
-    Ok((rows.into_iter().map(record).collect(), total))
+    Ok((
+        rows.into_iter().map(record).collect::<QueryResult<_>>()?,
+        total,
+    ))
 }
 
 /// Open nonconformances in the given states, oldest first: the work waiting
@@ -180,5 +183,5 @@ pub fn waiting(conn: &mut DbConnection, states: &[NcState], limit: i64) -> Query
         .order(t::id.asc())
         .limit(limit)
         .load::<Row>(conn)
-        .map(|rows| rows.into_iter().map(record).collect())
+        .and_then(|rows| rows.into_iter().map(record).collect())
 }

@@ -21,26 +21,28 @@ type Row = (
     i64,
 );
 
-fn product(r: Row) -> Product {
-    Product {
+fn product(r: Row) -> QueryResult<Product> {
+    let c = crate::db::strict::Cols::new("products", r.0);
+    Ok(Product {
         id: r.0,
         name: r.1,
         key_prefix: r.2,
-        safety_class: SafetyClass::parse(&r.3).unwrap_or(SafetyClass::C),
+        safety_class: c.one_of("safety_class", &r.3, SafetyClass::parse)?,
         description: r.4,
         active: r.5,
         created_at: utc(r.6),
         updated_at: utc(r.7),
         version: r.8,
-    }
+    })
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Product>> {
     products::table
         .find(id)
         .first::<Row>(conn)
-        .optional()
-        .map(|r| r.map(product))
+        .optional()?
+        .map(product)
+        .transpose()
 }
 
 /// A page of products by name; active ones only unless `archived`.
@@ -63,7 +65,10 @@ pub fn list(
         .offset(offset)
         .limit(limit)
         .load::<Row>(conn)?;
-    Ok((rows.into_iter().map(product).collect(), total))
+    Ok((
+        rows.into_iter().map(product).collect::<QueryResult<_>>()?,
+        total,
+    ))
 }
 
 /// Whether another product already has this name or key prefix.
@@ -116,7 +121,7 @@ pub fn insert(
     products::table
         .filter(products::key_prefix.eq(&fields.key_prefix))
         .first::<Row>(conn)
-        .map(product)
+        .and_then(product)
 }
 
 /// Writes `p` if the stored version is still `p.version - 1`; false if not.

@@ -27,23 +27,24 @@ struct Row {
     version: i64,
 }
 
-fn record(r: Row) -> Requirement {
-    Requirement {
+fn record(r: Row) -> QueryResult<Requirement> {
+    let c = crate::db::strict::Cols::new("requirements", r.id);
+    Ok(Requirement {
         id: r.id,
         product_id: r.product_id,
         key: r.key,
         title: r.title,
         body: r.body,
-        kind: ReqKind::parse(&r.kind).unwrap_or(ReqKind::Software),
-        safety_class: SafetyClass::parse(&r.safety_class).unwrap_or(SafetyClass::C),
-        status: ReqStatus::parse(&r.status).unwrap_or(ReqStatus::Active),
+        kind: c.one_of("kind", &r.kind, ReqKind::parse)?,
+        safety_class: c.one_of("safety_class", &r.safety_class, SafetyClass::parse)?,
+        status: c.one_of("status", &r.status, ReqStatus::parse)?,
         text_version: r.text_version,
         text_changed_at: utc(r.text_changed_at),
         created_by: r.created_by,
         created_at: utc(r.created_at),
         updated_at: utc(r.updated_at),
         version: r.version,
-    }
+    })
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Requirement>> {
@@ -52,7 +53,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Requirement>
         .select(Row::as_select())
         .first(conn)
         .optional()
-        .map(|r| r.map(record))
+        .and_then(|r| r.map(record).transpose())
 }
 
 /// The requirements of a product with these (stored, upper-case) keys.
@@ -66,7 +67,7 @@ pub fn by_keys(
             .filter(t::product_id.eq(product).and(t::key.eq_any(chunk)))
             .select(Row::as_select())
             .load(conn)
-            .map(|rows| rows.into_iter().map(record).collect())
+            .and_then(|rows| rows.into_iter().map(record).collect())
     })
 }
 
@@ -76,7 +77,7 @@ pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Requireme
             .filter(t::id.eq_any(chunk))
             .select(Row::as_select())
             .load(conn)
-            .map(|rows| rows.into_iter().map(record).collect())
+            .and_then(|rows| rows.into_iter().map(record).collect())
     })
 }
 
@@ -88,7 +89,7 @@ pub fn of_product(conn: &mut DbConnection, product: i64) -> QueryResult<Vec<Requ
         .order(t::key.asc())
         .select(Row::as_select())
         .load(conn)
-        .map(|rows| rows.into_iter().map(record).collect())
+        .and_then(|rows| rows.into_iter().map(record).collect())
 }
 
 /// Stores a new requirement (version 1 of its statement, and that version's text).
@@ -120,7 +121,7 @@ pub fn insert(
         .filter(t::product_id.eq(product).and(t::key.eq(&f.key)))
         .select(Row::as_select())
         .first(conn)
-        .map(record)?;
+        .and_then(record)?;
     insert_text(conn, &r, by)?;
     Ok(r)
 }
@@ -246,7 +247,10 @@ pub fn list(
         .limit(limit)
         .select(Row::as_select())
         .load(conn)?;
-    Ok((rows.into_iter().map(record).collect(), total))
+    Ok((
+        rows.into_iter().map(record).collect::<QueryResult<_>>()?,
+        total,
+    ))
 }
 
 /// An uploaded import file.

@@ -98,7 +98,10 @@ pub fn find_with_user(
         .select((Row::as_select(), UserRow::as_select()))
         .first::<(Row, UserRow)>(conn)
         .optional()
-        .map(|r| r.map(|(s, u)| (Session::from(s), u.into())))
+        .and_then(|r| {
+            r.map(|(s, u)| Ok((Session::from(s), super::users::account(u)?)))
+                .transpose()
+        })
 }
 
 pub fn touch(conn: &mut DbConnection, id_hash: &str, now: DateTime<Utc>) -> QueryResult<()> {

@@ -190,13 +190,15 @@ pub fn latest_results(conn: &mut DbConnection, cases: &[i64]) -> QueryResult<Vec
             .select((tr::test_case_id, tr::run_id, tr::outcome, run::received_at))
             .load(conn)
     })?;
-    Ok(rows
-        .into_iter()
-        .map(|r| LatestResult {
-            test_case_id: r.0,
-            run_id: r.1,
-            outcome: Outcome::parse(&r.2).unwrap_or(Outcome::Error),
-            received_at: utc(r.3),
+    rows.into_iter()
+        .map(|r| {
+            let c = crate::db::strict::Cols::new("test_results", format!("of run {}", r.1));
+            Ok(LatestResult {
+                test_case_id: r.0,
+                run_id: r.1,
+                outcome: c.one_of("outcome", &r.2, Outcome::parse)?,
+                received_at: utc(r.3),
+            })
         })
-        .collect())
+        .collect()
 }

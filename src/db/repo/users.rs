@@ -31,28 +31,29 @@ pub(crate) struct Row {
     version: i64,
 }
 
-impl From<Row> for Account {
-    fn from(r: Row) -> Self {
-        Account {
-            id: UserId(r.id),
-            username: r.username,
-            full_name: r.full_name,
-            email: r.email,
-            roles: Roles::from_stored(&r.roles),
-            active: r.active,
-            must_change_password: r.must_change_password,
-            failures: FailureCount {
-                count: r.failed_logins,
-                window_start: r.failed_window_start.map(utc),
-                locked_until: r.locked_until.map(utc),
-            },
-            last_login_at: r.last_login_at.map(utc),
-            password_changed_at: utc(r.password_changed_at),
-            created_at: utc(r.created_at),
-            updated_at: utc(r.updated_at),
-            version: r.version,
-        }
-    }
+/// The account of a stored row, read strictly (an unknown role is an error).
+pub(crate) fn account(r: Row) -> QueryResult<Account> {
+    let c = crate::db::strict::Cols::new("users", r.id);
+    let roles = c.one_of("roles", &r.roles, Roles::parse_stored)?;
+    Ok(Account {
+        id: UserId(r.id),
+        username: r.username,
+        full_name: r.full_name,
+        email: r.email,
+        roles,
+        active: r.active,
+        must_change_password: r.must_change_password,
+        failures: FailureCount {
+            count: r.failed_logins,
+            window_start: r.failed_window_start.map(utc),
+            locked_until: r.locked_until.map(utc),
+        },
+        last_login_at: r.last_login_at.map(utc),
+        password_changed_at: utc(r.password_changed_at),
+        created_at: utc(r.created_at),
+        updated_at: utc(r.updated_at),
+        version: r.version,
+    })
 }
 
 pub fn find(conn: &mut DbConnection, id: UserId) -> QueryResult<Option<Account>> {
@@ -61,7 +62,7 @@ pub fn find(conn: &mut DbConnection, id: UserId) -> QueryResult<Option<Account>>
         .select(Row::as_select())
         .first::<Row>(conn)
         .optional()
-        .map(|r| r.map(Account::from))
+        .and_then(|r| r.map(account).transpose())
 }
 
 pub fn find_by_username(conn: &mut DbConnection, username: &str) -> QueryResult<Option<Account>> {
@@ -70,7 +71,7 @@ pub fn find_by_username(conn: &mut DbConnection, username: &str) -> QueryResult<
         .select(Row::as_select())
         .first::<Row>(conn)
         .optional()
-        .map(|r| r.map(Account::from))
+        .and_then(|r| r.map(account).transpose())
 }
 
 /// The account and its stored password hash, for checking a password.
@@ -83,7 +84,7 @@ pub fn find_for_sign_in(
         .select((Row::as_select(), users::password_hash))
         .first::<(Row, String)>(conn)
         .optional()
-        .map(|r| r.map(|(row, hash)| (Account::from(row), hash)))
+        .and_then(|r| r.map(|(row, hash)| Ok((account(row)?, hash))).transpose())
 }
 
 /// The stored password hash of an account.
@@ -240,7 +241,10 @@ pub fn list(
         .limit(limit)
         .select(Row::as_select())
         .load::<Row>(conn)?;
-    Ok((rows.into_iter().map(Account::from).collect(), total))
+    Ok((
+        rows.into_iter().map(account).collect::<QueryResult<_>>()?,
+        total,
+    ))
 }
 
 /// Active accounts locked at `now`, for the administrators' "What needs me".
@@ -259,7 +263,7 @@ pub fn locked(
         .limit(limit)
         .select(Row::as_select())
         .load::<Row>(conn)
-        .map(|rows| rows.into_iter().map(Account::from).collect())
+        .and_then(|rows| rows.into_iter().map(account).collect())
 }
 
 /// Writes only the sign-in bookkeeping (failure count, lock, last sign-in).
@@ -292,7 +296,7 @@ pub fn assignable(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<Accoun
         .limit(limit)
         .select(Row::as_select())
         .load::<Row>(conn)
-        .map(|rows| rows.into_iter().map(Account::from).collect())
+        .and_then(|rows| rows.into_iter().map(account).collect())
 }
 
 /// Printed names of the given users (one query), for lists.
