@@ -22,7 +22,7 @@ impl Stored for CapaWorkflow {
         repo::find(conn, id)
     }
     fn save(conn: &mut DbConnection, record: &Capa) -> diesel::QueryResult<bool> {
-        repo::save(conn, record)
+        repo::save_step(conn, record)
     }
     fn version(record: &Capa) -> i64 {
         record.version

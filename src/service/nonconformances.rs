@@ -15,7 +15,7 @@ impl Stored for NcWorkflow {
         repo::find(conn, id)
     }
     fn save(conn: &mut DbConnection, record: &Nc) -> diesel::QueryResult<bool> {
-        repo::save(conn, record)
+        repo::save_step(conn, record)
     }
     fn version(record: &Nc) -> i64 {
         record.version

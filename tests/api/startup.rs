@@ -327,3 +327,81 @@ fn no_domain_service_storage_or_audit_module_depends_on_actix_or_the_web_layer()
         bad.join("\n")
     );
 }
+
+/// ARCHITECTURE.md rule 3: a state is written only by the transition service.
+#[test]
+fn only_the_transition_service_saves_a_step() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut uses: Vec<(String, String)> = Vec::new();
+    fn scan(dir: &std::path::Path, root: &std::path::Path, uses: &mut Vec<(String, String)>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                scan(&p, root, uses);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let rel = p.strip_prefix(root).unwrap().display().to_string();
+                for line in std::fs::read_to_string(&p).unwrap().lines() {
+                    let l = line.trim();
+                    if !l.starts_with("//") && (l.contains("save_step(") || l.contains("W::save("))
+                    {
+                        uses.push((rel.clone(), l.to_string()));
+                    }
+                }
+            }
+        }
+    }
+    scan(&root, &root, &mut uses);
+    for (file, line) in &uses {
+        let allowed = match file.as_str() {
+            // The definitions, and each workflow's Stored::save.
+            "db/repo/nonconformances.rs" | "db/repo/capas.rs" => line.contains("fn save_step("),
+            "service/nonconformances.rs" | "service/capas.rs" => {
+                line == "repo::save_step(conn, record)"
+            }
+            // The transition service itself.
+            "service/workflow.rs" => line.contains("W::save(conn, &next)"),
+            _ => false,
+        };
+        assert!(
+            allowed,
+            "a step saved outside the transition service: {file}: {line}"
+        );
+    }
+    assert!(uses.len() >= 5, "{uses:?}");
+}
+
+#[tokio::test]
+async fn a_records_ordinary_save_never_writes_its_state() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let pid = crate::nonconformances::product(&admin, &app, "SAV").await;
+    let (quinn, _) = app
+        .user_with_roles("quinn", &["quality"], "violet sunrise passphrase 1")
+        .await;
+    let res = quinn
+        .submit(
+            "/nonconformances/new",
+            "/nonconformances",
+            &crate::nonconformances::report_fields("Saved", &pid, "low", "Fields only"),
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let id = crate::nonconformances::nc_id(&app);
+    let mut conn = app.conn();
+    let mut nc = attest::db::repo::nonconformances::find(&mut conn, id)
+        .unwrap()
+        .unwrap();
+    nc.state = attest::domain::nonconformance::NcState::Closed;
+    nc.title = "Saved, title changed".into();
+    nc.version += 1;
+    assert!(attest::db::repo::nonconformances::save(&mut conn, &nc).unwrap());
+    let stored = attest::db::repo::nonconformances::find(&mut conn, id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.title, "Saved, title changed");
+    assert_eq!(
+        stored.state.as_str(),
+        "reported",
+        "the state is the transition service's"
+    );
+}

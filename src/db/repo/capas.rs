@@ -177,7 +177,21 @@ pub fn insert(conn: &mut DbConnection, c: &Capa) -> QueryResult<Capa> {
     find(conn, id)?.ok_or(diesel::result::Error::NotFound)
 }
 
-/// Writes `c` as version `c.version` if the stored one is `c.version - 1`.
+/// Saves a workflow step: the fields and the new state, as version
+/// `c.version`. Only the transition service calls it (through
+/// `service::workflow::Stored::save`); a test checks there is no other caller.
+pub(crate) fn save_step(conn: &mut DbConnection, c: &Capa) -> QueryResult<bool> {
+    if !save(conn, c)? {
+        return Ok(false);
+    }
+    let n = diesel::update(t::table.filter(t::id.eq(c.id).and(t::version.eq(c.version))))
+        .set(t::state.eq(c.state.as_str()))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Writes `c`'s fields (never its state) as version `c.version` if the
+/// stored one is `c.version - 1`.
 pub fn save(conn: &mut DbConnection, c: &Capa) -> QueryResult<bool> {
     let n = diesel::update(t::table.filter(t::id.eq(c.id).and(t::version.eq(c.version - 1))))
         .set((
@@ -206,7 +220,6 @@ pub fn save(conn: &mut DbConnection, c: &Capa) -> QueryResult<bool> {
                 t::effectiveness_result.eq(c.effectiveness_result.map(Effectiveness::as_str)),
                 t::effectiveness_evidence.eq(&c.effectiveness_evidence),
                 t::cancel_justification.eq(&c.cancel_justification),
-                t::state.eq(c.state.as_str()),
                 t::updated_at.eq(naive(c.updated_at)),
                 t::version.eq(c.version),
             ),

@@ -82,7 +82,8 @@ pub fn insert(conn: &mut DbConnection, nc: &Nc) -> QueryResult<Nc> {
     t::table.find(id).first::<Row>(conn).and_then(record)
 }
 
-/// Writes `nc` as version `nc.version` if the stored one is `nc.version - 1`.
+/// Writes `nc`'s fields (never its state) as version `nc.version` if the
+/// stored one is `nc.version - 1`.
 pub fn save(conn: &mut DbConnection, nc: &Nc) -> QueryResult<bool> {
     let n = diesel::update(t::table.filter(t::id.eq(nc.id).and(t::version.eq(nc.version - 1))))
         .set((
@@ -93,13 +94,25 @@ pub fn save(conn: &mut DbConnection, nc: &Nc) -> QueryResult<bool> {
             t::description.eq(&nc.description),
             t::detected_on.eq(nc.detected_on.map(|d| d.to_string())),
             t::severity.eq(nc.severity.map(Severity::as_str)),
-            t::state.eq(nc.state.as_str()),
             t::disposition.eq(nc.disposition.map(Disposition::as_str)),
             t::justification.eq(&nc.justification),
             t::closure_note.eq(&nc.closure_note),
             t::updated_at.eq(naive(nc.updated_at)),
             t::version.eq(nc.version),
         ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Saves a workflow step: the fields and the new state, as version
+/// `nc.version`. Only the transition service calls it (through
+/// `service::workflow::Stored::save`); a test checks there is no other caller.
+pub(crate) fn save_step(conn: &mut DbConnection, nc: &Nc) -> QueryResult<bool> {
+    if !save(conn, nc)? {
+        return Ok(false);
+    }
+    let n = diesel::update(t::table.filter(t::id.eq(nc.id).and(t::version.eq(nc.version))))
+        .set(t::state.eq(nc.state.as_str()))
         .execute(conn)?;
     Ok(n == 1)
 }
