@@ -9,51 +9,54 @@ use crate::db::schema::nonconformances as t;
 use crate::db::{DbConnection, naive, utc};
 use crate::domain::nonconformance::{Disposition, Nc, NcState, Severity, Source};
 
-/// A row, in the table's column order.
-type Row = (
-    i64,
-    String,
-    String,
-    Option<i64>,
-    String,
-    String,
-    Option<String>,
-    i64,
-    Option<String>,
-    String,
-    Option<String>,
-    String,
-    String,
-    NaiveDateTime,
-    NaiveDateTime,
-    i64,
-);
+/// A stored row.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = t)]
+struct Row {
+    id: i64,
+    title: String,
+    source: String,
+    product_id: Option<i64>,
+    lot_serial: String,
+    description: String,
+    detected_on: Option<String>,
+    reported_by: i64,
+    severity: Option<String>,
+    state: String,
+    disposition: Option<String>,
+    justification: String,
+    closure_note: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    version: i64,
+}
 
 fn record(r: Row) -> QueryResult<Nc> {
-    let c = crate::db::strict::Cols::new("nonconformances", r.0);
+    let c = crate::db::strict::Cols::new("nonconformances", r.id);
     Ok(Nc {
-        id: r.0,
-        title: r.1,
-        source: c.one_of("source", &r.2, Source::parse)?,
-        product_id: r.3,
-        lot_serial: r.4,
-        description: r.5,
-        detected_on: c.opt_date("detected_on", r.6.as_deref())?,
-        reported_by: r.7,
-        severity: c.opt_one_of("severity", r.8.as_deref(), Severity::parse)?,
-        state: c.one_of("state", &r.9, NcState::parse)?,
-        disposition: c.opt_one_of("disposition", r.10.as_deref(), Disposition::parse)?,
-        justification: r.11,
-        closure_note: r.12,
-        created_at: utc(r.13),
-        updated_at: utc(r.14),
-        version: r.15,
+        id: r.id,
+        title: r.title,
+        source: c.one_of("source", &r.source, Source::parse)?,
+        product_id: r.product_id,
+        lot_serial: r.lot_serial,
+        description: r.description,
+        detected_on: c.opt_date("detected_on", r.detected_on.as_deref())?,
+        reported_by: r.reported_by,
+        severity: c.opt_one_of("severity", r.severity.as_deref(), Severity::parse)?,
+        state: c.one_of("state", &r.state, NcState::parse)?,
+        disposition: c.opt_one_of("disposition", r.disposition.as_deref(), Disposition::parse)?,
+        justification: r.justification,
+        closure_note: r.closure_note,
+        created_at: utc(r.created_at),
+        updated_at: utc(r.updated_at),
+        version: r.version,
     })
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Nc>> {
     t::table
         .find(id)
+        .select(Row::as_select())
         .first::<Row>(conn)
         .optional()?
         .map(record)
@@ -79,7 +82,11 @@ pub fn insert(conn: &mut DbConnection, nc: &Nc) -> QueryResult<Nc> {
         ))
         .execute(conn)?;
     let id = crate::db::last_insert_id(conn)?;
-    t::table.find(id).first::<Row>(conn).and_then(record)
+    t::table
+        .find(id)
+        .select(Row::as_select())
+        .first::<Row>(conn)
+        .and_then(record)
 }
 
 /// Writes `nc`'s fields (never its state) as version `nc.version` if the
@@ -180,7 +187,11 @@ pub fn list(
         Sort::Oldest => q.order(t::id.asc()),
         Sort::RecentlyChanged => q.order((t::updated_at.desc(), t::id.desc())),
     };
-    let rows = q.offset(offset).limit(limit).load::<Row>(conn)?;
+    let rows = q
+        .offset(offset)
+        .limit(limit)
+        .select(Row::as_select())
+        .load::<Row>(conn)?;
     Ok((
         rows.into_iter().map(record).collect::<QueryResult<_>>()?,
         total,
@@ -195,6 +206,7 @@ pub fn waiting(conn: &mut DbConnection, states: &[NcState], limit: i64) -> Query
         .filter(t::state.eq_any(names))
         .order(t::id.asc())
         .limit(limit)
+        .select(Row::as_select())
         .load::<Row>(conn)
         .and_then(|rows| rows.into_iter().map(record).collect())
 }
