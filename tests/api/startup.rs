@@ -405,3 +405,156 @@ async fn a_records_ordinary_save_never_writes_its_state() {
         "the state is the transition service's"
     );
 }
+
+/// The values each enum column accepts (migration `enum_checks`) are the
+/// domain's stored names, on both backends.
+#[test]
+fn enum_columns_accept_exactly_their_types_stored_names() {
+    use attest::domain::{capa, nonconformance as nc, requirement as req, trace};
+    fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<String> {
+        all.iter().map(|x| name(*x).to_string()).collect()
+    }
+    let classes = vec!["A".to_string(), "B".into(), "C".into()];
+    let expected: std::collections::BTreeMap<&str, Vec<String>> = [
+        (
+            "nonconformances.source",
+            names(nc::Source::ALL, nc::Source::as_str),
+        ),
+        (
+            "nonconformances.severity",
+            names(nc::Severity::ALL, nc::Severity::as_str),
+        ),
+        (
+            "nonconformances.state",
+            names(nc::NcState::ALL, nc::NcState::as_str),
+        ),
+        (
+            "nonconformances.disposition",
+            names(nc::Disposition::ALL, nc::Disposition::as_str),
+        ),
+        ("capas.kind", names(capa::Kind::ALL, capa::Kind::as_str)),
+        (
+            "capas.source",
+            names(capa::CapaSource::ALL, capa::CapaSource::as_str),
+        ),
+        (
+            "capas.priority",
+            names(capa::Priority::ALL, capa::Priority::as_str),
+        ),
+        (
+            "capas.rca_method",
+            names(capa::RcaMethod::ALL, capa::RcaMethod::as_str),
+        ),
+        (
+            "capas.effectiveness_result",
+            names(capa::Effectiveness::ALL, capa::Effectiveness::as_str),
+        ),
+        (
+            "capas.state",
+            names(capa::CapaState::ALL, capa::CapaState::as_str),
+        ),
+        (
+            "capa_items.kind",
+            names(capa::ItemKind::ALL, capa::ItemKind::as_str),
+        ),
+        (
+            "capa_stays.state",
+            names(capa::CapaState::ALL, capa::CapaState::as_str),
+        ),
+        ("products.safety_class", classes.clone()),
+        (
+            "requirements.kind",
+            names(req::ReqKind::ALL, req::ReqKind::as_str),
+        ),
+        ("requirements.safety_class", classes),
+        (
+            "requirements.status",
+            names(req::ReqStatus::ALL, req::ReqStatus::as_str),
+        ),
+        (
+            "repositories.provider",
+            names(trace::Provider::ALL, trace::Provider::as_str),
+        ),
+        (
+            "test_results.outcome",
+            names(trace::Outcome::ALL, trace::Outcome::as_str),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    for backend in ["postgres", "sqlite"] {
+        let sql = std::fs::read_to_string(format!(
+            "migrations/{backend}/2026-12-02-000015_enum_checks/up.sql"
+        ))
+        .unwrap();
+        let mut found: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for line in sql.lines().filter(|l| l.contains(" IN (")) {
+            let (table, column) = if backend == "postgres" {
+                let t = line.split_whitespace().nth(2).unwrap();
+                let c = line
+                    .split("CHECK (")
+                    .nth(1)
+                    .unwrap()
+                    .split(' ')
+                    .next()
+                    .unwrap();
+                (t.to_string(), c.to_string())
+            } else {
+                let t = line
+                    .split(" ON ")
+                    .nth(1)
+                    .unwrap()
+                    .split(' ')
+                    .next()
+                    .unwrap();
+                let c = line
+                    .split("NEW.")
+                    .last()
+                    .unwrap()
+                    .split(' ')
+                    .next()
+                    .unwrap();
+                (t.to_string(), c.to_string())
+            };
+            let list = line
+                .split(" IN (")
+                .nth(1)
+                .unwrap()
+                .split(')')
+                .next()
+                .unwrap();
+            let values: Vec<String> = list
+                .split(", ")
+                .map(|v| v.trim_matches('\'').to_string())
+                .collect();
+            let key = format!("{table}.{column}");
+            if let Some(before) = found.get(&key) {
+                assert_eq!(before, &values, "{backend}: {key} insert and update differ");
+            }
+            found.insert(key, values);
+        }
+        let found: std::collections::BTreeMap<&str, Vec<String>> =
+            found.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        assert_eq!(found, expected, "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn the_database_refuses_a_value_no_type_has() {
+    use diesel::RunQueryDsl;
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    crate::nonconformances::product(&admin, &app, "CHK").await;
+    for sql in [
+        "UPDATE products SET safety_class = 'D'",
+        "UPDATE products SET safety_class = 'b'",
+    ] {
+        let refused = diesel::sql_query(sql).execute(&mut app.conn());
+        assert!(refused.is_err(), "{sql} was written");
+    }
+    assert!(
+        diesel::sql_query("UPDATE products SET safety_class = 'C'")
+            .execute(&mut app.conn())
+            .is_ok()
+    );
+}
