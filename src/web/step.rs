@@ -83,6 +83,26 @@ where
     }
 }
 
+/// An optional choice of a step form: empty is none; anything else must be
+/// one of the choices, or the request is a 400 naming `what` and the value.
+pub fn choice<T>(
+    value: Option<&String>,
+    what: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Option<T>, AppError> {
+    match value.map(|v| v.trim()) {
+        None | Some("") => Ok(None),
+        Some(v) => parse(v)
+            .map(Some)
+            .ok_or_else(|| AppError::BadRequest(format!("There is no {what} {v:?}"))),
+    }
+}
+
+/// An optional text of a step form, trimmed.
+pub fn text(value: Option<&String>) -> Option<String> {
+    value.map(|t| t.trim().to_string())
+}
+
 /// The signing form of a step: the record as the step leaves it and what
 /// identifies the message to be signed.
 fn sign_request<W>(

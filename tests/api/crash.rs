@@ -149,6 +149,18 @@ struct Writer {
     mine: HashMap<String, i64>,
 }
 
+/// A page's text, or none if the server did not answer (it may be down).
+async fn body(b: &Browser, path: &str) -> Option<String> {
+    b.client
+        .get(b.url(path))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()
+}
+
 async fn sign_in(base: &str, product: &str) -> Option<Writer> {
     sign_in_as(base, product, WRITER, PASSWORD).await
 }
@@ -165,15 +177,7 @@ async fn sign_in_as(base: &str, product: &str, username: &str, password: &str) -
         jar,
         base: base.to_string(),
     };
-    let page = b
-        .client
-        .get(b.url("/login"))
-        .send()
-        .await
-        .ok()?
-        .text()
-        .await
-        .ok()?;
+    let page = body(&b, "/login").await?;
     let res = b
         .client
         .post(b.url("/login"))
@@ -189,15 +193,7 @@ async fn sign_in_as(base: &str, product: &str, username: &str, password: &str) -
         return None;
     }
     // The password page has the session's token even when a change is due.
-    let home = b
-        .client
-        .get(b.url("/account/password"))
-        .send()
-        .await
-        .ok()?
-        .text()
-        .await
-        .ok()?;
+    let home = body(&b, "/account/password").await?;
     if !home.contains("name=\"csrf_token\"") {
         return None;
     }

@@ -27,7 +27,7 @@ use crate::web::csrf::Form;
 use crate::web::error::{AppError, capitalise, urlencode};
 use crate::web::extract::{CurrentUser, OpId, WithRole};
 use crate::web::session::SessionCtx;
-use crate::web::step::WebWorkflow;
+use crate::web::step::{WebWorkflow, choice, text};
 use crate::web::views::admin::PageLink;
 use crate::web::views::audit::{Choice, record_href};
 use crate::web::views::capas::*;
@@ -1283,19 +1283,14 @@ impl WebWorkflow for CapaWorkflow {
     }
 
     fn input(f: &ActionForm) -> Result<CapaInput, AppError> {
-        let result = match f.effectiveness_result.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(r) => Some(Effectiveness::parse(r).ok_or_else(|| {
-                AppError::BadRequest(format!("There is no effectiveness result {r:?}"))
-            })?),
-        };
         Ok(CapaInput {
-            effectiveness_result: result,
-            effectiveness_evidence: f
-                .effectiveness_evidence
-                .as_ref()
-                .map(|t| t.trim().to_string()),
-            justification: f.justification.as_ref().map(|t| t.trim().to_string()),
+            effectiveness_result: choice(
+                f.effectiveness_result.as_ref(),
+                "effectiveness result",
+                Effectiveness::parse,
+            )?,
+            effectiveness_evidence: text(f.effectiveness_evidence.as_ref()),
+            justification: text(f.justification.as_ref()),
         })
     }
 

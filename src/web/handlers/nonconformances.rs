@@ -26,7 +26,7 @@ use crate::web::error::{AppError, urlencode};
 use crate::web::extract::RoleSet;
 use crate::web::extract::{CurrentUser, OpId, WithRole};
 use crate::web::session::SessionCtx;
-use crate::web::step::WebWorkflow;
+use crate::web::step::{WebWorkflow, choice, text};
 use crate::web::views::admin::PageLink;
 use crate::web::views::audit::Choice;
 use crate::web::views::nonconformances::*;
@@ -569,17 +569,10 @@ impl WebWorkflow for NcWorkflow {
     }
 
     fn input(f: &ActionForm) -> Result<NcInput, AppError> {
-        let disposition =
-            match f.disposition.as_deref().map(str::trim) {
-                None | Some("") => None,
-                Some(d) => Some(Disposition::parse(d).ok_or_else(|| {
-                    AppError::BadRequest(format!("There is no disposition {d:?}"))
-                })?),
-            };
         Ok(NcInput {
-            disposition,
-            justification: f.justification.as_ref().map(|t| t.trim().to_string()),
-            closure_note: f.closure_note.as_ref().map(|t| t.trim().to_string()),
+            disposition: choice(f.disposition.as_ref(), "disposition", Disposition::parse)?,
+            justification: text(f.justification.as_ref()),
+            closure_note: text(f.closure_note.as_ref()),
         })
     }
 
