@@ -10,6 +10,7 @@ pub mod csv;
 pub mod db;
 pub mod domain;
 pub mod ingest;
+pub mod jobs;
 pub mod seed;
 pub mod service;
 pub mod signature;

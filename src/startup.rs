@@ -330,21 +330,6 @@ fn tls_config(files: &TlsFiles) -> anyhow::Result<rustls::ServerConfig> {
         })
 }
 
-/// Signs a checkpoint now and then every `seconds` while the log grows
-/// (AUDIT-LOG.md section 3: at least every 60 s).
-fn spawn_checkpoint_signer(state: web::Data<AppState>, seconds: u64) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(seconds.max(1)));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        loop {
-            tick.tick().await;
-            if let Err(e) = state.checkpoint().await {
-                tracing::error!(error = %e, "signing the audit checkpoint failed");
-            }
-        }
-    });
-}
-
 /// The bound, not yet running, server.
 pub struct Application {
     port: u16,
@@ -355,6 +340,7 @@ pub struct Application {
     /// The database this instance serves.
     pub database: DbTarget,
     state: web::Data<AppState>,
+    scheduler: Arc<crate::jobs::Scheduler>,
 }
 
 impl Application {
@@ -374,7 +360,17 @@ impl Application {
             prepared.log_key.clone(),
             passwords,
         ));
-        spawn_checkpoint_signer(state.clone(), settings.checkpoint_interval_seconds);
+        let scheduler = Arc::new(crate::jobs::Scheduler::new(
+            prepared.pool.clone(),
+            settings.database.clone(),
+            state.clock.clone(),
+            vec![crate::jobs::checkpoint_job(
+                prepared.log_key.clone(),
+                settings.checkpoint_file(),
+                std::time::Duration::from_secs(settings.checkpoint_interval_seconds),
+            )],
+        ));
+        scheduler.start();
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("ATTEST_BIND: cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
@@ -405,11 +401,22 @@ impl Application {
             pool: prepared.pool,
             database: settings.database.clone(),
             state,
+            scheduler,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// This instance's scheduled jobs.
+    pub fn scheduler(&self) -> Arc<crate::jobs::Scheduler> {
+        self.scheduler.clone()
+    }
+
+    /// The clock this instance reads (tests move it forward).
+    pub fn clock(&self) -> crate::clock::Clock {
+        self.state.clock.clone()
     }
 
     /// Serves until the server is stopped (SIGTERM or SIGINT: in-flight

@@ -177,3 +177,38 @@ pub fn check_file(conn: &mut DbConnection, key: &LogKey, path: &Path) -> Result<
         FileCheck::Forked { signed: cp.size }
     })
 }
+
+/// Why a checkpoint could not be signed and written.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    #[error("cannot write the checkpoint file {path} ({source})")]
+    File {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Signs a checkpoint if the log grew (another instance having signed the
+/// same tree size first is no error: its checkpoint is the one kept), and
+/// writes the latest checkpoint to `file`.
+pub fn sign_and_write(
+    conn: &mut DbConnection,
+    key: &LogKey,
+    file: &Path,
+    now: DateTime<Utc>,
+) -> Result<Stored, SignError> {
+    let signed = match sign_if_grown(conn, key, now) {
+        Err(AuditError::Storage(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ))) => latest(conn)?.ok_or(AuditError::Storage(diesel::result::Error::NotFound))?,
+        other => other?,
+    };
+    write_file(file, &signed).map_err(|source| SignError::File {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    Ok(signed)
+}

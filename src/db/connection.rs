@@ -274,6 +274,65 @@ pub fn with_startup_lock<T>(
     result
 }
 
+/// Runs `f` only if no other instance (and no other run in this one) is
+/// running the scheduled job `name`: on PostgreSQL under a session-level
+/// advisory lock taken without waiting, on SQLite under an exclusive lock
+/// on a file beside the database (`attest.db.job-<name>.lock`), so two
+/// processes serving one database never run a job at the same time.
+/// `Ok(None)` when the job is running elsewhere.
+pub fn with_job_lock<T>(
+    conn: &mut DbConnection,
+    target: &DbTarget,
+    name: &str,
+    f: impl FnOnce(&mut DbConnection) -> T,
+) -> Result<Option<T>, String> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::Bool;
+    match target {
+        DbTarget::Sqlite(path) => {
+            let mut lock_path = path.clone().into_os_string();
+            lock_path.push(format!(".job-{name}.lock"));
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&lock_path)
+                .map_err(|e| format!("cannot open the job lock {}: {e}", lock_path.display()))?;
+            match file.try_lock() {
+                Ok(()) => Ok(Some(f(conn))),
+                Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+                Err(std::fs::TryLockError::Error(e)) => Err(format!(
+                    "cannot lock the job lock {}: {e}",
+                    std::path::Path::new(&lock_path).display()
+                )),
+            }
+        }
+        DbTarget::Postgres(_) => {
+            let digest =
+                <sha2::Sha256 as sha2::Digest>::digest(format!("attest.job.{name}").as_bytes());
+            let mut first = [0u8; 8];
+            first.copy_from_slice(&digest[..8]);
+            let key = i64::from_be_bytes(first);
+            let DbConnection::Postgres(pg) = conn else {
+                return Err("the job lock needs a PostgreSQL connection".into());
+            };
+            let locked = diesel::select(sql::<Bool>(&format!("pg_try_advisory_lock({key})")))
+                .get_result::<bool>(pg)
+                .map_err(|e| format!("cannot take the job lock: {e}"))?;
+            if !locked {
+                return Ok(None);
+            }
+            let out = f(conn);
+            if let DbConnection::Postgres(pg) = conn {
+                diesel::select(sql::<Bool>(&format!("pg_advisory_unlock({key})")))
+                    .get_result::<bool>(pg)
+                    .map_err(|e| format!("cannot release the job lock: {e}"))?;
+            }
+            Ok(Some(out))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -451,3 +451,17 @@ diesel::table! {
         signed_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    events (id) {
+        id -> BigInt,
+        kind -> Text,
+        record_type -> Text,
+        record_id -> Text,
+        record_key -> Text,
+        actor_id -> Text,
+        data -> Text,
+        created_at -> Timestamp,
+        processed_at -> Nullable<Timestamp>,
+    }
+}

@@ -1113,6 +1113,9 @@ impl Workflow for CapaWorkflow {
             _ => None,
         }
     }
+    fn events(before: &Capa, after: &Capa) -> Vec<crate::domain::event::DomainEvent> {
+        crate::domain::event::owner_change(before.owner_id, after.owner_id)
+    }
 }
 
 #[cfg(test)]

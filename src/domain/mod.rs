@@ -20,6 +20,7 @@ macro_rules! named {
 }
 
 pub mod capa;
+pub mod event;
 pub mod ids;
 pub mod nonconformance;
 pub mod product;

@@ -10,6 +10,7 @@
 
 use std::fmt::{self, Write as _};
 
+use super::event::DomainEvent;
 use super::user::{Role, Roles};
 
 /// One state of a workflow.
@@ -101,6 +102,11 @@ pub trait Workflow: Sized + 'static {
     /// if any (the owner for `NotOwner`, ...).
     fn sod_party(_record: &Self::Record, _rule: SodRule) -> Option<i64> {
         None
+    }
+    /// What a step changed that someone may need to be told of, beyond the
+    /// step itself and the signatures it makes due (an owner assigned).
+    fn events(_before: &Self::Record, _after: &Self::Record) -> Vec<DomainEvent> {
+        Vec::new()
     }
 }
 
@@ -270,6 +276,9 @@ pub struct Decision<W: Workflow> {
     /// Who may not sign this step (segregation of duties), decided here so
     /// the signer is told before being asked for a password.
     pub barred_signer: Option<i64>,
+    /// What the step makes happen for others: the step taken, every step
+    /// from the new state that needs a signature, the workflow's own.
+    pub events: Vec<DomainEvent>,
 }
 
 /// The refusal of `user` as signer when a segregation-of-duties rule bars
@@ -362,13 +371,46 @@ pub fn decide<'a, W: Workflow>(
         .and_then(|r| r.sod)
         .and_then(|rule| W::sod_party(&next, rule));
     W::set_state(&mut next, action.to);
+    let mut events = vec![DomainEvent::step_taken(
+        action.name,
+        state_name::<W>(from),
+        state_name::<W>(action.to),
+    )];
+    events.extend(W::events(record, &next));
+    events.extend(signatures_due::<W>(&next));
     Ok(Decision {
         action,
         from,
         record: next,
         signature,
         barred_signer,
+        events,
     })
+}
+
+fn state_name<W: Workflow>(state: W::State) -> &'static str {
+    state_def::<W>(state).map_or("", |s| s.name)
+}
+
+/// The steps open from `record`'s state that need a signature as the
+/// record stands, each as a `signature_needed` event naming who may not
+/// give it.
+pub fn signatures_due<W: Workflow>(record: &W::Record) -> Vec<DomainEvent> {
+    let state = W::state_of(record);
+    W::actions()
+        .iter()
+        .filter(|a| a.from.contains(&state))
+        .filter_map(|a| {
+            let rule = (a.signature)(record)?;
+            let barred = rule.sod.and_then(|r| W::sod_party(record, r));
+            Some(DomainEvent::signature_needed(
+                a.name,
+                a.label,
+                rule.meaning,
+                barred,
+            ))
+        })
+        .collect()
 }
 
 /// The state diagram as SVG: states left to right in declaration order, the

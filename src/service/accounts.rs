@@ -614,6 +614,14 @@ pub fn record_wrong_password(
                 .after(json!({"locked_until": locked_until}))
                 .reason(format!("{} wrong passwords within an hour", failures.count)),
         )?;
+        super::events::append(
+            conn,
+            ctx,
+            &entity(account),
+            &[crate::domain::event::DomainEvent::account_locked(
+                failures.locked_until,
+            )],
+        )?;
     }
     Ok(failures.is_locked(ctx.now))
 }

@@ -144,6 +144,12 @@ fn insert(
             .entity(entity(&capa))
             .after(capa.audit_fields()),
     )?;
+    super::events::append(
+        conn,
+        ctx,
+        &entity(&capa),
+        &crate::domain::event::owner_change(None, capa.owner_id),
+    )?;
     Ok(capa)
 }
 
@@ -217,6 +223,12 @@ fn save_edit(
             .entity(entity(&after))
             .before(Value::Object(was))
             .after(Value::Object(now)),
+    )?;
+    super::events::append(
+        conn,
+        ctx,
+        &entity(&after),
+        &<CapaWorkflow as crate::domain::workflow::Workflow>::events(before, &after),
     )?;
     Ok(after)
 }
@@ -345,7 +357,17 @@ pub fn add_item(
             conn,
             &ctx.entry("capa.item_added")
                 .entity(entity(&after))
-                .after(json!({"item": item_json(&Item { id, ..item })})),
+                .after(json!({"item": item_json(&Item { id, ..item.clone() })})),
+        )?;
+        super::events::append(
+            conn,
+            ctx,
+            &entity(&after),
+            &[crate::domain::event::DomainEvent::item_assigned(
+                id,
+                item.owner_id,
+                Some(item.due_on),
+            )],
         )?;
         repo::find(conn, capa_id)?.ok_or(TransitionError::NotFound)
     })

@@ -207,6 +207,7 @@ pub fn transition<'a, W: Stored>(
             entry = entry.signature(s);
         }
         audit::append(conn, &entry)?;
+        super::events::append(conn, ctx, &W::entity(&next), &decision.events)?;
         W::after_step(conn, ctx, decision.action.name, decision.from, &next)?;
         Ok(next)
     })

@@ -45,7 +45,7 @@ impl ApiUser {
         Ctx {
             log: state.log_origin.clone(),
             actor: crate::service::accounts::actor(&self.account),
-            now: crate::clock::now(),
+            now: state.clock.now(),
             op: self.op.clone(),
         }
     }
@@ -72,6 +72,7 @@ impl FromRequest for ApiUser {
             };
             let log = state.log_origin.clone();
             let op2 = op.clone();
+            let now = state.clock.now();
             let checked = state
                 .db(move |conn| {
                     Ok(tokens::authenticate(
@@ -80,7 +81,7 @@ impl FromRequest for ApiUser {
                         op2,
                         &presented,
                         (&call.0, &call.1),
-                        crate::clock::now(),
+                        now,
                     ))
                 })
                 .await?
@@ -395,7 +396,7 @@ pub async fn get_capas(
             )?)
         })
         .await?;
-    let today = crate::clock::now().date_naive();
+    let today = state.clock.today();
     let items: Vec<serde_json::Value> = rows
         .iter()
         .map(|c| {

@@ -135,6 +135,7 @@ impl<R: RoleSet + 'static> FromRequest for WithRole<R> {
             );
             if let Some(state) = state {
                 let log = state.log_origin.clone();
+                let now = state.clock.now();
                 let account = s.account.clone();
                 let (required, why) = (json!(required), why.clone());
                 state
@@ -142,7 +143,7 @@ impl<R: RoleSet + 'static> FromRequest for WithRole<R> {
                         let ctx = crate::service::Ctx {
                             log,
                             actor: accounts::actor(&account),
-                            now: crate::clock::now(),
+                            now,
                             op,
                         };
                         let denied = Denied {

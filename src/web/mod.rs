@@ -36,6 +36,8 @@ pub struct AppState {
     /// The log's signing key, for checkpoints.
     pub log_key: Arc<crate::audit::key::LogKey>,
     pub passwords: Passwords,
+    /// The time every request and job reads (tests move it forward).
+    pub clock: crate::clock::Clock,
     pub login_limiter: DefaultKeyedRateLimiter<IpAddr>,
     pub cookies: CookieNames,
     /// The dashboard's CAPA figures, taken again when the data changes.
@@ -86,6 +88,7 @@ impl AppState {
             log_vkey: log_key.vkey(),
             log_key,
             passwords,
+            clock: crate::clock::Clock::system(),
             login_limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
             cookies,
             settings,
@@ -98,25 +101,14 @@ impl AppState {
     /// checkpoint file, and returns the latest.
     pub async fn checkpoint(&self) -> Result<crate::audit::checkpoint::Stored, AppError> {
         let key = self.log_key.clone();
+        let now = self.clock.now();
         let file = self.settings.checkpoint_file();
         self.db(move |conn| {
-            use crate::audit::{AuditError, checkpoint};
-            let signed = match checkpoint::sign_if_grown(conn, &key, crate::clock::now()) {
-                // Another instance signed the same tree size first.
-                Err(AuditError::Storage(diesel::result::Error::DatabaseError(
-                    diesel::result::DatabaseErrorKind::UniqueViolation,
-                    _,
-                ))) => checkpoint::latest(conn)?
-                    .ok_or_else(|| AppError::internal("checkpoint vanished"))?,
-                other => other?,
-            };
-            checkpoint::write_file(&file, &signed).map_err(|e| {
-                AppError::Unavailable(format!(
-                    "Cannot write the checkpoint file {} ({e}).",
-                    file.display()
-                ))
-            })?;
-            Ok(signed)
+            use crate::audit::checkpoint::{SignError, sign_and_write};
+            sign_and_write(conn, &key, &file, now).map_err(|e| match e {
+                SignError::Audit(e) => e.into(),
+                SignError::File { .. } => AppError::Unavailable(format!("{}.", capitalised(&e))),
+            })
         })
         .await
     }
@@ -134,4 +126,12 @@ impl AppState {
         })
         .await?
     }
+}
+
+fn capitalised(e: &impl std::fmt::Display) -> String {
+    let s = e.to_string();
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }

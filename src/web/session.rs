@@ -88,7 +88,7 @@ fn load(
     hash: &str,
     op: Option<String>,
 ) -> Result<Option<SessionCtx>, AppError> {
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let Some((session, account)) = sessions::find_with_user(conn, hash)? else {
         return Ok(None);
     };

@@ -817,11 +817,7 @@ async fn the_export_streams_the_log_cut_at_a_checkpoint_that_verifies_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_on_one_database_write_one_gap_free_log() {
     let first = spawn_app().await;
-    let second_dir = tempfile::tempdir().unwrap();
-    let mut second_settings = test_settings(second_dir.path());
-    second_settings.database = first_database(&first);
-    second_settings.log_key_file = Some(first.data_dir().join("log-key"));
-    let second = start(second_settings, second_dir).await;
+    let second = second_instance(&first).await;
     let start_size = audit::size(&mut first.conn()).unwrap();
 
     let mut writers = Vec::new();

@@ -339,6 +339,47 @@ async fn a_capa_escalated_from_an_nc_is_investigated_acted_on_verified_and_close
         text_of(post(&app, &quinn, id, "cancel", &[("justification", "x")]).await).await;
     assert_eq!(status, 409);
     assert_eq!(version(&app, id), before);
+
+    // What others need to be told of was written beside each change: the
+    // owner assigned once (the refused edits wrote nothing), the action item
+    // assigned, every step taken in order, and the closing signature due
+    // once in verification, with the owner barred from giving it.
+    let events =
+        attest::db::repo::events::of_record(&mut app.conn(), "capa", &format!("capa-{id}"), 100)
+            .unwrap();
+    let of = |kind: &str| -> Vec<&attest::db::repo::events::StoredEvent> {
+        events.iter().filter(|e| e.kind.as_str() == kind).collect()
+    };
+    let ellen_ref = format!("u-{ellen_id}");
+    let assigned = of("assigned");
+    assert_eq!(assigned.len(), 1, "{events:?}");
+    assert_eq!(assigned[0].data["to"], ellen_ref.as_str());
+    assert_eq!(assigned[0].record_key, format!("CAPA-{id}"));
+    let items = of("item_assigned");
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].data["to"], ellen_ref.as_str());
+    let steps: Vec<String> = of("step_taken")
+        .iter()
+        .map(|e| e.data["action"].as_str().unwrap().to_string())
+        .collect();
+    let audited: Vec<String> = app
+        .audit_of("capa.transition")
+        .iter()
+        .map(|e| e["after"]["transition"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(steps, audited);
+    let closing: Vec<_> = of("signature_needed")
+        .into_iter()
+        .filter(|e| e.data["action"] == "close_effective")
+        .collect();
+    assert!(!closing.is_empty(), "{events:?}");
+    assert_eq!(closing[0].data["meaning"], "Approved: effective");
+    assert_eq!(closing[0].data["barred_signer"], ellen_ref.as_str());
+    assert!(
+        events
+            .iter()
+            .all(|e| e.processed_at.is_none() && e.actor_id.starts_with("u-"))
+    );
 }
 
 fn as_refs(v: &[(String, String)]) -> Vec<(&str, &str)> {
@@ -426,11 +467,10 @@ async fn the_owner_may_not_sign_closure_and_lists_filter_by_state_owner_and_over
     let list = quinn.get_html("/capas?source=complaint").await;
     assert!(list.contains("No CAPA matches these filters."));
     assert_eq!(quinn.get("/capas?source=rumour").await.status(), 400);
-    diesel::RunQueryDsl::execute(
-        diesel::sql_query("UPDATE capas SET due_on = '2020-01-01'"),
-        &mut app.conn(),
-    )
-    .unwrap();
+    // A year later every open CAPA is past its due date (and the session
+    // long ended: sign in again).
+    app.clock.advance(chrono::Duration::days(366));
+    assert_eq!(quinn.login("quinn", QUINN_PW).await.status(), 303);
     let list = quinn.get_html("/capas?overdue=1").await;
     assert!(list.contains("Label smudging") && list.contains("overdue"));
     assert!(

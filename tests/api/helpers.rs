@@ -18,6 +18,10 @@ pub struct TestApp {
     pub pool: DbPool,
     pub log_origin: String,
     pub database: DbTarget,
+    /// The application's clock: `app.clock.advance(..)` is time passing.
+    pub clock: attest::clock::Clock,
+    /// Its scheduled jobs (`app.scheduler.run_named("audit.checkpoint")`).
+    pub scheduler: std::sync::Arc<attest::jobs::Scheduler>,
     _dir: tempfile::TempDir,
 }
 
@@ -92,12 +96,24 @@ pub async fn start(settings: Settings, dir: tempfile::TempDir) -> TestApp {
     run(app, dir)
 }
 
+/// A second instance serving `first`'s database with its log key, as two
+/// servers behind one load balancer would.
+pub async fn second_instance(first: &TestApp) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(dir.path());
+    settings.database = first_database(first);
+    settings.log_key_file = Some(first.data_dir().join("log-key"));
+    start(settings, dir).await
+}
+
 /// Runs a built application in the background.
 pub fn run(app: Application, dir: tempfile::TempDir) -> TestApp {
     let port = app.port();
     let pool = app.pool.clone();
     let log_origin = app.log_origin.clone();
     let database = app.database.clone();
+    let clock = app.clock();
+    let scheduler = app.scheduler();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         base: format!("http://127.0.0.1:{port}"),
@@ -105,6 +121,8 @@ pub fn run(app: Application, dir: tempfile::TempDir) -> TestApp {
         pool,
         log_origin,
         database,
+        clock,
+        scheduler,
         _dir: dir,
     }
 }

@@ -21,6 +21,7 @@ mod helpers;
 mod nonconformances;
 mod products;
 mod requirements;
+mod scheduler;
 mod security_items;
 mod signatures;
 mod startup;

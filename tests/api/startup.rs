@@ -406,6 +406,20 @@ async fn a_records_ordinary_save_never_writes_its_state() {
     );
 }
 
+/// The quoted values of the SQL list that follows `opening` in `text`.
+fn quoted_list(text: &str, opening: &str) -> Vec<String> {
+    let list = text
+        .split(opening)
+        .nth(1)
+        .unwrap()
+        .split(')')
+        .next()
+        .unwrap();
+    list.split(", ")
+        .map(|v| v.trim_matches('\'').to_string())
+        .collect()
+}
+
 /// The values each enum column accepts (migration `enum_checks`) are the
 /// domain's stored names, on both backends.
 #[test]
@@ -516,17 +530,7 @@ fn enum_columns_accept_exactly_their_types_stored_names() {
                     .unwrap();
                 (t.to_string(), c.to_string())
             };
-            let list = line
-                .split(" IN (")
-                .nth(1)
-                .unwrap()
-                .split(')')
-                .next()
-                .unwrap();
-            let values: Vec<String> = list
-                .split(", ")
-                .map(|v| v.trim_matches('\'').to_string())
-                .collect();
+            let values = quoted_list(line, " IN (");
             let key = format!("{table}.{column}");
             if let Some(before) = found.get(&key) {
                 assert_eq!(before, &values, "{backend}: {key} insert and update differ");
@@ -536,6 +540,19 @@ fn enum_columns_accept_exactly_their_types_stored_names() {
         let found: std::collections::BTreeMap<&str, Vec<String>> =
             found.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
         assert_eq!(found, expected, "{backend}");
+        // Tables made later carry their CHECK in CREATE TABLE.
+        let events = std::fs::read_to_string(format!(
+            "migrations/{backend}/2026-12-02-000016_events/up.sql"
+        ))
+        .unwrap();
+        assert_eq!(
+            quoted_list(&events, "CHECK (kind IN ("),
+            names(
+                &attest::domain::event::EventKind::ALL,
+                attest::domain::event::EventKind::as_str
+            ),
+            "{backend}: events.kind"
+        );
     }
 }
 
@@ -556,5 +573,44 @@ async fn the_database_refuses_a_value_no_type_has() {
         diesel::sql_query("UPDATE products SET safety_class = 'C'")
             .execute(&mut app.conn())
             .is_ok()
+    );
+}
+
+/// Every request, job and check reads the application's clock, so a test
+/// that moves it moves time for everything: the machine's clock is read
+/// only where there is no application (start-up, the command line, the
+/// benchmarks).
+#[test]
+fn only_start_up_and_the_command_line_read_the_machine_clock() {
+    fn scan(dir: &std::path::Path, root: &std::path::Path, bad: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                scan(&p, root, bad);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let rel = p.strip_prefix(root).unwrap().display().to_string();
+                if ["clock.rs", "cli.rs", "startup.rs", "bench.rs", "seed.rs"]
+                    .contains(&rel.as_str())
+                {
+                    continue;
+                }
+                for (n, line) in std::fs::read_to_string(&p).unwrap().lines().enumerate() {
+                    let l = line.trim();
+                    if !l.starts_with("//")
+                        && (l.contains("clock::now()") || l.contains("Utc::now()"))
+                    {
+                        bad.push(format!("{rel}:{}: {l}", n + 1));
+                    }
+                }
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut bad = Vec::new();
+    scan(&root, &root, &mut bad);
+    assert!(
+        bad.is_empty(),
+        "the machine clock read outside start-up and the CLI:\n{}",
+        bad.join("\n")
     );
 }

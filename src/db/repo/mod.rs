@@ -1,6 +1,7 @@
 //! Repository functions: `&mut DbConnection` in, domain types out.
 
 pub mod capas;
+pub mod events;
 pub mod exports;
 pub mod git;
 pub mod links;

@@ -86,7 +86,7 @@ pub async fn list(
         role,
         status,
     };
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let (accounts, total) = state
         .db(move |conn| {
             Ok(users::list(
@@ -291,7 +291,7 @@ async fn user_page(
             Ok((account, live, history))
         })
         .await?;
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let status_text = account.status(now);
 
     let page = UserPage {

@@ -196,7 +196,7 @@ pub async fn login(
     let ctx = Ctx {
         log: state.log_origin.clone(),
         actor: Actor::system(),
-        now: crate::clock::now(),
+        now: state.clock.now(),
         op,
     };
     let (lockout, sessions) = (

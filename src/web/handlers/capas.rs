@@ -48,8 +48,8 @@ fn state_phrase(s: CapaState) -> &'static str {
     }
 }
 
-fn today() -> chrono::NaiveDate {
-    crate::clock::now().date_naive()
+fn today(state: &AppState) -> chrono::NaiveDate {
+    state.clock.today()
 }
 
 fn date_text(d: Option<chrono::NaiveDate>) -> String {
@@ -122,13 +122,17 @@ fn with_default_due(state: &AppState, mut fields: CapaFields) -> CapaFields {
     if fields.due_on.is_none()
         && let Some(p) = fields.priority
     {
-        fields.due_on = Some(today() + chrono::Duration::days(state.settings.capa_due_days(p)));
+        fields.due_on =
+            Some(today(state) + chrono::Duration::days(state.settings.capa_due_days(p)));
     }
     fields
 }
 
 /// The list's filters and order from the query (the list and its CSV share them).
-fn filter_of(query: &HashMap<String, String>) -> Result<(Filter, Sort), AppError> {
+fn filter_of(
+    query: &HashMap<String, String>,
+    today: chrono::NaiveDate,
+) -> Result<(Filter, Sort), AppError> {
     let get = |k| query_text(query, k);
     let (st, kind, source, priority, owner, product, overdue, text, sort) = (
         get("state"),
@@ -171,7 +175,7 @@ fn filter_of(query: &HashMap<String, String>) -> Result<(Filter, Sort), AppError
         product_id: id("product", &product)?,
         overdue_on: match overdue.as_str() {
             "" => None,
-            "1" => Some(today()),
+            "1" => Some(today),
             v => return Err(bad("overdue value", v)),
         },
         text: Some(text.clone()).filter(|t| !t.is_empty()),
@@ -204,7 +208,7 @@ pub async fn list(
         get("q"),
         get("sort"),
     );
-    let (filter, order) = filter_of(&query)?;
+    let (filter, order) = filter_of(&query, today(&state))?;
     let page = super::page_number(&query)?;
     let (f, owner_sel, product_sel) = (filter.clone(), owner.clone(), product.clone());
     let (rows, total, owners, products, names) = state
@@ -254,7 +258,7 @@ pub async fn list(
     } else {
         (page - 1) * PER_PAGE + 1
     };
-    let day = today();
+    let day = today(&state);
     let sort_choice = |value: &str, label: &str| Choice {
         value: value.into(),
         label: label.into(),
@@ -318,7 +322,7 @@ pub async fn export_csv(
 ) -> Result<HttpResponse, AppError> {
     use crate::csv::line;
     let s = &user.0;
-    let (filter, order) = filter_of(&query)?;
+    let (filter, order) = filter_of(&query, today(&state))?;
     let ctx = user_ctx(&state, s, op);
     let described: Vec<String> = {
         let mut v: Vec<String> = query
@@ -329,7 +333,7 @@ pub async fn export_csv(
         v.sort();
         v
     };
-    let day = today();
+    let day = today(&state);
     let body = state
         .db(move |conn| {
             let mut out = line(&[
@@ -495,7 +499,7 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let s = qm.session();
     let (_, f) = data.form();
-    let fields = match CapaFields::parse(&f, today()) {
+    let fields = match CapaFields::parse(&f, today(&state)) {
         Ok(fields) => with_default_due(&state, fields),
         Err(e) => return new_page(&state, s, f, messages(e), StatusCode::BAD_REQUEST).await,
     };
@@ -681,7 +685,7 @@ async fn show_page(
     let mut action_errors = action_errors;
     action_errors.extend(spilled);
     let can_edit = may_edit(s, &c);
-    let day = today();
+    let day = today(state);
     let name_of = |id: i64| names.get(&id).cloned().unwrap_or_else(|| format!("u-{id}"));
     let actions = CapaWorkflow::actions()
         .iter()
@@ -893,7 +897,7 @@ pub async fn details(
     editor_check(&state, s, &op, id, "details").await?;
     let (version, f) = data.form();
     let version = version.ok_or_else(|| AppError::BadRequest("The form has no version".into()))?;
-    let fields = match CapaFields::parse(&f, today()) {
+    let fields = match CapaFields::parse(&f, today(&state)) {
         Ok(fields) => with_default_due(&state, fields),
         Err(e) => {
             let shown = Shown {
@@ -1044,7 +1048,7 @@ pub async fn plan(
         "The check's due date",
         &d.effectiveness_due,
     );
-    if due.is_some_and(|d| d < today()) {
+    if due.is_some_and(|d| d < today(&state)) {
         errors.push(crate::domain::user::FieldError::new(
             "effectiveness_due",
             "The check's due date cannot be in the past.",
@@ -1139,7 +1143,9 @@ pub async fn add_item(
     errors.extend(messages(date_errors));
     match due {
         None if d.due_on.trim().is_empty() => errors.push("Give a due date.".into()),
-        Some(day) if day < today() => errors.push("The due date cannot be in the past.".into()),
+        Some(day) if day < today(&state) => {
+            errors.push("The due date cannot be in the past.".into())
+        }
         _ => {}
     }
     let (Some(kind), Some(owner_id), Some(due_on), true) = (kind, owner, due, errors.is_empty())
@@ -1228,7 +1234,9 @@ pub async fn complete_item(
     }
     match done {
         None if errors.is_empty() => errors.push("Give the date it was done.".into()),
-        Some(day) if day > today() => errors.push("The date done cannot be in the future.".into()),
+        Some(day) if day > today(&state) => {
+            errors.push("The date done cannot be in the future.".into())
+        }
         _ => {}
     }
     let (Some(done_on), true) = (done, errors.is_empty()) else {

@@ -21,7 +21,8 @@ pub async fn index(
     let is_admin = s.account.roles.contains(Role::Admin);
     let is_quality = s.account.roles.contains(Role::Quality);
     let me = s.account.id.0;
-    let today = crate::clock::now().date_naive();
+    let today = state.clock.today();
+    let now = state.clock.now();
     let cache = state.capa_stats.clone();
     let (needs, stats) = state
         .db(move |conn| {
@@ -66,7 +67,6 @@ pub async fn index(
                 }
             }
             if is_admin {
-                let now = crate::clock::now();
                 for a in users::locked(conn, now, 20)? {
                     needs.push(NeedItem {
                         href: format!("/admin/users/{}", a.id.0),

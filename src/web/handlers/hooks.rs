@@ -72,7 +72,7 @@ fn system_ctx(state: &AppState, op: Option<String>) -> Ctx {
     Ctx {
         log: state.log_origin.clone(),
         actor: Actor::system(),
-        now: crate::clock::now(),
+        now: state.clock.now(),
         op,
     }
 }

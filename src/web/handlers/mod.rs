@@ -56,7 +56,7 @@ pub fn user_ctx(state: &AppState, s: &SessionCtx, op: Option<String>) -> Ctx {
     Ctx {
         log: state.log_origin.clone(),
         actor: accounts::actor(&s.account),
-        now: crate::clock::now(),
+        now: state.clock.now(),
         op,
     }
 }

@@ -42,7 +42,7 @@ async fn page(
 ) -> Result<HttpResponse, AppError> {
     let me = s.account.id.0;
     let tokens = state.db(move |conn| Ok(repo::of_user(conn, me)?)).await?;
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let rows = tokens
         .into_iter()
         .map(|t| TokenRow {

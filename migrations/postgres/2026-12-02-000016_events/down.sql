@@ -1,0 +1,2 @@
+DROP TABLE events;
+DROP FUNCTION attest_events_only_processed();

@@ -1,0 +1,141 @@
+//! Domain events: what happened to a record that someone may need to be
+//! told of. A workflow decision carries them (the step taken, the signature
+//! the next step needs, an owner assigned); record services add their own
+//! (a CAPA opened for an owner, an action item assigned, an account locked).
+//! The service writes them to the `events` table in the change's own
+//! transaction; notifications read them from there.
+
+use serde_json::{Value, json};
+
+use super::ids::UserId;
+
+/// What kind of thing happened; the stored name is stable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// A workflow step was taken (`data`: action, from, to).
+    StepTaken,
+    /// A step of the record now needs someone's electronic signature
+    /// (`data`: action, label, meaning, barred_signer).
+    SignatureNeeded,
+    /// The record was assigned to someone (`data`: to, as).
+    Assigned,
+    /// An action item of the record was assigned (`data`: item, to, due_on).
+    ItemAssigned,
+    /// An account was locked after wrong passwords (`data`: until).
+    AccountLocked,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 5] = [
+        Self::StepTaken,
+        Self::SignatureNeeded,
+        Self::Assigned,
+        Self::ItemAssigned,
+        Self::AccountLocked,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::StepTaken => "step_taken",
+            Self::SignatureNeeded => "signature_needed",
+            Self::Assigned => "assigned",
+            Self::ItemAssigned => "item_assigned",
+            Self::AccountLocked => "account_locked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One event, before it is stored (the service adds the record, the actor
+/// and the time).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DomainEvent {
+    pub kind: EventKind,
+    pub data: Value,
+}
+
+impl DomainEvent {
+    pub fn step_taken(action: &str, from: &str, to: &str) -> Self {
+        Self {
+            kind: EventKind::StepTaken,
+            data: json!({ "action": action, "from": from, "to": to }),
+        }
+    }
+
+    /// The step `action` ("Close as effective") now waits for a signature
+    /// with `meaning`; `barred` may not give it (segregation of duties).
+    pub fn signature_needed(action: &str, label: &str, meaning: &str, barred: Option<i64>) -> Self {
+        Self {
+            kind: EventKind::SignatureNeeded,
+            data: json!({
+                "action": action,
+                "label": label,
+                "meaning": meaning,
+                "barred_signer": barred.map(|u| UserId(u).to_string()),
+            }),
+        }
+    }
+
+    /// The record is now `to`'s, as `role` ("owner").
+    pub fn assigned(to: i64, role: &str) -> Self {
+        Self {
+            kind: EventKind::Assigned,
+            data: json!({ "to": UserId(to).to_string(), "as": role }),
+        }
+    }
+
+    /// Action item `item` is now `to`'s, due on `due_on`.
+    pub fn item_assigned(item: i64, to: i64, due_on: Option<chrono::NaiveDate>) -> Self {
+        Self {
+            kind: EventKind::ItemAssigned,
+            data: json!({
+                "item": item,
+                "to": UserId(to).to_string(),
+                "due_on": due_on.map(|d| d.to_string()),
+            }),
+        }
+    }
+
+    pub fn account_locked(until: Option<chrono::DateTime<chrono::Utc>>) -> Self {
+        Self {
+            kind: EventKind::AccountLocked,
+            data: json!({ "until": until.map(|t| t.to_rfc3339()) }),
+        }
+    }
+}
+
+/// An owner change between two versions of a record, as events: the new
+/// owner, when there is one and it is not the old one.
+pub fn owner_change(before: Option<i64>, after: Option<i64>) -> Vec<DomainEvent> {
+    match after {
+        Some(to) if before != Some(to) => vec![DomainEvent::assigned(to, "owner")],
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_reads_back_from_its_stored_name() {
+        for k in EventKind::ALL {
+            assert_eq!(EventKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(EventKind::parse("exploded"), None);
+    }
+
+    #[test]
+    fn only_a_new_owner_is_an_assignment() {
+        assert_eq!(owner_change(Some(2), Some(2)), vec![]);
+        assert_eq!(owner_change(Some(2), None), vec![]);
+        assert_eq!(
+            owner_change(None, Some(3)),
+            vec![DomainEvent::assigned(3, "owner")]
+        );
+        assert_eq!(owner_change(Some(2), Some(3))[0].data["to"], "u-3");
+    }
+}
