@@ -20,7 +20,7 @@ pub type JobFn = Arc<dyn Fn(&mut DbConnection, &Clock) -> Result<String, String>
 /// A time-driven job.
 #[derive(Clone)]
 pub struct Job {
-    /// Stable and unique (`audit.checkpoint`): it names the lock.
+    /// Stable and unique (`sign_checkpoint`): it names the lock.
     pub name: &'static str,
     pub every: Duration,
     pub run: JobFn,
@@ -115,7 +115,7 @@ pub fn checkpoint_job(
     every: Duration,
 ) -> Job {
     Job {
-        name: "audit.checkpoint",
+        name: "sign_checkpoint",
         every,
         run: Arc::new(move |conn, clock| {
             crate::audit::checkpoint::sign_and_write(conn, &key, &file, clock.now())

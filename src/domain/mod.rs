@@ -24,6 +24,7 @@ pub mod event;
 pub mod ids;
 pub mod nonconformance;
 pub mod product;
+pub mod record;
 pub mod requirement;
 pub mod text;
 pub mod trace;

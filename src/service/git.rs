@@ -14,7 +14,6 @@ use crate::audit::{self, AuditError, EntityRef};
 use crate::db::repo::git::{self as repo, NewCommit};
 use crate::db::repo::links as link_repo;
 use crate::db::repo::{products, requirements};
-use crate::db::schema::{capas, nonconformances};
 use crate::db::{DbConnection, write_tx};
 use crate::domain::requirement::Requirement;
 use crate::domain::trace::{Provider, Relation, Repository, parse_message};
@@ -222,26 +221,25 @@ fn resolve(
     product: i64,
     keys: &HashSet<String>,
 ) -> diesel::QueryResult<HashMap<String, (&'static str, String)>> {
-    use diesel::prelude::*;
+    use crate::domain::record::{self, RecordKind};
     let mut out = HashMap::new();
-    let numbered = |prefix: &str| -> Vec<i64> {
-        keys.iter()
-            .filter_map(|k| k.strip_prefix(prefix).and_then(|n| n.parse().ok()))
-            .collect()
-    };
-    let capa_ids: Vec<i64> = capas::table
-        .filter(capas::id.eq_any(numbered("CAPA-")))
-        .select(capas::id)
-        .load(conn)?;
-    for id in capa_ids {
-        out.insert(format!("CAPA-{id}"), ("capa", format!("capa-{id}")));
+    // Numbered keys of the kinds a commit may name (CAPA-7, NC-3).
+    let mut numbered: Vec<(&'static RecordKind, Vec<i64>)> = Vec::new();
+    for (kind, n) in keys.iter().filter_map(|k| record::by_key(k)) {
+        if !kind.in_commits {
+            continue;
+        }
+        match numbered.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, ns)) => ns.push(n),
+            None => numbered.push((kind, vec![n])),
+        }
     }
-    let nc_ids: Vec<i64> = nonconformances::table
-        .filter(nonconformances::id.eq_any(numbered("NC-")))
-        .select(nonconformances::id)
-        .load(conn)?;
-    for id in nc_ids {
-        out.insert(format!("NC-{id}"), ("nonconformance", format!("nc-{id}")));
+    for (kind, ns) in numbered {
+        for id in crate::db::repo::existing(conn, kind, &ns)? {
+            if let Some(key) = kind.key(id) {
+                out.insert(key, (kind.kind, kind.id(id)));
+            }
+        }
     }
     let wanted: Vec<String> = keys.iter().cloned().collect();
     for r in requirements::by_keys(conn, product, &wanted)? {

@@ -406,30 +406,20 @@ pub fn current_content_hash(
     record_type: &str,
     record_id: &str,
 ) -> diesel::QueryResult<Option<String>> {
+    use crate::domain::capa::CapaWorkflow;
     use crate::domain::nonconformance::NcWorkflow;
+    use crate::domain::record::{self, CAPA, NONCONFORMANCE};
     use crate::service::workflow::Stored;
-    match record_type {
-        "nonconformance" => {
-            let Some(id) = record_id
-                .strip_prefix("nc-")
-                .and_then(|n| n.parse::<i64>().ok())
-            else {
-                return Ok(None);
-            };
-            Ok(NcWorkflow::load(conn, id)?
-                .and_then(|nc| signature::content_sha256(&NcWorkflow::signed_content(&nc)).ok()))
-        }
-        "capa" => {
-            use crate::domain::capa::CapaWorkflow;
-            let Some(id) = record_id
-                .strip_prefix("capa-")
-                .and_then(|n| n.parse::<i64>().ok())
-            else {
-                return Ok(None);
-            };
-            Ok(CapaWorkflow::load(conn, id)?
-                .and_then(|c| signature::content_sha256(&CapaWorkflow::signed_content(&c)).ok()))
-        }
+    fn hash<W: Stored>(
+        conn: &mut DbConnection,
+        n: Option<i64>,
+    ) -> diesel::QueryResult<Option<String>> {
+        let Some(n) = n else { return Ok(None) };
+        Ok(W::load(conn, n)?.and_then(|r| signature::content_sha256(&W::signed_content(&r)).ok()))
+    }
+    match record::kind(record_type) {
+        Some(k) if *k == NONCONFORMANCE => hash::<NcWorkflow>(conn, k.number(record_id)),
+        Some(k) if *k == CAPA => hash::<CapaWorkflow>(conn, k.number(record_id)),
         _ => Ok(None),
     }
 }

@@ -20,7 +20,7 @@ pub struct TestApp {
     pub database: DbTarget,
     /// The application's clock: `app.clock.advance(..)` is time passing.
     pub clock: attest::clock::Clock,
-    /// Its scheduled jobs (`app.scheduler.run_named("audit.checkpoint")`).
+    /// Its scheduled jobs (`app.scheduler.run_named("sign_checkpoint")`).
     pub scheduler: std::sync::Arc<attest::jobs::Scheduler>,
     _dir: tempfile::TempDir,
 }

@@ -73,7 +73,7 @@ async fn the_audit_checkpoint_is_signed_by_the_scheduled_job_at_the_applications
         .await;
     app.clock.advance(chrono::Duration::days(3));
     let sched = app.scheduler.clone();
-    let outcome = tokio::task::spawn_blocking(move || sched.run_named("audit.checkpoint"))
+    let outcome = tokio::task::spawn_blocking(move || sched.run_named("sign_checkpoint"))
         .await
         .unwrap();
     let size = attest::audit::size(&mut app.conn()).unwrap();
@@ -87,7 +87,7 @@ async fn the_audit_checkpoint_is_signed_by_the_scheduled_job_at_the_applications
     assert_eq!(latest.size, size);
     let file = std::fs::read_to_string(app.data_dir().join("checkpoint")).unwrap();
     assert_eq!(file, latest.note);
-    assert!(app.scheduler.jobs().any(|j| j.name == "audit.checkpoint"));
+    assert!(app.scheduler.jobs().any(|j| j.name == "sign_checkpoint"));
     assert_eq!(app.scheduler.run_named("no.such.job"), None);
 }
 

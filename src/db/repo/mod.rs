@@ -55,3 +55,30 @@ macro_rules! batch_insert {
     };
 }
 pub(crate) use batch_insert;
+
+/// Which of `ids` are rows of the numbered record kind `kind` (the kinds a
+/// key like `CAPA-7` can name); none for a kind without numbered keys.
+pub fn existing(
+    conn: &mut crate::db::DbConnection,
+    kind: &crate::domain::record::RecordKind,
+    ids: &[i64],
+) -> diesel::QueryResult<Vec<i64>> {
+    use crate::db::schema::{capas, nonconformances};
+    use crate::domain::record;
+    use diesel::prelude::*;
+    chunked(ids, |chunk| {
+        if *kind == record::CAPA {
+            capas::table
+                .filter(capas::id.eq_any(chunk))
+                .select(capas::id)
+                .load(conn)
+        } else if *kind == record::NONCONFORMANCE {
+            nonconformances::table
+                .filter(nonconformances::id.eq_any(chunk))
+                .select(nonconformances::id)
+                .load(conn)
+        } else {
+            Ok(Vec::new())
+        }
+    })
+}

@@ -266,13 +266,13 @@ pub fn visible_types(roles: &Roles) -> Option<Vec<String>> {
     if roles.has_any(&[Role::Auditor, Role::Quality, Role::Admin]) {
         None
     } else {
-        Some(vec![
-            "product".to_string(),
-            "nonconformance".to_string(),
-            "capa".to_string(),
-            "requirement".to_string(),
-            "requirement_import".to_string(),
-        ])
+        Some(
+            crate::domain::record::KINDS
+                .iter()
+                .filter(|k| k.history_for_all)
+                .map(|k| k.kind.to_string())
+                .collect(),
+        )
     }
 }
 
@@ -349,7 +349,7 @@ pub async fn browse(
         ..Filter::default()
     };
     if let Some(kind) = &filter.entity_type
-        && !RECORD_TYPES.iter().any(|(k, _)| k == kind)
+        && crate::domain::record::kind(kind).is_none()
     {
         errors.push(format!("There is no record type {kind:?}"));
     }
@@ -453,13 +453,13 @@ pub async fn browse(
         None => (Vec::new(), None, None),
     };
     let limited = visible_types(&roles).is_some();
-    let types = RECORD_TYPES
+    let types = crate::domain::record::KINDS
         .iter()
-        .filter(|(k, _)| visible_types(&roles).is_none_or(|v| v.iter().any(|t| t == k)))
-        .map(|(k, label)| Choice {
-            value: (*k).to_string(),
-            label: (*label).to_string(),
-            selected: *k == kind,
+        .filter(|k| visible_types(&roles).is_none_or(|v| v.iter().any(|t| t == k.kind)))
+        .map(|k| Choice {
+            value: k.kind.to_string(),
+            label: k.name.to_string(),
+            selected: k.kind == kind,
         })
         .collect();
     let action_groups = actions::GROUPS
@@ -510,19 +510,6 @@ pub async fn browse(
     };
     super::html_status(status, &page)
 }
-
-/// The kinds of record the log has entries about, as the filter names them.
-pub const RECORD_TYPES: &[(&str, &str)] = &[
-    ("user", "User account"),
-    ("product", "Product"),
-    ("nonconformance", "Nonconformance"),
-    ("capa", "CAPA"),
-    ("requirement", "Requirement"),
-    ("requirement_import", "Requirement import"),
-    ("repository", "Repository"),
-    ("test_run", "Test run"),
-    ("api_token", "API token"),
-];
 
 /// `GET /audit/entry/{seq}`: one entry whole: the changes, the exact leaf
 /// bytes and their hash, and where to get its inclusion proof.

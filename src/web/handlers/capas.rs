@@ -797,11 +797,8 @@ async fn show_page(
             .into_iter()
             .map(|(kind, id)| LinkView {
                 href: record_href(&kind, &id, &s.account.roles),
-                label: match kind.as_str() {
-                    "nonconformance" => id.replace("nc-", "NC-"),
-                    "capa" => id.replace("capa-", "CAPA-"),
-                    _ => format!("{kind} {id}"),
-                },
+                label: crate::domain::record::kind(&kind)
+                    .map_or_else(|| format!("{kind} {id}"), |k| k.label(&id)),
             })
             .collect(),
         commits: commits

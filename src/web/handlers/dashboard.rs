@@ -7,6 +7,7 @@ use crate::db::repo::capas;
 use crate::db::repo::{nonconformances, users};
 use crate::domain::capa::CapaState;
 use crate::domain::nonconformance::NcState;
+use crate::domain::record;
 use crate::domain::user::Role;
 use crate::web::AppState;
 use crate::web::error::AppError;
@@ -31,7 +32,7 @@ pub async fn index(
             for (item, capa, title) in capas::open_items_of(conn, me, 50)? {
                 let overdue = if item.due_on < today { " — overdue" } else { "" };
                 needs.push(NeedItem {
-                    href: format!("/capas/{capa}"),
+                    href: record::CAPA.page_of(capa).unwrap_or_default(),
                     title: format!("CAPA-{capa} action: {}", clip(&item.text, 80)),
                     detail: format!("{title}; due {}{overdue}; mark it done with its evidence", item.due_on),
                 });
@@ -51,7 +52,7 @@ pub async fn index(
                 };
                 let overdue = if c.overdue(today) { " — overdue" } else { "" };
                 needs.push(NeedItem {
-                    href: format!("/capas/{}", c.id),
+                    href: record::CAPA.page_of(c.id).unwrap_or_default(),
                     title: format!("{} {} (you own it)", c.key(), c.title),
                     detail: format!("{}: {next}{overdue}", c.state.label()),
                 });
@@ -60,7 +61,7 @@ pub async fn index(
                 // Signatures waiting on quality (never the owner's own CAPA).
                 for c in capas::in_states(conn, &["verification"], None, Some(me), 50)? {
                     needs.push(NeedItem {
-                        href: format!("/capas/{}", c.id),
+                        href: record::CAPA.page_of(c.id).unwrap_or_default(),
                         title: format!("{} {}", c.key(), c.title),
                         detail: "Verification: record the effectiveness result and sign (Approved: effective)".into(),
                     });
@@ -69,7 +70,7 @@ pub async fn index(
             if is_admin {
                 for a in users::locked(conn, now, 20)? {
                     needs.push(NeedItem {
-                        href: format!("/admin/users/{}", a.id.0),
+                        href: record::USER.page_of(a.id.0).unwrap_or_default(),
                         title: format!("Locked account: {} ({})", a.full_name, a.username),
                         detail: format!("locked until {} after repeated wrong passwords; review and unlock if appropriate", when(a.failures.locked_until)),
                     });
@@ -85,7 +86,7 @@ pub async fn index(
                         _ => "record how the disposition was carried out and close it",
                     };
                     needs.push(NeedItem {
-                        href: format!("/nonconformances/{}", nc.id),
+                        href: record::NONCONFORMANCE.page_of(nc.id).unwrap_or_default(),
                         title: format!("{} {}", nc.key(), nc.title),
                         detail: format!("{}: {next}; reported {}", nc.state.label(), when(Some(nc.created_at))),
                     });

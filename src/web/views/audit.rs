@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::PageCtx;
 use crate::audit::{StoredEntry, actions};
-use crate::domain::user::{Role, Roles};
+use crate::domain::user::Roles;
 
 /// One changed field, its old value beside its new one.
 pub struct FieldChange {
@@ -86,39 +86,10 @@ fn changes(before: &Value, after: &Value) -> Vec<FieldChange> {
         .collect()
 }
 
-/// Where a record of `kind` with `id` is opened, for a reader with `roles`.
+/// Where a record of `kind` with `id` is opened, for a reader with `roles`
+/// (the record registry's page, if they may open it).
 pub fn record_href(kind: &str, id: &str, roles: &Roles) -> Option<String> {
-    match kind {
-        "user" if roles.contains(Role::Admin) => id
-            .parse::<crate::domain::ids::UserId>()
-            .ok()
-            .map(|u| format!("/admin/users/{}", u.0)),
-        "product" => id
-            .strip_prefix("p-")
-            .and_then(|n| n.parse::<i64>().ok())
-            .map(|n| format!("/products/{n}")),
-        "capa" => id
-            .strip_prefix("capa-")
-            .and_then(|n| n.parse::<i64>().ok())
-            .map(|n| format!("/capas/{n}")),
-        "repository" if roles.contains(Role::Admin) => id
-            .strip_prefix("repo-")
-            .and_then(|n| n.parse::<i64>().ok())
-            .map(|n| format!("/admin/repositories/{n}")),
-        "requirement" => id
-            .strip_prefix("req-")
-            .and_then(|n| n.parse::<i64>().ok())
-            .map(|n| format!("/requirements/{n}")),
-        "requirement_import" => id
-            .strip_prefix("imp-")
-            .and_then(|n| n.parse::<i64>().ok())
-            .map(|n| format!("/requirements/imports/{n}")),
-        "nonconformance" => id
-            .strip_prefix("nc-")
-            .and_then(|n| n.parse::<i64>().ok())
-            .map(|n| format!("/nonconformances/{n}")),
-        _ => None,
-    }
+    crate::domain::record::href(kind, id, roles)
 }
 
 impl EntryView {
