@@ -39,6 +39,10 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("user.password_changed", "Password changed"),
     ("user.locked", "User locked out"),
     ("user.unlocked", "User unlocked"),
+    (
+        "user.signature_certified",
+        "Electronic signature certified (11.100(c))",
+    ),
     ("product.created", "Product created"),
     ("product.updated", "Product changed"),
     ("product.archived", "Product archived"),

@@ -371,6 +371,140 @@ pub fn sign_record(
     })
 }
 
+/// What a signature without a workflow step binds (SIGNATURES.md:
+/// `"transition": null`): a certification, a training acknowledgement, a
+/// periodic review, a release approval. Built again inside the signing
+/// transaction from the record as it is then, so what is signed is what
+/// the form showed or nothing is.
+pub struct Standalone {
+    pub record: RecordRef,
+    pub content_sha256: String,
+    pub meaning: String,
+    /// The audit entry that records the signature (`user.signature_certified`)
+    /// and what it says.
+    pub action: &'static str,
+    pub after: serde_json::Value,
+}
+
+impl Standalone {
+    /// What its signing form shows and carries back: the record at its
+    /// current version (nothing moves it on), no step, the meaning, the
+    /// content's hash.
+    pub fn shown(&self) -> Shown {
+        Shown {
+            record_type: self.record.kind.clone(),
+            record_id: self.record.id.clone(),
+            record_key: self.record.key.clone(),
+            version: self.record.version,
+            action: String::new(),
+            meaning: self.meaning.clone(),
+            content_sha256: self.content_sha256.clone(),
+        }
+    }
+}
+
+/// Signs without a transition, in one transaction: the signer read again
+/// (active, not locked, still holding the key they opened), `subject` built
+/// from the record as it is now (it may refuse, e.g. "already certified"),
+/// what the form showed compared with it (any difference refuses, nothing
+/// signed), then the signature stored and its audit entry appended.
+pub fn sign_alone(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    with: &SignWith,
+    subject: impl FnOnce(
+        &mut DbConnection,
+        &Account,
+    ) -> Result<Standalone, crate::service::workflow::TransitionError>,
+) -> Result<SignatureRef, crate::service::workflow::TransitionError> {
+    use crate::service::workflow::TransitionError;
+    crate::db::write_tx(conn, |conn| {
+        let account =
+            crate::db::repo::users::find(conn, with.user)?.ok_or(TransitionError::NotFound)?;
+        check_signer(conn, ctx, &account, with)?;
+        let subject = subject(conn, &account)?;
+        let differences = with.shown.differences(&subject.shown(), &subject.meaning);
+        if !differences.is_empty() {
+            return Err(TransitionError::NotAsShown(differences));
+        }
+        let entity = audit::EntityRef {
+            kind: subject.record.kind.clone(),
+            id: subject.record.id.clone(),
+            key: subject.record.key.clone(),
+            version: subject.record.version,
+        };
+        let signed = sign_record(
+            conn,
+            ctx,
+            &account,
+            with,
+            subject.record,
+            subject.content_sha256,
+            None,
+            &subject.meaning,
+        )?;
+        audit::append(
+            conn,
+            &ctx.entry(subject.action)
+                .entity(entity)
+                .after(subject.after)
+                .signature(signed.clone()),
+        )?;
+        Ok(signed)
+    })
+}
+
+/// 21 CFR 11.100(c): what each person signs once, before their electronic
+/// signatures are relied on.
+pub const CERTIFICATION: &str = "I certify that my electronic signature in Attest is the legally binding equivalent of my traditional handwritten signature (21 CFR 11.100(c)).";
+
+/// The meaning of that signature.
+pub const CERTIFIED: &str = "Certified: electronic signature";
+
+/// What the certification of `user` binds: the statement and the account
+/// (the signed message adds the signer's printed name and username).
+pub fn certification_content(user: UserId) -> serde_json::Value {
+    json!({ "certification": CERTIFICATION, "user": user.to_string() })
+}
+
+/// The person's certification signature, if they gave one.
+pub fn certification_of(
+    conn: &mut DbConnection,
+    user: UserId,
+) -> diesel::QueryResult<Option<signature::Stored>> {
+    Ok(repo::for_record(conn, "user", &user.to_string())?
+        .into_iter()
+        .find(|s| signature::Message::parse(&s.message).is_some_and(|m| m.meaning == CERTIFIED)))
+}
+
+/// The certification `account` would sign now; refused once given.
+pub fn certification(
+    conn: &mut DbConnection,
+    account: &Account,
+) -> Result<Standalone, crate::service::workflow::TransitionError> {
+    use crate::service::workflow::TransitionError;
+    if let Some(given) = certification_of(conn, account.id)? {
+        return Err(TransitionError::Invalid(format!(
+            "You certified your electronic signature already (sig-{}); it is given once.",
+            given.id
+        )));
+    }
+    let content_sha256 = signature::content_sha256(&certification_content(account.id))
+        .map_err(|e| TransitionError::Invalid(e.to_string()))?;
+    Ok(Standalone {
+        record: RecordRef {
+            kind: "user".into(),
+            id: account.id.to_string(),
+            key: account.username.clone(),
+            version: account.version,
+        },
+        content_sha256,
+        meaning: CERTIFIED.into(),
+        action: "user.signature_certified",
+        after: json!({ "statement": CERTIFICATION }),
+    })
+}
+
 /// A wrong password (or someone else's username) typed at signing: refused,
 /// audited as `signature.refused` and counted towards lockout. If it locks
 /// the account, every session of the user ends. Returns true when locked.
@@ -420,6 +554,13 @@ pub fn current_content_hash(
     match record::kind(record_type) {
         Some(k) if *k == NONCONFORMANCE => hash::<NcWorkflow>(conn, k.number(record_id)),
         Some(k) if *k == CAPA => hash::<CapaWorkflow>(conn, k.number(record_id)),
+        // A user account is signed only by its certification (11.100(c)).
+        Some(k) if *k == record::USER => match k.number(record_id) {
+            Some(n) if crate::db::repo::users::find(conn, UserId(n))?.is_some() => {
+                Ok(signature::content_sha256(&certification_content(UserId(n))).ok())
+            }
+            _ => Ok(None),
+        },
         _ => Ok(None),
     }
 }

@@ -107,7 +107,7 @@ impl AppState {
             use crate::audit::checkpoint::{SignError, sign_and_write};
             sign_and_write(conn, &key, &file, now).map_err(|e| match e {
                 SignError::Audit(e) => e.into(),
-                SignError::File { .. } => AppError::Unavailable(format!("{}.", capitalised(&e))),
+                SignError::File { .. } => AppError::Unavailable(error::capitalise(&e.to_string())),
             })
         })
         .await
@@ -126,12 +126,4 @@ impl AppState {
         })
         .await?
     }
-}
-
-fn capitalised(e: &impl std::fmt::Display) -> String {
-    let s = e.to_string();
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use super::AppState;
 use super::csrf::StepForm;
 use super::extract::{CurrentUser, OpId};
-use super::handlers::signatures::{Opened, open_key, sign_page};
+use super::handlers::signatures::{Ceremony, ceremony};
 use super::handlers::{flash, see_other, step_refused, user_ctx};
 use super::session::SessionCtx;
 use super::views::signatures::{Carried, SignRequest, SignedField};
@@ -216,17 +216,9 @@ where
                 return refused::<W>(&state, s, &asked, id, e).await;
             }
             let request = sign_request::<W>(id, &next, &name, to_sign, fields, sent);
-            let Some(typed) = typed else {
-                return sign_page(&state, s, request, String::new(), None, StatusCode::OK).await;
-            };
-            let username = typed.username.clone().unwrap_or_default();
-            let (key, meaning) = (request.record_key.clone(), request.meaning);
-            match open_key(&state, s, &ctx, typed, &key, meaning).await? {
-                Opened::Key(with) => signer = Some(with),
-                Opened::Again(message, status) => {
-                    return sign_page(&state, s, request, username, Some(message), status).await;
-                }
-                Opened::Locked => return Ok(see_other("/login?locked=1")),
+            match ceremony(&state, s, &ctx, request, typed).await? {
+                Ceremony::Signer(with) => signer = Some(with),
+                Ceremony::Answer(page) => return Ok(page),
             }
         }
     }

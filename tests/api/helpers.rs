@@ -372,6 +372,14 @@ impl Browser {
     }
 }
 
+/// Asserts an answer's status and that its body says `words`; the body.
+pub async fn answers(res: reqwest::Response, status: u16, words: &str) -> String {
+    assert_eq!(res.status(), status);
+    let body = res.text().await.unwrap();
+    assert!(body.contains(words), "{words:?} not in {body}");
+    body
+}
+
 /// Undoes askama's HTML escaping of an attribute value.
 pub fn unescape_html(s: &str) -> String {
     s.replace("&quot;", "\"")

@@ -1000,3 +1000,96 @@ async fn after_the_first_signature_another_users_name_is_refused_and_passwords_a
     );
     assert_eq!(nc_snapshot(&app, second).1, 1);
 }
+
+/// A signature without a workflow step, through the same ceremony: the
+/// 21 CFR 11.100(c) certification on "My account".
+#[tokio::test]
+async fn a_person_certifies_their_electronic_signature_once_through_the_signing_ceremony() {
+    let app = spawn_app().await;
+    let pw = "certifying quality passphrase 1";
+    let (quinn, quinn_id) = app.user_with_roles("quinn", &["quality"], pw).await;
+    let account = quinn.get_html("/account").await;
+    assert!(account.contains("legally binding equivalent of my traditional handwritten signature"));
+    assert!(account.contains("Certify and sign…"));
+
+    // The first post shows what is signed and asks for the password.
+    let res = quinn
+        .submit("/account", "/account/certification", &[])
+        .await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Certify my electronic signature"), "{html}");
+    assert!(html.contains("Certified: electronic signature"));
+    assert!(html.contains("quinn Person (quinn)"));
+    let form = SignForm::of(&html);
+    assert_eq!(form.get("signed_action"), Some(""));
+    assert_eq!(
+        form.get("signed_record_id"),
+        Some(format!("u-{quinn_id}").as_str())
+    );
+
+    // A wrong password: audited, counted, nothing signed.
+    let res = form
+        .send(&quinn, Some("quinn"), "not my password at all")
+        .await;
+    answers(res, 400, "The password is wrong. Nothing was signed.").await;
+    assert_eq!(app.audit_of("signature.refused").len(), 1);
+    assert_eq!(app.account("quinn").failures.count, 1);
+
+    // A form that showed another meaning signs nothing.
+    let res = form
+        .with("signed_meaning", "Approved")
+        .send(&quinn, Some("quinn"), pw)
+        .await;
+    assert_eq!(res.status(), 303);
+    let page = quinn.get_html("/account").await;
+    assert!(page.contains("Nothing was signed"), "{page}");
+    assert!(app.audit_of("user.signature_certified").is_empty());
+
+    // As shown, with the password: signed, audited with the signature, verified.
+    assert_eq!(form.send(&quinn, Some("quinn"), pw).await.status(), 303);
+    let page = quinn.get_html("/account").await;
+    assert!(
+        page.contains("Your electronic signature is certified"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Certified: electronic signature</strong> by <strong>quinn Person</strong>")
+    );
+    assert!(page.contains("✓ verified"));
+    assert!(!page.contains("Certify and sign…"));
+    let entry = app.audit_of("user.signature_certified").pop().unwrap();
+    assert_eq!(entry["entity"]["id"], format!("u-{quinn_id}"));
+    assert_eq!(
+        entry["signature"]["meaning"],
+        "Certified: electronic signature"
+    );
+    let stored = attest::service::signing::certification_of(
+        &mut app.conn(),
+        attest::domain::ids::UserId(quinn_id),
+    )
+    .unwrap()
+    .unwrap();
+    let message = attest::signature::Message::parse(&stored.message).unwrap();
+    assert_eq!(message.transition, None);
+    assert_eq!(message.signer.name, "quinn Person");
+    assert!(
+        attest::service::signing::verify_all(&mut app.conn())
+            .unwrap()
+            .ok
+    );
+
+    // Given once: a second certification is refused; a replayed form too.
+    assert_eq!(form.send(&quinn, None, pw).await.status(), 303);
+    assert!(
+        quinn
+            .get_html("/account")
+            .await
+            .contains("You certified your electronic signature already")
+    );
+    let res = quinn
+        .submit("/account", "/account/certification", &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(app.audit_of("user.signature_certified").len(), 1);
+}

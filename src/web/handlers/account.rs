@@ -10,8 +10,8 @@ use crate::db::repo::signatures;
 use crate::domain::user::{check_new_password, plausible_password};
 use crate::service::{accounts, signing};
 use crate::web::AppState;
-use crate::web::csrf::Form;
-use crate::web::error::AppError;
+use crate::web::csrf::{Form, StepForm};
+use crate::web::error::{AppError, capitalise};
 use crate::web::extract::{CurrentUser, OpId, SignedIn};
 use crate::web::views::{AccountPage, PasswordPage, roles_label};
 
@@ -21,10 +21,16 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let a = &s.account;
     let id = a.id;
-    let signing_key = state
-        .db(move |conn| Ok(signatures::active_key(conn, id)?))
-        .await?
-        .map(|k| format!("{}, since {}", k.key_id, when(Some(k.valid_from))));
+    let roles = a.roles.clone();
+    let (key, certification) = state
+        .db(move |conn| {
+            Ok((
+                signatures::active_key(conn, id)?,
+                super::signatures::panel(conn, "user", &id.to_string(), &roles)?,
+            ))
+        })
+        .await?;
+    let signing_key = key.map(|k| format!("{}, since {}", k.key_id, when(Some(k.valid_from))));
     html(&AccountPage {
         ctx: page_ctx(&state, &s, "/account").await?,
         username: a.username.clone(),
@@ -34,7 +40,84 @@ pub async fn show(
         last_login: when(a.last_login_at),
         password_changed: when(Some(a.password_changed_at)),
         signing_key,
+        statement: signing::CERTIFICATION,
+        signatures: certification,
     })
+}
+
+/// The certification form has no fields of its own.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoFields {}
+
+/// `POST /account/certification`: the person certifies, by an electronic
+/// signature without a workflow step, that their electronic signature is
+/// the legally binding equivalent of their handwritten one (21 CFR
+/// 11.100(c)). The first post shows the signing form; the second, with the
+/// password, signs through the same ceremony as every signed step.
+pub async fn certify(
+    state: web::Data<AppState>,
+    CurrentUser(s): CurrentUser,
+    OpId(op): OpId,
+    StepForm { signing: typed, .. }: StepForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    use crate::web::handlers::signatures::{Ceremony, ceremony};
+    use crate::web::views::signatures::{SignRequest, SignedField};
+    let account = s.account.clone();
+    let subject = state
+        .db(move |conn| Ok(signing::certification(conn, &account)))
+        .await?;
+    let subject = match subject {
+        Ok(subject) => subject,
+        Err(e) => {
+            flash(&state, &s, "error", &e.to_string()).await?;
+            return Ok(see_other("/account"));
+        }
+    };
+    let request = SignRequest {
+        record_key: subject.record.key.clone(),
+        record_title: "Electronic signature certification".into(),
+        back_to: "/account".into(),
+        post_to: "/account/certification".into(),
+        action_label: "Certify my electronic signature",
+        meaning: signing::CERTIFIED,
+        fields: vec![
+            SignedField {
+                label: "Statement",
+                value: signing::CERTIFICATION.into(),
+            },
+            SignedField {
+                label: "Signer",
+                value: format!("{} ({})", s.account.full_name, s.account.username),
+            },
+        ],
+        content_sha256: subject.content_sha256.clone(),
+        carried: Vec::new(),
+        shown: subject.shown(),
+    };
+    let ctx = user_ctx(&state, &s, op);
+    let with = match ceremony(&state, &s, &ctx, request, typed).await? {
+        Ceremony::Answer(page) => return Ok(page),
+        Ceremony::Signer(with) => with,
+    };
+    let signed = state
+        .db(move |conn| {
+            Ok(signing::sign_alone(conn, &ctx, &with, |conn, account| {
+                signing::certification(conn, account)
+            }))
+        })
+        .await?;
+    match signed {
+        Ok(sig) => {
+            let text = format!(
+                "Your electronic signature is certified ({}, 21 CFR 11.100(c)).",
+                sig.id
+            );
+            flash(&state, &s, "ok", &text).await?;
+        }
+        Err(e) => flash(&state, &s, "error", &capitalise(&e.to_string())).await?,
+    }
+    Ok(see_other("/account"))
 }
 
 pub async fn password_form(

@@ -112,6 +112,46 @@ pub async fn sign_page(
     html_status(status, &page)
 }
 
+/// Where the signing ceremony stands.
+pub enum Ceremony {
+    /// An answer for the person: the signing form (first, or again with why
+    /// the typed components did not open the key), or the sign-in page after
+    /// a lockout. Nothing was signed.
+    Answer(HttpResponse),
+    /// The signer's opened key: the caller signs with it in its transaction.
+    Signer(Box<SignWith>),
+}
+
+/// The one signing ceremony (SIGNATURES.md; 21 CFR 11.200, 11.300), for a
+/// workflow step or a signature without one (a certification, a training
+/// acknowledgement, a periodic review): with no password typed yet, the
+/// signing form showing `request`; with one, the checks of [`open_key`] (the
+/// username on a session's first signature, the password every time, a
+/// wrong one audited and counted towards lockout) and the opened key. What
+/// the form showed travels in `typed.shown`, for the service to compare
+/// with what it would sign.
+pub async fn ceremony(
+    state: &web::Data<AppState>,
+    s: &SessionCtx,
+    ctx: &Ctx,
+    request: SignRequest,
+    typed: Option<SigningFields>,
+) -> Result<Ceremony, AppError> {
+    let Some(typed) = typed else {
+        let page = sign_page(state, s, request, String::new(), None, StatusCode::OK).await?;
+        return Ok(Ceremony::Answer(page));
+    };
+    let username = typed.username.clone().unwrap_or_default();
+    let (key, meaning) = (request.record_key.clone(), request.meaning);
+    Ok(match open_key(state, s, ctx, typed, &key, meaning).await? {
+        Opened::Key(with) => Ceremony::Signer(with),
+        Opened::Again(message, status) => {
+            Ceremony::Answer(sign_page(state, s, request, username, Some(message), status).await?)
+        }
+        Opened::Locked => Ceremony::Answer(super::see_other("/login?locked=1")),
+    })
+}
+
 /// What the typed components gave: the opened key, or why not (the form is
 /// shown again with the message), or a locked account (signed out).
 pub enum Opened {
@@ -124,7 +164,7 @@ pub enum Opened {
 /// a session's first signature must be the signed-in user's own, and the
 /// password must open their key. Failures are audited and count towards
 /// lockout; nothing is signed.
-pub async fn open_key(
+async fn open_key(
     state: &web::Data<AppState>,
     s: &SessionCtx,
     ctx: &Ctx,

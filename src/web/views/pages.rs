@@ -63,6 +63,9 @@ pub struct AccountPage {
     pub password_changed: String,
     /// The active signing key's id and since when.
     pub signing_key: Option<String>,
+    /// The 11.100(c) certification statement, and its signature once given.
+    pub statement: &'static str,
+    pub signatures: Vec<crate::web::views::signatures::SignatureView>,
 }
 
 #[derive(Template)]
