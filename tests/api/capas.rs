@@ -874,3 +874,82 @@ async fn every_guard_names_its_rule_a_failed_check_reopens_the_actions_and_a_can
     refused(&app, &quinn, id, "reopen_actions", &failed, 409, &[]).await;
     assert!(capa(&app, id).items[1].done_on.is_none());
 }
+
+/// The fixtures reach every CAPA state through the services (never by SQL):
+/// each state with its audited steps, the signed ones by the signer, and a
+/// record page that shows it.
+#[tokio::test]
+async fn fixtures_reach_every_capa_state_through_the_workflow() {
+    use attest::domain::capa::{CapaFields, CapaSource, CapaState, Kind, Priority};
+    use attest::seed::walk::{self, Signer, Times};
+    let app = spawn_app().await;
+    let (quinn, quinn_id) = app.user_with_roles("quinn", &["quality"], QUINN_PW).await;
+    let (_, ellen_id) = app.user_with_roles("ellen", &["engineer"], ELLEN_PW).await;
+    let mut conn = app.conn();
+    let ctx = attest::service::Ctx {
+        log: app.log_origin.clone(),
+        actor: attest::audit::Actor::system(),
+        now: app.clock.now(),
+        op: None,
+    };
+    let owner = walk::account(&mut conn, attest::domain::ids::UserId(ellen_id)).unwrap();
+    let signer_account = walk::account(&mut conn, attest::domain::ids::UserId(quinn_id)).unwrap();
+    let mut signer = Signer::open(&mut conn, signer_account, QUINN_PW).unwrap();
+    for &target in CapaState::ALL {
+        let fields = CapaFields {
+            title: format!("Walked to {}", target.as_str()),
+            kind: Kind::Corrective,
+            source: CapaSource::Other,
+            source_ref: String::new(),
+            product_id: None,
+            problem: "A problem".into(),
+            priority: Some(Priority::High),
+            owner_id: Some(ellen_id),
+            due_on: None,
+            containment: String::new(),
+        };
+        let mut times = Times::new(
+            app.clock.now(),
+            app.clock.now(),
+            Box::new(chrono::Duration::zero),
+        );
+        let c = walk::capa_to(
+            &mut conn,
+            &ctx,
+            &owner,
+            &mut signer,
+            fields,
+            target,
+            &mut times,
+        )
+        .unwrap();
+        assert_eq!(c.state, target);
+        let page = quinn.get_html(&format!("/capas/{}", c.id)).await;
+        assert!(page.contains(&format!("Walked to {}", target.as_str())));
+    }
+    let signed: Vec<String> = app
+        .audit_of("capa.transition")
+        .iter()
+        .filter_map(|e| e["signature"]["meaning"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(signed, ["Approved: effective", "Approved: cancellation"]);
+    assert!(attest::service::signing::verify_all(&mut conn).unwrap().ok);
+    // The walk is a fixture, not a back door: a wrong step is refused.
+    let c = attest::db::repo::capas::find(&mut conn, 1)
+        .unwrap()
+        .unwrap();
+    let refused = walk::step(
+        &mut conn,
+        &ctx,
+        &owner,
+        c.id,
+        "close_effective",
+        &attest::domain::capa::CapaInput {
+            effectiveness_result: None,
+            effectiveness_evidence: None,
+            justification: None,
+        },
+        None,
+    );
+    assert!(refused.is_err());
+}

@@ -234,6 +234,41 @@ fn seeding_fills_only_a_database_without_capas_and_the_log_still_verifies() {
         stdout(&verify),
         String::from_utf8_lossy(&verify.stderr)
     );
+    // Every seeded state was reached through the workflow: each CAPA's
+    // state is where its audited transitions lead, and the closing and
+    // cancelling signatures (by the seeded quality signer) verify.
+    let signatures = attest(&i, &["verify", "--signatures", "--database", &url]);
+    assert!(
+        signatures.status.success(),
+        "{}{}",
+        stdout(&signatures),
+        String::from_utf8_lossy(&signatures.stderr)
+    );
+    let pool = attest::db::build_pool(&attest::db::DbTarget::parse(&url).unwrap(), 1).unwrap();
+    let mut conn = pool.get().unwrap();
+    let entries = attest::audit::entries(&mut conn, 0, 100_000).unwrap();
+    let mut last_state: std::collections::HashMap<String, String> = Default::default();
+    for e in &entries {
+        let v = e.json();
+        if v["action"] == "capa.transition" {
+            let to = v["after"]["state"].as_str().unwrap_or_default().to_string();
+            last_state.insert(v["entity"]["id"].as_str().unwrap().to_string(), to);
+        }
+    }
+    let mut closed_or_cancelled = 0;
+    for id in 1..=40 {
+        let c = attest::db::repo::capas::find(&mut conn, id)
+            .unwrap()
+            .unwrap();
+        let audited = last_state
+            .get(&format!("capa-{id}"))
+            .map_or("open", String::as_str);
+        assert_eq!(audited, c.state.as_str(), "CAPA-{id}");
+        if c.state.terminal() {
+            closed_or_cancelled += 1;
+        }
+    }
+    assert!(closed_or_cancelled > 0, "the seed reaches terminal states");
 }
 
 #[test]

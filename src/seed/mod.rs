@@ -1,22 +1,24 @@
 //! `attest seed capas --count N`: demonstration and benchmark data on a
 //! database that has no CAPAs yet. Each CAPA is opened through the CAPA
-//! service (so each has its `capa.created` audit entry) and the ones left in
-//! action get two action items through the same service; their states, dates
-//! and recorded stays are then spread over the last year directly, and one
-//! `system.seeded` entry says so. The seeded states were not reached through
-//! the workflow, so this is for trial and measurement databases only, never
-//! for records that matter.
+//! service and taken to its state through the workflow ([`walk`]): every
+//! step a transition with its audit entry, events and stay, every signed
+//! step signed by a seeded quality user whose key is opened once. Times are
+//! spread over the last year (the steps' audit entries carry those times),
+//! and one `system.seeded` entry says so: for trial and measurement
+//! databases only, never for records that matter.
 
 use anyhow::{Context, bail};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::Duration;
 use diesel::prelude::*;
 
 use crate::audit;
-use crate::db::repo::capas as repo;
 use crate::db::schema::capas as t;
-use crate::db::{DbConnection, naive, write_tx};
-use crate::domain::capa::{CapaFields, CapaSource, CapaState, Item, ItemKind, Kind, Priority};
+use crate::db::{DbConnection, write_tx};
+use crate::domain::capa::{CapaFields, CapaSource, CapaState, Kind, Priority};
+use crate::domain::user::Account;
 use crate::service::Ctx;
+
+pub mod walk;
 
 /// CAPAs opened in one transaction.
 const BATCH: u64 = 500;
@@ -33,8 +35,11 @@ impl Dice {
     }
 }
 
-/// Opens `count` CAPAs owned by user `owner` and returns how many it made.
-/// Refuses a database that already holds CAPAs.
+/// Opens `count` CAPAs owned by user `owner` and takes each through the
+/// workflow to a random state, at times spread over the last year, and
+/// returns how many it made. Signed steps are signed by a seeded quality
+/// user (`seed-quality`, made here, its key opened once). Refuses a
+/// database that already holds CAPAs.
 pub fn capas(conn: &mut DbConnection, ctx: &Ctx, owner: i64, count: u64) -> anyhow::Result<u64> {
     let existing: i64 = t::table.count().get_result(conn)?;
     if existing > 0 {
@@ -42,6 +47,13 @@ pub fn capas(conn: &mut DbConnection, ctx: &Ctx, owner: i64, count: u64) -> anyh
             "this database already holds {existing} CAPAs; seed only a fresh trial or measurement database"
         );
     }
+    let owner = walk::account(conn, crate::domain::ids::UserId(owner))?;
+    // The signer's key is valid from before the first seeded step.
+    let year_ago = Ctx {
+        now: ctx.now - Duration::days(367),
+        ..ctx.clone()
+    };
+    let mut signer = walk::Signer::seeded(conn, &year_ago, "seed-quality")?;
     let mut dice = Dice(0x2545_f491_4f6c_dd1d);
     let mut made = 0;
     while made < count {
@@ -49,7 +61,7 @@ pub fn capas(conn: &mut DbConnection, ctx: &Ctx, owner: i64, count: u64) -> anyh
         write_tx(conn, |conn| -> anyhow::Result<()> {
             for _ in 0..batch {
                 made += 1;
-                one(conn, ctx, owner, made, &mut dice)?;
+                one(conn, ctx, &owner, &mut signer, made, &mut dice)?;
             }
             Ok(())
         })?;
@@ -59,7 +71,8 @@ pub fn capas(conn: &mut DbConnection, ctx: &Ctx, owner: i64, count: u64) -> anyh
             conn,
             &ctx.entry("system.seeded").after(serde_json::json!({
                 "capas": made,
-                "note": "states, dates and stays set directly for measurement, not through the workflow",
+                "signer": signer.account.username,
+                "note": "every state reached through the workflow, at times spread over the last year, for trial and measurement",
             })),
         )
     })
@@ -67,14 +80,19 @@ pub fn capas(conn: &mut DbConnection, ctx: &Ctx, owner: i64, count: u64) -> anyh
     Ok(made)
 }
 
-/// Opens CAPA number `n` and moves it to a random state and age.
+/// Opens CAPA number `n` and takes it to a random state, opened a random
+/// time ago, each step a random time after the last.
 fn one(
     conn: &mut DbConnection,
     ctx: &Ctx,
-    owner: i64,
+    owner: &Account,
+    signer: &mut walk::Signer,
     n: u64,
     dice: &mut Dice,
 ) -> anyhow::Result<()> {
+    let now = ctx.now;
+    let opened =
+        now - Duration::days(dice.roll(365) as i64) - Duration::minutes(dice.roll(1440) as i64);
     let fields = CapaFields {
         title: format!("Seeded CAPA {n}"),
         kind: if dice.roll(5) == 0 {
@@ -87,68 +105,25 @@ fn one(
         product_id: None,
         problem: "Seeded for measurement".into(),
         priority: Some(Priority::ALL[dice.roll(4) as usize]),
-        owner_id: Some(owner),
-        due_on: None,
+        owner_id: Some(owner.id.0),
+        due_on: Some(
+            (opened + Duration::days([180, 90, 30, 7][dice.roll(4) as usize])).date_naive(),
+        ),
         containment: String::new(),
     };
-    let c = crate::service::capas::open(conn, ctx, owner, fields)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let now = ctx.now;
-    let opened =
-        now - Duration::days(dice.roll(365) as i64) - Duration::minutes(dice.roll(1440) as i64);
-    let state = CapaState::ALL[dice.roll(6) as usize];
-    let due = (opened + Duration::days([180, 90, 30, 7][dice.roll(4) as usize])).date_naive();
-    let path: &[CapaState] = match state {
-        CapaState::Open => &[],
-        CapaState::Investigation => &[CapaState::Open],
-        CapaState::Action => &[CapaState::Open, CapaState::Investigation],
-        _ => &[CapaState::Open, CapaState::Investigation, CapaState::Action],
-    };
-    let mut entered = opened;
-    for s in path {
-        let left = (entered + Duration::hours(1 + dice.roll(24 * 30) as i64)).min(now);
-        repo::insert_stay(conn, c.id, s.as_str(), entered, left)?;
-        entered = left;
-    }
-    backdate(conn, c.id, state, due, opened, entered)?;
-    if state == CapaState::Action {
-        let mut version = c.version;
-        for k in 0..2 {
-            let item = Item {
-                id: 0,
-                text: format!("Seeded action {} of CAPA-{}", k + 1, c.id),
-                kind: ItemKind::Corrective,
-                owner_id: owner,
-                due_on: now.date_naive() + Duration::days(dice.roll(60) as i64 - 20),
-                done_on: None,
-                evidence: String::new(),
-            };
-            version = crate::service::capas::add_item(conn, ctx, c.id, version, item)
-                .map_err(|e| anyhow::anyhow!("{e}"))?
-                .version;
-        }
-    }
+    let target = CapaState::ALL[dice.roll(6) as usize];
+    let hours: Vec<i64> = (0..16).map(|_| 1 + dice.roll(24 * 12) as i64).collect();
+    let mut k = 0;
+    let mut times = walk::Times::new(
+        opened,
+        now,
+        Box::new(move || {
+            k = (k + 1) % hours.len();
+            Duration::hours(hours[k])
+        }),
+    );
+    walk::capa_to(conn, ctx, owner, signer, fields, target, &mut times)?;
     Ok(())
-}
-
-/// Sets a seeded CAPA's state and dates directly (never done outside seeding).
-fn backdate(
-    conn: &mut DbConnection,
-    id: i64,
-    state: CapaState,
-    due: NaiveDate,
-    opened: DateTime<Utc>,
-    changed: DateTime<Utc>,
-) -> QueryResult<()> {
-    diesel::update(t::table.filter(t::id.eq(id)))
-        .set((
-            t::state.eq(state.as_str()),
-            t::due_on.eq(due.to_string()),
-            t::created_at.eq(naive(opened)),
-            t::updated_at.eq(naive(changed)),
-        ))
-        .execute(conn)
-        .map(|_| ())
 }
 
 /// What `attest seed trace` made.
