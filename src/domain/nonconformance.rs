@@ -332,18 +332,21 @@ fn review_guard(nc: &Nc) -> Vec<Refusal> {
     let mut out = Vec::new();
     if blank(&nc.description) {
         out.push(Refusal::new(
+            "nc.description_required",
             "A description of the nonconformity is required before review",
             Some("ISO 13485 8.3.1"),
         ));
     }
     if nc.product_id.is_none() {
         out.push(Refusal::new(
+            "nc.product_required",
             "The affected product must be named before review",
             Some("ISO 13485 8.3.1"),
         ));
     }
     if nc.severity.is_none() {
         out.push(Refusal::new(
+            "nc.severity_required",
             "A severity must be set before review",
             Some("ISO 13485 8.3.1"),
         ));
@@ -360,17 +363,20 @@ fn disposition_guard(nc: &Nc) -> Vec<Refusal> {
     let mut out = Vec::new();
     if nc.disposition.is_none() {
         out.push(Refusal::new(
+            "nc.disposition_required",
             "Choose a disposition: use as is, rework, scrap, return to supplier or concession",
             Some("ISO 13485 8.3.2"),
         ));
     }
     if blank(&nc.justification) {
         out.push(Refusal::new(
+            "nc.justification_required",
             "A justification of the disposition is required",
             Some("ISO 13485 8.3.2"),
         ));
     } else if nc.justification.chars().count() > MAX_TEXT {
         out.push(Refusal::new(
+            "nc.justification_too_long",
             format!("The justification can have at most {MAX_TEXT} characters"),
             None,
         ));
@@ -395,11 +401,13 @@ fn close_guard(nc: &Nc) -> Vec<Refusal> {
     let mut out = Vec::new();
     if blank(&nc.closure_note) {
         out.push(Refusal::new(
+            "nc.disposition_note_required",
             "Record how the disposition was carried out before closing",
             Some("ISO 13485 8.3.2"),
         ));
     } else if nc.closure_note.chars().count() > MAX_TEXT {
         out.push(Refusal::new(
+            "nc.note_too_long",
             format!("The note can have at most {MAX_TEXT} characters"),
             None,
         ));
@@ -590,8 +598,15 @@ mod tests {
         let Err(Refused::Guards(rules)) = r else {
             panic!("expected guard refusals");
         };
-        assert_eq!(rules.len(), 3);
-        assert!(rules[0].to_string().contains("description"));
+        let ids: Vec<&str> = rules.iter().map(|r| r.id).collect();
+        assert_eq!(
+            ids,
+            [
+                "nc.description_required",
+                "nc.product_required",
+                "nc.severity_required"
+            ]
+        );
         assert!(rules[0].to_string().ends_with("(ISO 13485 8.3.1)"));
     }
 

@@ -28,13 +28,17 @@ pub struct StateDef<S: 'static> {
 /// of the standard it comes from when there is one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
+    /// A stable id of the rule (`capa.root_cause_required`): tests and API
+    /// clients match it; the words may be reworded.
+    pub id: &'static str,
     pub rule: String,
     pub clause: Option<&'static str>,
 }
 
 impl Refusal {
-    pub fn new(rule: impl Into<String>, clause: Option<&'static str>) -> Self {
+    pub fn new(id: &'static str, rule: impl Into<String>, clause: Option<&'static str>) -> Self {
         Self {
+            id,
             rule: rule.into(),
             clause,
         }
@@ -62,6 +66,15 @@ pub enum SodRule {
 }
 
 impl SodRule {
+    /// The refusal's stable id.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::NotOwner => "sod.not_owner",
+            Self::NotAuthor => "sod.not_author",
+            Self::NotAnalyst => "sod.not_analyst",
+        }
+    }
+
     pub fn words(self) -> &'static str {
         match self {
             Self::NotOwner => "the owner may not sign this",
@@ -228,6 +241,20 @@ pub enum Refused {
     Guards(Vec<Refusal>),
 }
 
+impl Refused {
+    /// Stable ids of why: each failed rule's (`capa.root_cause_required`,
+    /// `sod.not_owner`), or the kind of refusal (`workflow.wrong_state`).
+    pub fn rule_ids(&self) -> Vec<&'static str> {
+        match self {
+            Self::UnknownAction(_) => vec!["workflow.unknown_action"],
+            Self::Frozen { .. } => vec!["workflow.frozen"],
+            Self::WrongState { .. } => vec!["workflow.wrong_state"],
+            Self::Role { .. } => vec!["workflow.role"],
+            Self::Guards(rules) => rules.iter().map(|r| r.id).collect(),
+        }
+    }
+}
+
 impl fmt::Display for Refused {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -291,6 +318,7 @@ pub fn sod_refusal(
     let rule = signature?.sod?;
     (barred_signer == Some(user)).then(|| {
         Refused::Guards(vec![Refusal::new(
+            rule.id(),
             format!("{} (segregation of duties)", capitalised(rule.words())),
             Some("21 CFR 11.10(g)"),
         )])
