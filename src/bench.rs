@@ -309,3 +309,118 @@ pub fn audit(args: &AuditBench) -> anyhow::Result<String> {
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
+
+/// `attest bench transitions`: workflow steps through the transition
+/// service on a throw-away SQLite database (the app's connection settings),
+/// one transaction each with its audit entry, events and stay: `count`
+/// CAPAs each taken from open to investigation (no signature), then each
+/// cancelled with an Ed25519 signature by a quality signer whose key is
+/// opened once (the preview a signing form needs included).
+pub fn transitions(count: u64, dir: &Path) -> anyhow::Result<String> {
+    use crate::domain::capa::{CapaFields, CapaInput, CapaSource, Kind, Priority};
+    use crate::domain::user::{Role, Roles};
+    use crate::seed::walk;
+    use crate::service::{Ctx, accounts};
+    let dir = dir.join(format!("attest-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let result = (|| -> anyhow::Result<String> {
+        let mut conn = open(&dir.join("bench.db"))?;
+        let system = Ctx {
+            log: ORIGIN.into(),
+            actor: Actor::system(),
+            now: crate::clock::now(),
+            op: None,
+        };
+        let hash = crate::service::password::hash_blocking("bench owner password")?;
+        let valid = accounts::validate_new_user(&accounts::NewUserInput {
+            username: "bench-owner".into(),
+            full_name: "Bench Owner".into(),
+            email: "owner@example.com".into(),
+            roles: Roles::new([Role::Quality]),
+        })?;
+        let owner = accounts::create_user(&mut conn, &system, &valid, &hash, false)?;
+        let mut signer = walk::Signer::seeded(&mut conn, &system, "bench-signer")?;
+        let as_owner = || Ctx {
+            actor: accounts::actor(&owner),
+            now: crate::clock::now(),
+            ..system.clone()
+        };
+        let mut ids = Vec::new();
+        for n in 0..count {
+            let fields = CapaFields {
+                title: format!("Bench CAPA {n}"),
+                kind: Kind::Corrective,
+                source: CapaSource::Other,
+                source_ref: String::new(),
+                product_id: None,
+                problem: "Measured".into(),
+                priority: Some(Priority::High),
+                owner_id: Some(owner.id.0),
+                due_on: None,
+                containment: String::new(),
+            };
+            ids.push(crate::service::capas::open(&mut conn, &as_owner(), owner.id.0, fields)?.id);
+        }
+        let mut out = format!(
+            "attest bench transitions: SQLite (WAL, synchronous=FULL) in {}, {count} CAPAs\n",
+            dir.display()
+        );
+        let mut run = |what: &str,
+                       name: &str,
+                       input: &CapaInput,
+                       signer: &mut Option<&mut walk::Signer>|
+         -> anyhow::Result<()> {
+            let mut lat = Vec::with_capacity(ids.len());
+            let t0 = Instant::now();
+            for id in &ids {
+                let t = Instant::now();
+                let ctx = match signer.as_deref() {
+                    Some(s) => Ctx {
+                        actor: accounts::actor(&s.account),
+                        ..as_owner()
+                    },
+                    None => as_owner(),
+                };
+                walk::step(
+                    &mut conn,
+                    &ctx,
+                    &owner,
+                    *id,
+                    name,
+                    input,
+                    signer.as_deref_mut(),
+                )
+                .map_err(|e| anyhow!("{e}"))?;
+                lat.push(t.elapsed());
+            }
+            let total = t0.elapsed();
+            lat.sort();
+            out.push_str(&format!(
+                "{what}: {:.0}/s, p50 {:.0} µs, p99 {:.0} µs\n",
+                per_second(ids.len() as u64, total),
+                pct(&lat, 0.5),
+                pct(&lat, 0.99)
+            ));
+            Ok(())
+        };
+        run(
+            "unsigned step (start_investigation) with audit entry, events, stay",
+            "start_investigation",
+            &CapaInput::default(),
+            &mut None,
+        )?;
+        let cancel = CapaInput {
+            justification: Some("Measured".into()),
+            ..CapaInput::default()
+        };
+        run(
+            "signed step (cancel, Ed25519, preview included) with audit entry, events, stay",
+            "cancel",
+            &cancel,
+            &mut Some(&mut signer),
+        )?;
+        Ok(out)
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}

@@ -131,6 +131,15 @@ enum BenchCommand {
         #[arg(long)]
         keep: bool,
     },
+    /// Workflow steps through the transition service, unsigned and signed, on SQLite
+    Transitions {
+        /// CAPAs to take through each step
+        #[arg(long, default_value_t = 2_000)]
+        count: u64,
+        /// Directory for the throw-away database (removed afterwards)
+        #[arg(long, default_value = ".")]
+        dir: std::path::PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -267,6 +276,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     {
         return verify_export(file, manifest, key.as_deref());
     }
+    if let Some(Command::Bench {
+        command: BenchCommand::Transitions { count, dir },
+    }) = &cli.command
+    {
+        print!("{}", crate::bench::transitions(*count, dir)?);
+        return Ok(());
+    }
     if let Some(Command::Bench { command }) = &cli.command {
         let BenchCommand::Audit {
             appends,
@@ -274,7 +290,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             proof_entries,
             dir,
             keep,
-        } = command;
+        } = command
+        else {
+            return Ok(());
+        };
         let report = crate::bench::audit(&crate::bench::AuditBench {
             appends: *appends,
             verify_entries: *verify_entries,

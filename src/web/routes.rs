@@ -28,6 +28,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(auth::logout))
         .route("/", web::get().to(dashboard::index))
         .route("/account", web::get().to(account::show))
+        .route(
+            "/account/certification",
+            web::get().to(account::certification),
+        )
         .route("/account/certification", web::post().to(account::certify))
         .route("/account/tokens", web::get().to(tokens::list))
         .route("/account/tokens", web::post().to(tokens::create))

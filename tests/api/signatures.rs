@@ -1008,13 +1008,19 @@ async fn a_person_certifies_their_electronic_signature_once_through_the_signing_
     let app = spawn_app().await;
     let pw = "certifying quality passphrase 1";
     let (quinn, quinn_id) = app.user_with_roles("quinn", &["quality"], pw).await;
-    let account = quinn.get_html("/account").await;
+    assert!(
+        quinn
+            .get_html("/account")
+            .await
+            .contains("href=\"/account/certification\"")
+    );
+    let account = quinn.get_html("/account/certification").await;
     assert!(account.contains("legally binding equivalent of my traditional handwritten signature"));
     assert!(account.contains("Certify and sign…"));
 
     // The first post shows what is signed and asks for the password.
     let res = quinn
-        .submit("/account", "/account/certification", &[])
+        .submit("/account/certification", "/account/certification", &[])
         .await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
@@ -1042,13 +1048,13 @@ async fn a_person_certifies_their_electronic_signature_once_through_the_signing_
         .send(&quinn, Some("quinn"), pw)
         .await;
     assert_eq!(res.status(), 303);
-    let page = quinn.get_html("/account").await;
+    let page = quinn.get_html("/account/certification").await;
     assert!(page.contains("Nothing was signed"), "{page}");
     assert!(app.audit_of("user.signature_certified").is_empty());
 
     // As shown, with the password: signed, audited with the signature, verified.
     assert_eq!(form.send(&quinn, Some("quinn"), pw).await.status(), 303);
-    let page = quinn.get_html("/account").await;
+    let page = quinn.get_html("/account/certification").await;
     assert!(
         page.contains("Your electronic signature is certified"),
         "{page}"
@@ -1083,12 +1089,12 @@ async fn a_person_certifies_their_electronic_signature_once_through_the_signing_
     assert_eq!(form.send(&quinn, None, pw).await.status(), 303);
     assert!(
         quinn
-            .get_html("/account")
+            .get_html("/account/certification")
             .await
             .contains("You certified your electronic signature already")
     );
     let res = quinn
-        .submit("/account", "/account/certification", &[])
+        .submit("/account/certification", "/account/certification", &[])
         .await;
     assert_eq!(res.status(), 303);
     assert_eq!(app.audit_of("user.signature_certified").len(), 1);

@@ -13,7 +13,7 @@ use crate::web::AppState;
 use crate::web::csrf::{Form, StepForm};
 use crate::web::error::{AppError, capitalise};
 use crate::web::extract::{CurrentUser, OpId, SignedIn};
-use crate::web::views::{AccountPage, PasswordPage, roles_label};
+use crate::web::views::{AccountPage, CertificationPage, PasswordPage, roles_label};
 
 pub async fn show(
     state: web::Data<AppState>,
@@ -21,16 +21,10 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let a = &s.account;
     let id = a.id;
-    let roles = a.roles.clone();
-    let (key, certification) = state
-        .db(move |conn| {
-            Ok((
-                signatures::active_key(conn, id)?,
-                super::signatures::panel(conn, "user", &id.to_string(), &roles)?,
-            ))
-        })
-        .await?;
-    let signing_key = key.map(|k| format!("{}, since {}", k.key_id, when(Some(k.valid_from))));
+    let signing_key = state
+        .db(move |conn| Ok(signatures::active_key(conn, id)?))
+        .await?
+        .map(|k| format!("{}, since {}", k.key_id, when(Some(k.valid_from))));
     html(&AccountPage {
         ctx: page_ctx(&state, &s, "/account").await?,
         username: a.username.clone(),
@@ -40,8 +34,23 @@ pub async fn show(
         last_login: when(a.last_login_at),
         password_changed: when(Some(a.password_changed_at)),
         signing_key,
+    })
+}
+
+/// `GET /account/certification`: the 21 CFR 11.100(c) statement, and the
+/// person's signature on it (with its verified mark) once given.
+pub async fn certification(
+    state: web::Data<AppState>,
+    CurrentUser(s): CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let (id, roles) = (s.account.id, s.account.roles.clone());
+    let signatures = state
+        .db(move |conn| super::signatures::panel(conn, "user", &id.to_string(), &roles))
+        .await?;
+    html(&CertificationPage {
+        ctx: page_ctx(&state, &s, "/account").await?,
         statement: signing::CERTIFICATION,
-        signatures: certification,
+        signatures,
     })
 }
 
@@ -71,13 +80,13 @@ pub async fn certify(
         Ok(subject) => subject,
         Err(e) => {
             flash(&state, &s, "error", &e.to_string()).await?;
-            return Ok(see_other("/account"));
+            return Ok(see_other("/account/certification"));
         }
     };
     let request = SignRequest {
         record_key: subject.record.key.clone(),
         record_title: "Electronic signature certification".into(),
-        back_to: "/account".into(),
+        back_to: "/account/certification".into(),
         post_to: "/account/certification".into(),
         action_label: "Certify my electronic signature",
         meaning: signing::CERTIFIED,
@@ -117,7 +126,7 @@ pub async fn certify(
         }
         Err(e) => flash(&state, &s, "error", &capitalise(&e.to_string())).await?,
     }
-    Ok(see_other("/account"))
+    Ok(see_other("/account/certification"))
 }
 
 pub async fn password_form(

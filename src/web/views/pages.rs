@@ -63,6 +63,12 @@ pub struct AccountPage {
     pub password_changed: String,
     /// The active signing key's id and since when.
     pub signing_key: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "account/certification.html")]
+pub struct CertificationPage {
+    pub ctx: PageCtx,
     /// The 11.100(c) certification statement, and its signature once given.
     pub statement: &'static str,
     pub signatures: Vec<crate::web::views::signatures::SignatureView>,
