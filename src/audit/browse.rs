@@ -46,14 +46,33 @@ type Boxed<'a> = e::BoxedQuery<'a, <DbConnection as diesel::Connection>::Backend
 
 fn filtered(f: &Filter) -> Boxed<'_> {
     let mut q = e::table.into_boxed();
+    match (&f.record, &f.entity_type) {
+        // One record's history (every record page): found through the
+        // (type, id) and key indexes, one each side of the OR; the type is
+        // then checked as an expression, so the planner does not walk all
+        // of the type's entries instead (it did: 250 ms per CAPA page on a
+        // log of 50,000 entries).
+        (Some(r), Some(t)) => {
+            q = q
+                .filter(
+                    e::entity_type
+                        .eq(t.clone())
+                        .and(e::entity_id.eq(r.clone()))
+                        .or(e::entity_key.eq(r.clone())),
+                )
+                .filter(e::entity_type.concat("").eq(t.clone()));
+        }
+        (Some(r), None) => {
+            q = q.filter(e::entity_id.eq(r.clone()).or(e::entity_key.eq(r.clone())));
+        }
+        (None, Some(t)) => q = q.filter(e::entity_type.eq(t.clone())),
+        (None, None) => {}
+    }
     if let Some(types) = &f.visible_types {
-        q = q.filter(e::entity_type.eq_any(types.clone()));
-    }
-    if let Some(t) = &f.entity_type {
-        q = q.filter(e::entity_type.eq(t.clone()));
-    }
-    if let Some(r) = &f.record {
-        q = q.filter(e::entity_id.eq(r.clone()).or(e::entity_key.eq(r.clone())));
+        q = match f.record {
+            Some(_) => q.filter(e::entity_type.concat("").eq_any(types.clone())),
+            None => q.filter(e::entity_type.eq_any(types.clone())),
+        };
     }
     if let Some(a) = &f.actor_id {
         q = q.filter(e::actor_id.eq(a.clone()));

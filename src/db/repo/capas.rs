@@ -82,19 +82,20 @@ fn record(r: Row) -> QueryResult<Capa> {
     })
 }
 
-type ItemRow = (
-    i64,
-    i64,
-    String,
-    String,
-    i64,
-    String,
-    Option<String>,
-    String,
-    NaiveDateTime,
-    NaiveDateTime,
-    i64,
-);
+/// A stored action item row, read by column name.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = it)]
+struct ItemRow {
+    id: i64,
+    capa_id: i64,
+    text: String,
+    kind: String,
+    owner_id: i64,
+    due_on: String,
+    done_on: Option<String>,
+    evidence: String,
+    version: i64,
+}
 
 /// An action item with its bookkeeping.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,19 +106,19 @@ pub struct StoredItem {
 }
 
 fn item(r: ItemRow) -> QueryResult<StoredItem> {
-    let c = crate::db::strict::Cols::new("capa_items", r.0);
+    let c = crate::db::strict::Cols::new("capa_items", r.id);
     Ok(StoredItem {
-        capa_id: r.1,
+        capa_id: r.capa_id,
         item: Item {
-            id: r.0,
-            text: r.2,
-            kind: c.one_of("kind", &r.3, ItemKind::parse)?,
-            owner_id: r.4,
-            due_on: c.date("due_on", &r.5)?,
-            done_on: c.opt_date("done_on", r.6.as_deref())?,
-            evidence: r.7,
+            id: r.id,
+            text: r.text,
+            kind: c.one_of("kind", &r.kind, ItemKind::parse)?,
+            owner_id: r.owner_id,
+            due_on: c.date("due_on", &r.due_on)?,
+            done_on: c.opt_date("done_on", r.done_on.as_deref())?,
+            evidence: r.evidence,
         },
-        version: r.10,
+        version: r.version,
     })
 }
 
@@ -126,14 +127,16 @@ pub fn items_of(conn: &mut DbConnection, capa: i64) -> QueryResult<Vec<StoredIte
     it::table
         .filter(it::capa_id.eq(capa))
         .order(it::id.asc())
-        .load::<ItemRow>(conn)
+        .select(ItemRow::as_select())
+        .load(conn)
         .and_then(|rows| rows.into_iter().map(item).collect())
 }
 
 pub fn find_item(conn: &mut DbConnection, id: i64) -> QueryResult<Option<StoredItem>> {
     it::table
         .find(id)
-        .first::<ItemRow>(conn)
+        .select(ItemRow::as_select())
+        .first(conn)
         .optional()
         .and_then(|r| r.map(item).transpose())
 }
@@ -592,7 +595,7 @@ pub fn open_items_of(
         .filter(t::state.ne_all(TERMINAL))
         .order((it::due_on.asc(), it::id.asc()))
         .limit(limit)
-        .select((it::all_columns, t::title))
+        .select((ItemRow::as_select(), t::title))
         .load::<(ItemRow, String)>(conn)
         .and_then(|rows| {
             rows.into_iter()

@@ -8,38 +8,41 @@ use crate::db::schema::products;
 use crate::db::{DbConnection, naive, utc};
 use crate::domain::product::{Product, ProductFields, SafetyClass};
 
-/// A row, in the table's column order.
-type Row = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    bool,
-    NaiveDateTime,
-    NaiveDateTime,
-    i64,
-);
+/// A stored row, read by column name.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = products)]
+struct Row {
+    id: i64,
+    name: String,
+    key_prefix: String,
+    safety_class: String,
+    description: String,
+    active: bool,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    version: i64,
+}
 
 fn product(r: Row) -> QueryResult<Product> {
-    let c = crate::db::strict::Cols::new("products", r.0);
+    let c = crate::db::strict::Cols::new("products", r.id);
     Ok(Product {
-        id: r.0,
-        name: r.1,
-        key_prefix: r.2,
-        safety_class: c.one_of("safety_class", &r.3, SafetyClass::parse)?,
-        description: r.4,
-        active: r.5,
-        created_at: utc(r.6),
-        updated_at: utc(r.7),
-        version: r.8,
+        id: r.id,
+        name: r.name,
+        key_prefix: r.key_prefix,
+        safety_class: c.one_of("safety_class", &r.safety_class, SafetyClass::parse)?,
+        description: r.description,
+        active: r.active,
+        created_at: utc(r.created_at),
+        updated_at: utc(r.updated_at),
+        version: r.version,
     })
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Product>> {
     products::table
         .find(id)
-        .first::<Row>(conn)
+        .select(Row::as_select())
+        .first(conn)
         .optional()?
         .map(product)
         .transpose()
@@ -64,7 +67,8 @@ pub fn list(
         .order(products::name.asc())
         .offset(offset)
         .limit(limit)
-        .load::<Row>(conn)?;
+        .select(Row::as_select())
+        .load(conn)?;
     Ok((
         rows.into_iter().map(product).collect::<QueryResult<_>>()?,
         total,
@@ -120,7 +124,8 @@ pub fn insert(
         .execute(conn)?;
     products::table
         .filter(products::key_prefix.eq(&fields.key_prefix))
-        .first::<Row>(conn)
+        .select(Row::as_select())
+        .first(conn)
         .and_then(product)
 }
 

@@ -23,29 +23,32 @@ pub struct KeyRow {
     pub retired_reason: Option<String>,
 }
 
-type KeyTuple = (
-    i64,
-    String,
-    i64,
-    Vec<u8>,
-    Option<Vec<u8>>,
-    Option<Vec<u8>>,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-    Option<String>,
-);
+/// A stored signing-key row, read by column name.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = keys)]
+struct KeyCols {
+    id: i64,
+    key_id: String,
+    user_id: i64,
+    public_key: Vec<u8>,
+    wrapped_key: Option<Vec<u8>>,
+    kdf_salt: Option<Vec<u8>>,
+    valid_from: NaiveDateTime,
+    valid_until: Option<NaiveDateTime>,
+    retired_reason: Option<String>,
+}
 
-fn key_row(r: KeyTuple) -> KeyRow {
+fn key_row(r: KeyCols) -> KeyRow {
     KeyRow {
-        id: r.0,
-        key_id: r.1,
-        user_id: r.2,
-        public_key: r.3,
-        wrapped_key: r.4,
-        kdf_salt: r.5,
-        valid_from: utc(r.6),
-        valid_until: r.7.map(utc),
-        retired_reason: r.8,
+        id: r.id,
+        key_id: r.key_id,
+        user_id: r.user_id,
+        public_key: r.public_key,
+        wrapped_key: r.wrapped_key,
+        kdf_salt: r.kdf_salt,
+        valid_from: utc(r.valid_from),
+        valid_until: r.valid_until.map(utc),
+        retired_reason: r.retired_reason,
     }
 }
 
@@ -53,7 +56,8 @@ fn key_row(r: KeyTuple) -> KeyRow {
 pub fn active_key(conn: &mut DbConnection, user: UserId) -> QueryResult<Option<KeyRow>> {
     keys::table
         .filter(keys::user_id.eq(user.0).and(keys::valid_until.is_null()))
-        .first::<KeyTuple>(conn)
+        .select(KeyCols::as_select())
+        .first(conn)
         .optional()
         .map(|r| r.map(key_row))
 }
@@ -61,7 +65,8 @@ pub fn active_key(conn: &mut DbConnection, user: UserId) -> QueryResult<Option<K
 pub fn find_key(conn: &mut DbConnection, key_id: &str) -> QueryResult<Option<KeyRow>> {
     keys::table
         .filter(keys::key_id.eq(key_id))
-        .first::<KeyTuple>(conn)
+        .select(KeyCols::as_select())
+        .first(conn)
         .optional()
         .map(|r| r.map(key_row))
 }
@@ -71,7 +76,8 @@ pub fn keys_of(conn: &mut DbConnection, user: UserId) -> QueryResult<Vec<KeyRow>
     keys::table
         .filter(keys::user_id.eq(user.0))
         .order(keys::id.desc())
-        .load::<KeyTuple>(conn)
+        .select(KeyCols::as_select())
+        .load(conn)
         .map(|rows| rows.into_iter().map(key_row).collect())
 }
 
@@ -90,8 +96,8 @@ pub fn key_page(
         .order(keys::id.desc())
         .offset(offset)
         .limit(limit)
-        .select((keys::all_columns, users::username, users::full_name))
-        .load::<(KeyTuple, String, String)>(conn)?;
+        .select((KeyCols::as_select(), users::username, users::full_name))
+        .load::<(KeyCols, String, String)>(conn)?;
     Ok((
         rows.into_iter()
             .map(|(k, u, n)| (key_row(k), u, n))
@@ -238,33 +244,26 @@ pub fn insert(conn: &mut DbConnection, s: &NewSignature<'_>) -> QueryResult<i64>
     crate::db::last_insert_id(conn)
 }
 
-type SigTuple = (i64, String, String, String, Vec<u8>, Vec<u8>);
+/// The columns verification reads, by name.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = sig)]
+struct SigCols {
+    id: i64,
+    record_type: String,
+    record_id: String,
+    key_id: String,
+    message: Vec<u8>,
+    signature: Vec<u8>,
+}
 
-/// The columns verification reads, in `SigTuple`'s order.
-const STORED: (
-    sig::id,
-    sig::record_type,
-    sig::record_id,
-    sig::key_id,
-    sig::message,
-    sig::signature,
-) = (
-    sig::id,
-    sig::record_type,
-    sig::record_id,
-    sig::key_id,
-    sig::message,
-    sig::signature,
-);
-
-fn stored(r: SigTuple) -> Stored {
+fn stored(r: SigCols) -> Stored {
     Stored {
-        id: r.0,
-        record_type: r.1,
-        record_id: r.2,
-        key_id: r.3,
-        message: r.4,
-        signature: r.5,
+        id: r.id,
+        record_type: r.record_type,
+        record_id: r.record_id,
+        key_id: r.key_id,
+        message: r.message,
+        signature: r.signature,
     }
 }
 
@@ -281,8 +280,8 @@ pub fn for_record(
                 .and(sig::record_id.eq(record_id)),
         )
         .order(sig::id.asc())
-        .select(STORED)
-        .load::<SigTuple>(conn)
+        .select(SigCols::as_select())
+        .load(conn)
         .map(|rows| rows.into_iter().map(stored).collect())
 }
 
@@ -292,8 +291,8 @@ pub fn after(conn: &mut DbConnection, after: i64, limit: i64) -> QueryResult<Vec
         .filter(sig::id.gt(after))
         .order(sig::id.asc())
         .limit(limit)
-        .select(STORED)
-        .load::<SigTuple>(conn)
+        .select(SigCols::as_select())
+        .load(conn)
         .map(|rows| rows.into_iter().map(stored).collect())
 }
 
@@ -304,7 +303,7 @@ pub fn page(conn: &mut DbConnection, offset: i64, limit: i64) -> QueryResult<(Ve
         .order(sig::id.desc())
         .offset(offset)
         .limit(limit)
-        .select(STORED)
-        .load::<SigTuple>(conn)?;
+        .select(SigCols::as_select())
+        .load(conn)?;
     Ok((rows.into_iter().map(stored).collect(), total))
 }
