@@ -120,14 +120,17 @@ mod tests {
 
     /// Every string literal in the source that looks like an action of a
     /// known group (`"user.created"`), and every `.entry("...")`, is
-    /// catalogued: actions passed through a variable are caught too.
+    /// catalogued: actions passed through a variable are caught too. The
+    /// domain records nothing (its `capa.root_cause_required` are rule ids).
     #[test]
     fn every_recorded_action_is_in_the_catalogue() {
         fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
             for item in std::fs::read_dir(dir).into_iter().flatten().flatten() {
                 let path = item.path();
                 if path.is_dir() {
-                    walk(&path, out);
+                    if !path.ends_with("domain") {
+                        walk(&path, out);
+                    }
                 } else if path.extension().is_some_and(|e| e == "rs")
                     && !path.ends_with("audit/actions.rs")
                 {

@@ -203,30 +203,20 @@ pub fn update_profile(
     let (full_name, email) = (full_name.trim(), email.trim());
     write_tx(conn, |conn| {
         let before = load(conn, id, Some(version))?;
-        let mut after = bump(&before, ctx.now);
-        after.full_name = full_name.to_string();
-        after.email = email.to_string();
-        let (mut old, mut new) = (serde_json::Map::new(), serde_json::Map::new());
-        if before.full_name != after.full_name {
-            old.insert("full_name".into(), json!(before.full_name));
-            new.insert("full_name".into(), json!(after.full_name));
-        }
-        if before.email != after.email {
-            old.insert("email".into(), json!(before.email));
-            new.insert("email".into(), json!(after.email));
-        }
-        if new.is_empty() {
-            return Ok(before);
-        }
-        save(conn, &after)?;
-        audit::append(
+        let after = Account {
+            full_name: full_name.to_string(),
+            email: email.to_string(),
+            ..before.clone()
+        };
+        super::edit::edit(
             conn,
-            &ctx.entry("user.updated")
-                .entity(entity(&after))
-                .before(Value::Object(old))
-                .after(Value::Object(new)),
-        )?;
-        Ok(after)
+            ctx,
+            "user.updated",
+            &before,
+            after,
+            None,
+            |conn, a| Ok::<_, AccountError>(users::save(conn, a)?),
+        )
     })
 }
 
@@ -261,21 +251,20 @@ pub fn set_roles(
     }
     write_tx(conn, |conn| {
         let before = load(conn, id, Some(version))?;
-        if before.roles == roles {
-            return Ok(before);
-        }
-        let mut after = bump(&before, ctx.now);
-        after.roles = roles.clone();
+        let after = Account {
+            roles: roles.clone(),
+            ..before.clone()
+        };
         keep_an_admin(conn, &before, &after)?;
-        save(conn, &after)?;
-        audit::append(
+        super::edit::edit(
             conn,
-            &ctx.entry("user.roles_changed")
-                .entity(entity(&after))
-                .before(json!({"roles": before.roles.to_json()}))
-                .after(json!({"roles": after.roles.to_json()})),
-        )?;
-        Ok(after)
+            ctx,
+            "user.roles_changed",
+            &before,
+            after,
+            None,
+            |conn, a| Ok::<_, AccountError>(users::save(conn, a)?),
+        )
     })
 }
 

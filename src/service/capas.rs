@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::Ctx;
-use super::workflow::{Stored, TransitionError, changed};
+use super::workflow::{Stored, TransitionError};
 use crate::audit::{self, EntityRef};
 use crate::db::repo::{capas as repo, products, users};
 use crate::db::{DbConnection, write_tx};
@@ -28,8 +28,7 @@ impl Stored for CapaWorkflow {
         record.version
     }
     fn bump(record: &mut Capa, now: chrono::DateTime<chrono::Utc>) {
-        record.version += 1;
-        record.updated_at = now;
+        super::edit::Versioned::bump(record, now);
     }
     fn entity(record: &Capa) -> EntityRef {
         entity(record)
@@ -206,24 +205,12 @@ fn save_edit(
     conn: &mut DbConnection,
     ctx: &Ctx,
     before: &Capa,
-    mut after: Capa,
+    after: Capa,
     action: &str,
 ) -> Result<Capa, TransitionError> {
-    let (was, now) = changed(&before.audit_fields(), &after.audit_fields());
-    if now.is_empty() {
-        return Ok(before.clone());
-    }
-    CapaWorkflow::bump(&mut after, ctx.now);
-    if !repo::save(conn, &after)? {
-        return Err(TransitionError::Stale);
-    }
-    audit::append(
-        conn,
-        &ctx.entry(action)
-            .entity(entity(&after))
-            .before(Value::Object(was))
-            .after(Value::Object(now)),
-    )?;
+    let after = super::edit::edit(conn, ctx, action, before, after, None, |conn, c| {
+        Ok::<_, TransitionError>(repo::save(conn, c)?)
+    })?;
     super::events::append(
         conn,
         ctx,

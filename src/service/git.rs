@@ -109,25 +109,13 @@ fn save(
     ctx: &Ctx,
     action: &str,
     before: &Repository,
-    mut after: Repository,
+    after: Repository,
     reason: Option<&str>,
 ) -> Result<Repository, GitError> {
-    after.version = before.version + 1;
-    after.updated_at = ctx.now;
-    if !repo::save(conn, &after)? {
-        return Err(GitError::Stale);
-    }
-    let (was, now) = super::workflow::changed(&before.audit_fields(), &after.audit_fields());
-    let mut entry = ctx
-        .entry(action)
-        .entity(entity(&after))
-        .before(serde_json::Value::Object(was))
-        .after(serde_json::Value::Object(now));
-    if let Some(r) = reason {
-        entry = entry.reason(r);
-    }
-    audit::append(conn, &entry)?;
-    Ok(after)
+    // Always saved: a new secret is a change the entry records without it.
+    super::edit::save_version(conn, ctx, action, before, after, reason, |conn, r| {
+        Ok::<_, GitError>(repo::save(conn, r)?)
+    })
 }
 
 /// Replaces a repository's secret; the old one stops working at once.

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod accounts;
 pub mod capas;
+pub mod edit;
 pub mod events;
 pub mod exports;
 pub mod git;

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::Ctx;
-use super::workflow::{Stored, TransitionError, changed};
+use super::workflow::{Stored, TransitionError};
 use crate::audit::{self, EntityRef};
 use crate::db::repo::{nonconformances as repo, products};
 use crate::db::{DbConnection, write_tx};
@@ -21,8 +21,7 @@ impl Stored for NcWorkflow {
         record.version
     }
     fn bump(record: &mut Nc, now: chrono::DateTime<chrono::Utc>) {
-        record.version += 1;
-        record.updated_at = now;
+        super::edit::Versioned::bump(record, now);
     }
     fn entity(record: &Nc) -> EntityRef {
         EntityRef {
@@ -117,7 +116,7 @@ pub fn update(
         if fields.product_id != before.product_id {
             check_product(conn, &fields)?;
         }
-        let mut after = Nc {
+        let after = Nc {
             title: fields.title,
             source: fields.source,
             product_id: fields.product_id,
@@ -127,21 +126,14 @@ pub fn update(
             severity: fields.severity,
             ..before.clone()
         };
-        let (was, now) = changed(&before.audit_fields(), &after.audit_fields());
-        if now.is_empty() {
-            return Ok(before);
-        }
-        NcWorkflow::bump(&mut after, ctx.now);
-        if !repo::save(conn, &after)? {
-            return Err(TransitionError::Stale);
-        }
-        audit::append(
+        super::edit::edit(
             conn,
-            &ctx.entry("nonconformance.updated")
-                .entity(NcWorkflow::entity(&after))
-                .before(Value::Object(was))
-                .after(Value::Object(now)),
-        )?;
-        Ok(after)
+            ctx,
+            "nonconformance.updated",
+            &before,
+            after,
+            None,
+            |conn, nc| Ok::<_, TransitionError>(repo::save(conn, nc)?),
+        )
     })
 }

@@ -1,8 +1,6 @@
 //! Products: created and changed by quality and administrators, each change
 //! audited in its transaction with the fields before and after.
 
-use serde_json::Value;
-
 use super::Ctx;
 use crate::audit::{self, AuditError, EntityRef};
 use crate::db::repo::products as repo;
@@ -84,28 +82,12 @@ fn save(
     ctx: &Ctx,
     action: &str,
     before: &Product,
-    mut after: Product,
+    after: Product,
     reason: Option<&str>,
 ) -> Result<Product, ProductError> {
-    let (was, now) = super::workflow::changed(&before.audit_fields(), &after.audit_fields());
-    if now.is_empty() {
-        return Ok(before.clone());
-    }
-    after.version = before.version + 1;
-    after.updated_at = ctx.now;
-    if !repo::save(conn, &after).map_err(taken)? {
-        return Err(ProductError::Stale);
-    }
-    let mut entry = ctx
-        .entry(action)
-        .entity(entity(&after))
-        .before(Value::Object(was))
-        .after(Value::Object(now));
-    if let Some(r) = reason {
-        entry = entry.reason(r);
-    }
-    audit::append(conn, &entry)?;
-    Ok(after)
+    super::edit::edit(conn, ctx, action, before, after, reason, |conn, p| {
+        repo::save(conn, p).map_err(taken)
+    })
 }
 
 pub fn update(

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::Ctx;
 use super::links;
@@ -175,30 +175,15 @@ fn save(
     ctx: &Ctx,
     action: &str,
     before: &Requirement,
-    mut after: Requirement,
+    after: Requirement,
     reason: Option<&str>,
 ) -> Result<Requirement, RequirementError> {
-    let (was, now) = super::workflow::changed(&before.audit_fields(), &after.audit_fields());
-    if now.is_empty() {
-        return Ok(before.clone());
-    }
-    after.version = before.version + 1;
-    after.updated_at = ctx.now;
-    if !repo::save(conn, &after)? {
-        return Err(RequirementError::Stale);
-    }
+    let after = super::edit::edit(conn, ctx, action, before, after, reason, |conn, r| {
+        Ok::<_, RequirementError>(repo::save(conn, r)?)
+    })?;
     if after.text_version != before.text_version {
         repo::insert_text(conn, &after, super::actor_user(ctx))?;
     }
-    let mut entry = ctx
-        .entry(action)
-        .entity(entity(&after))
-        .before(Value::Object(was))
-        .after(Value::Object(now));
-    if let Some(r) = reason {
-        entry = entry.reason(r);
-    }
-    audit::append(conn, &entry)?;
     Ok(after)
 }
 

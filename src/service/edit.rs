@@ -1,0 +1,143 @@
+//! The one versioned, audited edit (ARCHITECTURE.md rule 3's sibling for
+//! fields): the caller loads the record at the version the person saw and
+//! applies the change; [`edit`] skips a change that changes nothing, moves
+//! the record on one version, saves it `WHERE version = old` and appends
+//! the audit entry with the fields before and after, in the caller's
+//! transaction. Products, requirements, repositories, nonconformances,
+//! CAPAs and accounts' profiles and roles are edited through it.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::Ctx;
+use super::workflow::changed;
+use crate::audit::{self, AuditError, EntityRef};
+use crate::db::DbConnection;
+
+/// A record kept in versions.
+pub trait Versioned: Clone {
+    /// Moves the record on one version at `now`.
+    fn bump(&mut self, now: DateTime<Utc>);
+    fn entity(&self) -> EntityRef;
+    /// Its fields as its audit entries show them (a flat JSON object).
+    fn audit_fields(&self) -> Value;
+}
+
+/// What every record operation's error can say about an edit.
+pub trait EditError: From<AuditError> + From<diesel::result::Error> {
+    /// Someone saved the record after the person opened it.
+    fn stale() -> Self;
+}
+
+/// Saves `after` (the edited `before`) as the next version and appends
+/// `action` with what changed, unless nothing did (then `before` is
+/// returned and nothing is written). `save` writes the row `WHERE version =
+/// old` and says whether it did.
+pub fn edit<R: Versioned, E: EditError>(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    action: &str,
+    before: &R,
+    after: R,
+    reason: Option<&str>,
+    save: impl FnOnce(&mut DbConnection, &R) -> Result<bool, E>,
+) -> Result<R, E> {
+    let (_, now) = changed(&before.audit_fields(), &after.audit_fields());
+    if now.is_empty() {
+        return Ok(before.clone());
+    }
+    save_version(conn, ctx, action, before, after, reason, save)
+}
+
+/// As [`edit`], but always saves: for a change the audit entry records
+/// without its value (a repository's new secret).
+pub fn save_version<R: Versioned, E: EditError>(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    action: &str,
+    before: &R,
+    mut after: R,
+    reason: Option<&str>,
+    save: impl FnOnce(&mut DbConnection, &R) -> Result<bool, E>,
+) -> Result<R, E> {
+    after.bump(ctx.now);
+    if !save(conn, &after)? {
+        return Err(E::stale());
+    }
+    let (was, now) = changed(&before.audit_fields(), &after.audit_fields());
+    let mut entry = ctx
+        .entry(action)
+        .entity(after.entity())
+        .before(Value::Object(was))
+        .after(Value::Object(now));
+    if let Some(r) = reason {
+        entry = entry.reason(r);
+    }
+    audit::append(conn, &entry)?;
+    Ok(after)
+}
+
+/// A record whose version moves with its `updated_at`, whose entity is
+/// `$entity` and whose audit fields are its own `audit_fields`.
+macro_rules! versioned {
+    ($($t:ty => $entity:expr),* $(,)?) => {
+        $(impl Versioned for $t {
+            fn bump(&mut self, now: DateTime<Utc>) {
+                self.version += 1;
+                self.updated_at = now;
+            }
+            fn entity(&self) -> EntityRef {
+                $entity(self)
+            }
+            fn audit_fields(&self) -> Value {
+                <$t>::audit_fields(self)
+            }
+        })*
+    };
+}
+
+versioned!(
+    crate::domain::product::Product => super::products::entity,
+    crate::domain::requirement::Requirement => super::requirements::entity,
+    crate::domain::trace::Repository => super::git::entity,
+    crate::domain::nonconformance::Nc =>
+        <crate::domain::nonconformance::NcWorkflow as super::workflow::Stored>::entity,
+    crate::domain::capa::Capa => super::capas::entity,
+);
+
+/// An account's edited fields: its printed name, e-mail address and roles
+/// (status, password and lockout have their own audited operations).
+impl Versioned for crate::domain::user::Account {
+    fn bump(&mut self, now: DateTime<Utc>) {
+        self.version += 1;
+        self.updated_at = now;
+    }
+    fn entity(&self) -> EntityRef {
+        super::accounts::entity(self)
+    }
+    fn audit_fields(&self) -> Value {
+        json!({
+            "full_name": self.full_name,
+            "email": self.email,
+            "roles": self.roles.to_json(),
+        })
+    }
+}
+
+macro_rules! edit_error {
+    ($($t:ty),*) => {
+        $(impl EditError for $t {
+            fn stale() -> Self {
+                Self::Stale
+            }
+        })*
+    };
+}
+
+edit_error!(
+    super::products::ProductError,
+    super::requirements::RequirementError,
+    super::git::GitError,
+    super::workflow::TransitionError,
+    super::accounts::AccountError
+);
