@@ -145,6 +145,52 @@ pub fn last_insert_id(conn: &mut DbConnection) -> QueryResult<i64> {
     }
 }
 
+/// A fault of the storage, not of the request: the person is told to try
+/// again later (503), never that they may not do it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StorageFault {
+    /// Another writer holds the database longer than the busy timeout.
+    Busy,
+    /// The database, its file or its transaction is read-only.
+    ReadOnly,
+    /// The disk is full.
+    Full,
+    /// The disk failed to read or write.
+    Io,
+    /// The connection to the server is gone.
+    Closed,
+}
+
+/// The kind of storage fault `e` is, if it is one. PostgreSQL's come by
+/// diesel's error kind; SQLite's by their result code, which diesel passes
+/// on only as `sqlite3_errmsg`'s text for the code (SQLITE_BUSY "database is
+/// locked", SQLITE_READONLY "attempt to write a readonly database",
+/// SQLITE_FULL "database or disk is full", SQLITE_IOERR "disk I/O error"),
+/// so those fixed texts are read here, once.
+pub fn storage_fault(e: &diesel::result::Error) -> Option<StorageFault> {
+    use diesel::result::{DatabaseErrorKind as K, Error};
+    let Error::DatabaseError(kind, info) = e else {
+        return None;
+    };
+    match kind {
+        K::ClosedConnection | K::UnableToSendCommand => return Some(StorageFault::Closed),
+        K::ReadOnlyTransaction => return Some(StorageFault::ReadOnly),
+        _ => {}
+    }
+    let m = info.message();
+    if m.starts_with("database is locked") || m.starts_with("database table is locked") {
+        Some(StorageFault::Busy)
+    } else if m.starts_with("attempt to write a readonly database") {
+        Some(StorageFault::ReadOnly)
+    } else if m.starts_with("database or disk is full") {
+        Some(StorageFault::Full)
+    } else if m.starts_with("disk I/O error") {
+        Some(StorageFault::Io)
+    } else {
+        None
+    }
+}
+
 /// The column a unique constraint refused a duplicate of, when `e` is such
 /// a refusal: from PostgreSQL's constraint name (`products_key_prefix_key`,
 /// `requirements_key`) or SQLite's message (`UNIQUE constraint failed:
@@ -336,6 +382,45 @@ pub fn with_job_lock<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn storage_faults_are_told_apart_from_the_requests_own_errors() {
+        use diesel::result::{DatabaseErrorKind as K, Error};
+        let sqlite = |m: &str| Error::DatabaseError(K::Unknown, Box::new(m.to_string()));
+        assert_eq!(
+            storage_fault(&sqlite("database is locked")),
+            Some(StorageFault::Busy)
+        );
+        assert_eq!(
+            storage_fault(&sqlite("attempt to write a readonly database")),
+            Some(StorageFault::ReadOnly)
+        );
+        assert_eq!(
+            storage_fault(&sqlite("database or disk is full")),
+            Some(StorageFault::Full)
+        );
+        assert_eq!(
+            storage_fault(&sqlite("disk I/O error")),
+            Some(StorageFault::Io)
+        );
+        assert_eq!(
+            storage_fault(&Error::DatabaseError(
+                K::ClosedConnection,
+                Box::new("server closed the connection".to_string())
+            )),
+            Some(StorageFault::Closed)
+        );
+        // A title that mentions a disk, a duplicate, a missing row: the request's.
+        assert_eq!(storage_fault(&sqlite("no such column: disk_full")), None);
+        assert_eq!(
+            storage_fault(&Error::DatabaseError(
+                K::UniqueViolation,
+                Box::new("UNIQUE constraint failed: products.key_prefix".to_string())
+            )),
+            None
+        );
+        assert_eq!(storage_fault(&Error::NotFound), None);
+    }
 
     #[test]
     fn database_urls_pick_the_backend_or_name_the_bad_scheme() {

@@ -133,22 +133,11 @@ pub fn urlencode(s: &str) -> String {
 
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
-        use diesel::result::{DatabaseErrorKind, Error};
-        let text = e.to_string();
-        let lower = text.to_lowercase();
-        // Faults of the storage, not of the request: a clear 503.
-        if lower.contains("database is locked")
-            || lower.contains("readonly")
-            || lower.contains("read-only")
-            || lower.contains("disk")
-            || lower.contains("i/o error")
-            || matches!(
-                e,
-                Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
-            )
-        {
+        use diesel::result::Error;
+        // Faults of the storage, not of the request: a clear 503, by kind.
+        if let Some(fault) = crate::db::storage_fault(&e) {
             // The database's own words go to the log, not to the person.
-            tracing::warn!(error = %text, "the database cannot take changes");
+            tracing::warn!(error = %e, ?fault, "the database cannot take changes");
             return Self::Unavailable("The database cannot take changes right now.".into());
         }
         if let Some(column) = crate::db::unique_violation(&e) {
