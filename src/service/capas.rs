@@ -475,3 +475,83 @@ pub fn stats(conn: &mut DbConnection, today: chrono::NaiveDate) -> diesel::Query
         median_days,
     })
 }
+
+/// The CAPA list filtered by `filter` in `order` as CSV, its rows read a
+/// thousand at a time inside the transaction that appends `capa.exported`
+/// (with the filters as `described` and the row count), so the audited
+/// count is the count of the rows in the file.
+pub fn export_csv(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    filter: &repo::Filter,
+    order: repo::Sort,
+    today: chrono::NaiveDate,
+    described: &[String],
+) -> Result<String, TransitionError> {
+    use crate::csv::line;
+    write_tx(conn, |conn| {
+        let mut out = line(&[
+            "key",
+            "title",
+            "type",
+            "state",
+            "priority",
+            "owner",
+            "product",
+            "due",
+            "overdue",
+            "source",
+            "source_ref",
+            "opened_utc",
+        ]);
+        let mut product_names: std::collections::HashMap<i64, String> = Default::default();
+        let (mut offset, mut n) = (0, 0u64);
+        loop {
+            let (page, _) = repo::list(conn, filter, order, offset, 1000)?;
+            if page.is_empty() {
+                break;
+            }
+            offset += page.len() as i64;
+            let ids: Vec<i64> = page.iter().filter_map(|c| c.owner_id).collect();
+            let names = users::names(conn, &ids)?;
+            for c in page {
+                n += 1;
+                let product = match c.product_id {
+                    Some(p) => match product_names.get(&p) {
+                        Some(name) => name.clone(),
+                        None => {
+                            let name = products::find(conn, p)?.map(|p| p.name).unwrap_or_default();
+                            product_names.insert(p, name.clone());
+                            name
+                        }
+                    },
+                    None => String::new(),
+                };
+                out.push_str(&line(&[
+                    c.key(),
+                    c.title.clone(),
+                    c.kind.as_str().into(),
+                    c.state.as_str().into(),
+                    c.priority
+                        .map(|p| p.as_str().to_string())
+                        .unwrap_or_default(),
+                    c.owner_id
+                        .and_then(|o| names.get(&o).cloned())
+                        .unwrap_or_default(),
+                    product,
+                    c.due_on.map(|d| d.to_string()).unwrap_or_default(),
+                    if c.overdue(today) { "yes" } else { "no" }.into(),
+                    c.source.as_str().into(),
+                    c.source_ref.clone(),
+                    audit::format_time(c.created_at),
+                ]));
+            }
+        }
+        audit::append(
+            conn,
+            &ctx.entry("capa.exported")
+                .after(json!({"format": "csv", "filters": described, "rows": n})),
+        )?;
+        Ok(out)
+    })
+}

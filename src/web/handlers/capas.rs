@@ -320,7 +320,6 @@ pub async fn export_csv(
     OpId(op): OpId,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
-    use crate::csv::line;
     let s = &user.0;
     let (filter, order) = filter_of(&query, today(&state))?;
     let ctx = user_ctx(&state, s, op);
@@ -336,66 +335,9 @@ pub async fn export_csv(
     let day = today(&state);
     let body = state
         .db(move |conn| {
-            let mut out = line(&[
-                "key",
-                "title",
-                "type",
-                "state",
-                "priority",
-                "owner",
-                "product",
-                "due",
-                "overdue",
-                "source",
-                "source_ref",
-                "opened_utc",
-            ]);
-            let products: HashMap<i64, String> = all_products(conn)?
-                .into_iter()
-                .map(|p| (p.id, p.name))
-                .collect();
-            let (mut offset, mut n) = (0, 0);
-            loop {
-                let (page, _) = repo::list(conn, &filter, order, offset, 1000)?;
-                if page.is_empty() {
-                    break;
-                }
-                offset += page.len() as i64;
-                let ids: Vec<i64> = page.iter().filter_map(|c| c.owner_id).collect();
-                let names = users::names(conn, &ids)?;
-                for c in page {
-                    n += 1;
-                    out.push_str(&line(&[
-                        c.key(),
-                        c.title.clone(),
-                        c.kind.as_str().into(),
-                        c.state.as_str().into(),
-                        c.priority
-                            .map(|p| p.as_str().to_string())
-                            .unwrap_or_default(),
-                        c.owner_id
-                            .and_then(|o| names.get(&o).cloned())
-                            .unwrap_or_default(),
-                        c.product_id
-                            .and_then(|p| products.get(&p).cloned())
-                            .unwrap_or_default(),
-                        date_text(c.due_on),
-                        if c.overdue(day) { "yes" } else { "no" }.into(),
-                        c.source.as_str().into(),
-                        c.source_ref.clone(),
-                        crate::audit::format_time(c.created_at),
-                    ]));
-                }
-            }
-            crate::db::write_tx(conn, |conn| {
-                crate::audit::append(
-                    conn,
-                    &ctx.entry("capa.exported").after(
-                        serde_json::json!({"format": "csv", "filters": described, "rows": n}),
-                    ),
-                )
-            })?;
-            Ok(out)
+            Ok(crate::service::capas::export_csv(
+                conn, &ctx, &filter, order, day, &described,
+            )?)
         })
         .await?;
     Ok(HttpResponse::Ok()
