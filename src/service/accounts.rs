@@ -658,3 +658,24 @@ pub fn end_session(
         Ok(())
     })
 }
+
+/// An account's edited fields: its printed name, e-mail address and roles
+/// (status, password and lockout have their own audited operations).
+impl super::edit::Versioned for Account {
+    fn bump(&mut self, now: DateTime<Utc>) {
+        self.version += 1;
+        self.updated_at = now;
+    }
+    fn entity(&self) -> EntityRef {
+        entity(self)
+    }
+    fn audit_fields(&self) -> Value {
+        json!({
+            "full_name": self.full_name,
+            "email": self.email,
+            "roles": self.roles.to_json(),
+        })
+    }
+}
+
+crate::edit_error!(AccountError);

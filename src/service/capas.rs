@@ -555,3 +555,5 @@ pub fn export_csv(
         Ok(out)
     })
 }
+
+crate::versioned!(Capa => entity);

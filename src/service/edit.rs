@@ -7,12 +7,25 @@
 //! CAPAs and accounts' profiles and roles are edited through it.
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::{Map, Value};
 
 use super::Ctx;
-use super::workflow::changed;
 use crate::audit::{self, AuditError, EntityRef};
 use crate::db::DbConnection;
+
+/// The fields that differ between two flat objects, old and new.
+pub fn changed(before: &Value, after: &Value) -> (Map<String, Value>, Map<String, Value>) {
+    let (mut was, mut now) = (Map::new(), Map::new());
+    if let (Value::Object(old), Value::Object(new)) = (before, after) {
+        for (k, v) in new {
+            if old.get(k) != Some(v) {
+                was.insert(k.clone(), old.get(k).cloned().unwrap_or(Value::Null));
+                now.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    (was, now)
+}
 
 /// A record kept in versions.
 pub trait Versioned: Clone {
@@ -77,67 +90,35 @@ pub fn save_version<R: Versioned, E: EditError>(
     Ok(after)
 }
 
-/// A record whose version moves with its `updated_at`, whose entity is
-/// `$entity` and whose audit fields are its own `audit_fields`.
+/// Implements [`Versioned`] for a record whose version moves with its
+/// `updated_at`, whose entity is `$entity` and whose audit fields are its
+/// own `audit_fields`; each service declares its records with it.
+#[macro_export]
 macro_rules! versioned {
     ($($t:ty => $entity:expr),* $(,)?) => {
-        $(impl Versioned for $t {
-            fn bump(&mut self, now: DateTime<Utc>) {
+        $(impl $crate::service::edit::Versioned for $t {
+            fn bump(&mut self, now: chrono::DateTime<chrono::Utc>) {
                 self.version += 1;
                 self.updated_at = now;
             }
-            fn entity(&self) -> EntityRef {
+            fn entity(&self) -> $crate::audit::EntityRef {
                 $entity(self)
             }
-            fn audit_fields(&self) -> Value {
+            fn audit_fields(&self) -> serde_json::Value {
                 <$t>::audit_fields(self)
             }
         })*
     };
 }
 
-versioned!(
-    crate::domain::product::Product => super::products::entity,
-    crate::domain::requirement::Requirement => super::requirements::entity,
-    crate::domain::trace::Repository => super::git::entity,
-    crate::domain::nonconformance::Nc =>
-        <crate::domain::nonconformance::NcWorkflow as super::workflow::Stored>::entity,
-    crate::domain::capa::Capa => super::capas::entity,
-);
-
-/// An account's edited fields: its printed name, e-mail address and roles
-/// (status, password and lockout have their own audited operations).
-impl Versioned for crate::domain::user::Account {
-    fn bump(&mut self, now: DateTime<Utc>) {
-        self.version += 1;
-        self.updated_at = now;
-    }
-    fn entity(&self) -> EntityRef {
-        super::accounts::entity(self)
-    }
-    fn audit_fields(&self) -> Value {
-        json!({
-            "full_name": self.full_name,
-            "email": self.email,
-            "roles": self.roles.to_json(),
-        })
-    }
-}
-
+/// Implements [`EditError`] for error enums with a `Stale` case.
+#[macro_export]
 macro_rules! edit_error {
     ($($t:ty),*) => {
-        $(impl EditError for $t {
+        $(impl $crate::service::edit::EditError for $t {
             fn stale() -> Self {
                 Self::Stale
             }
         })*
     };
 }
-
-edit_error!(
-    super::products::ProductError,
-    super::requirements::RequirementError,
-    super::git::GitError,
-    super::workflow::TransitionError,
-    super::accounts::AccountError
-);

@@ -462,3 +462,6 @@ pub fn commits_linked_to(
     out.sort_by_key(|c| std::cmp::Reverse(c.commit.committed_at));
     Ok(out)
 }
+
+crate::versioned!(Repository => entity);
+crate::edit_error!(GitError);

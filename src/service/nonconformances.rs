@@ -137,3 +137,5 @@ pub fn update(
         )
     })
 }
+
+crate::versioned!(Nc => <NcWorkflow as Stored>::entity);

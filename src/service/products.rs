@@ -140,3 +140,6 @@ pub fn set_active(
         save(conn, ctx, action, &before, after, Some(reason))
     })
 }
+
+crate::versioned!(Product => entity);
+crate::edit_error!(ProductError);

@@ -877,3 +877,6 @@ pub fn tests_of(
     out.sort_by(|a, b| a.1.key.cmp(&b.1.key));
     Ok(out)
 }
+
+crate::versioned!(Requirement => entity);
+crate::edit_error!(RequirementError);

@@ -3,7 +3,9 @@
 //! decide, save with `WHERE version = old`, and append the audit entry with
 //! the fields before and after. No other code changes a record's state.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
+
+pub use super::edit::changed;
 
 use super::Ctx;
 use super::signing::{Shown, SignWith, SignerRefused, check_signer, sign_record};
@@ -82,20 +84,6 @@ impl TransitionError {
             "the step “{action}” with these values needs no signature: the signing form was for another step or other values"
         )])
     }
-}
-
-/// The fields that differ between two flat objects, old and new.
-pub fn changed(before: &Value, after: &Value) -> (Map<String, Value>, Map<String, Value>) {
-    let (mut was, mut now) = (Map::new(), Map::new());
-    if let (Value::Object(old), Value::Object(new)) = (before, after) {
-        for (k, v) in new {
-            if old.get(k) != Some(v) {
-                was.insert(k.clone(), old.get(k).cloned().unwrap_or(Value::Null));
-                now.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    (was, now)
 }
 
 /// The hex SHA-256 a signature on `record` binds.
@@ -306,3 +294,5 @@ pub fn preview<'a, W: Stored>(
     };
     Ok((decision.record, to_sign))
 }
+
+crate::edit_error!(TransitionError);
