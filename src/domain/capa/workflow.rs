@@ -1,0 +1,473 @@
+//! The CAPA workflow's declaration: states, actions, guards (each refusal
+//! with its rule id and clause), signatures and step forms.
+
+use super::*;
+
+/// What a person submits with a step: the effectiveness result and its
+/// evidence (close_effective, reopen_actions), or the cancellation's
+/// justification.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CapaInput {
+    pub effectiveness_result: Option<Effectiveness>,
+    pub effectiveness_evidence: Option<String>,
+    pub justification: Option<String>,
+}
+
+pub struct CapaWorkflow;
+
+fn no_input(_: &mut Capa, _: &CapaInput) {}
+
+fn no_signature(_: &Capa) -> Option<SignatureRule> {
+    None
+}
+
+fn text_rule(
+    out: &mut Vec<Refusal>,
+    text: &str,
+    id: &'static str,
+    rule: &str,
+    clause: &'static str,
+) {
+    if blank(text) {
+        out.push(Refusal::new(id, rule, Some(clause)));
+    } else if text.chars().count() > MAX_TEXT {
+        out.push(Refusal::new(
+            "capa.text_too_long",
+            format!("Texts can have at most {MAX_TEXT} characters"),
+            None,
+        ));
+    }
+}
+
+fn start_guard(c: &Capa) -> Vec<Refusal> {
+    let mut out = Vec::new();
+    if c.owner_id.is_none() {
+        out.push(Refusal::new(
+            "capa.owner_required",
+            "An owner must be named before the investigation starts",
+            Some("ISO 13485 8.5.2 a"),
+        ));
+    }
+    text_rule(
+        &mut out,
+        &c.problem,
+        "capa.problem_required",
+        "A problem statement is required before the investigation starts",
+        "ISO 13485 8.5.2 a",
+    );
+    if c.priority.is_none() {
+        out.push(Refusal::new(
+            "capa.priority_required",
+            "A priority must be set before the investigation starts",
+            Some("ISO 13485 8.5.2 a"),
+        ));
+    }
+    out
+}
+
+fn rca_filled(c: &Capa) -> bool {
+    c.rca_method.is_some()
+        && (c.whys.iter().any(|w| !blank(&w.answer))
+            || !c.causes.is_empty()
+            || c.rca_method == Some(RcaMethod::Other))
+}
+
+fn root_cause_rules(c: &Capa, out: &mut Vec<Refusal>) {
+    if !rca_filled(c) {
+        out.push(Refusal::new(
+            "capa.investigation_required",
+            "The investigation must be recorded: choose the method and answer at least one why, or name at least one fishbone cause",
+            Some("ISO 13485 8.5.2 b"),
+        ));
+    }
+    text_rule(
+        out,
+        &c.root_cause,
+        "capa.root_cause_required",
+        "Root cause is required before actions can be planned or the CAPA closed",
+        "ISO 13485 8.5.2 b",
+    );
+}
+
+fn plan_guard(c: &Capa) -> Vec<Refusal> {
+    let mut out = Vec::new();
+    root_cause_rules(c, &mut out);
+    if c.action_required != Some(true) {
+        out.push(Refusal::new(
+            "capa.action_needed",
+            "The need for action must be decided as yes to plan actions",
+            Some("ISO 13485 8.5.2 c"),
+        ));
+    }
+    text_rule(
+        &mut out,
+        &c.action_rationale,
+        "capa.action_rationale_required",
+        "The rationale of the need-for-action decision is required",
+        "ISO 13485 8.5.2 c",
+    );
+    if c.items.is_empty() {
+        out.push(Refusal::new(
+            "capa.item_required",
+            "Plan at least one action item",
+            Some("ISO 13485 8.5.2 d"),
+        ));
+    }
+    out
+}
+
+fn no_action_guard(c: &Capa) -> Vec<Refusal> {
+    let mut out = Vec::new();
+    root_cause_rules(c, &mut out);
+    if c.action_required != Some(false) {
+        out.push(Refusal::new(
+            "capa.no_action_decided",
+            "Closing without action needs the need-for-action decision recorded as no",
+            Some("ISO 13485 8.5.2 c"),
+        ));
+    }
+    text_rule(
+        &mut out,
+        &c.action_rationale,
+        "capa.action_rationale_required",
+        "The rationale of the need-for-action decision is required",
+        "ISO 13485 8.5.2 c",
+    );
+    out
+}
+
+fn signed(meaning: &'static str) -> Option<SignatureRule> {
+    Some(SignatureRule {
+        meaning,
+        sod: Some(SodRule::NotOwner),
+    })
+}
+
+fn no_action_signature(_: &Capa) -> Option<SignatureRule> {
+    signed("Approved: no action required")
+}
+
+fn verification_guard(c: &Capa) -> Vec<Refusal> {
+    let mut out = Vec::new();
+    if c.items.is_empty() {
+        out.push(Refusal::new(
+            "capa.item_required",
+            "Plan at least one action item",
+            Some("ISO 13485 8.5.2 d"),
+        ));
+    }
+    for (n, i) in c.items.iter().enumerate() {
+        if !i.done_with_evidence() {
+            out.push(Refusal::new(
+                "capa.item_not_done",
+                format!(
+                    "Action item {} is not done with evidence of what was done",
+                    n + 1
+                ),
+                Some("ISO 13485 8.5.2 d"),
+            ));
+        }
+    }
+    text_rule(
+        &mut out,
+        &c.no_adverse_effect,
+        "capa.no_adverse_effect_required",
+        "A statement that the actions have no adverse effect on the device is required",
+        "ISO 13485 8.5.2 e",
+    );
+    text_rule(
+        &mut out,
+        &c.effectiveness_criteria,
+        "capa.effectiveness_criteria_required",
+        "Effectiveness criteria must be set before verification",
+        "ISO 13485 8.5.2 f",
+    );
+    if c.effectiveness_due.is_none() {
+        out.push(Refusal::new(
+            "capa.effectiveness_due_required",
+            "The effectiveness check needs a due date",
+            Some("ISO 13485 8.5.2 f"),
+        ));
+    }
+    out
+}
+
+fn apply_result(c: &mut Capa, input: &CapaInput) {
+    c.effectiveness_result = input.effectiveness_result;
+    c.effectiveness_evidence = input.effectiveness_evidence.clone().unwrap_or_default();
+}
+
+fn result_guard(c: &Capa, wanted: Effectiveness, words: &str) -> Vec<Refusal> {
+    let id = match wanted {
+        Effectiveness::Effective => "capa.result_effective",
+        Effectiveness::NotEffective => "capa.result_not_effective",
+    };
+    let mut out = Vec::new();
+    if c.effectiveness_result != Some(wanted) {
+        out.push(Refusal::new(
+            id,
+            format!("The effectiveness result must be {words}"),
+            Some("ISO 13485 8.5.2 f"),
+        ));
+    }
+    text_rule(
+        &mut out,
+        &c.effectiveness_evidence,
+        "capa.effectiveness_evidence_required",
+        "Evidence of the effectiveness check is required",
+        "ISO 13485 8.5.2 f",
+    );
+    out
+}
+
+fn effective_guard(c: &Capa) -> Vec<Refusal> {
+    result_guard(c, Effectiveness::Effective, "effective to close")
+}
+
+fn effective_signature(_: &Capa) -> Option<SignatureRule> {
+    signed("Approved: effective")
+}
+
+fn reopen_guard(c: &Capa) -> Vec<Refusal> {
+    result_guard(
+        c,
+        Effectiveness::NotEffective,
+        "not effective to reopen the actions",
+    )
+}
+
+fn apply_cancel(c: &mut Capa, input: &CapaInput) {
+    c.cancel_justification = input.justification.clone().unwrap_or_default();
+}
+
+fn cancel_guard(c: &Capa) -> Vec<Refusal> {
+    let mut out = Vec::new();
+    text_rule(
+        &mut out,
+        &c.cancel_justification,
+        "capa.cancel_justification_required",
+        "A justification is required to cancel a CAPA",
+        "ISO 13485 8.5.2",
+    );
+    out
+}
+
+fn cancel_signature(_: &Capa) -> Option<SignatureRule> {
+    Some(SignatureRule {
+        meaning: "Approved: cancellation",
+        sod: None,
+    })
+}
+
+const QUALITY: &[Role] = &[Role::Quality];
+const NOBODY: &[Role] = &[];
+
+macro_rules! state {
+    ($s:expr) => {
+        StateDef {
+            state: $s,
+            name: $s.as_str(),
+            label: $s.label(),
+            terminal: $s.terminal(),
+        }
+    };
+}
+
+static STATES: [StateDef<CapaState>; 6] = [
+    state!(CapaState::Open),
+    state!(CapaState::Investigation),
+    state!(CapaState::Action),
+    state!(CapaState::Verification),
+    state!(CapaState::Closed),
+    state!(CapaState::Cancelled),
+];
+
+const EVIDENCE: InputDef = InputDef {
+    name: "effectiveness_evidence",
+    label: "Evidence of the effectiveness check (8.5.2 f)",
+    kind: InputKind::Text {
+        max: MAX_TEXT,
+        rows: 3,
+    },
+    hint: "required, at most 10,000 characters",
+};
+
+const NO_ACTION_FORM: StepForm = StepForm {
+    inputs: &[],
+    sign_note: "needs a quality signature; not the owner's",
+    disclosure: None,
+};
+
+const EFFECTIVE_FORM: StepForm = StepForm {
+    inputs: &[
+        InputDef {
+            name: "effectiveness_result",
+            label: "Result",
+            kind: InputKind::Fixed("effective"),
+            hint: "",
+        },
+        EVIDENCE,
+    ],
+    sign_note: "needs a quality signature; not the owner's",
+    disclosure: None,
+};
+
+const NOT_EFFECTIVE_FORM: StepForm = StepForm {
+    inputs: &[
+        InputDef {
+            name: "effectiveness_result",
+            label: "Result",
+            kind: InputKind::Fixed("not_effective"),
+            hint: "",
+        },
+        EVIDENCE,
+    ],
+    sign_note: "",
+    disclosure: None,
+};
+
+const CANCEL_FORM: StepForm = StepForm {
+    inputs: &[InputDef {
+        name: "justification",
+        label: "Why cancel",
+        kind: InputKind::Text {
+            max: MAX_TEXT,
+            rows: 2,
+        },
+        hint: "required; needs your signature",
+    }],
+    sign_note: "needs a quality signature",
+    disclosure: Some("Cancel this CAPA…"),
+};
+
+pub(super) static ACTIONS: [ActionDef<CapaWorkflow>; 7] = [
+    ActionDef {
+        action: CapaAction::StartInvestigation,
+        name: "start_investigation",
+        label: "Start investigation",
+        from: &[CapaState::Open],
+        to: CapaState::Investigation,
+        roles: QUALITY,
+        owner: true,
+        apply: no_input,
+        guard: start_guard,
+        signature: no_signature,
+        form: BUTTON_ONLY,
+    },
+    ActionDef {
+        action: CapaAction::PlanActions,
+        name: "plan_actions",
+        label: "Plan actions",
+        from: &[CapaState::Investigation],
+        to: CapaState::Action,
+        roles: QUALITY,
+        owner: true,
+        apply: no_input,
+        guard: plan_guard,
+        signature: no_signature,
+        form: BUTTON_ONLY,
+    },
+    ActionDef {
+        action: CapaAction::CloseNoAction,
+        name: "close_no_action",
+        label: "Close without action",
+        from: &[CapaState::Investigation],
+        to: CapaState::Closed,
+        roles: QUALITY,
+        owner: false,
+        apply: no_input,
+        guard: no_action_guard,
+        signature: no_action_signature,
+        form: NO_ACTION_FORM,
+    },
+    ActionDef {
+        action: CapaAction::SubmitVerification,
+        name: "submit_verification",
+        label: "Submit for verification",
+        from: &[CapaState::Action],
+        to: CapaState::Verification,
+        roles: NOBODY,
+        owner: true,
+        apply: no_input,
+        guard: verification_guard,
+        signature: no_signature,
+        form: BUTTON_ONLY,
+    },
+    ActionDef {
+        action: CapaAction::CloseEffective,
+        name: "close_effective",
+        label: "Close as effective",
+        from: &[CapaState::Verification],
+        to: CapaState::Closed,
+        roles: QUALITY,
+        owner: false,
+        apply: apply_result,
+        guard: effective_guard,
+        signature: effective_signature,
+        form: EFFECTIVE_FORM,
+    },
+    ActionDef {
+        action: CapaAction::ReopenActions,
+        name: "reopen_actions",
+        label: "Not effective: reopen actions",
+        from: &[CapaState::Verification],
+        to: CapaState::Action,
+        roles: QUALITY,
+        owner: true,
+        apply: apply_result,
+        guard: reopen_guard,
+        signature: no_signature,
+        form: NOT_EFFECTIVE_FORM,
+    },
+    ActionDef {
+        action: CapaAction::Cancel,
+        name: "cancel",
+        label: "Cancel",
+        from: &[
+            CapaState::Open,
+            CapaState::Investigation,
+            CapaState::Action,
+            CapaState::Verification,
+        ],
+        to: CapaState::Cancelled,
+        roles: QUALITY,
+        owner: false,
+        apply: apply_cancel,
+        guard: cancel_guard,
+        signature: cancel_signature,
+        form: CANCEL_FORM,
+    },
+];
+
+impl Workflow for CapaWorkflow {
+    type State = CapaState;
+    type Action = CapaAction;
+    type Record = Capa;
+    type Input = CapaInput;
+    const KIND: &'static str = "capa";
+
+    fn states() -> &'static [StateDef<CapaState>] {
+        &STATES
+    }
+    fn actions() -> &'static [ActionDef<Self>] {
+        &ACTIONS
+    }
+    fn state_of(record: &Capa) -> CapaState {
+        record.state
+    }
+    fn set_state(record: &mut Capa, state: CapaState) {
+        record.state = state;
+    }
+    fn owner(record: &Capa) -> Option<i64> {
+        record.owner_id
+    }
+    fn sod_party(record: &Capa, rule: SodRule) -> Option<i64> {
+        match rule {
+            SodRule::NotOwner => record.owner_id,
+            _ => None,
+        }
+    }
+    fn events(before: &Capa, after: &Capa) -> Vec<crate::domain::event::DomainEvent> {
+        crate::domain::event::owner_change(before.owner_id, after.owner_id)
+    }
+}
