@@ -26,6 +26,7 @@ pub mod nonconformance;
 pub mod product;
 pub mod record;
 pub mod requirement;
+pub mod svg;
 pub mod text;
 pub mod trace;
 pub mod user;

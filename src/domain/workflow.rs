@@ -11,6 +11,7 @@
 use std::fmt::{self, Write as _};
 
 use super::event::DomainEvent;
+use super::svg::{Svg, escape};
 use super::user::{Role, Roles};
 
 /// One state of a workflow.
@@ -445,7 +446,7 @@ pub fn signatures_due<W: Workflow>(record: &W::Record) -> Vec<DomainEvent> {
 /// current one marked, every action an arrow labelled with its name (and
 /// "signature" when it may need one). Forward steps to the next state are
 /// straight; other arrows arc above (forward) or below (backward).
-pub fn diagram_svg<W: Workflow>(current: Option<W::State>, title: &str) -> String {
+pub fn diagram_svg<W: Workflow>(current: Option<W::State>, title: &str) -> Svg {
     const W_BOX: i32 = 132;
     const H_BOX: i32 = 40;
     const GAP: i32 = 100;
@@ -531,14 +532,7 @@ pub fn diagram_svg<W: Workflow>(current: Option<W::State>, title: &str) -> Strin
         );
     }
     svg.push_str("</svg>");
-    svg
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    Svg::drawn(svg)
 }
 
 #[cfg(test)]

@@ -926,6 +926,9 @@ async fn fixtures_reach_every_capa_state_through_the_workflow() {
         assert_eq!(c.state, target);
         let page = quinn.get_html(&format!("/capas/{}", c.id)).await;
         assert!(page.contains(&format!("Walked to {}", target.as_str())));
+        // The state diagram is markup by its type, not escaped text.
+        assert!(page.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"diagram\""));
+        assert!(!page.contains("&lt;svg"));
     }
     let signed: Vec<String> = app
         .audit_of("capa.transition")

@@ -226,7 +226,7 @@ pub async fn matrix_page(
             first: 0,
             last: 0,
             pages: Vec::new(),
-            chart: String::new(),
+            chart: crate::domain::svg::Svg::default(),
             counts: Vec::new(),
             no_products: true,
         });

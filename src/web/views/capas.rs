@@ -1,5 +1,6 @@
 //! CAPA pages.
 
+use crate::domain::svg::{Svg, escape};
 use std::fmt::Write as _;
 
 use askama::Template;
@@ -140,7 +141,7 @@ pub struct CapaPage {
     pub containment: String,
     pub rca_method: &'static str,
     pub whys: Vec<WhyRow>,
-    pub fishbone: String,
+    pub fishbone: Svg,
     pub has_causes: bool,
     pub root_cause: String,
     pub action_required: &'static str,
@@ -151,7 +152,7 @@ pub struct CapaPage {
     pub effectiveness_result: &'static str,
     pub effectiveness_evidence: String,
     pub cancel_justification: String,
-    pub diagram: String,
+    pub diagram: Svg,
     pub actions: Vec<ActionView>,
     pub action_errors: Vec<String>,
     pub items: Vec<ItemView>,
@@ -174,13 +175,6 @@ pub struct CapaPage {
     pub history: HistoryPanel,
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 fn clip(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
@@ -193,7 +187,7 @@ fn clip(s: &str, n: usize) -> String {
 /// categories as bones (three above the spine, three below), each cause
 /// listed along its bone. Every text is escaped here; the template marks
 /// the result safe for that reason.
-pub fn fishbone_svg(problem: &str, causes: &[(&str, Vec<String>)]) -> String {
+pub fn fishbone_svg(problem: &str, causes: &[(&str, Vec<String>)]) -> Svg {
     const W: i32 = 960;
     let rows = causes
         .iter()
@@ -262,7 +256,7 @@ pub fn fishbone_svg(problem: &str, causes: &[(&str, Vec<String>)]) -> String {
         }
     }
     svg.push_str("</svg>");
-    svg
+    Svg::drawn(svg)
 }
 
 #[cfg(test)]

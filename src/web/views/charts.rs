@@ -4,12 +4,7 @@
 
 use std::fmt::Write as _;
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use crate::domain::svg::{Svg, escape};
 
 const W: i64 = 560;
 const H: i64 = 220;
@@ -39,7 +34,7 @@ fn frame(svg: &mut String, title: &str, id: &str, max: i64) {
 }
 
 /// A bar chart of labelled counts.
-pub fn bars(title: &str, id: &str, data: &[(String, i64)]) -> String {
+pub fn bars(title: &str, id: &str, data: &[(String, i64)]) -> Svg {
     let mut svg = String::new();
     let max = scale_max(data.iter().map(|d| d.1));
     frame(&mut svg, title, id, max);
@@ -63,11 +58,11 @@ pub fn bars(title: &str, id: &str, data: &[(String, i64)]) -> String {
         );
     }
     svg.push_str("</svg>");
-    svg
+    Svg::drawn(svg)
 }
 
 /// A line chart of counts over labelled points (left to right).
-pub fn line(title: &str, id: &str, data: &[(String, i64)]) -> String {
+pub fn line(title: &str, id: &str, data: &[(String, i64)]) -> Svg {
     let mut svg = String::new();
     let max = scale_max(data.iter().map(|d| d.1));
     frame(&mut svg, title, id, max);
@@ -105,7 +100,7 @@ pub fn line(title: &str, id: &str, data: &[(String, i64)]) -> String {
         }
     }
     svg.push_str("</svg>");
-    svg
+    Svg::drawn(svg)
 }
 
 #[cfg(test)]

@@ -195,3 +195,7 @@ impl CommitView {
         }
     }
 }
+
+/// The crate's drawings render as markup by their type: every text in them
+/// went through `domain::svg::escape` (no template marks a string `|safe`).
+impl askama::filters::HtmlSafe for crate::domain::svg::Svg {}

@@ -1,5 +1,6 @@
 //! Nonconformance pages.
 
+use crate::domain::svg::Svg;
 use askama::Template;
 
 use super::PageCtx;
@@ -92,7 +93,7 @@ pub struct NcPage {
     pub disposition: &'static str,
     pub justification: String,
     pub closure_note: String,
-    pub diagram: String,
+    pub diagram: Svg,
     pub actions: Vec<ActionView>,
     pub can_edit: bool,
     pub form: NcForm,

@@ -44,7 +44,7 @@ pub struct DashboardPage {
 pub struct ChartView {
     pub id: &'static str,
     pub title: &'static str,
-    pub svg: String,
+    pub svg: crate::domain::svg::Svg,
     /// Column headings of the table.
     pub head: (&'static str, &'static str),
     pub rows: Vec<(String, String)>,

@@ -47,7 +47,7 @@ pub struct MatrixPage {
     pub first: usize,
     pub last: usize,
     pub pages: Vec<PageLink>,
-    pub chart: String,
+    pub chart: crate::domain::svg::Svg,
     pub counts: Vec<(String, usize)>,
     pub no_products: bool,
 }
