@@ -523,8 +523,8 @@ fn verify_signatures(args: &VerifyArgs) -> anyhow::Result<()> {
     };
     let pool = crate::db::build_pool(&target, 1).map_err(anyhow::Error::msg)?;
     let mut conn = pool.get().context("cannot get a database connection")?;
-    let report =
-        crate::service::signing::verify_all(&mut conn).context("cannot read the signatures")?;
+    let report = crate::service::verification::verify_all(&mut conn)
+        .context("cannot read the signatures")?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

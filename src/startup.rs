@@ -21,7 +21,7 @@ use crate::db::{self, DbConnection, DbPool, DbTarget, write_tx};
 use crate::domain::user::{Role, Roles, check_password_length};
 use crate::service::accounts::{self, NewUserInput};
 use crate::service::password::{self, Passwords};
-use crate::service::{Ctx, accounts::AccountError};
+use crate::service::{Ctx, error::RecordError};
 use crate::web::{AppState, csrf, errors, headers, routes, session};
 
 /// The first administrator, when this start created it.
@@ -264,7 +264,7 @@ fn ensure_admin(
             one_time_password: must_change.then_some(password),
         })),
         // Another instance created it first.
-        Err(AccountError::UsernameTaken(_)) => Ok(None),
+        Err(RecordError::Taken { .. }) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }

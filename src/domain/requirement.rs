@@ -6,6 +6,9 @@
 
 use std::collections::{HashMap, HashSet};
 
+/// The relation of a requirement to a parent it derives from.
+pub const DERIVES_FROM: &str = "derives_from";
+
 use super::product::SafetyClass;
 use super::user::FieldError;
 

@@ -16,14 +16,15 @@ use crate::domain::workflow::Who;
 use crate::service::Ctx;
 use crate::service::accounts::{self, NewUserInput};
 use crate::service::capas::{self, Plan};
-use crate::service::signing::{self, Shown, SignWith};
-use crate::service::workflow::{Stored, TransitionError, preview, transition};
+use crate::service::keys;
+use crate::service::signing::{Shown, SignWith};
+use crate::service::workflow::{RecordError, Stored, preview, transition};
 
 /// Why a walk stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum WalkError {
     #[error("{0}")]
-    Step(#[from] TransitionError),
+    Step(#[from] RecordError),
     #[error("{0}")]
     Setup(String),
 }
@@ -81,7 +82,7 @@ impl Signer {
             accounts::create_user(conn, ctx, &valid, &hash, false).map_err(|e| setup(&e))?;
         let key = crate::signature::generate(account.id.0, &password).map_err(|e| setup(&e))?;
         crate::db::write_tx(conn, |conn| {
-            signing::issue(conn, ctx, &account, &key, "seeded signer")
+            keys::issue(conn, ctx, &account, &key, "seeded signer")
         })
         .map_err(|e| setup(&e))?;
         Self::open(conn, account, &password)
@@ -100,8 +101,8 @@ pub fn step(
     signer: Option<&mut Signer>,
 ) -> Result<Capa, WalkError> {
     let version = CapaWorkflow::load(conn, id)
-        .map_err(TransitionError::from)?
-        .ok_or(TransitionError::NotFound)?
+        .map_err(RecordError::from)?
+        .ok_or(RecordError::NotFound)?
         .version;
     let (user, roles) = match &signer {
         Some(s) => (s.account.id.0, s.account.roles.clone()),

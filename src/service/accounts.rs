@@ -6,9 +6,10 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::signing::{self, KeyPlan};
+use super::error::RecordError;
+use super::keys;
 use super::{Ctx, random_token, sha256_hex};
-use crate::audit::{self, Actor, AuditError, EntityRef};
+use crate::audit::{self, Actor, EntityRef};
 use crate::db::repo::{sessions, signatures, users};
 use crate::db::{DbConnection, write_tx};
 use crate::domain::ids::UserId;
@@ -18,34 +19,14 @@ use crate::domain::user::{
 };
 use crate::signature::NewKey;
 
-#[derive(Debug, thiserror::Error)]
-pub enum AccountError {
-    #[error("no such user")]
-    NotFound,
-    #[error(
-        "this user was changed by someone else after you opened the page; reload it and try again"
-    )]
-    Stale,
-    #[error("{}", .0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" "))]
-    Invalid(Vec<FieldError>),
-    #[error(
-        "the username {0:?} is already taken (accounts are never deleted, so names are never reused)"
-    )]
-    UsernameTaken(String),
-    #[error(
-        "at least one active administrator must remain: make another user an administrator first"
-    )]
-    LastAdmin,
-    #[error("{0}")]
-    OwnAccount(&'static str),
-    #[error("the current password is wrong")]
-    WrongPassword,
-    #[error("could not create a random value: {0}")]
-    Random(String),
-    #[error(transparent)]
-    Audit(#[from] AuditError),
-    #[error("database error: {0}")]
-    Storage(#[from] diesel::result::Error),
+/// The username is held by another account already.
+fn username_taken(name: &str) -> RecordError {
+    RecordError::taken(
+        "username",
+        format!(
+            "the username {name:?} is already taken (accounts are never deleted, so names are never reused)"
+        ),
+    )
 }
 
 /// The audit entity of an account.
@@ -84,7 +65,7 @@ pub struct ValidNewUser {
 }
 
 /// Checks every field and reports every problem at once.
-pub fn validate_new_user(input: &NewUserInput) -> Result<ValidNewUser, AccountError> {
+pub fn validate_new_user(input: &NewUserInput) -> Result<ValidNewUser, RecordError> {
     let username = Username::parse(&input.username);
     let name = PrintedName::parse(&input.full_name);
     let email = Email::parse(&input.email);
@@ -101,29 +82,25 @@ pub fn validate_new_user(input: &NewUserInput) -> Result<ValidNewUser, AccountEr
             if input.roles.is_empty() {
                 errors.push(FieldError::new("roles", "Choose at least one role."));
             }
-            Err(AccountError::Invalid(errors))
+            Err(RecordError::Invalid(errors))
         }
     }
 }
 
-fn load(
-    conn: &mut DbConnection,
-    id: UserId,
-    version: Option<i64>,
-) -> Result<Account, AccountError> {
-    let account = users::find(conn, id)?.ok_or(AccountError::NotFound)?;
+fn load(conn: &mut DbConnection, id: UserId, version: Option<i64>) -> Result<Account, RecordError> {
+    let account = users::find(conn, id)?.ok_or(RecordError::NotFound)?;
     match version {
-        Some(v) if v != account.version => Err(AccountError::Stale),
+        Some(v) if v != account.version => Err(RecordError::Stale),
         _ => Ok(account),
     }
 }
 
 /// Saves `after` (whose version is one above the stored one) or reports Stale.
-fn save(conn: &mut DbConnection, after: &Account) -> Result<(), AccountError> {
+fn save(conn: &mut DbConnection, after: &Account) -> Result<(), RecordError> {
     if users::save(conn, after)? {
         Ok(())
     } else {
-        Err(AccountError::Stale)
+        Err(RecordError::Stale)
     }
 }
 
@@ -141,12 +118,10 @@ pub fn create_user(
     user: &ValidNewUser,
     password_hash: &str,
     must_change_password: bool,
-) -> Result<Account, AccountError> {
+) -> Result<Account, RecordError> {
     write_tx(conn, |conn| {
         if users::find_by_username(conn, user.username.as_str())?.is_some() {
-            return Err(AccountError::UsernameTaken(
-                user.username.as_str().to_string(),
-            ));
+            return Err(username_taken(user.username.as_str()));
         }
         let new = users::NewAccount {
             username: user.username.as_str(),
@@ -162,7 +137,7 @@ pub fn create_user(
             diesel::result::Error::DatabaseError(
                 diesel::result::DatabaseErrorKind::UniqueViolation,
                 _,
-            ) => AccountError::UsernameTaken(user.username.as_str().to_string()),
+            ) => username_taken(user.username.as_str()),
             other => other.into(),
         })?;
         let entry = ctx
@@ -189,7 +164,7 @@ pub fn update_profile(
     version: i64,
     full_name: &str,
     email: &str,
-) -> Result<Account, AccountError> {
+) -> Result<Account, RecordError> {
     let errors: Vec<FieldError> = [
         PrintedName::parse(full_name).err(),
         Email::parse(email).err(),
@@ -198,7 +173,7 @@ pub fn update_profile(
     .flatten()
     .collect();
     if !errors.is_empty() {
-        return Err(AccountError::Invalid(errors));
+        return Err(RecordError::Invalid(errors));
     }
     let (full_name, email) = (full_name.trim(), email.trim());
     write_tx(conn, |conn| {
@@ -215,7 +190,7 @@ pub fn update_profile(
             &before,
             after,
             None,
-            |conn, a| Ok::<_, AccountError>(users::save(conn, a)?),
+            |conn, a| Ok::<_, RecordError>(users::save(conn, a)?),
         )
     })
 }
@@ -225,12 +200,15 @@ fn keep_an_admin(
     conn: &mut DbConnection,
     before: &Account,
     after: &Account,
-) -> Result<(), AccountError> {
+) -> Result<(), RecordError> {
     let loses_admin = before.active
         && before.roles.contains(Role::Admin)
         && !(after.active && after.roles.contains(Role::Admin));
     if loses_admin && users::count_active_with_role(conn, Role::Admin)? <= 1 {
-        return Err(AccountError::LastAdmin);
+        return Err(RecordError::Conflict(
+            "at least one active administrator must remain: make another user an administrator first"
+                .into(),
+        ));
     }
     Ok(())
 }
@@ -242,9 +220,9 @@ pub fn set_roles(
     id: UserId,
     version: i64,
     roles: Roles,
-) -> Result<Account, AccountError> {
+) -> Result<Account, RecordError> {
     if roles.is_empty() {
-        return Err(AccountError::Invalid(vec![FieldError::new(
+        return Err(RecordError::Invalid(vec![FieldError::new(
             "roles",
             "Choose at least one role.",
         )]));
@@ -263,7 +241,7 @@ pub fn set_roles(
             &before,
             after,
             None,
-            |conn, a| Ok::<_, AccountError>(users::save(conn, a)?),
+            |conn, a| Ok::<_, RecordError>(users::save(conn, a)?),
         )
     })
 }
@@ -277,11 +255,11 @@ pub fn set_active(
     active: bool,
     reason: &str,
     acting_user: Option<UserId>,
-) -> Result<Account, AccountError> {
+) -> Result<Account, RecordError> {
     let reason = required_reason(reason)?;
     if !active && acting_user == Some(id) {
-        return Err(AccountError::OwnAccount(
-            "you cannot disable your own account",
+        return Err(RecordError::Conflict(
+            "you cannot disable your own account".into(),
         ));
     }
     write_tx(conn, |conn| {
@@ -319,16 +297,16 @@ pub fn set_active(
 }
 
 /// A reason kept in the audit trail: required, at most 500 characters.
-pub fn required_reason(reason: &str) -> Result<&str, AccountError> {
+pub fn required_reason(reason: &str) -> Result<&str, RecordError> {
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(AccountError::Invalid(vec![FieldError::new(
+        return Err(RecordError::Invalid(vec![FieldError::new(
             "reason",
             "Give a reason: it is kept in the audit trail.",
         )]));
     }
     if reason.chars().count() > 500 {
-        return Err(AccountError::Invalid(vec![FieldError::new(
+        return Err(RecordError::Invalid(vec![FieldError::new(
             "reason",
             "Reasons are at most 500 characters.",
         )]));
@@ -345,7 +323,7 @@ pub fn reset_password(
     version: Option<i64>,
     new_hash: &str,
     reason: &str,
-) -> Result<Account, AccountError> {
+) -> Result<Account, RecordError> {
     let reason = required_reason(reason)?;
     write_tx(conn, |conn| {
         let before = load(conn, id, version)?;
@@ -367,7 +345,7 @@ pub fn reset_password(
         // The key was wrapped under a password only the user knew; nobody
         // can open it now. A new one is issued when they next choose a
         // password of their own; the old public key stays for verification.
-        signing::retire(
+        keys::retire(
             conn,
             ctx,
             &after,
@@ -383,7 +361,7 @@ pub fn unlock(
     ctx: &Ctx,
     id: UserId,
     reason: &str,
-) -> Result<Account, AccountError> {
+) -> Result<Account, RecordError> {
     let reason = required_reason(reason)?;
     write_tx(conn, |conn| {
         let before = load(conn, id, None)?;
@@ -417,12 +395,12 @@ pub fn change_own_password(
     verified_hash: &str,
     new_hash: &str,
     keep_session: &str,
-    key: &KeyPlan,
-) -> Result<Account, AccountError> {
+    key: &keys::KeyPlan,
+) -> Result<Account, RecordError> {
     write_tx(conn, |conn| {
         let before = load(conn, id, None)?;
         if users::password_hash(conn, id)?.as_deref() != Some(verified_hash) {
-            return Err(AccountError::Stale);
+            return Err(RecordError::Stale);
         }
         let mut after = bump(&before, ctx.now);
         after.must_change_password = false;
@@ -442,7 +420,7 @@ pub fn change_own_password(
                     "signing_key": key.key_id(),
                 })),
         )?;
-        signing::apply_plan(conn, ctx, &before, key)?;
+        keys::apply_plan(conn, ctx, &before, key)?;
         Ok(after)
     })
 }
@@ -478,9 +456,9 @@ pub fn sign_in(
     conn: &mut DbConnection,
     ctx: &Ctx,
     attempt: &SignInAttempt<'_>,
-) -> Result<SignIn, AccountError> {
-    let token = random_token().map_err(|e| AccountError::Random(e.to_string()))?;
-    let csrf = random_token().map_err(|e| AccountError::Random(e.to_string()))?;
+) -> Result<SignIn, RecordError> {
+    let token = random_token().map_err(RecordError::fault)?;
+    let csrf = random_token().map_err(RecordError::fault)?;
     write_tx(conn, |conn| {
         let Some(account) = users::find_by_username(conn, attempt.username)? else {
             // The typed name is not recorded: people type passwords there.
@@ -492,7 +470,7 @@ pub fn sign_in(
             return Ok(SignIn::Refused);
         };
         let refuse =
-            |conn: &mut DbConnection, reason: &str, extra: Value| -> Result<SignIn, AccountError> {
+            |conn: &mut DbConnection, reason: &str, extra: Value| -> Result<SignIn, RecordError> {
                 let mut after = json!({"reason": reason, "ip": attempt.ip});
                 if let (Some(a), Value::Object(extra)) = (after.as_object_mut(), extra) {
                     a.extend(extra);
@@ -555,7 +533,7 @@ pub fn sign_in(
             && !account.must_change_password
             && signatures::active_key(conn, account.id)?.is_none()
         {
-            signing::issue(
+            keys::issue(
                 conn,
                 &signed_in,
                 &account,
@@ -585,7 +563,7 @@ pub fn record_wrong_password(
     policy: &LockoutPolicy,
     action: &str,
     mut after: Value,
-) -> Result<bool, AccountError> {
+) -> Result<bool, RecordError> {
     let (failures, locks) = account.failures.record_failure(ctx.now, policy);
     users::save_sign_in_state(conn, account.id, &failures, account.last_login_at)?;
     after["failures_this_hour"] = json!(failures.count);
@@ -623,7 +601,7 @@ pub fn wrong_password_while_signed_in(
     id: UserId,
     policy: &LockoutPolicy,
     purpose: &str,
-) -> Result<bool, AccountError> {
+) -> Result<bool, RecordError> {
     write_tx(conn, |conn| {
         let account = load(conn, id, None)?;
         record_wrong_password(
@@ -645,7 +623,7 @@ pub fn end_session(
     id_hash: &str,
     action: &str,
     reason: &str,
-) -> Result<(), AccountError> {
+) -> Result<(), RecordError> {
     write_tx(conn, |conn| {
         if sessions::end(conn, id_hash, ctx.now, reason)? {
             audit::append(
@@ -677,5 +655,3 @@ impl super::edit::Versioned for Account {
         })
     }
 }
-
-crate::edit_error!(AccountError);

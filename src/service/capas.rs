@@ -6,7 +6,8 @@
 use serde_json::{Value, json};
 
 use super::Ctx;
-use super::workflow::{Stored, TransitionError};
+use super::error::RecordError;
+use super::workflow::Stored;
 use crate::audit::{self, EntityRef};
 use crate::db::repo::{capas as repo, products, users};
 use crate::db::{DbConnection, write_tx};
@@ -47,7 +48,7 @@ impl Stored for CapaWorkflow {
         _action: &str,
         from: CapaState,
         record: &Capa,
-    ) -> Result<(), TransitionError> {
+    ) -> Result<(), RecordError> {
         let entered = repo::last_left(conn, record.id)?.unwrap_or(record.created_at);
         repo::insert_stay(conn, record.id, from.as_str(), entered, ctx.now)?;
         Ok(())
@@ -56,9 +57,9 @@ impl Stored for CapaWorkflow {
 
 /// Escalation (`escalate_to_capa` on a nonconformance) opens the linked
 /// CAPA; called by the NC workflow's `after_step`, inside the transition.
-pub fn escalated(conn: &mut DbConnection, ctx: &Ctx, nc: &Nc) -> Result<(), TransitionError> {
+pub fn escalated(conn: &mut DbConnection, ctx: &Ctx, nc: &Nc) -> Result<(), RecordError> {
     let by = super::actor_user(ctx)
-        .ok_or_else(|| TransitionError::Invalid("escalation needs a signed-in user".into()))?;
+        .ok_or_else(|| RecordError::invalid("escalation needs a signed-in user"))?;
     let fields = CapaFields {
         title: nc.title.clone(),
         kind: Kind::Corrective,
@@ -96,15 +97,15 @@ fn check_refs(
     conn: &mut DbConnection,
     fields: &CapaFields,
     before: Option<&Capa>,
-) -> Result<(), TransitionError> {
+) -> Result<(), RecordError> {
     if let Some(id) = fields.product_id
         && before.is_none_or(|b| b.product_id != Some(id))
     {
         match products::find(conn, id)? {
             Some(p) if p.active => {}
             _ => {
-                return Err(TransitionError::Invalid(
-                    "Choose an active product from the list.".into(),
+                return Err(RecordError::invalid(
+                    "Choose an active product from the list.",
                 ));
             }
         }
@@ -117,14 +118,14 @@ fn check_refs(
 
 /// An owner (of a CAPA or an action item) must be an active user who can
 /// do the work: quality or engineering.
-pub fn check_owner(conn: &mut DbConnection, id: i64, who: &str) -> Result<(), TransitionError> {
+pub fn check_owner(conn: &mut DbConnection, id: i64, who: &str) -> Result<(), RecordError> {
     match users::find(conn, UserId(id))? {
         Some(a) if a.active && a.roles.has_any(&[Role::Quality, Role::Engineer]) => Ok(()),
-        Some(a) if a.active => Err(TransitionError::Invalid(format!(
+        Some(a) if a.active => Err(RecordError::invalid(format!(
             "{who} must hold the quality or engineer role; {} does not.",
             a.full_name
         ))),
-        _ => Err(TransitionError::Invalid(format!(
+        _ => Err(RecordError::invalid(format!(
             "{who} must be an active user: choose one from the list."
         ))),
     }
@@ -135,7 +136,7 @@ fn insert(
     ctx: &Ctx,
     by: i64,
     fields: &CapaFields,
-) -> Result<Capa, TransitionError> {
+) -> Result<Capa, RecordError> {
     let capa = repo::insert(conn, &Capa::open(fields.clone(), by, ctx.now))?;
     audit::append(
         conn,
@@ -159,7 +160,7 @@ fn link(
     from: (&str, &str),
     relation: &str,
     capa: &Capa,
-) -> Result<(), TransitionError> {
+) -> Result<(), RecordError> {
     let to = format!("capa-{}", capa.id);
     super::links::create(conn, ctx, from, relation, ("capa", &to), entity(capa))?;
     Ok(())
@@ -171,7 +172,7 @@ pub fn open(
     ctx: &Ctx,
     by: i64,
     fields: CapaFields,
-) -> Result<Capa, TransitionError> {
+) -> Result<Capa, RecordError> {
     write_tx(conn, |conn| {
         check_refs(conn, &fields, None)?;
         insert(conn, ctx, by, &fields)
@@ -185,13 +186,13 @@ fn load_for_edit(
     version: i64,
     allowed: fn(&Capa) -> bool,
     what: &str,
-) -> Result<Capa, TransitionError> {
-    let before = repo::find(conn, id)?.ok_or(TransitionError::NotFound)?;
+) -> Result<Capa, RecordError> {
+    let before = repo::find(conn, id)?.ok_or(RecordError::NotFound)?;
     if before.version != version {
-        return Err(TransitionError::Stale);
+        return Err(RecordError::Stale);
     }
     if !allowed(&before) {
-        return Err(TransitionError::Invalid(format!(
+        return Err(RecordError::invalid(format!(
             "{} is {}: {what} cannot be changed now",
             before.key(),
             before.state.label().to_lowercase()
@@ -207,9 +208,9 @@ fn save_edit(
     before: &Capa,
     after: Capa,
     action: &str,
-) -> Result<Capa, TransitionError> {
+) -> Result<Capa, RecordError> {
     let after = super::edit::edit(conn, ctx, action, before, after, None, |conn, c| {
-        Ok::<_, TransitionError>(repo::save(conn, c)?)
+        Ok::<_, RecordError>(repo::save(conn, c)?)
     })?;
     super::events::append(
         conn,
@@ -227,7 +228,7 @@ pub fn update_details(
     id: i64,
     version: i64,
     fields: CapaFields,
-) -> Result<Capa, TransitionError> {
+) -> Result<Capa, RecordError> {
     write_tx(conn, |conn| {
         let before = load_for_edit(conn, id, version, Capa::details_editable, "its details")?;
         check_refs(conn, &fields, Some(&before))?;
@@ -256,7 +257,7 @@ pub fn update_investigation(
     id: i64,
     version: i64,
     inv: Investigation,
-) -> Result<Capa, TransitionError> {
+) -> Result<Capa, RecordError> {
     write_tx(conn, |conn| {
         let before = load_for_edit(
             conn,
@@ -292,7 +293,7 @@ pub fn update_plan(
     id: i64,
     version: i64,
     plan: Plan,
-) -> Result<Capa, TransitionError> {
+) -> Result<Capa, RecordError> {
     write_tx(conn, |conn| {
         let before = load_for_edit(conn, id, version, Capa::plan_editable, "the plan")?;
         let after = Capa {
@@ -318,11 +319,11 @@ fn item_json(i: &Item) -> Value {
 }
 
 /// Bumps the CAPA's version for a change of its items.
-fn touch(conn: &mut DbConnection, ctx: &Ctx, before: &Capa) -> Result<Capa, TransitionError> {
+fn touch(conn: &mut DbConnection, ctx: &Ctx, before: &Capa) -> Result<Capa, RecordError> {
     let mut after = before.clone();
     CapaWorkflow::bump(&mut after, ctx.now);
     if !repo::save(conn, &after)? {
-        return Err(TransitionError::Stale);
+        return Err(RecordError::Stale);
     }
     Ok(after)
 }
@@ -334,7 +335,7 @@ pub fn add_item(
     capa_id: i64,
     version: i64,
     item: Item,
-) -> Result<Capa, TransitionError> {
+) -> Result<Capa, RecordError> {
     write_tx(conn, |conn| {
         let before = load_for_edit(conn, capa_id, version, Capa::items_addable, "action items")?;
         check_owner(conn, item.owner_id, "The action's owner")?;
@@ -356,7 +357,7 @@ pub fn add_item(
                 Some(item.due_on),
             )],
         )?;
-        repo::find(conn, capa_id)?.ok_or(TransitionError::NotFound)
+        repo::find(conn, capa_id)?.ok_or(RecordError::NotFound)
     })
 }
 
@@ -370,7 +371,7 @@ pub fn complete_item(
     item_id: i64,
     done_on: chrono::NaiveDate,
     evidence: String,
-) -> Result<Capa, TransitionError> {
+) -> Result<Capa, RecordError> {
     write_tx(conn, |conn| {
         let before = load_for_edit(
             conn,
@@ -381,12 +382,12 @@ pub fn complete_item(
         )?;
         let stored = repo::find_item(conn, item_id)?
             .filter(|s| s.capa_id == capa_id)
-            .ok_or(TransitionError::NotFound)?;
+            .ok_or(RecordError::NotFound)?;
         let mut item = stored.item.clone();
         item.done_on = Some(done_on);
         item.evidence = evidence.clone();
         if !repo::save_item(conn, &item, stored.version + 1, ctx.now)? {
-            return Err(TransitionError::Stale);
+            return Err(RecordError::Stale);
         }
         let after = touch(conn, ctx, &before)?;
         audit::append(
@@ -396,7 +397,7 @@ pub fn complete_item(
                 .before(json!({"item": item_json(&stored.item)}))
                 .after(json!({"item": item_json(&item)})),
         )?;
-        repo::find(conn, capa_id)?.ok_or(TransitionError::NotFound)
+        repo::find(conn, capa_id)?.ok_or(RecordError::NotFound)
     })
 }
 
@@ -487,7 +488,7 @@ pub fn export_csv(
     order: repo::Sort,
     today: chrono::NaiveDate,
     described: &[String],
-) -> Result<String, TransitionError> {
+) -> Result<String, RecordError> {
     use crate::csv::line;
     write_tx(conn, |conn| {
         let mut out = line(&[

@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::Ctx;
-use crate::audit::{self, AuditError, EntityRef};
+use super::error::RecordError;
+use crate::audit::{self, EntityRef};
 use crate::db::DbConnection;
 
 /// The fields that differ between two flat objects, old and new.
@@ -36,25 +37,19 @@ pub trait Versioned: Clone {
     fn audit_fields(&self) -> Value;
 }
 
-/// What every record operation's error can say about an edit.
-pub trait EditError: From<AuditError> + From<diesel::result::Error> {
-    /// Someone saved the record after the person opened it.
-    fn stale() -> Self;
-}
-
 /// Saves `after` (the edited `before`) as the next version and appends
 /// `action` with what changed, unless nothing did (then `before` is
 /// returned and nothing is written). `save` writes the row `WHERE version =
 /// old` and says whether it did.
-pub fn edit<R: Versioned, E: EditError>(
+pub fn edit<R: Versioned>(
     conn: &mut DbConnection,
     ctx: &Ctx,
     action: &str,
     before: &R,
     after: R,
     reason: Option<&str>,
-    save: impl FnOnce(&mut DbConnection, &R) -> Result<bool, E>,
-) -> Result<R, E> {
+    save: impl FnOnce(&mut DbConnection, &R) -> Result<bool, RecordError>,
+) -> Result<R, RecordError> {
     let (_, now) = changed(&before.audit_fields(), &after.audit_fields());
     if now.is_empty() {
         return Ok(before.clone());
@@ -64,18 +59,18 @@ pub fn edit<R: Versioned, E: EditError>(
 
 /// As [`edit`], but always saves: for a change the audit entry records
 /// without its value (a repository's new secret).
-pub fn save_version<R: Versioned, E: EditError>(
+pub fn save_version<R: Versioned>(
     conn: &mut DbConnection,
     ctx: &Ctx,
     action: &str,
     before: &R,
     mut after: R,
     reason: Option<&str>,
-    save: impl FnOnce(&mut DbConnection, &R) -> Result<bool, E>,
-) -> Result<R, E> {
+    save: impl FnOnce(&mut DbConnection, &R) -> Result<bool, RecordError>,
+) -> Result<R, RecordError> {
     after.bump(ctx.now);
     if !save(conn, &after)? {
-        return Err(E::stale());
+        return Err(RecordError::Stale);
     }
     let (was, now) = changed(&before.audit_fields(), &after.audit_fields());
     let mut entry = ctx
@@ -106,18 +101,6 @@ macro_rules! versioned {
             }
             fn audit_fields(&self) -> serde_json::Value {
                 <$t>::audit_fields(self)
-            }
-        })*
-    };
-}
-
-/// Implements [`EditError`] for error enums with a `Stale` case.
-#[macro_export]
-macro_rules! edit_error {
-    ($($t:ty),*) => {
-        $(impl $crate::service::edit::EditError for $t {
-            fn stale() -> Self {
-                Self::Stale
             }
         })*
     };

@@ -7,25 +7,14 @@
 use serde_json::json;
 
 use super::Ctx;
+use super::error::RecordError;
 use crate::audit::key::LogKey;
-use crate::audit::{self, AuditError, checkpoint};
+use crate::audit::{self, checkpoint};
 use crate::db::repo::exports::{self as repo, NewExport};
 use crate::db::repo::products;
 use crate::db::{DbConnection, write_tx};
 use crate::trace::export::{self, Format, Meta};
 use crate::trace::manifest::{self, Manifest};
-
-#[derive(Debug, thiserror::Error)]
-pub enum ExportError {
-    #[error("no such product")]
-    NoProduct,
-    #[error("the export could not be made: {0}")]
-    Render(String),
-    #[error(transparent)]
-    Audit(#[from] AuditError),
-    #[error("database error: {0}")]
-    Storage(#[from] diesel::result::Error),
-}
 
 /// Makes, records and keeps an export of `product`'s matrix; returns its id.
 /// `release` names the tag when a tag push asked for it.
@@ -36,9 +25,9 @@ pub fn create(
     product: i64,
     format: Format,
     release: Option<&str>,
-) -> Result<i64, ExportError> {
+) -> Result<i64, RecordError> {
     write_tx(conn, |conn| {
-        let p = products::find(conn, product)?.ok_or(ExportError::NoProduct)?;
+        let p = products::find(conn, product)?.ok_or(RecordError::NotFound)?;
         let rows = super::trace::rows(conn, product)?;
         let log_size = audit::size(conn)?;
         let created = audit::format_time(ctx.now);
@@ -49,7 +38,7 @@ pub fn create(
             generated_by: ctx.actor.name.clone(),
             log_size,
         };
-        let bytes = export::render(format, &meta, &rows).map_err(ExportError::Render)?;
+        let bytes = export::render(format, &meta, &rows).map_err(RecordError::Fault)?;
         let sha = super::sha256_hex(&bytes);
         let stem = match release {
             Some(tag) => format!("{}-release-{tag}", p.key_prefix.to_lowercase()),
@@ -89,7 +78,7 @@ pub fn create(
             by: ctx.actor.name.clone(),
             audit_entry: seq,
         };
-        let note = m.sign(key).map_err(ExportError::Render)?;
+        let note = m.sign(key).map_err(RecordError::Fault)?;
         let id = repo::insert(
             conn,
             &NewExport {
@@ -115,7 +104,7 @@ pub fn manifest_file(
     conn: &mut DbConnection,
     vkey: &str,
     id: i64,
-) -> Result<Option<(String, Vec<u8>)>, ExportError> {
+) -> Result<Option<(String, Vec<u8>)>, RecordError> {
     let Some(e) = repo::find(conn, id)? else {
         return Ok(None);
     };

@@ -10,7 +10,8 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use super::Ctx;
-use crate::audit::{self, AuditError, EntityRef};
+use super::error::RecordError;
+use crate::audit::{self, EntityRef};
 use crate::db::repo::git::{self as repo, NewCommit};
 use crate::db::repo::links as link_repo;
 use crate::db::repo::{products, requirements};
@@ -19,28 +20,6 @@ use crate::domain::requirement::Requirement;
 use crate::domain::trace::{Provider, Relation, Repository, parse_message};
 use crate::ingest::push::Push;
 use crate::ingest::secret;
-
-#[derive(Debug, thiserror::Error)]
-pub enum GitError {
-    #[error("no such repository")]
-    NotFound,
-    #[error(
-        "this repository was changed by someone else after you opened the page; reload it and try again"
-    )]
-    Stale,
-    #[error("{0}")]
-    Invalid(String),
-    #[error("{0} is registered already; repositories are never registered twice")]
-    Taken(String),
-    #[error("a reason is required")]
-    NoReason,
-    #[error("the secret could not be sealed: {0}")]
-    Seal(String),
-    #[error(transparent)]
-    Audit(#[from] AuditError),
-    #[error("database error: {0}")]
-    Storage(#[from] diesel::result::Error),
-}
 
 pub fn entity(r: &Repository) -> EntityRef {
     EntityRef {
@@ -51,11 +30,12 @@ pub fn entity(r: &Repository) -> EntityRef {
     }
 }
 
-fn active_product(conn: &mut DbConnection, id: i64) -> Result<(), GitError> {
+fn active_product(conn: &mut DbConnection, id: i64) -> Result<(), RecordError> {
     match products::find(conn, id)? {
         Some(p) if p.active => Ok(()),
-        _ => Err(GitError::Invalid(
-            "Choose an active product from the list.".into(),
+        _ => Err(RecordError::field(
+            "product",
+            "Choose an active product from the list.",
         )),
     }
 }
@@ -68,14 +48,17 @@ pub fn create(
     provider: Provider,
     name: &str,
     product: i64,
-) -> Result<(Repository, Zeroizing<String>), GitError> {
-    let secret = secret::generate().map_err(|e| GitError::Seal(e.to_string()))?;
+) -> Result<(Repository, Zeroizing<String>), RecordError> {
+    let secret = secret::generate().map_err(RecordError::fault)?;
     let binding = format!("{}:{name}", provider.as_str());
-    let sealed = secret::seal(key, &binding, &secret).map_err(GitError::Seal)?;
+    let sealed = secret::seal(key, &binding, &secret).map_err(RecordError::Fault)?;
     write_tx(conn, |conn| {
         active_product(conn, product)?;
         if repo::find_by_name(conn, provider, name)?.is_some() {
-            return Err(GitError::Taken(binding.clone()));
+            return Err(RecordError::taken(
+                "name",
+                format!("{binding} is registered already; repositories are never registered twice"),
+            ));
         }
         let r = repo::insert(
             conn,
@@ -96,10 +79,10 @@ pub fn create(
     })
 }
 
-fn load(conn: &mut DbConnection, id: i64, version: i64) -> Result<Repository, GitError> {
-    let r = repo::find(conn, id)?.ok_or(GitError::NotFound)?;
+fn load(conn: &mut DbConnection, id: i64, version: i64) -> Result<Repository, RecordError> {
+    let r = repo::find(conn, id)?.ok_or(RecordError::NotFound)?;
     if r.version != version {
-        return Err(GitError::Stale);
+        return Err(RecordError::Stale);
     }
     Ok(r)
 }
@@ -111,10 +94,10 @@ fn save(
     before: &Repository,
     after: Repository,
     reason: Option<&str>,
-) -> Result<Repository, GitError> {
+) -> Result<Repository, RecordError> {
     // Always saved: a new secret is a change the entry records without it.
     super::edit::save_version(conn, ctx, action, before, after, reason, |conn, r| {
-        Ok::<_, GitError>(repo::save(conn, r)?)
+        Ok(repo::save(conn, r)?)
     })
 }
 
@@ -125,11 +108,11 @@ pub fn rotate_secret(
     key: &[u8; 32],
     id: i64,
     version: i64,
-) -> Result<(Repository, Zeroizing<String>), GitError> {
-    let secret = secret::generate().map_err(|e| GitError::Seal(e.to_string()))?;
+) -> Result<(Repository, Zeroizing<String>), RecordError> {
+    let secret = secret::generate().map_err(RecordError::fault)?;
     write_tx(conn, |conn| {
         let before = load(conn, id, version)?;
-        let sealed = secret::seal(key, &before.binding(), &secret).map_err(GitError::Seal)?;
+        let sealed = secret::seal(key, &before.binding(), &secret).map_err(RecordError::Fault)?;
         let after = Repository {
             secret_sealed: sealed,
             ..before.clone()
@@ -147,10 +130,10 @@ pub fn set_active(
     version: i64,
     active: bool,
     reason: &str,
-) -> Result<Repository, GitError> {
+) -> Result<Repository, RecordError> {
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(GitError::NoReason);
+        return Err(RecordError::NoReason);
     }
     write_tx(conn, |conn| {
         let before = load(conn, id, version)?;
@@ -249,7 +232,7 @@ pub fn ingest(
     delivery: &str,
     event: &str,
     push: &Push,
-) -> Result<Ingested, GitError> {
+) -> Result<Ingested, RecordError> {
     write_tx(conn, |conn| {
         let n = i64::try_from(push.commits.len()).unwrap_or(i64::MAX);
         if !repo::insert_delivery(conn, r.id, delivery, event, n, "processed", ctx.now)? {
@@ -364,12 +347,7 @@ pub fn ingest(
                     r.product_id,
                     crate::trace::export::Format::Json,
                     Some(tag),
-                )
-                .map_err(|e| match e {
-                    super::exports::ExportError::Storage(s) => GitError::Storage(s),
-                    super::exports::ExportError::Audit(a) => GitError::Audit(a),
-                    other => GitError::Invalid(other.to_string()),
-                })?;
+                )?;
                 crate::db::repo::exports::insert_release(
                     conn, r.id, tag, &push.head, export, ctx.now,
                 )?;
@@ -393,7 +371,7 @@ pub fn resolve_dangling(
     conn: &mut DbConnection,
     ctx: &Ctx,
     req: &Requirement,
-) -> Result<usize, GitError> {
+) -> Result<usize, RecordError> {
     let refs = repo::dangling(conn, req.product_id, &req.key)?;
     let target = req.entity_id();
     for r in &refs {
@@ -404,7 +382,7 @@ pub fn resolve_dangling(
             ("commit", &format!("commit-{}", r.commit_id)),
             &r.relation,
             ("requirement", &target),
-            super::requirements::entity(req),
+            super::edit::Versioned::entity(req),
         )?;
     }
     Ok(refs.len())
@@ -464,4 +442,3 @@ pub fn commits_linked_to(
 }
 
 crate::versioned!(Repository => entity);
-crate::edit_error!(GitError);

@@ -4,7 +4,8 @@
 use serde_json::Value;
 
 use super::Ctx;
-use super::workflow::{Stored, TransitionError};
+use super::error::RecordError;
+use super::workflow::Stored;
 use crate::audit::{self, EntityRef};
 use crate::db::repo::{nonconformances as repo, products};
 use crate::db::{DbConnection, write_tx};
@@ -43,7 +44,7 @@ impl Stored for NcWorkflow {
         action: &str,
         _from: crate::domain::nonconformance::NcState,
         record: &Nc,
-    ) -> Result<(), TransitionError> {
+    ) -> Result<(), RecordError> {
         match action {
             "escalate_to_capa" => super::capas::escalated(conn, ctx, record),
             _ => Ok(()),
@@ -52,13 +53,13 @@ impl Stored for NcWorkflow {
 }
 
 /// Refuses a product that does not exist or is archived.
-fn check_product(conn: &mut DbConnection, fields: &NcFields) -> Result<(), TransitionError> {
+fn check_product(conn: &mut DbConnection, fields: &NcFields) -> Result<(), RecordError> {
     if let Some(id) = fields.product_id {
         match products::find(conn, id)? {
             Some(p) if p.active => {}
             _ => {
-                return Err(TransitionError::Invalid(
-                    "Choose an active product from the list.".into(),
+                return Err(RecordError::invalid(
+                    "Choose an active product from the list.",
                 ));
             }
         }
@@ -72,7 +73,7 @@ pub fn report(
     ctx: &Ctx,
     reporter: i64,
     fields: NcFields,
-) -> Result<Nc, TransitionError> {
+) -> Result<Nc, RecordError> {
     write_tx(conn, |conn| {
         check_product(conn, &fields)?;
         let nc = repo::insert(conn, &Nc::report(fields, reporter, ctx.now))?;
@@ -93,20 +94,20 @@ pub fn update(
     id: i64,
     version: i64,
     fields: NcFields,
-) -> Result<Nc, TransitionError> {
+) -> Result<Nc, RecordError> {
     write_tx(conn, |conn| {
-        let before = repo::find(conn, id)?.ok_or(TransitionError::NotFound)?;
+        let before = repo::find(conn, id)?.ok_or(RecordError::NotFound)?;
         if before.version != version {
-            return Err(TransitionError::Stale);
+            return Err(RecordError::Stale);
         }
         if before.frozen() {
-            return Err(TransitionError::Invalid(format!(
+            return Err(RecordError::invalid(format!(
                 "{} is closed: a closed record cannot be changed",
                 before.key()
             )));
         }
         if !before.correctable() {
-            return Err(TransitionError::Invalid(format!(
+            return Err(RecordError::invalid(format!(
                 "{} is {}: the disposition (and any signature on it) rests on the facts as reported, so they can no longer be corrected",
                 before.key(),
                 before.state.label().to_lowercase()
@@ -133,7 +134,7 @@ pub fn update(
             &before,
             after,
             None,
-            |conn, nc| Ok::<_, TransitionError>(repo::save(conn, nc)?),
+            |conn, nc| Ok::<_, RecordError>(repo::save(conn, nc)?),
         )
     })
 }

@@ -2,39 +2,32 @@
 //! audited in its transaction with the fields before and after.
 
 use super::Ctx;
-use crate::audit::{self, AuditError, EntityRef};
+use super::error::RecordError;
+use crate::audit::{self, EntityRef};
 use crate::db::repo::products as repo;
 use crate::db::{DbConnection, write_tx};
 use crate::domain::product::{Product, ProductFields};
-use crate::domain::user::FieldError;
 
-#[derive(Debug, thiserror::Error)]
-pub enum ProductError {
-    #[error("no such product")]
-    NotFound,
-    #[error(
-        "this product was changed by someone else after you opened the page; reload it and try again"
-    )]
-    Stale,
-    #[error("{}", .0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" "))]
-    Invalid(Vec<FieldError>),
-    #[error("another product already has this {0}; names and key prefixes are never reused")]
-    Taken(&'static str),
-    #[error("a reason is required")]
-    NoReason,
-    #[error(transparent)]
-    Audit(#[from] AuditError),
-    #[error("database error: {0}")]
-    Storage(#[from] diesel::result::Error),
+/// Another product holds `field` (`name` or `key_prefix`) already.
+fn taken(field: &'static str) -> RecordError {
+    let what = if field == "name" {
+        "name"
+    } else {
+        "key prefix"
+    };
+    RecordError::taken(
+        field,
+        format!("another product already has this {what}; names and key prefixes are never reused"),
+    )
 }
 
 /// A duplicate the database itself refused (two saves at once): the same
 /// answer as the check before the write gives.
-fn taken(e: diesel::result::Error) -> ProductError {
+fn taken_by_database(e: diesel::result::Error) -> RecordError {
     match crate::db::unique_violation(&e).as_deref() {
-        Some("name") => ProductError::Taken("name"),
-        Some("key_prefix") => ProductError::Taken("key prefix"),
-        _ => ProductError::Storage(e),
+        Some("name") => taken("name"),
+        Some("key_prefix") => taken("key_prefix"),
+        _ => RecordError::Storage(e),
     }
 }
 
@@ -51,12 +44,12 @@ pub fn create(
     conn: &mut DbConnection,
     ctx: &Ctx,
     fields: &ProductFields,
-) -> Result<Product, ProductError> {
+) -> Result<Product, RecordError> {
     write_tx(conn, |conn| {
         if let Some(what) = repo::clash(conn, fields, None)? {
-            return Err(ProductError::Taken(what));
+            return Err(taken(what));
         }
-        let p = repo::insert(conn, fields, ctx.now).map_err(taken)?;
+        let p = repo::insert(conn, fields, ctx.now).map_err(taken_by_database)?;
         audit::append(
             conn,
             &ctx.entry("product.created")
@@ -67,10 +60,10 @@ pub fn create(
     })
 }
 
-fn load(conn: &mut DbConnection, id: i64, version: i64) -> Result<Product, ProductError> {
-    let p = repo::find(conn, id)?.ok_or(ProductError::NotFound)?;
+fn load(conn: &mut DbConnection, id: i64, version: i64) -> Result<Product, RecordError> {
+    let p = repo::find(conn, id)?.ok_or(RecordError::NotFound)?;
     if p.version != version {
-        return Err(ProductError::Stale);
+        return Err(RecordError::Stale);
     }
     Ok(p)
 }
@@ -84,9 +77,9 @@ fn save(
     before: &Product,
     after: Product,
     reason: Option<&str>,
-) -> Result<Product, ProductError> {
+) -> Result<Product, RecordError> {
     super::edit::edit(conn, ctx, action, before, after, reason, |conn, p| {
-        repo::save(conn, p).map_err(taken)
+        repo::save(conn, p).map_err(taken_by_database)
     })
 }
 
@@ -96,11 +89,11 @@ pub fn update(
     id: i64,
     version: i64,
     fields: &ProductFields,
-) -> Result<Product, ProductError> {
+) -> Result<Product, RecordError> {
     write_tx(conn, |conn| {
         let before = load(conn, id, version)?;
         if let Some(what) = repo::clash(conn, fields, Some(id))? {
-            return Err(ProductError::Taken(what));
+            return Err(taken(what));
         }
         let after = Product {
             name: fields.name.clone(),
@@ -121,10 +114,10 @@ pub fn set_active(
     version: i64,
     active: bool,
     reason: &str,
-) -> Result<Product, ProductError> {
+) -> Result<Product, RecordError> {
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(ProductError::NoReason);
+        return Err(RecordError::NoReason);
     }
     write_tx(conn, |conn| {
         let before = load(conn, id, version)?;
@@ -142,4 +135,3 @@ pub fn set_active(
 }
 
 crate::versioned!(Product => entity);
-crate::edit_error!(ProductError);

@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde_json::json;
 
 use super::Ctx;
+use super::error::RecordError;
 use super::links;
-use crate::audit::{self, AuditError, EntityRef};
+use crate::audit::{self, EntityRef};
 use crate::db::repo::links::{self as link_repo, Link};
 use crate::db::repo::products;
 use crate::db::repo::requirements::{self as repo, Import};
@@ -19,31 +20,10 @@ use crate::domain::requirement::{
     ReqStatus, Requirement, RequirementFields, closes_cycle, push_errors, read_import,
 };
 
-/// The relation of a requirement to a parent it derives from.
-pub const DERIVES_FROM: &str = "derives_from";
+pub use crate::domain::requirement::DERIVES_FROM;
 
-#[derive(Debug, thiserror::Error)]
-pub enum RequirementError {
-    #[error("no such requirement")]
-    NotFound,
-    #[error(
-        "this requirement was changed by someone else after you opened the page; reload it and try again"
-    )]
-    Stale,
-    #[error("{}", .0.join(" "))]
-    Invalid(Vec<String>),
-    #[error("{0} already exists in this product; keys are never reused")]
-    KeyTaken(String),
-    #[error("a reason is required")]
-    NoReason,
-    #[error(transparent)]
-    Audit(#[from] AuditError),
-    #[error("database error: {0}")]
-    Storage(#[from] diesel::result::Error),
-}
-
-fn invalid(message: impl Into<String>) -> RequirementError {
-    RequirementError::Invalid(vec![message.into()])
+fn invalid(message: impl Into<String>) -> RecordError {
+    RecordError::invalid(message)
 }
 
 pub fn entity(r: &Requirement) -> EntityRef {
@@ -55,12 +35,20 @@ pub fn entity(r: &Requirement) -> EntityRef {
     }
 }
 
+/// `key` is held by another requirement of the product already.
+fn key_taken(key: &str) -> RecordError {
+    RecordError::taken(
+        "key",
+        format!("{key} already exists in this product; keys are never reused"),
+    )
+}
+
 fn end(r: &Requirement) -> (String, String) {
     ("requirement".to_string(), r.entity_id())
 }
 
 /// The product requirements are written for: it must exist and be active.
-fn active_product(conn: &mut DbConnection, id: i64) -> Result<Product, RequirementError> {
+fn active_product(conn: &mut DbConnection, id: i64) -> Result<Product, RecordError> {
     match products::find(conn, id)? {
         Some(p) if p.active => Ok(p),
         Some(p) => Err(invalid(format!(
@@ -78,19 +66,19 @@ pub fn create(
     product: i64,
     fields: &RequirementFields,
     parents: &[String],
-) -> Result<Requirement, RequirementError> {
+) -> Result<Requirement, RecordError> {
     write_tx(conn, |conn| {
         active_product(conn, product)?;
         if !repo::by_keys(conn, product, std::slice::from_ref(&fields.key))?.is_empty() {
-            return Err(RequirementError::KeyTaken(fields.key.clone()));
+            return Err(key_taken(&fields.key));
         }
         let found = resolve(conn, product, parents)?;
         let r =
             repo::insert(conn, product, fields, super::actor_user(ctx), ctx.now).map_err(|e| {
                 match crate::db::unique_violation(&e).as_deref() {
                     // Saved by someone else at the same moment.
-                    Some("key") => RequirementError::KeyTaken(fields.key.clone()),
-                    _ => RequirementError::Storage(e),
+                    Some("key") => key_taken(&fields.key),
+                    _ => RecordError::Storage(e),
                 }
             })?;
         audit::append(
@@ -113,13 +101,8 @@ fn link_earlier_commits(
     conn: &mut DbConnection,
     ctx: &Ctx,
     r: &Requirement,
-) -> Result<(), RequirementError> {
-    use super::git::GitError;
-    super::git::resolve_dangling(conn, ctx, r).map_err(|e| match e {
-        GitError::Storage(s) => RequirementError::Storage(s),
-        GitError::Audit(a) => RequirementError::Audit(a),
-        other => invalid(other.to_string()),
-    })?;
+) -> Result<(), RecordError> {
+    super::git::resolve_dangling(conn, ctx, r)?;
     Ok(())
 }
 
@@ -128,7 +111,7 @@ fn resolve(
     conn: &mut DbConnection,
     product: i64,
     keys: &[String],
-) -> Result<Vec<Requirement>, RequirementError> {
+) -> Result<Vec<Requirement>, RecordError> {
     let found = repo::by_keys(conn, product, keys)?;
     let missing: Vec<String> = keys
         .iter()
@@ -138,7 +121,12 @@ fn resolve(
     if missing.is_empty() {
         Ok(found)
     } else {
-        Err(RequirementError::Invalid(missing))
+        Err(RecordError::Invalid(
+            missing
+                .into_iter()
+                .map(|m| crate::domain::user::FieldError::new("parents", m))
+                .collect(),
+        ))
     }
 }
 
@@ -147,7 +135,7 @@ fn link_parent(
     ctx: &Ctx,
     child: &Requirement,
     parent: &Requirement,
-) -> Result<(), RequirementError> {
+) -> Result<(), RecordError> {
     let (c, p) = (end(child), end(parent));
     links::create(
         conn,
@@ -160,10 +148,10 @@ fn link_parent(
     Ok(())
 }
 
-fn load(conn: &mut DbConnection, id: i64, version: i64) -> Result<Requirement, RequirementError> {
-    let r = repo::find(conn, id)?.ok_or(RequirementError::NotFound)?;
+fn load(conn: &mut DbConnection, id: i64, version: i64) -> Result<Requirement, RecordError> {
+    let r = repo::find(conn, id)?.ok_or(RecordError::NotFound)?;
     if r.version != version {
-        return Err(RequirementError::Stale);
+        return Err(RecordError::Stale);
     }
     Ok(r)
 }
@@ -177,9 +165,9 @@ fn save(
     before: &Requirement,
     after: Requirement,
     reason: Option<&str>,
-) -> Result<Requirement, RequirementError> {
+) -> Result<Requirement, RecordError> {
     let after = super::edit::edit(conn, ctx, action, before, after, reason, |conn, r| {
-        Ok::<_, RequirementError>(repo::save(conn, r)?)
+        Ok::<_, RecordError>(repo::save(conn, r)?)
     })?;
     if after.text_version != before.text_version {
         repo::insert_text(conn, &after, super::actor_user(ctx))?;
@@ -195,7 +183,7 @@ pub fn update(
     id: i64,
     version: i64,
     fields: &RequirementFields,
-) -> Result<Requirement, RequirementError> {
+) -> Result<Requirement, RecordError> {
     write_tx(conn, |conn| {
         let before = load(conn, id, version)?;
         check_changeable(&before)?;
@@ -210,7 +198,7 @@ pub fn update(
     })
 }
 
-fn check_changeable(r: &Requirement) -> Result<(), RequirementError> {
+fn check_changeable(r: &Requirement) -> Result<(), RecordError> {
     if r.status == ReqStatus::Retired {
         return Err(invalid(format!(
             "{} is retired: restore it before changing it.",
@@ -228,10 +216,10 @@ pub fn set_status(
     version: i64,
     status: ReqStatus,
     reason: &str,
-) -> Result<Requirement, RequirementError> {
+) -> Result<Requirement, RecordError> {
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(RequirementError::NoReason);
+        return Err(RecordError::NoReason);
     }
     write_tx(conn, |conn| {
         let before = load(conn, id, version)?;
@@ -302,14 +290,14 @@ pub fn add_parent(
     ctx: &Ctx,
     id: i64,
     parent_key: &str,
-) -> Result<Requirement, RequirementError> {
+) -> Result<Requirement, RecordError> {
     write_tx(conn, |conn| {
-        let child = repo::find(conn, id)?.ok_or(RequirementError::NotFound)?;
+        let child = repo::find(conn, id)?.ok_or(RecordError::NotFound)?;
         check_changeable(&child)?;
         let key = crate::domain::requirement::parse_key(parent_key).map_err(invalid)?;
         let parent = resolve(conn, child.product_id, &[key])?
             .pop()
-            .ok_or(RequirementError::NotFound)?;
+            .ok_or(RecordError::NotFound)?;
         let (c, p) = (end(&child), end(&parent));
         if link_repo::find_active(conn, (&c.0, &c.1), DERIVES_FROM, (&p.0, &p.1))?.is_some() {
             return Err(invalid(format!(
@@ -347,15 +335,15 @@ pub fn remove_parent(
     ctx: &Ctx,
     id: i64,
     link_id: i64,
-) -> Result<Requirement, RequirementError> {
+) -> Result<Requirement, RecordError> {
     write_tx(conn, |conn| {
-        let child = repo::find(conn, id)?.ok_or(RequirementError::NotFound)?;
+        let child = repo::find(conn, id)?.ok_or(RecordError::NotFound)?;
         check_changeable(&child)?;
         let link = parents_of(conn, &child)?
             .into_iter()
             .map(|(l, _)| l)
             .find(|l| l.id == link_id)
-            .ok_or(RequirementError::NotFound)?;
+            .ok_or(RecordError::NotFound)?;
         links::remove(conn, ctx, &link, entity(&child))?;
         Ok(child)
     })
@@ -368,7 +356,7 @@ pub fn upload(
     product: i64,
     file_name: &str,
     content: &str,
-) -> Result<i64, RequirementError> {
+) -> Result<i64, RecordError> {
     let by = super::actor_user(ctx).ok_or_else(|| invalid("Sign in to import."))?;
     write_tx(conn, |conn| {
         let p = active_product(conn, product)?;
@@ -452,8 +440,8 @@ impl ImportPlan {
 }
 
 /// Compares an import file with the product's requirements as they are now.
-pub fn plan(conn: &mut DbConnection, import: &Import) -> Result<ImportPlan, RequirementError> {
-    let product = products::find(conn, import.product_id)?.ok_or(RequirementError::NotFound)?;
+pub fn plan(conn: &mut DbConnection, import: &Import) -> Result<ImportPlan, RecordError> {
+    let product = products::find(conn, import.product_id)?.ok_or(RecordError::NotFound)?;
     let rows = match read_import(&import.content, product.safety_class) {
         Ok(rows) => rows,
         Err(e) => {
@@ -606,9 +594,9 @@ pub fn apply(
     ctx: &Ctx,
     import_id: i64,
     version: i64,
-) -> Result<Applied, RequirementError> {
+) -> Result<Applied, RecordError> {
     write_tx(conn, |conn| {
-        let import = repo::find_import(conn, import_id)?.ok_or(RequirementError::NotFound)?;
+        let import = repo::find_import(conn, import_id)?.ok_or(RecordError::NotFound)?;
         if let Some(at) = import.applied_at {
             return Err(invalid(format!(
                 "This file was imported already, at {}.",
@@ -616,7 +604,7 @@ pub fn apply(
             )));
         }
         if import.version != version {
-            return Err(RequirementError::Stale);
+            return Err(RecordError::Stale);
         }
         active_product(conn, import.product_id)?;
         let plan = plan(conn, &import)?;
@@ -652,7 +640,7 @@ pub fn apply(
                     let before =
                         repo::by_keys(conn, import.product_id, std::slice::from_ref(&f.key))?
                             .pop()
-                            .ok_or(RequirementError::NotFound)?;
+                            .ok_or(RecordError::NotFound)?;
                     let after = before.with(f, ctx.now);
                     save(
                         conn,
@@ -693,7 +681,7 @@ pub fn apply(
                 if current.iter().any(|(_, p)| &p.key == key) {
                     continue;
                 }
-                let parent = by_key.get(key).ok_or(RequirementError::NotFound)?;
+                let parent = by_key.get(key).ok_or(RecordError::NotFound)?;
                 link_parent(conn, ctx, &child, parent)?;
             }
         }
@@ -703,7 +691,7 @@ pub fn apply(
             unchanged: plan.unchanged_rows(),
         };
         if !repo::mark_applied(conn, import.id, version, ctx.now)? {
-            return Err(RequirementError::Stale);
+            return Err(RecordError::Stale);
         }
         audit::append(
             conn,
@@ -727,9 +715,9 @@ pub fn link_test(
     ctx: &Ctx,
     id: i64,
     test_key: &str,
-) -> Result<Requirement, RequirementError> {
+) -> Result<Requirement, RecordError> {
     write_tx(conn, |conn| {
-        let r = repo::find(conn, id)?.ok_or(RequirementError::NotFound)?;
+        let r = repo::find(conn, id)?.ok_or(RecordError::NotFound)?;
         check_changeable(&r)?;
         let key = test_key.trim();
         let test = crate::db::repo::tests::cases_by_key(conn, r.product_id, &[key.to_string()])?
@@ -764,9 +752,9 @@ pub fn link_commit(
     ctx: &Ctx,
     id: i64,
     sha: &str,
-) -> Result<Requirement, RequirementError> {
+) -> Result<Requirement, RecordError> {
     write_tx(conn, |conn| {
-        let r = repo::find(conn, id)?.ok_or(RequirementError::NotFound)?;
+        let r = repo::find(conn, id)?.ok_or(RecordError::NotFound)?;
         check_changeable(&r)?;
         let sha = sha.trim().to_ascii_lowercase();
         if sha.len() < 7 || sha.len() > 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -815,9 +803,9 @@ pub fn unlink(
     ctx: &Ctx,
     id: i64,
     link_id: i64,
-) -> Result<Requirement, RequirementError> {
+) -> Result<Requirement, RecordError> {
     write_tx(conn, |conn| {
-        let r = repo::find(conn, id)?.ok_or(RequirementError::NotFound)?;
+        let r = repo::find(conn, id)?.ok_or(RecordError::NotFound)?;
         check_changeable(&r)?;
         let to = r.entity_id();
         let link = link_repo::of(conn, "requirement", &to)?
@@ -827,7 +815,7 @@ pub fn unlink(
                     && l.to_id == to
                     && matches!(l.from_type.as_str(), "test_case" | "commit")
             })
-            .ok_or(RequirementError::NotFound)?;
+            .ok_or(RecordError::NotFound)?;
         links::remove(conn, ctx, &link, entity(&r))?;
         Ok(r)
     })
@@ -879,4 +867,3 @@ pub fn tests_of(
 }
 
 crate::versioned!(Requirement => entity);
-crate::edit_error!(RequirementError);

@@ -1,163 +1,19 @@
-//! Signer keys through an account's life (SIGNATURES.md "Signer keys"), and
-//! the signature a transition service writes beside the transition.
-//!
-//! A key pair is made only under a password the user chose and nobody else
-//! has seen: the first password they set themselves (after the one-time
-//! password an administrator handed them), or at sign-in for an account that
-//! has no key and no password change due. It is never made under a one-time
-//! password, so an administrator never holds anything that signs as the user
-//! (11.200(a)(3)). The argon2id work runs before the write transaction;
-//! inside it, the stored rows are checked to be the ones the work was done on.
+//! Electronic signatures (21 CFR Part 11): the signature a transition
+//! service writes beside the transition, a signature given on its own (the
+//! 11.100(c) certification), and a wrong password typed at signing.
 
-use base64::Engine;
 use ed25519_dalek::SigningKey;
 use serde_json::json;
 
 use super::Ctx;
-use super::accounts::{AccountError, entity};
+use super::error::RecordError;
+pub use super::error::SignerRefused;
 use crate::audit::{self, SignatureRef};
 use crate::db::DbConnection;
 use crate::db::repo::{sessions, signatures as repo};
 use crate::domain::ids::UserId;
 use crate::domain::user::Account;
-use crate::signature::{self, KeyError, Message, NewKey, RecordRef, SignerRef};
-
-/// What a password change does to the user's signing key, worked out
-/// (argon2id, outside the transaction) from the old and new passwords.
-pub enum KeyPlan {
-    /// Re-wrap the active key under the new password.
-    Rewrap {
-        key_id: String,
-        old_wrapped: Vec<u8>,
-        wrapped: Vec<u8>,
-        salt: Vec<u8>,
-    },
-    /// Issue a first key (or a new one after an administrator's reset).
-    Issue(NewKey),
-}
-
-impl KeyPlan {
-    pub fn key_id(&self) -> &str {
-        match self {
-            Self::Rewrap { key_id, .. } => key_id,
-            Self::Issue(k) => &k.key_id,
-        }
-    }
-}
-
-/// Works out the plan for a password change. Blocking (two argon2id runs).
-pub fn plan_for_password_change(
-    user: UserId,
-    active: Option<&repo::KeyRow>,
-    current_password: &str,
-    new_password: &str,
-) -> Result<KeyPlan, KeyError> {
-    if let Some(k) = active
-        && let (Some(wrapped), Some(salt)) = (&k.wrapped_key, &k.kdf_salt)
-    {
-        match signature::unwrap(user.0, &k.key_id, wrapped, salt, current_password) {
-            Ok(key) => {
-                let (new_wrapped, new_salt) = signature::rewrap(user.0, &key, new_password)?;
-                return Ok(KeyPlan::Rewrap {
-                    key_id: k.key_id.clone(),
-                    old_wrapped: wrapped.clone(),
-                    wrapped: new_wrapped,
-                    salt: new_salt,
-                });
-            }
-            // A key the current password does not open cannot be carried
-            // over; it is retired and a new one issued.
-            Err(KeyError::WrongPassword | KeyError::Damaged(_)) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    signature::generate(user.0, new_password).map(KeyPlan::Issue)
-}
-
-/// Stores a new key for `account` and appends `signature.key_issued` with the
-/// public key (verification compares the key on file with this entry).
-/// Any active key is retired first. Inside the caller's transaction.
-pub fn issue(
-    conn: &mut DbConnection,
-    ctx: &Ctx,
-    account: &Account,
-    key: &NewKey,
-    why: &str,
-) -> Result<(), AccountError> {
-    retire(
-        conn,
-        ctx,
-        account,
-        "replaced by a new key: the password it was wrapped under is gone",
-    )?;
-    repo::insert_key(conn, account.id, key, ctx.now)?;
-    audit::append(
-        conn,
-        &ctx.entry("signature.key_issued")
-            .entity(entity(account))
-            .after(json!({
-                "key_id": key.key_id,
-                "public_key": base64::engine::general_purpose::STANDARD.encode(key.public_key),
-                "valid_from": audit::format_time(ctx.now),
-            }))
-            .reason(why),
-    )?;
-    Ok(())
-}
-
-/// Retires the account's active key, if any, and appends `signature.key_retired`.
-pub fn retire(
-    conn: &mut DbConnection,
-    ctx: &Ctx,
-    account: &Account,
-    reason: &str,
-) -> Result<Option<String>, AccountError> {
-    let Some(old) = repo::retire_active(conn, account.id, ctx.now, reason)? else {
-        return Ok(None);
-    };
-    audit::append(
-        conn,
-        &ctx.entry("signature.key_retired")
-            .entity(entity(account))
-            .before(json!({"key_id": old.key_id, "valid_until": null}))
-            .after(json!({"key_id": old.key_id, "valid_until": audit::format_time(ctx.now)}))
-            .reason(reason),
-    )?;
-    Ok(Some(old.key_id))
-}
-
-/// Carries out a password change's plan. Returns the key id now active.
-pub fn apply_plan(
-    conn: &mut DbConnection,
-    ctx: &Ctx,
-    account: &Account,
-    plan: &KeyPlan,
-) -> Result<String, AccountError> {
-    match plan {
-        KeyPlan::Rewrap {
-            key_id,
-            old_wrapped,
-            wrapped,
-            salt,
-        } => {
-            if !repo::rewrap(conn, key_id, old_wrapped, wrapped, salt)? {
-                return Err(AccountError::Stale);
-            }
-        }
-        KeyPlan::Issue(key) => issue(
-            conn,
-            ctx,
-            account,
-            key,
-            if account.must_change_password {
-                "a password of the user's own choosing, set after a one-time password"
-            } else {
-                "password changed and no key it could carry over"
-            },
-        )?,
-    }
-    Ok(plan.key_id().to_string())
-}
+use crate::signature::{self, Message, RecordRef, SignerRef};
 
 /// The signer of a transition: their opened key (it exists only for this
 /// request), the session signing (for 11.200(a)(1)'s first-signature rule)
@@ -292,19 +148,6 @@ fn short(hash: &str) -> String {
     hash.chars().take(12).collect::<String>() + "…"
 }
 
-/// Why the signer may not sign now (checked inside the transaction).
-#[derive(Debug, thiserror::Error)]
-pub enum SignerRefused {
-    #[error("disabled accounts cannot sign")]
-    Disabled,
-    #[error("the account is locked after wrong passwords; it cannot sign until the lock ends")]
-    Locked,
-    #[error(
-        "your signing key changed while you were signing (a password change or reset); sign again"
-    )]
-    KeyChanged,
-}
-
 /// Checks the signer is active, unlocked and still holds the key they opened.
 pub fn check_signer(
     conn: &mut DbConnection,
@@ -336,8 +179,7 @@ pub fn sign_record(
     content_sha256: String,
     transition: Option<&str>,
     meaning: &str,
-) -> Result<SignatureRef, crate::service::workflow::TransitionError> {
-    use crate::service::workflow::TransitionError;
+) -> Result<SignatureRef, RecordError> {
     let message = Message {
         v: 1,
         record,
@@ -352,8 +194,7 @@ pub fn sign_record(
         signed_at: audit::format_time(ctx.now),
         key_id: with.key_id.clone(),
     };
-    let (bytes, sig) = signature::sign(&with.key, &message)
-        .map_err(|e| TransitionError::Invalid(e.to_string()))?;
+    let (bytes, sig) = signature::sign(&with.key, &message).map_err(RecordError::fault)?;
     let id = repo::insert(
         conn,
         &repo::NewSignature {
@@ -412,20 +253,16 @@ pub fn sign_alone(
     conn: &mut DbConnection,
     ctx: &Ctx,
     with: &SignWith,
-    subject: impl FnOnce(
-        &mut DbConnection,
-        &Account,
-    ) -> Result<Standalone, crate::service::workflow::TransitionError>,
-) -> Result<SignatureRef, crate::service::workflow::TransitionError> {
-    use crate::service::workflow::TransitionError;
+    subject: impl FnOnce(&mut DbConnection, &Account) -> Result<Standalone, RecordError>,
+) -> Result<SignatureRef, RecordError> {
     crate::db::write_tx(conn, |conn| {
         let account =
-            crate::db::repo::users::find(conn, with.user)?.ok_or(TransitionError::NotFound)?;
+            crate::db::repo::users::find(conn, with.user)?.ok_or(RecordError::NotFound)?;
         check_signer(conn, ctx, &account, with)?;
         let subject = subject(conn, &account)?;
         let differences = with.shown.differences(&subject.shown(), &subject.meaning);
         if !differences.is_empty() {
-            return Err(TransitionError::NotAsShown(differences));
+            return Err(RecordError::NotAsShown(differences));
         }
         let entity = audit::EntityRef {
             kind: subject.record.kind.clone(),
@@ -481,16 +318,15 @@ pub fn certification_of(
 pub fn certification(
     conn: &mut DbConnection,
     account: &Account,
-) -> Result<Standalone, crate::service::workflow::TransitionError> {
-    use crate::service::workflow::TransitionError;
+) -> Result<Standalone, RecordError> {
     if let Some(given) = certification_of(conn, account.id)? {
-        return Err(TransitionError::Invalid(format!(
+        return Err(RecordError::Conflict(format!(
             "You certified your electronic signature already (sig-{}); it is given once.",
             given.id
         )));
     }
     let content_sha256 = signature::content_sha256(&certification_content(account.id))
-        .map_err(|e| TransitionError::Invalid(e.to_string()))?;
+        .map_err(RecordError::fault)?;
     Ok(Standalone {
         record: RecordRef {
             kind: "user".into(),
@@ -514,9 +350,9 @@ pub fn refused(
     user: UserId,
     policy: &crate::domain::user::LockoutPolicy,
     after: serde_json::Value,
-) -> Result<bool, AccountError> {
+) -> Result<bool, RecordError> {
     crate::db::write_tx(conn, |conn| {
-        let account = crate::db::repo::users::find(conn, user)?.ok_or(AccountError::NotFound)?;
+        let account = crate::db::repo::users::find(conn, user)?.ok_or(RecordError::NotFound)?;
         let locked = super::accounts::record_wrong_password(
             conn,
             ctx,
@@ -530,116 +366,4 @@ pub fn refused(
         }
         Ok(locked)
     })
-}
-
-/// The hex SHA-256 of the signed content of a stored record as it is now,
-/// by the record type and id a signature names; `None` if there is no such
-/// record (or Attest does not know the type).
-pub fn current_content_hash(
-    conn: &mut DbConnection,
-    record_type: &str,
-    record_id: &str,
-) -> diesel::QueryResult<Option<String>> {
-    use crate::domain::capa::CapaWorkflow;
-    use crate::domain::nonconformance::NcWorkflow;
-    use crate::domain::record::{self, CAPA, NONCONFORMANCE};
-    use crate::service::workflow::Stored;
-    fn hash<W: Stored>(
-        conn: &mut DbConnection,
-        n: Option<i64>,
-    ) -> diesel::QueryResult<Option<String>> {
-        let Some(n) = n else { return Ok(None) };
-        Ok(W::load(conn, n)?.and_then(|r| signature::content_sha256(&W::signed_content(&r)).ok()))
-    }
-    match record::kind(record_type) {
-        Some(k) if *k == NONCONFORMANCE => hash::<NcWorkflow>(conn, k.number(record_id)),
-        Some(k) if *k == CAPA => hash::<CapaWorkflow>(conn, k.number(record_id)),
-        // A user account is signed only by its certification (11.100(c)).
-        Some(k) if *k == record::USER => match k.number(record_id) {
-            Some(n) if crate::db::repo::users::find(conn, UserId(n))?.is_some() => {
-                Ok(signature::content_sha256(&certification_content(UserId(n))).ok())
-            }
-            _ => Ok(None),
-        },
-        _ => Ok(None),
-    }
-}
-
-/// One stored signature, checked.
-pub struct Checked {
-    pub stored: signature::Stored,
-    pub outcome: Result<Message, String>,
-}
-
-/// Verifies a stored signature as `attest verify --signatures` and every
-/// page showing it do: key on file and in the audit trail, Ed25519, and the
-/// record's current content.
-pub fn check(conn: &mut DbConnection, stored: signature::Stored) -> diesel::QueryResult<Checked> {
-    let key = repo::key_on_file(conn, &stored.key_id)?;
-    let content = current_content_hash(conn, &stored.record_type, &stored.record_id)?;
-    let outcome = match &content {
-        None => Err(format!(
-            "the signed record {} {} does not exist",
-            stored.record_type, stored.record_id
-        )),
-        Some(now) => signature::verify(&stored, key.as_ref(), Some(now)).map_err(|f| f.to_string()),
-    };
-    Ok(Checked { stored, outcome })
-}
-
-/// The result of checking every signature and every signer key.
-#[derive(Debug, Default, serde::Serialize)]
-pub struct Report {
-    pub ok: bool,
-    pub signatures: u64,
-    pub keys: u64,
-    /// `sig-N: reason` or `key K: reason`, in order.
-    pub failures: Vec<String>,
-}
-
-/// Checks every signature (in pages, never the whole table at once) and
-/// every signer key against the audit trail's record of its issue.
-pub fn verify_all(conn: &mut DbConnection) -> diesel::QueryResult<Report> {
-    let mut report = Report::default();
-    let mut after = 0;
-    loop {
-        let page = repo::after(conn, after, 500)?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        for stored in page {
-            report.signatures += 1;
-            let checked = check(conn, stored)?;
-            if let Err(why) = checked.outcome {
-                report
-                    .failures
-                    .push(format!("sig-{}: {why}", checked.stored.id));
-            }
-        }
-    }
-    let mut offset = 0;
-    loop {
-        let (keys, _) = repo::key_page(conn, offset, 500)?;
-        if keys.is_empty() {
-            break;
-        }
-        offset += keys.len() as i64;
-        for (k, username, _) in keys {
-            report.keys += 1;
-            if signature::key_id(&k.public_key) != k.key_id {
-                report.failures.push(format!(
-                    "key {} ({username}): the public key does not hash to its key id: it was replaced",
-                    k.key_id
-                ));
-            } else if repo::issued_in_log(conn, k.user_id, &k.key_id)?.as_deref()
-                != Some(k.public_key.as_slice())
-            {
-                report.failures.push(format!(
-                    "key {} ({username}): the audit trail has no matching signature.key_issued entry",
-                    k.key_id
-                ));
-            }
-        }
-    }
-    report.ok = report.failures.is_empty();
-    Ok(report)
 }

@@ -8,7 +8,8 @@ use std::collections::{HashMap, HashSet};
 use serde_json::json;
 
 use super::Ctx;
-use crate::audit::{self, AuditError, EntityRef};
+use super::error::RecordError;
+use crate::audit::{self, EntityRef};
 use crate::db::repo::links as link_repo;
 use crate::db::repo::requirements;
 use crate::db::repo::tests::{self as repo, NewRun};
@@ -46,14 +47,6 @@ pub struct RunSummary {
     pub unknown_keys: Vec<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    #[error(transparent)]
-    Audit(#[from] AuditError),
-    #[error("database error: {0}")]
-    Storage(#[from] diesel::result::Error),
-}
-
 fn entity(run: i64, meta: &RunMeta) -> EntityRef {
     EntityRef {
         kind: "test_run".into(),
@@ -73,7 +66,7 @@ pub fn import(
     by: i64,
     meta: &RunMeta,
     cases: &[Case],
-) -> Result<RunSummary, RunError> {
+) -> Result<RunSummary, RecordError> {
     // A test named twice in a file counts once, with its last result.
     let mut last: HashMap<&str, &Case> = HashMap::new();
     let mut order: Vec<&str> = Vec::new();

@@ -7,31 +7,18 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use super::Ctx;
-use crate::audit::{self, AuditError, EntityRef};
+use super::error::RecordError;
+use crate::audit::{self, EntityRef};
 use crate::db::repo::{tokens as repo, users};
 use crate::db::{DbConnection, write_tx};
 use crate::domain::ids::UserId;
 use crate::domain::trace::Scope;
-use crate::domain::user::{Account, Role};
+use crate::domain::user::{Account, FieldError, Role};
 
 /// What every token starts with, so secret scanners can find a leaked one.
 pub const TOKEN_PREFIX: &str = "attest_";
 /// Longest name of a token.
 pub const MAX_NAME: usize = 100;
-
-#[derive(Debug, thiserror::Error)]
-pub enum TokenError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error("no such token")]
-    NotFound,
-    #[error("the token could not be made: {0}")]
-    Random(String),
-    #[error(transparent)]
-    Audit(#[from] AuditError),
-    #[error("database error: {0}")]
-    Storage(#[from] diesel::result::Error),
-}
 
 /// Why a call's token is refused (401).
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -68,35 +55,44 @@ fn check(
     scopes: &[Scope],
     expires_on: Option<NaiveDate>,
     today: NaiveDate,
-) -> Result<(), TokenError> {
+) -> Result<(), RecordError> {
     let mut errors = Vec::new();
     if name.trim().is_empty() || name.chars().count() > MAX_NAME {
-        errors.push(format!(
-            "Name the token (at most {MAX_NAME} characters), e.g. the CI job that uses it."
+        errors.push(FieldError::new(
+            "name",
+            format!(
+                "Name the token (at most {MAX_NAME} characters), e.g. the CI job that uses it."
+            ),
         ));
     }
     if scopes.is_empty() {
-        errors.push("Choose at least one scope.".to_string());
+        errors.push(FieldError::new("scopes", "Choose at least one scope."));
     }
     if scopes.contains(&Scope::TestRunsWrite)
         && !user.roles.has_any(&[Role::Engineer, Role::Quality])
     {
-        errors.push(
-            "Uploading test results needs the engineer or quality role, which your account does not have."
-                .to_string(),
-        );
+        errors.push(FieldError::new(
+            "scopes",
+            "Uploading test results needs the engineer or quality role, which your account does not have.",
+        ));
     }
     if let Some(d) = expires_on {
         if d <= today {
-            errors.push("The expiry date must be in the future.".to_string());
+            errors.push(FieldError::new(
+                "expires_on",
+                "The expiry date must be in the future.",
+            ));
         } else if (d - today).num_days() > 730 {
-            errors.push("A token can be valid for at most two years.".to_string());
+            errors.push(FieldError::new(
+                "expires_on",
+                "A token can be valid for at most two years.",
+            ));
         }
     }
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(TokenError::Invalid(errors.join(" ")))
+        Err(RecordError::Invalid(errors))
     }
 }
 
@@ -108,10 +104,10 @@ pub fn create(
     name: &str,
     scopes: &[Scope],
     expires_on: Option<NaiveDate>,
-) -> Result<(repo::Token, Zeroizing<String>), TokenError> {
+) -> Result<(repo::Token, Zeroizing<String>), RecordError> {
     check(user, name, scopes, expires_on, ctx.now.date_naive())?;
     let mut bytes = Zeroizing::new([0u8; 32]);
-    getrandom::fill(&mut bytes[..]).map_err(|e| TokenError::Random(e.to_string()))?;
+    getrandom::fill(&mut bytes[..]).map_err(RecordError::fault)?;
     let token = Zeroizing::new(format!(
         "{TOKEN_PREFIX}{}",
         base64::Engine::encode(
@@ -158,13 +154,13 @@ pub fn revoke(
     ctx: &Ctx,
     user: &Account,
     id: i64,
-) -> Result<repo::Token, TokenError> {
+) -> Result<repo::Token, RecordError> {
     write_tx(conn, |conn| {
-        let t = repo::find(conn, id)?.ok_or(TokenError::NotFound)?;
+        let t = repo::find(conn, id)?.ok_or(RecordError::NotFound)?;
         if t.user_id != user.id.0 {
             // Another user's token: as if there were none, and audited
             // (SECURITY.md 29) in a transaction that commits.
-            let owner = users::find(conn, UserId(t.user_id))?.ok_or(TokenError::NotFound)?;
+            let owner = users::find(conn, UserId(t.user_id))?.ok_or(RecordError::NotFound)?;
             super::access::denied_in(
                 conn,
                 ctx,
@@ -176,7 +172,7 @@ pub fn revoke(
                     extra: None,
                 },
             )?;
-            return Ok::<_, TokenError>(Err(TokenError::NotFound));
+            return Ok::<_, RecordError>(Err(RecordError::NotFound));
         }
         if repo::revoke(conn, id, ctx.now)? {
             audit::append(
@@ -186,7 +182,7 @@ pub fn revoke(
                     .after(json!({"revoked_at": audit::format_time(ctx.now)})),
             )?;
         }
-        Ok(repo::find(conn, id)?.ok_or(TokenError::NotFound))
+        Ok(repo::find(conn, id)?.ok_or(RecordError::NotFound))
     })?
 }
 
@@ -200,7 +196,7 @@ pub fn authenticate(
     presented: &str,
     call: (&str, &str),
     now: DateTime<Utc>,
-) -> Result<Result<(repo::Token, Account), Refused>, TokenError> {
+) -> Result<Result<(repo::Token, Account), Refused>, RecordError> {
     if !presented.starts_with(TOKEN_PREFIX) || presented.len() > 200 {
         return Ok(Err(Refused::Unknown));
     }
@@ -230,7 +226,7 @@ pub fn authenticate(
                 .entity(entity(&t, &user))
                 .after(json!({"method": call.0, "path": call.1})),
         )?;
-        Ok::<_, TokenError>(())
+        Ok::<_, RecordError>(())
     })?;
     Ok(Ok((t, user)))
 }

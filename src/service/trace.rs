@@ -8,7 +8,7 @@ use crate::db::DbConnection;
 use crate::db::repo::{git, links, requirements, tests};
 use crate::trace::matrix::{self, CommitRef, Graph, Row, TestRef};
 
-use super::requirements::DERIVES_FROM;
+use crate::domain::requirement::DERIVES_FROM;
 
 fn id_of(entity: &str, prefix: &str) -> Option<i64> {
     entity.strip_prefix(prefix).and_then(|n| n.parse().ok())

@@ -8,11 +8,12 @@ use serde_json::{Value, json};
 pub use super::edit::changed;
 
 use super::Ctx;
-use super::signing::{Shown, SignWith, SignerRefused, check_signer, sign_record};
-use crate::audit::{self, AuditError, EntityRef};
+pub use super::error::RecordError;
+use super::signing::{Shown, SignWith, check_signer, sign_record};
+use crate::audit::{self, EntityRef};
 use crate::db::repo::users;
 use crate::db::{DbConnection, write_tx};
-use crate::domain::workflow::{Refused, Who, Workflow, decide, sod_refusal};
+use crate::domain::workflow::{Who, Workflow, decide, sod_refusal};
 use crate::signature::{RecordRef, content_sha256};
 
 /// A workflow whose records are stored.
@@ -39,57 +40,15 @@ pub trait Stored: Workflow {
         _action: &str,
         _from: Self::State,
         _record: &Self::Record,
-    ) -> Result<(), TransitionError> {
+    ) -> Result<(), RecordError> {
         Ok(())
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum TransitionError {
-    #[error("no such record")]
-    NotFound,
-    #[error(
-        "this record was changed by someone else after you opened the page (or the form was sent twice); reload it and try again"
-    )]
-    Stale,
-    #[error("{0}")]
-    Refused(Refused),
-    #[error("{0}")]
-    Invalid(String),
-    #[error("{action} needs your electronic signature with the meaning {meaning:?}")]
-    SignatureRequired {
-        action: &'static str,
-        meaning: &'static str,
-    },
-    #[error("you cannot sign: {0}")]
-    Signer(#[from] SignerRefused),
-    /// The signing form showed something other than what would be signed
-    /// (another record, step, meaning, version or content): nothing signed.
-    #[error(
-        "nothing was signed: what the signing form showed you is not what would be signed now ({}). Open the record again and sign what it shows",
-        .0.join("; ")
-    )]
-    NotAsShown(Vec<String>),
-    #[error(transparent)]
-    Audit(#[from] AuditError),
-    #[error("database error: {0}")]
-    Storage(#[from] diesel::result::Error),
-}
-
-impl TransitionError {
-    /// A signing form sent to a step that needs no signature (another step,
-    /// or values that make this one unsigned): refused, nothing done.
-    pub fn unsigned_step(action: &str) -> Self {
-        Self::NotAsShown(vec![format!(
-            "the step “{action}” with these values needs no signature: the signing form was for another step or other values"
-        )])
-    }
-}
-
 /// The hex SHA-256 a signature on `record` binds.
-pub fn content_hash<W: Stored>(record: &W::Record) -> Result<String, TransitionError> {
+pub fn content_hash<W: Stored>(record: &W::Record) -> Result<String, RecordError> {
     content_sha256(&W::signed_content(record))
-        .map_err(|e| TransitionError::Invalid(format!("the record cannot be signed: {e}")))
+        .map_err(|e| RecordError::invalid(format!("the record cannot be signed: {e}")))
 }
 
 /// Applies the action `name` to record `id` as seen at `version`. A step
@@ -106,19 +65,19 @@ pub fn transition<'a, W: Stored>(
     name: &str,
     input: &W::Input,
     signer: Option<&SignWith>,
-) -> Result<W::Record, TransitionError> {
+) -> Result<W::Record, RecordError> {
     let who = who.into();
     write_tx(conn, |conn| {
-        let record = W::load(conn, id)?.ok_or(TransitionError::NotFound)?;
+        let record = W::load(conn, id)?.ok_or(RecordError::NotFound)?;
         if let Some(with) = signer {
             shown_record::<W>(&record, version, &with.shown)?;
         }
         if W::version(&record) != version {
-            return Err(TransitionError::Stale);
+            return Err(RecordError::Stale);
         }
         // A signer's roles are read now, not from when their session began.
         let account = match signer {
-            Some(with) => Some(users::find(conn, with.user)?.ok_or(TransitionError::NotFound)?),
+            Some(with) => Some(users::find(conn, with.user)?.ok_or(RecordError::NotFound)?),
             None => None,
         };
         let who = match &account {
@@ -128,16 +87,16 @@ pub fn transition<'a, W: Stored>(
             },
             None => who,
         };
-        let decision = decide::<W>(&record, name, input, who).map_err(TransitionError::Refused)?;
+        let decision = decide::<W>(&record, name, input, who).map_err(RecordError::Refused)?;
         let mut next = decision.record;
         W::bump(&mut next, ctx.now);
         let mut signed = None;
         if decision.signature.is_none() && signer.is_some() {
-            return Err(TransitionError::unsigned_step(decision.action.name));
+            return Err(RecordError::unsigned_step(decision.action.name));
         }
         if let Some(rule) = decision.signature {
             let (Some(with), Some(account)) = (signer, account.as_ref()) else {
-                return Err(TransitionError::SignatureRequired {
+                return Err(RecordError::SignatureRequired {
                     action: decision.action.label,
                     meaning: rule.meaning,
                 });
@@ -146,7 +105,7 @@ pub fn transition<'a, W: Stored>(
             if let Some(refused) =
                 sod_refusal(decision.signature, decision.barred_signer, account.id.0)
             {
-                return Err(TransitionError::Refused(refused));
+                return Err(RecordError::Refused(refused));
             }
             let entity = W::entity(&next);
             let content = content_hash::<W>(&next)?;
@@ -161,7 +120,7 @@ pub fn transition<'a, W: Stored>(
             };
             let differences = with.shown.differences(&now, decision.action.label);
             if !differences.is_empty() {
-                return Err(TransitionError::NotAsShown(differences));
+                return Err(RecordError::NotAsShown(differences));
             }
             let record_ref = RecordRef {
                 kind: entity.kind,
@@ -181,7 +140,7 @@ pub fn transition<'a, W: Stored>(
             )?);
         }
         if !W::save(conn, &next)? {
-            return Err(TransitionError::Stale);
+            return Err(RecordError::Stale);
         }
         let (mut was, mut now) = changed(&W::audit_fields(&record), &W::audit_fields(&next));
         was.insert("transition".into(), Value::Null);
@@ -207,7 +166,7 @@ fn shown_record<W: Stored>(
     record: &W::Record,
     version: i64,
     shown: &Shown,
-) -> Result<(), TransitionError> {
+) -> Result<(), RecordError> {
     let entity = W::entity(record);
     if shown.record_type != entity.kind || shown.record_id != entity.id {
         let key = if shown.record_key.is_empty() {
@@ -215,20 +174,20 @@ fn shown_record<W: Stored>(
         } else {
             &shown.record_key
         };
-        return Err(TransitionError::NotAsShown(vec![format!(
+        return Err(RecordError::NotAsShown(vec![format!(
             "the form showed {key} but was sent for {}",
             entity.key
         )]));
     }
     let now = W::version(record);
     if now != version {
-        return Err(TransitionError::NotAsShown(vec![format!(
+        return Err(RecordError::NotAsShown(vec![format!(
             "{} has changed since the form was shown (the form showed version {version}, it is now at version {now}), or the form was sent twice",
             entity.key
         )]));
     }
     if shown.version != now + 1 {
-        return Err(TransitionError::NotAsShown(vec![format!(
+        return Err(RecordError::NotAsShown(vec![format!(
             "the form would have signed {} at version {}, not at version {}",
             entity.key,
             shown.version,
@@ -248,8 +207,8 @@ pub struct ToSign {
 
 impl ToSign {
     /// The refusal of `user` as this step's signer, if the rule bars them.
-    pub fn refusal_of(&self, user: i64) -> Option<TransitionError> {
-        sod_refusal(Some(self.rule), self.barred_signer, user).map(TransitionError::Refused)
+    pub fn refusal_of(&self, user: i64) -> Option<RecordError> {
+        sod_refusal(Some(self.rule), self.barred_signer, user).map(RecordError::Refused)
     }
 }
 
@@ -264,15 +223,15 @@ pub fn preview<'a, W: Stored>(
     name: &str,
     input: &W::Input,
     shown: Option<&Shown>,
-) -> Result<(W::Record, Option<ToSign>), TransitionError> {
-    let record = W::load(conn, id)?.ok_or(TransitionError::NotFound)?;
+) -> Result<(W::Record, Option<ToSign>), RecordError> {
+    let record = W::load(conn, id)?.ok_or(RecordError::NotFound)?;
     if let Some(shown) = shown {
         shown_record::<W>(&record, version, shown)?;
     }
     if W::version(&record) != version {
-        return Err(TransitionError::Stale);
+        return Err(RecordError::Stale);
     }
-    let decision = decide::<W>(&record, name, input, who).map_err(TransitionError::Refused)?;
+    let decision = decide::<W>(&record, name, input, who).map_err(RecordError::Refused)?;
     let to_sign = match decision.signature {
         None => None,
         Some(rule) => {
@@ -294,5 +253,3 @@ pub fn preview<'a, W: Stored>(
     };
     Ok((decision.record, to_sign))
 }
-
-crate::edit_error!(TransitionError);

@@ -20,6 +20,7 @@ use crate::ingest::junit;
 use crate::service::tokens::{self, Refused};
 use crate::service::{Ctx, testruns};
 use crate::web::error::AppError;
+use crate::web::list::{ListQuery, PerPage};
 
 /// A caller that showed a live token; its account and scopes.
 pub struct ApiUser {
@@ -212,24 +213,22 @@ pub async fn post_test_run(
                 ci_url,
                 file_sha256,
             };
-            testruns::import(conn, &ctx, by, &meta, &cases).map_err(|e| match e {
-                testruns::RunError::Storage(e) => e.into(),
-                testruns::RunError::Audit(e) => e.into(),
-            })
+            testruns::import(conn, &ctx, by, &meta, &cases).map_err(AppError::from)
         })
         .await?;
     Ok(HttpResponse::Created().json(summary))
 }
 
 /// `page` (from 1) and `per_page` (1-500, default 100) of a list call.
+/// An API list's page size: `per_page` 1 to 500, 100 when absent.
+const API_PAGE: PerPage = PerPage::Asked {
+    default: 100,
+    max: 500,
+};
+
 fn paging(query: &HashMap<String, String>) -> Result<(i64, i64), AppError> {
-    let page = super::handlers::page_number(query)?;
-    let per_page =
-        super::handlers::filter_value(&query_text(query, "per_page"), "per_page", |v| {
-            v.parse::<i64>().ok().filter(|n| (1..=500).contains(n))
-        })?
-        .unwrap_or(100);
-    Ok((page, per_page))
+    let q = ListQuery::read(query, &[], API_PAGE)?;
+    Ok((q.page, q.per_page))
 }
 
 /// Page `page` of `all`, `per_page` long.
@@ -270,21 +269,22 @@ pub async fn get_requirements(
     user: ApiUser,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
-    use crate::db::repo::requirements::{self as repo, Filter};
-    use crate::domain::requirement::ReqStatus;
+    use crate::db::repo::requirements as repo;
     user.require(Scope::Read)?;
-    let (page, per_page) = paging(&query)?;
-    let (product, status) = (query_text(&query, "product"), query_text(&query, "status"));
-    let status = super::handlers::filter_value(&status, "status", ReqStatus::parse)?;
+    // The list's filters, but the product named by its key prefix or number.
+    let params: Vec<&str> = super::handlers::requirements::PARAMS
+        .iter()
+        .copied()
+        .filter(|p| *p != "product")
+        .collect();
+    let q = ListQuery::read(&query, &params, API_PAGE)?;
+    let (page, per_page, offset) = (q.page, q.per_page, q.offset());
+    let mut f = super::handlers::requirements::filter_of(&q)?;
+    let product = query_text(&query, "product");
     let (rows, total) = state
         .db(move |conn| {
-            let pid = named_product(conn, &product)?;
-            let f = Filter {
-                product_id: Some(pid),
-                status,
-                ..Filter::default()
-            };
-            Ok(repo::list(conn, &f, (page - 1) * per_page, per_page)?)
+            f.product_id = Some(named_product(conn, &product)?);
+            Ok(repo::list(conn, &f, offset, per_page)?)
         })
         .await?;
     let items: Vec<serde_json::Value> = rows
@@ -375,28 +375,15 @@ pub async fn get_capas(
     user: ApiUser,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
-    use crate::db::repo::capas::{self as repo, Filter, Sort};
-    use crate::domain::capa::CapaState;
+    use crate::db::repo::capas as repo;
     user.require(Scope::Read)?;
-    let (page, per_page) = paging(&query)?;
-    let st =
-        super::handlers::filter_value(&query_text(&query, "state"), "state", CapaState::parse)?;
-    let (rows, total) = state
-        .db(move |conn| {
-            let f = Filter {
-                state: st.map(|s| s.as_str().to_string()),
-                ..Filter::default()
-            };
-            Ok(repo::list(
-                conn,
-                &f,
-                Sort::Newest,
-                (page - 1) * per_page,
-                per_page,
-            )?)
-        })
-        .await?;
+    let q = ListQuery::read(&query, super::handlers::capas::PARAMS, API_PAGE)?;
     let today = state.clock.today();
+    let (f, order) = super::handlers::capas::filter_of(&q, today)?;
+    let (page, per_page, offset) = (q.page, q.per_page, q.offset());
+    let (rows, total) = state
+        .db(move |conn| Ok(repo::list(conn, &f, order, offset, per_page)?))
+        .await?;
     let items: Vec<serde_json::Value> = rows
         .iter()
         .map(|c| {
@@ -426,25 +413,13 @@ pub async fn get_nonconformances(
     user: ApiUser,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
-    use crate::db::repo::nonconformances::{self as repo, Filter, Sort};
-    use crate::domain::nonconformance::NcState;
+    use crate::db::repo::nonconformances as repo;
     user.require(Scope::Read)?;
-    let (page, per_page) = paging(&query)?;
-    let st = super::handlers::filter_value(&query_text(&query, "state"), "state", NcState::parse)?;
+    let q = ListQuery::read(&query, super::handlers::nonconformances::PARAMS, API_PAGE)?;
+    let (f, order) = super::handlers::nonconformances::filter_of(&q)?;
+    let (page, per_page, offset) = (q.page, q.per_page, q.offset());
     let (rows, total) = state
-        .db(move |conn| {
-            let f = Filter {
-                state: st,
-                ..Filter::default()
-            };
-            Ok(repo::list(
-                conn,
-                &f,
-                Sort::Newest,
-                (page - 1) * per_page,
-                per_page,
-            )?)
-        })
+        .db(move |conn| Ok(repo::list(conn, &f, order, offset, per_page)?))
         .await?;
     let items: Vec<serde_json::Value> = rows
         .iter()

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
 use crate::audit::AuditError;
-use crate::service::accounts::AccountError;
+use crate::service::error::RecordError;
 use crate::service::password::PasswordError;
 
 /// The message an error page shows; attached to the response.
@@ -50,11 +50,6 @@ pub enum AppError {
 impl AppError {
     pub fn internal(e: impl std::fmt::Display) -> Self {
         Self::Internal(e.to_string())
-    }
-
-    /// The status and message, for a page that shows the refusal itself.
-    pub fn status_and_message(&self) -> (StatusCode, String) {
-        (self.status_code(), self.to_string())
     }
 }
 
@@ -192,49 +187,44 @@ impl From<PasswordError> for AppError {
     }
 }
 
-impl From<crate::service::products::ProductError> for AppError {
-    fn from(e: crate::service::products::ProductError) -> Self {
-        use crate::service::products::ProductError as E;
-        match e {
-            E::NotFound => Self::NotFound,
-            E::Stale | E::Taken(_) => Self::Conflict(e.to_string()),
-            E::Invalid(_) | E::NoReason => Self::BadRequest(e.to_string()),
-            E::Audit(a) => a.into(),
-            E::Storage(db) => db.into(),
-        }
-    }
-}
-
-impl From<crate::service::requirements::RequirementError> for AppError {
-    fn from(e: crate::service::requirements::RequirementError) -> Self {
-        use crate::service::requirements::RequirementError as E;
-        match e {
-            E::NotFound => Self::NotFound,
-            E::Stale | E::KeyTaken(_) => Self::Conflict(capitalise(&e.to_string())),
-            E::Invalid(_) | E::NoReason => Self::BadRequest(capitalise(&e.to_string())),
-            E::Audit(a) => a.into(),
-            E::Storage(db) => db.into(),
-        }
-    }
-}
-
-impl From<crate::service::workflow::TransitionError> for AppError {
-    fn from(e: crate::service::workflow::TransitionError) -> Self {
+impl From<RecordError> for AppError {
+    fn from(e: RecordError) -> Self {
         use crate::domain::workflow::Refused;
-        use crate::service::workflow::TransitionError as E;
+        use RecordError as E;
         match e {
             E::NotFound => Self::NotFound,
-            E::Stale | E::SignatureRequired { .. } | E::NotAsShown(_) => {
-                Self::Conflict(capitalise(&e.to_string()))
-            }
             E::Refused(Refused::Role { .. }) | E::Signer(_) => Self::Forbidden(e.to_string()),
-            E::Refused(Refused::Frozen { .. } | Refused::WrongState { .. }) => {
-                Self::Conflict(e.to_string())
-            }
-            E::Refused(_) | E::Invalid(_) => Self::BadRequest(e.to_string()),
+            E::Fault(detail) => Self::Internal(detail),
             E::Audit(a) => a.into(),
             E::Storage(db) => db.into(),
+            other => match refusal_status(&other) {
+                Some(StatusCode::CONFLICT) => Self::Conflict(capitalise(&other.to_string())),
+                _ => Self::BadRequest(capitalise(&other.to_string())),
+            },
         }
+    }
+}
+
+/// The status of a refusal the person can act on from the form they sent
+/// (a form shown again with the message): 400 for what they typed, 409 for
+/// what the record's state or someone else's change makes impossible;
+/// `None` for a missing record, a refused role or a fault.
+pub fn refusal_status(e: &RecordError) -> Option<StatusCode> {
+    use crate::domain::workflow::Refused;
+    use RecordError as E;
+    match e {
+        E::Invalid(_) | E::NoReason => Some(StatusCode::BAD_REQUEST),
+        E::Refused(Refused::Role { .. }) => None,
+        E::Refused(Refused::Frozen { .. } | Refused::WrongState { .. }) => {
+            Some(StatusCode::CONFLICT)
+        }
+        E::Refused(_) => Some(StatusCode::BAD_REQUEST),
+        E::Stale
+        | E::Taken { .. }
+        | E::Conflict(_)
+        | E::SignatureRequired { .. }
+        | E::NotAsShown(_) => Some(StatusCode::CONFLICT),
+        E::NotFound | E::Signer(_) | E::Fault(_) | E::Audit(_) | E::Storage(_) => None,
     }
 }
 
@@ -244,20 +234,21 @@ impl From<crate::signature::KeyError> for AppError {
     }
 }
 
-impl From<AccountError> for AppError {
-    fn from(e: AccountError) -> Self {
-        match e {
-            AccountError::NotFound => Self::NotFound,
-            AccountError::Stale
-            | AccountError::UsernameTaken(_)
-            | AccountError::LastAdmin
-            | AccountError::OwnAccount(_) => Self::Conflict(e.to_string()),
-            AccountError::Invalid(_) | AccountError::WrongPassword => {
-                Self::BadRequest(e.to_string())
-            }
-            AccountError::Random(detail) => Self::Internal(detail),
-            AccountError::Audit(a) => a.into(),
-            AccountError::Storage(db) => db.into(),
-        }
+/// A refusal the person can correct from the form they sent, with its
+/// status and its messages (one per field for what they typed); any other
+/// error passes on as the error page it is.
+pub fn refusal(e: RecordError) -> Result<(StatusCode, Vec<String>), AppError> {
+    match refusal_status(&e) {
+        Some(status) => Ok((status, refusal_messages(&e))),
+        None => Err(e.into()),
+    }
+}
+
+/// What a refused form shows at its top: each field's message for what
+/// was typed, else the refusal's sentence.
+pub fn refusal_messages(e: &RecordError) -> Vec<String> {
+    match e.field_messages() {
+        m if m.is_empty() => vec![capitalise(&e.to_string())],
+        m => m,
     }
 }

@@ -9,6 +9,7 @@ pub mod errors;
 pub mod extract;
 pub mod handlers;
 pub mod headers;
+pub mod list;
 pub mod routes;
 pub mod session;
 pub mod step;

@@ -20,7 +20,7 @@ use super::session::SessionCtx;
 use super::views::signatures::{Carried, SignRequest, SignedField};
 use crate::db::DbConnection;
 use crate::domain::workflow::{Who, action_def};
-use crate::service::workflow::{Stored, ToSign, TransitionError, preview, transition};
+use crate::service::workflow::{RecordError, Stored, ToSign, preview, transition};
 use crate::web::error::AppError;
 
 /// What the step handler needs of a workflow beyond its stored declaration.
@@ -144,16 +144,28 @@ async fn refused<W>(
     s: &SessionCtx,
     (op, path): &(Option<String>, String),
     id: i64,
-    e: TransitionError,
+    e: RecordError,
 ) -> Result<HttpResponse, AppError>
 where
     W: WebWorkflow,
     W::Record: Send,
     W::Input: Clone + Send,
 {
+    // The refused rules' ids travel with the page, for scripts and tests.
+    let ids = e.rule_ids().join(" ");
     let (status, message) = step_refused::<W>(state, s, op.clone(), id, path.clone(), e).await?;
-    W::refused_page(state, s, id, message, status).await
+    let mut page = W::refused_page(state, s, id, message, status).await?;
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&ids) {
+        page.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static(REFUSED_RULES),
+            v,
+        );
+    }
+    Ok(page)
 }
+
+/// The response header naming the rules a refused step broke.
+pub const REFUSED_RULES: &str = "attest-refused-rules";
 
 /// `POST /<area>/{id}/{action}`: one step of a workflow.
 pub async fn step<W>(
@@ -206,8 +218,7 @@ where
     match previewed {
         Err(e) => return refused::<W>(&state, s, &asked, id, e).await,
         Ok(None) if typed.is_some() => {
-            return refused::<W>(&state, s, &asked, id, TransitionError::unsigned_step(&name))
-                .await;
+            return refused::<W>(&state, s, &asked, id, RecordError::unsigned_step(&name)).await;
         }
         Ok(None) => {}
         Ok(Some((next, to_sign, fields))) => {

@@ -329,7 +329,7 @@ async fn the_last_administrator_cannot_be_removed_and_nobody_disables_themselves
         res.text()
             .await
             .unwrap()
-            .contains("at least one active administrator must remain")
+            .contains("At least one active administrator must remain")
     );
     let res = admin
         .submit(
@@ -407,7 +407,8 @@ async fn a_password_reset_issues_a_new_one_time_password_and_ends_sessions() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_administrators_creating_the_same_username_at_once_get_one_account() {
     use attest::domain::user::{Role, Roles};
-    use attest::service::accounts::{self, AccountError, NewUserInput};
+    use attest::service::accounts::{self, NewUserInput};
+    use attest::service::error::RecordError;
     let app = spawn_app().await;
     let mut handles = Vec::new();
     for i in 0..4 {
@@ -438,12 +439,13 @@ async fn two_administrators_creating_the_same_username_at_once_get_one_account()
     }
     let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
-    assert!(
-        results
-            .iter()
-            .filter(|r| r.is_err())
-            .all(|r| matches!(r, Err(AccountError::UsernameTaken(_))))
-    );
+    assert!(results.iter().filter(|r| r.is_err()).all(|r| matches!(
+        r,
+        Err(RecordError::Taken {
+            field: "username",
+            ..
+        })
+    )));
     assert_eq!(
         app.audit_of("user.created")
             .iter()

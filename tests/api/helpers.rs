@@ -135,6 +135,18 @@ pub struct Browser {
 }
 
 impl TestApp {
+    /// `GET path` of the JSON API with `token`: the status and the body.
+    pub async fn api_get(&self, path: &str, token: &str) -> (u16, serde_json::Value) {
+        let res = reqwest::Client::new()
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap())
+    }
+
     pub fn browser(&self) -> Browser {
         let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         Browser {

@@ -349,7 +349,8 @@ async fn the_same_key_saved_by_several_people_at_once_is_one_record_and_clear_40
 #[test]
 fn a_duplicate_the_database_refuses_after_the_check_passed_is_taken_not_a_storage_error() {
     use attest::domain::product::{ProductFields, SafetyClass};
-    use attest::service::products::{self, ProductError};
+    use attest::service::error::RecordError;
+    use attest::service::products;
     let rt = tokio::runtime::Runtime::new().unwrap();
     let app = rt.block_on(spawn_app());
     let ctx = attest::service::Ctx {
@@ -388,7 +389,10 @@ fn a_duplicate_the_database_refuses_after_the_check_passed_is_taken_not_a_storag
     tx_go.send(()).unwrap();
     assert!(first.join().unwrap().is_ok());
     match second.join().unwrap() {
-        Err(ProductError::Taken(what)) => assert_eq!(what, "key prefix"),
+        Err(e @ RecordError::Taken { field, .. }) => {
+            assert_eq!(field, "key_prefix");
+            assert!(e.to_string().contains("already has this key prefix"), "{e}");
+        }
         other => panic!("expected Taken, got {:?}", other.map(|p| p.key_prefix)),
     }
 }

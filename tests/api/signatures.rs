@@ -8,7 +8,7 @@ use crate::helpers::*;
 use crate::nonconformances::{act, nc_id, product, report_fields, stored_version};
 use attest::db::repo::signatures as keys;
 use attest::domain::ids::UserId;
-use attest::service::signing;
+use attest::service::{signing, verification};
 
 const QUINN_PW: &str = "violet sunrise passphrase 1";
 const RAVI_PW: &str = "amber harbour passphrase 2";
@@ -165,7 +165,7 @@ async fn a_key_is_made_only_under_the_users_own_password_and_a_signature_is_show
     assert_eq!(list.matches("✓ verified").count(), 2);
     let keys_page = admin.get_html("/signatures/keys").await;
     assert!(keys_page.contains(&key.key_id));
-    let report = signing::verify_all(&mut app.conn()).unwrap();
+    let report = verification::verify_all(&mut app.conn()).unwrap();
     assert!(report.ok, "{report:?}");
     assert_eq!(report.signatures, 2);
 }
@@ -233,7 +233,7 @@ async fn changed_content_a_moved_signature_and_a_swapped_key_each_fail_with_thei
                 .contains("does not verify: the record&#x27;s content changed after it was signed"),
         "{html}"
     );
-    let report = signing::verify_all(&mut app.conn()).unwrap();
+    let report = verification::verify_all(&mut app.conn()).unwrap();
     assert!(!report.ok);
     assert!(report.failures[0].contains("content changed"), "{report:?}");
     raw(
@@ -241,7 +241,7 @@ async fn changed_content_a_moved_signature_and_a_swapped_key_each_fail_with_thei
         &format!("UPDATE nonconformances SET description = 'Cosmetic scratch' WHERE id = {id}"),
     )
     .unwrap();
-    assert!(signing::verify_all(&mut app.conn()).unwrap().ok);
+    assert!(verification::verify_all(&mut app.conn()).unwrap().ok);
 
     // 2. The signature is moved to another record.
     drop_guard(&app, "signatures", "signatures_no_update");
@@ -252,14 +252,14 @@ async fn changed_content_a_moved_signature_and_a_swapped_key_each_fail_with_thei
     .unwrap();
     let html = quinn.get_html(&format!("/nonconformances/{other}")).await;
     assert!(html.contains("it was moved"), "{html}");
-    let report = signing::verify_all(&mut app.conn()).unwrap();
+    let report = verification::verify_all(&mut app.conn()).unwrap();
     assert!(report.failures[0].contains("it was moved"), "{report:?}");
     raw(
         &app,
         &format!("UPDATE signatures SET record_id = 'nc-{id}'"),
     )
     .unwrap();
-    assert!(signing::verify_all(&mut app.conn()).unwrap().ok);
+    assert!(verification::verify_all(&mut app.conn()).unwrap().ok);
 
     // 3. The signer's public key is swapped for another user's.
     let (_, _) = app.user_with_roles("ravi", &["quality"], RAVI_PW).await;
@@ -286,7 +286,7 @@ async fn changed_content_a_moved_signature_and_a_swapped_key_each_fail_with_thei
     .unwrap();
     let html = quinn.get_html(&page).await;
     assert!(html.contains("the key was replaced"), "{html}");
-    let report = signing::verify_all(&mut app.conn()).unwrap();
+    let report = verification::verify_all(&mut app.conn()).unwrap();
     assert!(
         report
             .failures
@@ -418,7 +418,7 @@ async fn a_replayed_or_stale_signing_form_is_409_and_two_approvals_at_once_make_
     let on_record =
         keys::for_record(&mut app.conn(), "nonconformance", &format!("nc-{id3}")).unwrap();
     assert_eq!(on_record.len(), 1, "exactly one signature");
-    assert!(signing::verify_all(&mut app.conn()).unwrap().ok);
+    assert!(verification::verify_all(&mut app.conn()).unwrap().ok);
 }
 
 #[tokio::test]
@@ -477,7 +477,7 @@ async fn disabled_users_and_other_users_names_cannot_sign_and_old_signatures_sur
     let history = keys::keys_of(&mut app.conn(), UserId(qid)).unwrap();
     assert!(history[0].valid_until.is_some() && history[0].wrapped_key.is_none());
     // The old signature still verifies with the retired public key.
-    let report = signing::verify_all(&mut app.conn()).unwrap();
+    let report = verification::verify_all(&mut app.conn()).unwrap();
     assert!(report.ok, "{report:?}");
 
     // Quinn's next own password makes a new key; both stay in the history.
@@ -526,7 +526,7 @@ async fn disabled_users_and_other_users_names_cannot_sign_and_old_signatures_sur
             .status(),
         303
     );
-    assert!(signing::verify_all(&mut app.conn()).unwrap().ok);
+    assert!(verification::verify_all(&mut app.conn()).unwrap().ok);
 
     // A disabled user cannot sign: their session ends, and the transition
     // service refuses their key even if it were presented.
@@ -609,7 +609,7 @@ async fn disabled_users_and_other_users_names_cannot_sign_and_old_signatures_sur
     assert!(
         matches!(
             result,
-            Err(attest::service::workflow::TransitionError::Signer(
+            Err(attest::service::workflow::RecordError::Signer(
                 signing::SignerRefused::Disabled
             ))
         ),
@@ -618,7 +618,7 @@ async fn disabled_users_and_other_users_names_cannot_sign_and_old_signatures_sur
     );
     assert_eq!(signature_count(&app), 2);
     // Their past signatures still verify.
-    assert!(signing::verify_all(&mut app.conn()).unwrap().ok);
+    assert!(verification::verify_all(&mut app.conn()).unwrap().ok);
 }
 
 #[tokio::test]
@@ -1080,7 +1080,7 @@ async fn a_person_certifies_their_electronic_signature_once_through_the_signing_
     assert_eq!(message.transition, None);
     assert_eq!(message.signer.name, "quinn Person");
     assert!(
-        attest::service::signing::verify_all(&mut app.conn())
+        attest::service::verification::verify_all(&mut app.conn())
             .unwrap()
             .ok
     );

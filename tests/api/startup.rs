@@ -612,3 +612,88 @@ fn only_start_up_and_the_command_line_read_the_machine_clock() {
         bad.join("\n")
     );
 }
+
+/// ARCHITECTURE.md's layering: services call one another one way only, so
+/// each can be read (and changed) knowing only the ones below it.
+#[test]
+fn no_two_services_depend_on_each_other() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/service");
+    let mut texts = BTreeMap::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_stem().unwrap().to_string_lossy().to_string();
+        if p.extension().is_some_and(|x| x == "rs") && name != "mod" {
+            texts.insert(name, std::fs::read_to_string(&p).unwrap());
+        }
+    }
+    assert!(texts.len() >= 15, "{:?}", texts.keys());
+    let mut uses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (name, text) in &texts {
+        let code: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut used = BTreeSet::new();
+        for other in texts.keys().filter(|o| *o != name) {
+            let named = |prefix: &str| {
+                code.match_indices(&format!("{prefix}{other}"))
+                    .any(|(i, m)| {
+                        let next = code[i + m.len()..].chars().next();
+                        !next.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                    })
+            };
+            if named("super::") || named("crate::service::") || named("super::{") {
+                used.insert(other.clone());
+            }
+        }
+        // `use super::{a, b}` lists.
+        for (i, _) in code.match_indices("use super::{") {
+            let list = &code[i + 12..i + 12 + code[i + 12..].find('}').unwrap_or(0)];
+            for item in list.split(',') {
+                let head = item.trim().split("::").next().unwrap_or("").trim();
+                if texts.contains_key(head) && head != name {
+                    used.insert(head.to_string());
+                }
+            }
+        }
+        uses.insert(name.clone(), used);
+    }
+    // A depth-first walk finds any cycle and names it.
+    fn walk(
+        at: &str,
+        uses: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = path.iter().position(|p| p == at) {
+            let mut cycle = path[i..].to_vec();
+            cycle.push(at.to_string());
+            return Some(cycle);
+        }
+        if done.contains(at) {
+            return None;
+        }
+        path.push(at.to_string());
+        for next in uses.get(at).into_iter().flatten() {
+            if let Some(c) = walk(next, uses, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(at.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    for name in uses.keys() {
+        if let Some(cycle) = walk(name, &uses, &mut Vec::new(), &mut done) {
+            panic!("services depend on each other: {}", cycle.join(" -> "));
+        }
+    }
+    // The walk sees real dependencies (it would find a cycle if there were one).
+    assert!(uses["workflow"].contains("signing"), "{uses:?}");
+    assert!(uses["signing"].contains("accounts"), "{uses:?}");
+    assert!(uses["accounts"].contains("keys"), "{uses:?}");
+    assert!(uses["requirements"].contains("git"), "{uses:?}");
+}

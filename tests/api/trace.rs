@@ -165,20 +165,7 @@ async fn the_matrix_shows_each_coverage_status_and_the_gap_report_lists_every_ga
 
     // The same through the JSON API, with a read token.
     let read = ellen.api_token("script", &["read"]).await;
-    let get = |path: &str, token: &str| {
-        let (url, token) = (format!("{}{path}", app.base), token.to_string());
-        async move {
-            let res = reqwest::Client::new()
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap();
-            let status = res.status().as_u16();
-            (status, res.json::<serde_json::Value>().await.unwrap())
-        }
-    };
-    let (status, m) = get("/api/v1/matrix?product=PUMP", &read).await;
+    let (status, m) = app.api_get("/api/v1/matrix?product=PUMP", &read).await;
     assert_eq!(status, 200, "{m}");
     assert_eq!(m["total"], 5);
     let srs2 = m["items"]
@@ -189,13 +176,15 @@ async fn the_matrix_shows_each_coverage_status_and_the_gap_report_lists_every_ga
         .unwrap();
     assert_eq!(srs2["coverage"], "failing");
     assert_eq!(srs2["tests"][0]["latest"], "failed");
-    let (_, r) = get("/api/v1/requirements?product=pump&per_page=2", &read).await;
+    let (_, r) = app
+        .api_get("/api/v1/requirements?product=pump&per_page=2", &read)
+        .await;
     assert_eq!(
         (r["total"].as_i64(), r["items"].as_array().map(Vec::len)),
         (Some(5), Some(2))
     );
     assert_eq!(r["items"][0]["text"], "as first written");
-    let (_, t) = get("/api/v1/test-cases?product=1", &read).await;
+    let (_, t) = app.api_get("/api/v1/test-cases?product=1", &read).await;
     assert_eq!(t["total"], 5);
     assert!(
         t["items"]
@@ -204,18 +193,20 @@ async fn the_matrix_shows_each_coverage_status_and_the_gap_report_lists_every_ga
             .iter()
             .any(|c| c["latest_result"] == "failed")
     );
-    assert_eq!(get("/api/v1/capas", &read).await.0, 200);
+    assert_eq!(app.api_get("/api/v1/capas", &read).await.0, 200);
     assert_eq!(
-        get("/api/v1/nonconformances?state=reported", &read).await.0,
+        app.api_get("/api/v1/nonconformances?state=reported", &read)
+            .await
+            .0,
         200
     );
     assert_eq!(
-        get("/api/v1/requirements", &read).await.0,
+        app.api_get("/api/v1/requirements", &read).await.0,
         400,
         "no product named"
     );
     assert_eq!(
-        get("/api/v1/matrix?product=PUMP", &token).await.0,
+        app.api_get("/api/v1/matrix?product=PUMP", &token).await.0,
         403,
         "an upload-only token"
     );

@@ -100,7 +100,7 @@ pub fn clash(
         return Ok(Some("name"));
     }
     if taken(conn, false)? {
-        return Ok(Some("key prefix"));
+        return Ok(Some("key_prefix"));
     }
     Ok(None)
 }

@@ -267,3 +267,27 @@ fn no_path_reaches_closed_without_what_8_5_2_requires() {
         "the walk never closed a CAPA: the test proves nothing"
     );
 }
+
+#[test]
+fn a_rule_about_one_action_item_names_the_item_by_its_place() {
+    let mut c = opened();
+    c.state = CapaState::Action;
+    c.owner_id = Some(5);
+    c.items = vec![item(true, "Drawing rev C released"), item(false, "")];
+    let owner = Roles::new([Role::Engineer]);
+    let who = Who {
+        user: Some(5),
+        roles: &owner,
+    };
+    let Err(Refused::Guards(rules)) =
+        decide::<CapaWorkflow>(&c, "submit_verification", &CapaInput::default(), who)
+    else {
+        panic!("expected guard refusals")
+    };
+    let item = rules.iter().find(|r| r.id == "capa.item_not_done");
+    // The sentence is asserted once, here; the HTTP tests match the id.
+    assert_eq!(
+        item.map(ToString::to_string).as_deref(),
+        Some("Action item 2 is not done with evidence of what was done (ISO 13485 8.5.2 d)")
+    );
+}

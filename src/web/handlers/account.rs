@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 use super::{flash, html, html_status, page_ctx, see_other, user_ctx, when};
 use crate::db::repo::signatures;
 use crate::domain::user::{check_new_password, plausible_password};
-use crate::service::{accounts, signing};
+use crate::service::{accounts, keys, signing};
 use crate::web::AppState;
 use crate::web::csrf::{Form, StepForm};
 use crate::web::error::{AppError, capitalise};
@@ -227,7 +227,7 @@ pub async fn change_password(
     let new_for_key = new.clone();
     let plan = state
         .passwords
-        .run(move || signing::plan_for_password_change(id, active.as_ref(), &current, &new_for_key))
+        .run(move || keys::plan_for_password_change(id, active.as_ref(), &current, &new_for_key))
         .await??;
     let new_hash = state.passwords.hash(new).await?;
     state

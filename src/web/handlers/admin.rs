@@ -11,6 +11,7 @@ use crate::db::repo::{sessions, users};
 use crate::domain::ids::UserId;
 use crate::domain::user::{Account, Role, Roles};
 use crate::service::accounts::{self, NewUserInput};
+use crate::service::error::RecordError;
 use crate::service::password::one_time_password;
 use crate::web::AppState;
 use crate::web::csrf::Form;
@@ -237,11 +238,8 @@ pub async fn create(
     };
     let valid = match accounts::validate_new_user(&input) {
         Ok(v) => v,
-        Err(accounts::AccountError::Invalid(errors)) => {
-            return again(
-                errors.into_iter().map(|e| e.message).collect(),
-                StatusCode::BAD_REQUEST,
-            );
+        Err(e @ RecordError::Invalid(_)) => {
+            return again(e.field_messages(), StatusCode::BAD_REQUEST);
         }
         Err(e) => return Err(e.into()),
     };

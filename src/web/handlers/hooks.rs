@@ -16,7 +16,8 @@ use crate::audit::Actor;
 use crate::domain::trace::{Provider, Repository};
 use crate::ingest::{push, secret};
 use crate::service::Ctx;
-use crate::service::git::{self, GitError, Ingested};
+use crate::service::error::RecordError;
+use crate::service::git::{self, Ingested};
 use crate::web::AppState;
 use crate::web::error::AppError;
 use crate::web::extract::OpId;
@@ -132,8 +133,7 @@ async fn ingest(
             "links": links,
             "dangling_keys": dangling,
         })),
-        Err(GitError::Storage(e)) => return Err(e.into()),
-        Err(GitError::Audit(e)) => return Err(e.into()),
+        Err(e @ (RecordError::Storage(_) | RecordError::Audit(_))) => return Err(e.into()),
         Err(e) => return Err(AppError::BadRequest(e.to_string())),
     })
 }

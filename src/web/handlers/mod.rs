@@ -102,20 +102,7 @@ pub fn query_text(query: &std::collections::HashMap<String, String>, name: &str)
         .unwrap_or_default()
 }
 
-/// An optional list filter from the query: empty is none; anything else
-/// must parse, or the request is a 400 naming the filter and the value.
-pub fn filter_value<T>(
-    value: &str,
-    what: &str,
-    parse: impl Fn(&str) -> Option<T>,
-) -> Result<Option<T>, AppError> {
-    match value {
-        "" => Ok(None),
-        v => parse(v)
-            .map(Some)
-            .ok_or_else(|| AppError::BadRequest(format!("There is no {what} {v:?}"))),
-    }
-}
+pub use crate::web::list::choice as filter_value;
 
 /// The `page` of a list from the query: 1 when absent, else a whole number >= 1.
 pub fn page_number(query: &std::collections::HashMap<String, String>) -> Result<i64, AppError> {
@@ -184,11 +171,11 @@ pub async fn step_refused<W: crate::service::workflow::Stored>(
     op: Option<String>,
     id: i64,
     path: String,
-    e: crate::service::workflow::TransitionError,
+    e: crate::service::error::RecordError,
 ) -> Result<(actix_web::http::StatusCode, String), AppError> {
     use crate::domain::workflow::Refused;
-    use crate::service::workflow::TransitionError;
-    if let TransitionError::Refused(r @ Refused::Role { .. }) = &e {
+    use crate::service::error::RecordError;
+    if let RecordError::Refused(r @ Refused::Role { .. }) = &e {
         let entity = state
             .db(move |conn| Ok(W::load(conn, id)?.map(|r| W::entity(&r))))
             .await?;
@@ -198,16 +185,11 @@ pub async fn step_refused<W: crate::service::workflow::Stored>(
 }
 
 pub fn step_refusal(
-    e: crate::service::workflow::TransitionError,
+    e: crate::service::error::RecordError,
 ) -> Result<(actix_web::http::StatusCode, String), AppError> {
-    if matches!(e, crate::service::workflow::TransitionError::NotFound) {
-        return Err(AppError::NotFound);
-    }
-    let (status, message) = AppError::from(e).status_and_message();
-    if status == actix_web::http::StatusCode::FORBIDDEN {
-        return Err(AppError::Forbidden(message));
-    }
-    Ok((status, crate::web::error::capitalise(&message)))
+    // A missing record, a refused role, a fault: the error page it is.
+    let (status, messages) = crate::web::error::refusal(e)?;
+    Ok((status, messages.join(" ")))
 }
 
 #[cfg(test)]

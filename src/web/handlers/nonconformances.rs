@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::{flash, html, html_status, page_ctx, query_text, see_other, user_ctx, when};
+use super::{flash, html, html_status, page_ctx, see_other, user_ctx, when};
 use crate::db::DbConnection;
 use crate::db::repo::nonconformances::{self as repo, Filter, Sort};
 use crate::db::repo::{products, users};
@@ -18,16 +18,16 @@ use crate::domain::nonconformance::{
 use crate::domain::product::Product;
 use crate::domain::user::Role;
 use crate::domain::workflow::{Workflow, diagram_svg, may_start};
+use crate::service::error::RecordError;
 use crate::service::nonconformances as service;
-use crate::service::workflow::TransitionError;
 use crate::web::AppState;
 use crate::web::csrf::Form;
-use crate::web::error::{AppError, urlencode};
+use crate::web::error::AppError;
 use crate::web::extract::RoleSet;
 use crate::web::extract::{CurrentUser, OpId, WithRole};
+use crate::web::list::{ListQuery, PerPage};
 use crate::web::session::SessionCtx;
 use crate::web::step::{WebWorkflow, choice, text};
-use crate::web::views::admin::PageLink;
 use crate::web::views::audit::Choice;
 use crate::web::views::nonconformances::*;
 use crate::web::views::signatures::SignedField;
@@ -88,6 +88,33 @@ pub(crate) fn product_name(conn: &mut DbConnection, id: Option<i64>) -> Result<S
     })
 }
 
+/// The parameters of the nonconformance list and `GET /api/v1/nonconformances`.
+pub const PARAMS: &[&str] = &["state", "product", "severity", "source", "q", "sort"];
+
+/// The list's filters and order (the list and the API share them).
+pub fn filter_of(q: &ListQuery) -> Result<(Filter, Sort), AppError> {
+    let filter = Filter {
+        state: match q.get("state") {
+            "open" => None,
+            _ => q.choice("state", "state", NcState::parse)?,
+        },
+        open: q.get("state") == "open",
+        product_id: q.number("product", "product")?,
+        severity: q.choice("severity", "severity", Severity::parse)?,
+        source: q.choice("source", "source", Source::parse)?,
+        text: q.text("q"),
+    };
+    let order = q.sort(
+        "sort",
+        &[
+            ("newest", Sort::Newest),
+            ("oldest", Sort::Oldest),
+            ("changed", Sort::RecentlyChanged),
+        ],
+    )?;
+    Ok((filter, order))
+}
+
 /// `GET /nonconformances`
 pub async fn list(
     state: web::Data<AppState>,
@@ -95,43 +122,14 @@ pub async fn list(
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
     let s = &user.0;
-    let (st, product, severity, source, text, sort) = (
-        query_text(&query, "state"),
-        query_text(&query, "product"),
-        query_text(&query, "severity"),
-        query_text(&query, "source"),
-        query_text(&query, "q"),
-        query_text(&query, "sort"),
-    );
-    let bad = |what: &str, v: &str| AppError::BadRequest(format!("There is no {what} {v:?}"));
-    let filter = Filter {
-        state: match st.as_str() {
-            "" | "open" => None,
-            v => Some(NcState::parse(v).ok_or_else(|| bad("state", v))?),
-        },
-        open: st == "open",
-        product_id: super::filter_value(&product, "product", |v| v.parse().ok())?,
-        severity: super::filter_value(&severity, "severity", Severity::parse)?,
-        source: super::filter_value(&source, "source", Source::parse)?,
-        text: Some(text.clone()).filter(|t| !t.is_empty()),
-    };
-    if text.chars().count() > 200 {
-        return Err(AppError::BadRequest(
-            "The search text can have at most 200 characters".into(),
-        ));
-    }
-    let order = match sort.as_str() {
-        "" | "newest" => Sort::Newest,
-        "oldest" => Sort::Oldest,
-        "changed" => Sort::RecentlyChanged,
-        v => return Err(bad("sort order", v)),
-    };
-    let page = super::page_number(&query)?;
+    let q = ListQuery::read(&query, PARAMS, PerPage::Fixed(PER_PAGE))?;
+    let (filter, order) = filter_of(&q)?;
+    let (offset, limit) = (q.offset(), q.per_page);
     let f = filter.clone();
-    let product_sel = product.clone();
+    let product_sel = q.get("product").to_string();
     let (rows, total, product_list) = state
         .db(move |conn| {
-            let (rows, total) = repo::list(conn, &f, order, (page - 1) * PER_PAGE, PER_PAGE)?;
+            let (rows, total) = repo::list(conn, &f, order, offset, limit)?;
             // One query for the page's product names and the filter's choices.
             let all = all_products(conn)?;
             let choices = choices_of(&all, &product_sel);
@@ -150,38 +148,23 @@ pub async fn list(
             Ok((out, total, choices))
         })
         .await?;
-    let mut params: Vec<String> = Vec::new();
-    for (k, v) in [
-        ("state", &st),
-        ("product", &product),
-        ("severity", &severity),
-        ("source", &source),
-        ("q", &text),
-        ("sort", &sort),
-    ] {
-        if !v.is_empty() {
-            params.push(format!("{k}={}", urlencode(v)));
-        }
-    }
-    let pages = PageLink::window(page, total, PER_PAGE, |n| {
-        let mut p = params.clone();
-        p.push(format!("page={n}"));
-        format!("/nonconformances?{}", p.join("&"))
-    });
+    let pages = q.pages("/nonconformances", total);
+    let (st, severity, source, sort) = (
+        q.get("state"),
+        q.get("severity"),
+        q.get("source"),
+        q.get("sort"),
+    );
     let mut states = vec![Choice {
         value: "open".into(),
         label: "Open (not closed)".into(),
         selected: st == "open",
     }];
-    states.extend(choices(NcState::ALL, NcState::as_str, NcState::label, &st));
-    let first = if total == 0 {
-        0
-    } else {
-        (page - 1) * PER_PAGE + 1
-    };
+    states.extend(choices(NcState::ALL, NcState::as_str, NcState::label, st));
+    let (first, last) = q.shown(rows.len());
     html(&NcListPage {
         ctx: page_ctx(&state, s, "/nonconformances").await?,
-        last: first + rows.len() as i64 - 1,
+        last,
         first,
         rows: rows
             .into_iter()
@@ -200,8 +183,8 @@ pub async fn list(
         total,
         states,
         products: product_list,
-        severities: choices(Severity::ALL, Severity::as_str, Severity::label, &severity),
-        sources: choices(Source::ALL, Source::as_str, Source::label, &source),
+        severities: choices(Severity::ALL, Severity::as_str, Severity::label, severity),
+        sources: choices(Source::ALL, Source::as_str, Source::label, source),
         sorts: vec![
             Choice {
                 value: "newest".into(),
@@ -219,8 +202,8 @@ pub async fn list(
                 selected: sort == "changed",
             },
         ],
-        filtered: !params.iter().all(|p| p.starts_with("sort=")),
-        q: text,
+        filtered: q.filtered(),
+        q: q.get("q").to_string(),
         can_report: s.account.roles.has_any(Reporters::ROLES),
         pages,
     })
@@ -351,8 +334,8 @@ pub async fn create(
             flash(&state, s, "ok", &format!("{} reported.", nc.key())).await?;
             Ok(see_other(&format!("/nonconformances/{}", nc.id)))
         }
-        Err(TransitionError::Invalid(m)) => {
-            new_page(&state, s, f, vec![m], StatusCode::BAD_REQUEST).await
+        Err(e @ RecordError::Invalid(_)) => {
+            new_page(&state, s, f, e.field_messages(), StatusCode::BAD_REQUEST).await
         }
         Err(e) => Err(e.into()),
     }
@@ -530,18 +513,9 @@ pub async fn edit(
             flash(&state, s, "ok", "Saved.").await?;
             Ok(see_other(&format!("/nonconformances/{id}")))
         }
-        Err(e @ (TransitionError::Invalid(_) | TransitionError::Stale)) => {
-            let status = AppError::from(e).status_and_message();
-            let message = crate::web::error::capitalise(&status.1);
-            show_page(
-                &state,
-                s,
-                id,
-                Some((data, vec![message])),
-                Vec::new(),
-                status.0,
-            )
-            .await
+        Err(e @ (RecordError::Invalid(_) | RecordError::Stale)) => {
+            let (status, messages) = crate::web::error::refusal(e)?;
+            show_page(&state, s, id, Some((data, messages)), Vec::new(), status).await
         }
         Err(e) => Err(e.into()),
     }

@@ -9,10 +9,10 @@ use super::{flash, html, html_status, page_ctx, see_other, user_ctx, when};
 use crate::db::repo::products as repo;
 use crate::domain::product::{Product, ProductFields, SafetyClass};
 use crate::domain::user::Role;
-use crate::service::products::{self, ProductError};
+use crate::service::products;
 use crate::web::AppState;
 use crate::web::csrf::Form;
-use crate::web::error::AppError;
+use crate::web::error::{AppError, refusal_status};
 use crate::web::extract::{CurrentUser, OpId, ProductManager};
 use crate::web::session::SessionCtx;
 use crate::web::views::admin::PageLink;
@@ -133,14 +133,6 @@ impl ProductFormData {
             &self.description,
             errors,
         )
-    }
-}
-
-fn refusal_status(e: &ProductError) -> Option<StatusCode> {
-    match e {
-        ProductError::Invalid(_) | ProductError::NoReason => Some(StatusCode::BAD_REQUEST),
-        ProductError::Taken(_) | ProductError::Stale => Some(StatusCode::CONFLICT),
-        _ => None,
     }
 }
 

@@ -11,27 +11,15 @@ use super::{flash, html_status, page_ctx, see_other, user_ctx, when};
 use crate::db::repo::{git as repo, products};
 use crate::domain::trace::{Provider, Repository, parse_repository_name};
 use crate::ingest::secret;
-use crate::service::git::{self as service, GitError};
+use crate::service::git as service;
 use crate::web::AppState;
 use crate::web::csrf::Form;
-use crate::web::error::{AppError, capitalise};
+use crate::web::error::{AppError, refusal};
 use crate::web::extract::{Admins, OpId, WithRole};
 use crate::web::session::SessionCtx;
 use crate::web::views::repositories::*;
 
 type Admin = WithRole<Admins>;
-
-fn refusal(e: GitError) -> Result<(StatusCode, Vec<String>), AppError> {
-    let status = match &e {
-        GitError::Invalid(_) | GitError::NoReason => StatusCode::BAD_REQUEST,
-        GitError::Taken(_) | GitError::Stale => StatusCode::CONFLICT,
-        GitError::NotFound => return Err(AppError::NotFound),
-        GitError::Storage(_) | GitError::Audit(_) | GitError::Seal(_) => {
-            return Err(AppError::internal(e));
-        }
-    };
-    Ok((status, vec![capitalise(&e.to_string())]))
-}
 
 async fn list_page(
     state: &web::Data<AppState>,

@@ -20,13 +20,14 @@ use crate::domain::requirement::{
     MAX_IMPORT_ROWS, ReqKind, ReqStatus, Requirement, RequirementFields, parse_key_list,
 };
 use crate::domain::user::Role;
-use crate::service::requirements::{self as service, RequirementError, RowPlan};
+use crate::service::error::RecordError;
+use crate::service::requirements::{self as service, RowPlan};
 use crate::web::AppState;
 use crate::web::csrf::Form;
-use crate::web::error::{AppError, capitalise, urlencode};
+use crate::web::error::{AppError, refusal};
 use crate::web::extract::{CurrentUser, OpId, RoleSet, WithRole};
+use crate::web::list::{ListQuery, PerPage};
 use crate::web::session::SessionCtx;
-use crate::web::views::admin::PageLink;
 use crate::web::views::audit::Choice;
 use crate::web::views::requirements::*;
 
@@ -104,26 +105,22 @@ impl Typed {
     }
 }
 
-fn messages(e: &RequirementError) -> Vec<String> {
-    match e {
-        RequirementError::Invalid(list) => list.clone(),
-        other => vec![capitalise(&other.to_string())],
-    }
-}
-
-/// A refusal the person can correct, with its status; other errors pass on.
-fn refusal(e: RequirementError) -> Result<(StatusCode, Vec<String>), AppError> {
-    let status = match &e {
-        RequirementError::Invalid(_) | RequirementError::NoReason => StatusCode::BAD_REQUEST,
-        RequirementError::KeyTaken(_) | RequirementError::Stale => StatusCode::CONFLICT,
-        RequirementError::NotFound => return Err(AppError::NotFound),
-        _ => return Err(e.into()),
-    };
-    Ok((status, messages(&e)))
-}
-
 fn product_label(p: &Product) -> String {
     format!("{} ({})", p.name, p.key_prefix)
+}
+
+/// The parameters of the requirement list and `GET /api/v1/requirements`.
+pub const PARAMS: &[&str] = &["product", "kind", "class", "status", "q"];
+
+/// The list's filters (the list and the API share them).
+pub fn filter_of(q: &ListQuery) -> Result<Filter, AppError> {
+    Ok(Filter {
+        product_id: q.number("product", "product")?,
+        kind: q.choice("kind", "kind", ReqKind::parse)?,
+        status: q.choice("status", "status", ReqStatus::parse)?,
+        safety_class: q.choice("class", "safety class", SafetyClass::parse)?,
+        text: q.text("q"),
+    })
 }
 
 /// `GET /requirements`
@@ -133,60 +130,23 @@ pub async fn list(
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
     let s = &user.0;
-    let get = |k| query_text(&query, k);
-    let (product, kind, status, class, text) = (
-        get("product"),
-        get("kind"),
-        get("status"),
-        get("class"),
-        get("q"),
-    );
-    if text.chars().count() > 200 {
-        return Err(AppError::BadRequest(
-            "The search text can have at most 200 characters".into(),
-        ));
-    }
-    let filter = Filter {
-        product_id: super::filter_value(&product, "product", |v| v.parse().ok())?,
-        kind: super::filter_value(&kind, "kind", ReqKind::parse)?,
-        status: super::filter_value(&status, "status", ReqStatus::parse)?,
-        safety_class: super::filter_value(&class, "safety class", SafetyClass::parse)?,
-        text: Some(text.clone()).filter(|t| !t.is_empty()),
-    };
-    let page = super::page_number(&query)?;
-    let (f, selected) = (filter.clone(), product.clone());
+    let q = ListQuery::read(&query, PARAMS, PerPage::Fixed(PER_PAGE))?;
+    let filter = filter_of(&q)?;
+    let (offset, limit) = (q.offset(), q.per_page);
+    let f = filter.clone();
     let (rows, total, all) = state
         .db(move |conn| {
-            let (rows, total) = repo::list(conn, &f, (page - 1) * PER_PAGE, PER_PAGE)?;
+            let (rows, total) = repo::list(conn, &f, offset, limit)?;
             Ok((rows, total, all_products(conn)?))
         })
         .await?;
     let names: HashMap<i64, String> = all.iter().map(|p| (p.id, p.name.clone())).collect();
-    let mut params = Vec::new();
-    for (k, v) in [
-        ("product", &product),
-        ("kind", &kind),
-        ("class", &class),
-        ("status", &status),
-        ("q", &text),
-    ] {
-        if !v.is_empty() {
-            params.push(format!("{k}={}", urlencode(v)));
-        }
-    }
-    let pages = PageLink::window(page, total, PER_PAGE, |n| {
-        let mut p = params.clone();
-        p.push(format!("page={n}"));
-        format!("/requirements?{}", p.join("&"))
-    });
-    let first = if total == 0 {
-        0
-    } else {
-        (page - 1) * PER_PAGE + 1
-    };
+    let pages = q.pages("/requirements", total);
+    let (first, last) = q.shown(rows.len());
+    let (kind, status, class) = (q.get("kind"), q.get("status"), q.get("class"));
     html(&RequirementListPage {
         ctx: page_ctx(&state, s, "/requirements").await?,
-        last: first + rows.len() as i64 - 1,
+        last,
         first,
         total,
         rows: rows
@@ -202,12 +162,12 @@ pub async fn list(
                 retired: r.status == ReqStatus::Retired,
             })
             .collect(),
-        products: choices_of(&all, &selected),
-        kinds: choices(ReqKind::ALL, ReqKind::as_str, ReqKind::label, &kind),
-        statuses: choices(ReqStatus::ALL, ReqStatus::as_str, ReqStatus::label, &status),
-        classes: class_choices(&class),
-        q: text,
-        filtered: !params.is_empty(),
+        products: choices_of(&all, q.get("product")),
+        kinds: choices(ReqKind::ALL, ReqKind::as_str, ReqKind::label, kind),
+        statuses: choices(ReqStatus::ALL, ReqStatus::as_str, ReqStatus::label, status),
+        classes: class_choices(class),
+        q: q.get("q").to_string(),
+        filtered: q.filtered(),
         many_products: filter.product_id.is_none(),
         can_edit: can_edit(s),
         product_query: filter
@@ -961,7 +921,7 @@ async fn link_answer(
     state: &web::Data<AppState>,
     s: &SessionCtx,
     id: i64,
-    done: Result<Requirement, RequirementError>,
+    done: Result<Requirement, RecordError>,
     text: &str,
 ) -> Result<HttpResponse, AppError> {
     match done {

@@ -15,6 +15,7 @@ use crate::db::repo::{sessions, signatures as repo};
 use crate::domain::user::{Roles, password_too_long, plausible_password};
 use crate::service::Ctx;
 use crate::service::signing::{self, SignWith};
+use crate::service::verification;
 use crate::signature::{self, KeyError};
 use crate::web::AppState;
 use crate::web::csrf::SigningFields;
@@ -34,7 +35,7 @@ fn utc_text(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
 }
 
 /// A checked signature as pages show it.
-fn view(checked: signing::Checked, roles: &Roles) -> SignatureView {
+fn view(checked: verification::Checked, roles: &Roles) -> SignatureView {
     let s = &checked.stored;
     let message = match &checked.outcome {
         Ok(m) => Some(m.clone()),
@@ -82,7 +83,7 @@ pub fn panel(
 ) -> Result<Vec<SignatureView>, AppError> {
     let mut out = Vec::new();
     for stored in repo::for_record(conn, record_type, record_id)? {
-        out.push(view(signing::check(conn, stored)?, roles));
+        out.push(view(verification::check(conn, stored)?, roles));
     }
     Ok(out)
 }
@@ -305,7 +306,7 @@ pub async fn list(
             let (stored, total) = repo::page(conn, (page - 1) * PER_PAGE, PER_PAGE)?;
             let mut rows = Vec::with_capacity(stored.len());
             for st in stored {
-                rows.push(view(signing::check(conn, st)?, &roles));
+                rows.push(view(verification::check(conn, st)?, &roles));
             }
             Ok((rows, total))
         })

@@ -9,21 +9,13 @@ use super::{flash, html_status, page_ctx, see_other, user_ctx, when};
 use crate::db::repo::tokens as repo;
 use crate::domain::capa::parse_date;
 use crate::domain::trace::Scope;
-use crate::service::tokens::{self as service, TokenError};
+use crate::service::tokens as service;
 use crate::web::AppState;
 use crate::web::csrf::Form;
-use crate::web::error::{AppError, capitalise};
+use crate::web::error::{AppError, refusal};
 use crate::web::extract::{CurrentUser, OpId};
 use crate::web::session::SessionCtx;
 use crate::web::views::tokens::{ScopeChoice, TokenRow, TokensPage};
-
-fn refusal(e: TokenError) -> Result<Vec<String>, AppError> {
-    match e {
-        TokenError::Invalid(m) => Ok(vec![m]),
-        TokenError::NotFound => Err(AppError::NotFound),
-        other => Err(AppError::internal(other)),
-    }
-}
 
 #[derive(Default)]
 struct Typed {
@@ -174,8 +166,8 @@ pub async fn create(
             .await
         }
         Err(e) => {
-            let errors = refusal(e)?;
-            page(&state, &s, typed, None, errors, StatusCode::BAD_REQUEST).await
+            let (status, errors) = refusal(e)?;
+            page(&state, &s, typed, None, errors, status).await
         }
     }
 }
@@ -204,7 +196,7 @@ pub async fn revoke(
             Ok(see_other("/account/tokens"))
         }
         Err(e) => {
-            let errors = refusal(e)?.into_iter().map(|m| capitalise(&m)).collect();
+            let (_, errors) = refusal(e)?;
             page(
                 &state,
                 &s,

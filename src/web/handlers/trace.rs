@@ -465,19 +465,14 @@ pub async fn create_export(
     crate::web::extract::OpId(op): crate::web::extract::OpId,
     crate::web::csrf::Form(f): crate::web::csrf::Form<ExportData>,
 ) -> Result<HttpResponse, AppError> {
-    use crate::service::exports::{self, ExportError};
+    use crate::service::exports;
     let format = crate::trace::export::Format::parse(&f.format)
         .ok_or_else(|| AppError::BadRequest(format!("There is no export format {:?}", f.format)))?;
     let ctx = super::user_ctx(&state, &s, op);
     let key = state.log_key.clone();
     let id = state
         .db(move |conn| {
-            exports::create(conn, &ctx, &key, f.product_id, format, None).map_err(|e| match e {
-                ExportError::NoProduct => AppError::NotFound,
-                ExportError::Storage(e) => e.into(),
-                ExportError::Audit(e) => e.into(),
-                ExportError::Render(m) => AppError::internal(m),
-            })
+            exports::create(conn, &ctx, &key, f.product_id, format, None).map_err(AppError::from)
         })
         .await?;
     state.checkpoint().await?;
@@ -569,11 +564,7 @@ pub async fn export_manifest(
     let vkey = state.log_vkey.clone();
     let file = state
         .db(move |conn| {
-            crate::service::exports::manifest_file(conn, &vkey, id).map_err(|e| match e {
-                crate::service::exports::ExportError::Storage(e) => e.into(),
-                crate::service::exports::ExportError::Audit(e) => e.into(),
-                other => AppError::internal(other),
-            })
+            crate::service::exports::manifest_file(conn, &vkey, id).map_err(AppError::from)
         })
         .await?;
     match file {

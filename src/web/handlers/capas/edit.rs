@@ -106,8 +106,8 @@ pub async fn create(
             flash(&state, s, "ok", &format!("{} opened.", c.key())).await?;
             Ok(see_other(&format!("/capas/{}", c.id)))
         }
-        Err(TransitionError::Invalid(m)) => {
-            new_page(&state, s, f, vec![m], StatusCode::BAD_REQUEST).await
+        Err(e @ RecordError::Invalid(_)) => {
+            new_page(&state, s, f, e.field_messages(), StatusCode::BAD_REQUEST).await
         }
         Err(e) => Err(e.into()),
     }

@@ -1,65 +1,39 @@
 //! The CAPA list (filters, sort, pages) and its CSV export.
 
 use super::*;
+use crate::web::list::{ListQuery, PerPage};
 
-/// The list's filters and order from the query (the list and its CSV share them).
-fn filter_of(
-    query: &HashMap<String, String>,
-    today: chrono::NaiveDate,
-) -> Result<(Filter, Sort), AppError> {
-    let get = |k| query_text(query, k);
-    let (st, kind, source, priority, owner, product, overdue, text, sort) = (
-        get("state"),
-        get("kind"),
-        get("source"),
-        get("priority"),
-        get("owner"),
-        get("product"),
-        get("overdue"),
-        get("q"),
-        get("sort"),
-    );
-    let bad = |what: &str, v: &str| AppError::BadRequest(format!("There is no {what} {v:?}"));
-    if text.chars().count() > 200 {
-        return Err(AppError::BadRequest(
-            "The search text can have at most 200 characters".into(),
-        ));
-    }
-    let id = |what: &str, v: &str| -> Result<Option<i64>, AppError> {
-        match v {
-            "" => Ok(None),
-            v => v.parse().map(Some).map_err(|_| bad(what, v)),
-        }
-    };
+/// The parameters of the CAPA list, its CSV and `GET /api/v1/capas`.
+pub const PARAMS: &[&str] = &[
+    "state", "kind", "source", "priority", "owner", "product", "overdue", "q", "sort",
+];
+
+/// The list's filters and order (the list, its CSV and the API share them).
+pub fn filter_of(q: &ListQuery, today: chrono::NaiveDate) -> Result<(Filter, Sort), AppError> {
     let filter = Filter {
-        state: match st.as_str() {
+        state: match q.get("state") {
             "" => None,
             "open" => Some("open".into()),
-            v => Some(
-                CapaState::parse(v)
-                    .ok_or_else(|| bad("state", v))?
-                    .as_str()
-                    .into(),
-            ),
+            _ => q
+                .choice("state", "state", CapaState::parse)?
+                .map(|s| s.as_str().into()),
         },
-        kind: super::super::filter_value(&kind, "type", Kind::parse)?,
-        source: super::super::filter_value(&source, "source", CapaSource::parse)?,
-        priority: super::super::filter_value(&priority, "priority", Priority::parse)?,
-        owner_id: id("owner", &owner)?,
-        product_id: id("product", &product)?,
-        overdue_on: match overdue.as_str() {
-            "" => None,
-            "1" => Some(today),
-            v => return Err(bad("overdue value", v)),
-        },
-        text: Some(text.clone()).filter(|t| !t.is_empty()),
+        kind: q.choice("kind", "type", Kind::parse)?,
+        source: q.choice("source", "source", CapaSource::parse)?,
+        priority: q.choice("priority", "priority", Priority::parse)?,
+        owner_id: q.number("owner", "owner")?,
+        product_id: q.number("product", "product")?,
+        overdue_on: q.choice("overdue", "overdue value", |v| (v == "1").then_some(today))?,
+        text: q.text("q"),
     };
-    let order = match sort.as_str() {
-        "" | "newest" => Sort::Newest,
-        "due" => Sort::Due,
-        "priority" => Sort::Priority,
-        v => return Err(bad("sort order", v)),
-    };
+    let order = q.sort(
+        "sort",
+        &[
+            ("newest", Sort::Newest),
+            ("due", Sort::Due),
+            ("priority", Sort::Priority),
+        ],
+    )?;
     Ok((filter, order))
 }
 
@@ -70,24 +44,14 @@ pub async fn list(
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
     let s = &user.0;
-    let get = |k| query_text(&query, k);
-    let (st, kind, source, priority, owner, product, overdue, text, sort) = (
-        get("state"),
-        get("kind"),
-        get("source"),
-        get("priority"),
-        get("owner"),
-        get("product"),
-        get("overdue"),
-        get("q"),
-        get("sort"),
-    );
-    let (filter, order) = filter_of(&query, today(&state))?;
-    let page = super::super::page_number(&query)?;
-    let (f, owner_sel, product_sel) = (filter.clone(), owner.clone(), product.clone());
+    let q = ListQuery::read(&query, PARAMS, PerPage::Fixed(PER_PAGE))?;
+    let (filter, order) = filter_of(&q, today(&state))?;
+    let (offset, limit) = (q.offset(), q.per_page);
+    let (owner_sel, product_sel) = (q.get("owner").to_string(), q.get("product").to_string());
+    let f = filter.clone();
     let (rows, total, owners, products, names) = state
         .db(move |conn| {
-            let (rows, total) = repo::list(conn, &f, order, (page - 1) * PER_PAGE, PER_PAGE)?;
+            let (rows, total) = repo::list(conn, &f, order, offset, limit)?;
             let ids: Vec<i64> = rows.iter().filter_map(|c| c.owner_id).collect();
             let names = users::names(conn, &ids)?;
             let owners = owner_choices(conn, &owner_sel)?;
@@ -95,27 +59,14 @@ pub async fn list(
             Ok((rows, total, owners, products, names))
         })
         .await?;
-    let mut params: Vec<String> = Vec::new();
-    for (k, v) in [
-        ("state", &st),
-        ("kind", &kind),
-        ("source", &source),
-        ("priority", &priority),
-        ("owner", &owner),
-        ("product", &product),
-        ("overdue", &overdue),
-        ("q", &text),
-        ("sort", &sort),
-    ] {
-        if !v.is_empty() {
-            params.push(format!("{k}={}", urlencode(v)));
-        }
-    }
-    let pages = PageLink::window(page, total, PER_PAGE, |n| {
-        let mut p = params.clone();
-        p.push(format!("page={n}"));
-        format!("/capas?{}", p.join("&"))
-    });
+    let pages = q.pages("/capas", total);
+    let (st, kind, source, priority, sort) = (
+        q.get("state"),
+        q.get("kind"),
+        q.get("source"),
+        q.get("priority"),
+        q.get("sort"),
+    );
     let mut states = vec![Choice {
         value: "open".into(),
         label: "Open (not closed or cancelled)".into(),
@@ -125,13 +76,9 @@ pub async fn list(
         CapaState::ALL,
         CapaState::as_str,
         CapaState::label,
-        &st,
+        st,
     ));
-    let first = if total == 0 {
-        0
-    } else {
-        (page - 1) * PER_PAGE + 1
-    };
+    let (first, last) = q.shown(rows.len());
     let day = today(&state);
     let sort_choice = |value: &str, label: &str| Choice {
         value: value.into(),
@@ -140,7 +87,7 @@ pub async fn list(
     };
     html(&CapaListPage {
         ctx: page_ctx(&state, s, "/capas").await?,
-        last: first + rows.len() as i64 - 1,
+        last,
         first,
         rows: rows
             .into_iter()
@@ -162,14 +109,14 @@ pub async fn list(
             .collect(),
         total,
         states,
-        kinds: choices(Kind::ALL, Kind::as_str, Kind::label, &kind),
+        kinds: choices(Kind::ALL, Kind::as_str, Kind::label, kind),
         sources: choices(
             CapaSource::ALL,
             CapaSource::as_str,
             CapaSource::label,
-            &source,
+            source,
         ),
-        priorities: choices(Priority::ALL, Priority::as_str, Priority::label, &priority),
+        priorities: choices(Priority::ALL, Priority::as_str, Priority::label, priority),
         owners,
         products,
         sorts: vec![
@@ -177,11 +124,11 @@ pub async fn list(
             sort_choice("due", "Due soonest"),
             sort_choice("priority", "Highest priority"),
         ],
-        overdue: overdue == "1",
-        filtered: !params.iter().all(|p| p.starts_with("sort=")),
-        q: text,
+        overdue: q.get("overdue") == "1",
+        filtered: q.filtered(),
+        q: q.get("q").to_string(),
         can_open: s.account.roles.contains(Role::Quality),
-        csv_href: format!("/capas/export.csv?{}", params.join("&")),
+        csv_href: format!("/capas/export.csv?{}", q.query_string()),
         pages,
     })
 }
@@ -195,7 +142,8 @@ pub async fn export_csv(
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
     let s = &user.0;
-    let (filter, order) = filter_of(&query, today(&state))?;
+    let q = ListQuery::read(&query, PARAMS, PerPage::Fixed(PER_PAGE))?;
+    let (filter, order) = filter_of(&q, today(&state))?;
     let ctx = user_ctx(&state, s, op);
     let described: Vec<String> = {
         let mut v: Vec<String> = query

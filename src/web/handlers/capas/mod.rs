@@ -13,7 +13,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::nonconformances::{QualityOnly, all_products, choices, choices_of, product_name};
-use super::{flash, html, html_status, page_ctx, query_text, see_other, user_ctx};
+use super::{flash, html, html_status, page_ctx, see_other, user_ctx};
 use crate::db::DbConnection;
 use crate::db::repo::capas::{self as repo, Filter, Sort};
 use crate::db::repo::users;
@@ -25,14 +25,13 @@ use crate::domain::capa::{
 use crate::domain::user::Role;
 use crate::domain::workflow::{Who, Workflow, diagram_svg, may_start};
 use crate::service::capas as service;
-use crate::service::workflow::{Stored, TransitionError};
+use crate::service::workflow::{RecordError, Stored};
 use crate::web::AppState;
 use crate::web::csrf::Form;
-use crate::web::error::{AppError, capitalise, urlencode};
+use crate::web::error::AppError;
 use crate::web::extract::{CurrentUser, OpId, WithRole};
 use crate::web::session::SessionCtx;
 use crate::web::step::{WebWorkflow, choice, text};
-use crate::web::views::admin::PageLink;
 use crate::web::views::audit::{Choice, record_href};
 use crate::web::views::capas::*;
 use crate::web::views::nonconformances::ActionView;
@@ -46,7 +45,7 @@ pub use edit::{
     DetailsData, DoneData, ItemData, PlanData, add_item, complete_item, create, details,
     investigation, new_form, plan,
 };
-pub use list::{export_csv, list};
+pub use list::{PARAMS, export_csv, filter_of, list};
 pub use step::ActionForm;
 
 const PER_PAGE: i64 = 50;
@@ -486,7 +485,7 @@ async fn after_edit(
     state: &web::Data<AppState>,
     s: &SessionCtx,
     id: i64,
-    result: Result<Capa, TransitionError>,
+    result: Result<Capa, RecordError>,
     on_error: impl FnOnce(Vec<String>) -> Shown,
     done: &str,
 ) -> Result<HttpResponse, AppError> {
@@ -495,10 +494,9 @@ async fn after_edit(
             flash(state, s, "ok", done).await?;
             Ok(see_other(&format!("/capas/{id}")))
         }
-        Err(TransitionError::NotFound) => Err(AppError::NotFound),
         Err(e) => {
-            let (status, message) = AppError::from(e).status_and_message();
-            show_page(state, s, id, on_error(vec![capitalise(&message)]), status).await
+            let (status, messages) = crate::web::error::refusal(e)?;
+            show_page(state, s, id, on_error(messages), status).await
         }
     }
 }

@@ -1,0 +1,120 @@
+//! Checking stored signatures as `attest verify --signatures` and every
+//! page that shows one do: the signer's key on file and in the audit trail,
+//! the Ed25519 signature, and the signed record's content as it is now.
+
+use super::workflow::Stored;
+use crate::db::DbConnection;
+use crate::db::repo::signatures as repo;
+use crate::domain::ids::UserId;
+use crate::signature::{self, Message};
+
+/// The hex SHA-256 of the signed content of a stored record as it is now,
+/// by the record type and id a signature names; `None` if there is no such
+/// record (or Attest does not know the type).
+pub fn current_content_hash(
+    conn: &mut DbConnection,
+    record_type: &str,
+    record_id: &str,
+) -> diesel::QueryResult<Option<String>> {
+    use crate::domain::capa::CapaWorkflow;
+    use crate::domain::nonconformance::NcWorkflow;
+    use crate::domain::record::{self, CAPA, NONCONFORMANCE};
+    fn hash<W: Stored>(
+        conn: &mut DbConnection,
+        n: Option<i64>,
+    ) -> diesel::QueryResult<Option<String>> {
+        let Some(n) = n else { return Ok(None) };
+        Ok(W::load(conn, n)?.and_then(|r| signature::content_sha256(&W::signed_content(&r)).ok()))
+    }
+    match record::kind(record_type) {
+        Some(k) if *k == NONCONFORMANCE => hash::<NcWorkflow>(conn, k.number(record_id)),
+        Some(k) if *k == CAPA => hash::<CapaWorkflow>(conn, k.number(record_id)),
+        // A user account is signed only by its certification (11.100(c)).
+        Some(k) if *k == record::USER => match k.number(record_id) {
+            Some(n) if crate::db::repo::users::find(conn, UserId(n))?.is_some() => Ok(
+                signature::content_sha256(&super::signing::certification_content(UserId(n))).ok(),
+            ),
+            _ => Ok(None),
+        },
+        _ => Ok(None),
+    }
+}
+
+/// One stored signature, checked.
+pub struct Checked {
+    pub stored: signature::Stored,
+    pub outcome: Result<Message, String>,
+}
+
+/// Verifies a stored signature as `attest verify --signatures` and every
+/// page showing it do: key on file and in the audit trail, Ed25519, and the
+/// record's current content.
+pub fn check(conn: &mut DbConnection, stored: signature::Stored) -> diesel::QueryResult<Checked> {
+    let key = repo::key_on_file(conn, &stored.key_id)?;
+    let content = current_content_hash(conn, &stored.record_type, &stored.record_id)?;
+    let outcome = match &content {
+        None => Err(format!(
+            "the signed record {} {} does not exist",
+            stored.record_type, stored.record_id
+        )),
+        Some(now) => signature::verify(&stored, key.as_ref(), Some(now)).map_err(|f| f.to_string()),
+    };
+    Ok(Checked { stored, outcome })
+}
+
+/// The result of checking every signature and every signer key.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Report {
+    pub ok: bool,
+    pub signatures: u64,
+    pub keys: u64,
+    /// `sig-N: reason` or `key K: reason`, in order.
+    pub failures: Vec<String>,
+}
+
+/// Checks every signature (in pages, never the whole table at once) and
+/// every signer key against the audit trail's record of its issue.
+pub fn verify_all(conn: &mut DbConnection) -> diesel::QueryResult<Report> {
+    let mut report = Report::default();
+    let mut after = 0;
+    loop {
+        let page = repo::after(conn, after, 500)?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for stored in page {
+            report.signatures += 1;
+            let checked = check(conn, stored)?;
+            if let Err(why) = checked.outcome {
+                report
+                    .failures
+                    .push(format!("sig-{}: {why}", checked.stored.id));
+            }
+        }
+    }
+    let mut offset = 0;
+    loop {
+        let (keys, _) = repo::key_page(conn, offset, 500)?;
+        if keys.is_empty() {
+            break;
+        }
+        offset += keys.len() as i64;
+        for (k, username, _) in keys {
+            report.keys += 1;
+            if signature::key_id(&k.public_key) != k.key_id {
+                report.failures.push(format!(
+                    "key {} ({username}): the public key does not hash to its key id: it was replaced",
+                    k.key_id
+                ));
+            } else if repo::issued_in_log(conn, k.user_id, &k.key_id)?.as_deref()
+                != Some(k.public_key.as_slice())
+            {
+                report.failures.push(format!(
+                    "key {} ({username}): the audit trail has no matching signature.key_issued entry",
+                    k.key_id
+                ));
+            }
+        }
+    }
+    report.ok = report.failures.is_empty();
+    Ok(report)
+}
