@@ -83,15 +83,19 @@ impl<K, V> Default for KeptUntilDataChanges<K, V> {
     }
 }
 
+/// How many values one cache keeps for the same data; past that it starts
+/// again, so varied queries between two changes cannot grow it without end.
+pub const MAX_KEPT: usize = 512;
+
 impl<K: Eq + std::hash::Hash, V> KeptUntilDataChanges<K, V> {
     /// The value for `key`, from `compute` when none is kept for the data
     /// as it is now.
-    pub fn get(
+    pub fn get<E: From<diesel::result::Error>>(
         &self,
         conn: &mut crate::db::DbConnection,
         key: K,
-        compute: impl FnOnce(&mut crate::db::DbConnection) -> diesel::QueryResult<V>,
-    ) -> diesel::QueryResult<std::sync::Arc<V>> {
+        compute: impl FnOnce(&mut crate::db::DbConnection) -> Result<V, E>,
+    ) -> Result<std::sync::Arc<V>, E> {
         // The stamp is read first: a change landing meanwhile leaves an older
         // stamp on a newer value, so it is only ever computed again.
         let size = crate::audit::data_stamp(conn)?;
@@ -105,6 +109,9 @@ impl<K: Eq + std::hash::Hash, V> KeptUntilDataChanges<K, V> {
         if let Ok(mut kept) = self.0.lock() {
             // Values of older data are stale for good.
             kept.retain(|_, (at, _)| *at == size);
+            if kept.len() >= MAX_KEPT {
+                kept.clear();
+            }
             kept.insert(key, (size, fresh.clone()));
         }
         Ok(fresh)

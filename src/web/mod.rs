@@ -45,6 +45,9 @@ pub struct AppState {
     pub capa_stats: Arc<crate::service::capas::StatsCache>,
     /// Each product's traceability matrix, computed again when the data changes.
     pub matrices: Arc<crate::service::trace::MatrixCache>,
+    /// Pages of the CAPA and NC lists, read again when the data changes.
+    pub capa_lists: Arc<crate::web::handlers::capas::ListCache>,
+    pub nc_lists: Arc<crate::web::handlers::nonconformances::ListCache>,
 }
 
 /// Cookie names: `__Host-` prefixed and Secure over TLS, plain on http://localhost.
@@ -95,6 +98,8 @@ impl AppState {
             settings,
             capa_stats: Arc::default(),
             matrices: Arc::default(),
+            capa_lists: Arc::default(),
+            nc_lists: Arc::default(),
         }
     }
 

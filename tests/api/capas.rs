@@ -1033,3 +1033,52 @@ async fn fixtures_reach_every_capa_state_through_the_workflow() {
     );
     assert!(refused.is_err());
 }
+
+/// The list pages are kept until a record changes: a change made on one
+/// instance shows at once on the other's list, which had kept the page.
+#[tokio::test]
+async fn a_kept_list_page_shows_a_change_at_once_on_every_instance() {
+    let first = spawn_app().await;
+    let (quinn, quinn_id) = first.user_with_roles("quinn", &["quality"], QUINN_PW).await;
+    let second = second_instance(&first).await;
+    let other = second.browser();
+    assert_eq!(other.login("quinn", QUINN_PW).await.status(), 303);
+    // Kept on the second instance: the empty list, twice.
+    for _ in 0..2 {
+        assert!(other.get_html("/capas").await.contains("No CAPA"));
+        assert!(!other.get_html("/nonconformances").await.contains("NC-1"));
+    }
+    let owner = quinn_id.to_string();
+    let open = [
+        ("title", "Kept list check"),
+        ("kind", "corrective"),
+        ("source", "other"),
+        ("problem", "A problem"),
+        ("priority", "low"),
+        ("owner_id", owner.as_str()),
+    ];
+    assert_eq!(
+        quinn.submit("/capas/new", "/capas", &open).await.status(),
+        303
+    );
+    let list = other.get_html("/capas").await;
+    assert!(
+        list.contains("Kept list check") && list.contains("CAPA-1"),
+        "{list}"
+    );
+    let pid = product(&quinn, &first, "KEP").await;
+    let res = quinn
+        .submit(
+            "/nonconformances/new",
+            "/nonconformances",
+            &report_fields("Kept NC", &pid, "low", "Seen on the line"),
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(other.get_html("/nonconformances").await.contains("Kept NC"));
+    // The same filters as another person's view of it.
+    let ravi = first.browser();
+    first.user_with_roles("ravi", &["engineer"], RAVI_PW).await;
+    assert_eq!(ravi.login("ravi", RAVI_PW).await.status(), 303);
+    assert!(ravi.get_html("/capas").await.contains("Kept list check"));
+}

@@ -304,6 +304,10 @@ pub fn names(
     conn: &mut DbConnection,
     ids: &[i64],
 ) -> QueryResult<std::collections::HashMap<i64, String>> {
+    // A page names the same few people many times: ask for each once.
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
     users::table
         .filter(users::id.eq_any(ids))
         .select((users::id, users::full_name))

@@ -88,6 +88,11 @@ pub(crate) fn product_name(conn: &mut DbConnection, id: Option<i64>) -> Result<S
     })
 }
 
+/// Pages of the nonconformance list (each row with its product's name, the
+/// total, the product choices), kept until a record changes.
+pub type ListCache =
+    crate::service::KeptUntilDataChanges<String, (Vec<(Nc, String)>, i64, Vec<Choice>)>;
+
 /// The parameters of the nonconformance list and `GET /api/v1/nonconformances`.
 pub const PARAMS: &[&str] = &["state", "product", "severity", "source", "q", "sort"];
 
@@ -125,29 +130,34 @@ pub async fn list(
     let q = ListQuery::read(&query, PARAMS, PerPage::Fixed(PER_PAGE))?;
     let (filter, order) = filter_of(&q)?;
     let (offset, limit) = (q.offset(), q.per_page);
-    let f = filter.clone();
     let product_sel = q.get("product").to_string();
-    let (rows, total, product_list) = state
+    // Read by filters and data alone (not by who reads), kept until a record changes.
+    let key = format!("{filter:?}|{order:?}|{offset}|{limit}|{product_sel}");
+    let (f, cache) = (filter.clone(), state.nc_lists.clone());
+    let data = state
         .db(move |conn| {
-            let (rows, total) = repo::list(conn, &f, order, offset, limit)?;
-            // One query for the page's product names and the filter's choices.
-            let all = all_products(conn)?;
-            let choices = choices_of(&all, &product_sel);
-            let names: HashMap<i64, String> = all.into_iter().map(|p| (p.id, p.name)).collect();
-            let mut out = Vec::new();
-            for nc in rows {
-                let product = match nc.product_id {
-                    Some(id) => match names.get(&id) {
-                        Some(n) => n.clone(),
-                        None => product_name(conn, Some(id))?,
-                    },
-                    None => String::new(),
-                };
-                out.push((nc, product));
-            }
-            Ok((out, total, choices))
+            cache.get(conn, key, |conn| {
+                let (rows, total) = repo::list(conn, &f, order, offset, limit)?;
+                // One query for the page's product names and the filter's choices.
+                let all = all_products(conn)?;
+                let choices = choices_of(&all, &product_sel);
+                let names: HashMap<i64, String> = all.into_iter().map(|p| (p.id, p.name)).collect();
+                let mut out = Vec::new();
+                for nc in rows {
+                    let product = match nc.product_id {
+                        Some(id) => match names.get(&id) {
+                            Some(n) => n.clone(),
+                            None => product_name(conn, Some(id))?,
+                        },
+                        None => String::new(),
+                    };
+                    out.push((nc, product));
+                }
+                Ok::<_, AppError>((out, total, choices))
+            })
         })
         .await?;
+    let (rows, total, product_list) = (*data).clone();
     let pages = q.pages("/nonconformances", total);
     let (st, severity, source, sort) = (
         q.get("state"),

@@ -146,6 +146,7 @@ pub struct HistoryPanel {
 }
 
 /// An option of a filter's select.
+#[derive(Clone, Debug)]
 pub struct Choice {
     pub value: String,
     pub label: String,

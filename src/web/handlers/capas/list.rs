@@ -37,6 +37,19 @@ pub fn filter_of(q: &ListQuery, today: chrono::NaiveDate) -> Result<(Filter, Sor
     Ok((filter, order))
 }
 
+/// What a page of the CAPA list reads from the database.
+#[derive(Clone)]
+pub struct ListData {
+    rows: Vec<repo::Summary>,
+    total: i64,
+    owners: Vec<Choice>,
+    products: Vec<Choice>,
+    names: HashMap<i64, String>,
+}
+
+/// Pages of the CAPA list, kept until a record changes.
+pub type ListCache = crate::service::KeptUntilDataChanges<String, ListData>;
+
 /// `GET /capas`
 pub async fn list(
     state: web::Data<AppState>,
@@ -48,17 +61,35 @@ pub async fn list(
     let (filter, order) = filter_of(&q, today(&state))?;
     let (offset, limit) = (q.offset(), q.per_page);
     let (owner_sel, product_sel) = (q.get("owner").to_string(), q.get("product").to_string());
-    let f = filter.clone();
-    let (rows, total, owners, products, names) = state
+    // What the page reads depends on the filters and the data alone (not on
+    // who reads it), so it is kept until a record changes.
+    let key = format!("{filter:?}|{order:?}|{offset}|{limit}|{owner_sel}|{product_sel}");
+    let (f, cache) = (filter.clone(), state.capa_lists.clone());
+    let data = state
         .db(move |conn| {
-            let (rows, total) = repo::list(conn, &f, order, offset, limit)?;
-            let ids: Vec<i64> = rows.iter().filter_map(|c| c.owner_id).collect();
-            let names = users::names(conn, &ids)?;
-            let owners = owner_choices(conn, &owner_sel)?;
-            let products = choices_of(&all_products(conn)?, &product_sel);
-            Ok((rows, total, owners, products, names))
+            cache.get(conn, key, |conn| {
+                let (rows, total) = repo::list(conn, &f, order, offset, limit)?;
+                let ids: Vec<i64> = rows.iter().filter_map(|c| c.owner_id).collect();
+                let names = users::names(conn, &ids)?;
+                let owners = owner_choices(conn, &owner_sel)?;
+                let products = choices_of(&all_products(conn)?, &product_sel);
+                Ok::<_, AppError>(ListData {
+                    rows,
+                    total,
+                    owners,
+                    products,
+                    names,
+                })
+            })
         })
         .await?;
+    let ListData {
+        rows,
+        total,
+        owners,
+        products,
+        names,
+    } = (*data).clone();
     let pages = q.pages("/capas", total);
     let (st, kind, source, priority, sort) = (
         q.get("state"),

@@ -45,7 +45,7 @@ pub use edit::{
     DetailsData, DoneData, ItemData, PlanData, add_item, complete_item, create, details,
     investigation, new_form, plan,
 };
-pub use list::{PARAMS, export_csv, filter_of, list};
+pub use list::{ListCache, PARAMS, export_csv, filter_of, list};
 pub use step::ActionForm;
 
 const PER_PAGE: i64 = 50;
