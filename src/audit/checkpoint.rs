@@ -124,8 +124,13 @@ pub fn sign_if_grown(
 }
 
 /// Writes the checkpoint to `path` atomically (a new file renamed over the old).
+/// Each write has its own temporary file: the scheduler's job and a reader's
+/// request may sign at the same moment, and a shared one would let one writer
+/// rename the other's file away before it was synced.
 pub fn write_file(path: &Path, checkpoint: &Stored) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("{}-{n}.tmp", std::process::id()));
     std::fs::write(&tmp, checkpoint.note.as_bytes())?;
     std::fs::File::open(&tmp)?.sync_all()?;
     std::fs::rename(&tmp, path)
@@ -211,4 +216,39 @@ pub fn sign_and_write(
         source,
     })?;
     Ok(signed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The scheduler's job and a request may write the checkpoint file at
+    /// the same moment: every write succeeds and the file is always whole.
+    #[test]
+    fn writers_at_the_same_moment_each_succeed_and_leave_a_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("checkpoint");
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        let cp = Stored {
+                            size: t * 100 + i,
+                            root: [0; 32],
+                            note: format!("origin\n{}\nroot\n\n— sig\n", t * 100 + i),
+                        };
+                        write_file(&path, &cp).unwrap();
+                        let text = std::fs::read_to_string(&path).unwrap();
+                        assert!(text.starts_with("origin\n") && text.ends_with("sig\n"));
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "temporary files are renamed, never left");
+    }
 }
