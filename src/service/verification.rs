@@ -52,14 +52,50 @@ pub struct Checked {
 pub fn check(conn: &mut DbConnection, stored: signature::Stored) -> diesel::QueryResult<Checked> {
     let key = repo::key_on_file(conn, &stored.key_id)?;
     let content = current_content_hash(conn, &stored.record_type, &stored.record_id)?;
-    let outcome = match &content {
+    Ok(checked(stored, key.as_ref(), content.as_deref()))
+}
+
+/// Checks a page's signatures as [`check`] does, reading each record's
+/// current content and each key once for all of them (a record page's
+/// signatures are all of one record, usually by few keys), now.
+pub fn check_all(
+    conn: &mut DbConnection,
+    stored: Vec<signature::Stored>,
+) -> diesel::QueryResult<Vec<Checked>> {
+    use std::collections::HashMap;
+    let mut contents: HashMap<(String, String), Option<String>> = HashMap::new();
+    let mut keys = HashMap::new();
+    let mut out = Vec::with_capacity(stored.len());
+    for s in stored {
+        let record = (s.record_type.clone(), s.record_id.clone());
+        if !contents.contains_key(&record) {
+            let now = current_content_hash(conn, &record.0, &record.1)?;
+            contents.insert(record.clone(), now);
+        }
+        if !keys.contains_key(&s.key_id) {
+            let key = repo::key_on_file(conn, &s.key_id)?;
+            keys.insert(s.key_id.clone(), key);
+        }
+        let content = contents.get(&record).cloned().flatten();
+        let key = keys.get(&s.key_id).and_then(Option::as_ref);
+        out.push(checked(s, key, content.as_deref()));
+    }
+    Ok(out)
+}
+
+fn checked(
+    stored: signature::Stored,
+    key: Option<&signature::KeyOnFile>,
+    content: Option<&str>,
+) -> Checked {
+    let outcome = match content {
         None => Err(format!(
             "the signed record {} {} does not exist",
             stored.record_type, stored.record_id
         )),
-        Some(now) => signature::verify(&stored, key.as_ref(), Some(now)).map_err(|f| f.to_string()),
+        Some(now) => signature::verify(&stored, key, Some(now)).map_err(|f| f.to_string()),
     };
-    Ok(Checked { stored, outcome })
+    Checked { stored, outcome }
 }
 
 /// The result of checking every signature and every signer key.

@@ -48,6 +48,8 @@ pub struct AppState {
     /// Pages of the CAPA and NC lists, read again when the data changes.
     pub capa_lists: Arc<crate::web::handlers::capas::ListCache>,
     pub nc_lists: Arc<crate::web::handlers::nonconformances::ListCache>,
+    /// Who a CAPA or an action item can be given to.
+    pub people: Arc<crate::web::handlers::capas::PeopleCache>,
 }
 
 /// Cookie names: `__Host-` prefixed and Secure over TLS, plain on http://localhost.
@@ -100,6 +102,7 @@ impl AppState {
             matrices: Arc::default(),
             capa_lists: Arc::default(),
             nc_lists: Arc::default(),
+            people: Arc::default(),
         }
     }
 

@@ -81,11 +81,11 @@ pub fn panel(
     record_id: &str,
     roles: &Roles,
 ) -> Result<Vec<SignatureView>, AppError> {
-    let mut out = Vec::new();
-    for stored in repo::for_record(conn, record_type, record_id)? {
-        out.push(view(verification::check(conn, stored)?, roles));
-    }
-    Ok(out)
+    let stored = repo::for_record(conn, record_type, record_id)?;
+    Ok(verification::check_all(conn, stored)?
+        .into_iter()
+        .map(|c| view(c, roles))
+        .collect())
 }
 
 /// Renders the signing form.

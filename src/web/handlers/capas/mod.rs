@@ -70,6 +70,10 @@ fn date_text(d: Option<chrono::NaiveDate>) -> String {
     d.map(|d| d.to_string()).unwrap_or_default()
 }
 
+/// The people a CAPA or an action item can be given to, by the selected
+/// one, kept until a record changes.
+pub type PeopleCache = crate::service::KeptUntilDataChanges<String, Vec<Choice>>;
+
 /// Owners offered on forms: active quality and engineering users.
 fn owner_choices(conn: &mut DbConnection, selected: &str) -> Result<Vec<Choice>, AppError> {
     Ok(users::assignable(conn, 500)?
@@ -262,6 +266,7 @@ async fn show_page(
         plan_errors,
     } = shown;
     let editor = roles.contains(Role::Quality);
+    let people = state.people.clone();
     let loaded = state
         .db(move |conn| {
             let c = repo::find(conn, id)?.ok_or(AppError::NotFound)?;
@@ -281,7 +286,8 @@ async fn show_page(
                 }
                 (false, None) => None,
             };
-            let item_owners = owner_choices(conn, "")?;
+            let item_owners =
+                (*people.get(conn, String::new(), |conn| owner_choices(conn, ""))?).clone();
             let key = format!("capa-{id}");
             let mut links = crate::service::links::linked(conn, "capa", &key)?;
             links.retain(|(kind, _)| kind != "commit");
