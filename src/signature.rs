@@ -404,11 +404,14 @@ pub fn verify(
         .as_slice()
         .try_into()
         .map_err(|_| Failure::KeyReplaced(kid.clone()))?;
-    let verifying =
-        VerifyingKey::from_bytes(&public).map_err(|_| Failure::KeyReplaced(kid.clone()))?;
-    verifying
-        .verify_strict(&stored.message, &Signature::from_bytes(&signature))
-        .map_err(|_| Failure::BadSignature(kid))?;
+    if !ed25519_holds(&public, &stored.message, &signature) {
+        let verifying =
+            VerifyingKey::from_bytes(&public).map_err(|_| Failure::KeyReplaced(kid.clone()))?;
+        verifying
+            .verify_strict(&stored.message, &Signature::from_bytes(&signature))
+            .map_err(|_| Failure::BadSignature(kid))?;
+        ed25519_held(&public, &stored.message, &signature);
+    }
     if let Some(now) = current_content
         && now != message.content_sha256
     {
@@ -418,6 +421,43 @@ pub fn verify(
         });
     }
     Ok(message)
+}
+
+/// Ed25519 checks that held, by the SHA-256 of key, message and signature.
+/// The check is a pure function of those bytes, so one that held once holds
+/// again: a record page shows its signatures on every view, and the key on
+/// file, the signer, the validity and the content are still checked against
+/// the database each time; only the curve arithmetic is not done twice.
+static ED25519_HELD: std::sync::Mutex<Option<std::collections::HashSet<[u8; 32]>>> =
+    std::sync::Mutex::new(None);
+
+/// How many held checks are remembered; past that the set starts again.
+const ED25519_KEPT: usize = 65_536;
+
+fn ed25519_triple(public: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(public);
+    h.update(signature);
+    h.update(message);
+    h.finalize().into()
+}
+
+fn ed25519_holds(public: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
+    let triple = ed25519_triple(public, message, signature);
+    ED25519_HELD
+        .lock()
+        .is_ok_and(|held| held.as_ref().is_some_and(|h| h.contains(&triple)))
+}
+
+fn ed25519_held(public: &[u8; 32], message: &[u8], signature: &[u8; 64]) {
+    let triple = ed25519_triple(public, message, signature);
+    if let Ok(mut held) = ED25519_HELD.lock() {
+        let set = held.get_or_insert_with(Default::default);
+        if set.len() >= ED25519_KEPT {
+            set.clear();
+        }
+        set.insert(triple);
+    }
 }
 
 #[cfg(test)]
@@ -594,6 +634,13 @@ mod tests {
             signature: sig,
             ..stored.clone()
         };
+        assert_eq!(
+            verify(&bad, Some(&key), Some(&content)),
+            Err(Failure::BadSignature(key.key_id.clone()))
+        );
+        // Remembering the checks that held changes no answer, asked again.
+        assert!(verify(&stored, Some(&key), Some(&content)).is_ok());
+        assert!(verify(&altered, Some(&key), Some(&content)).is_err());
         assert_eq!(
             verify(&bad, Some(&key), Some(&content)),
             Err(Failure::BadSignature(key.key_id.clone()))

@@ -109,16 +109,17 @@ fn any(
 /// A page of at most `limit` entries matching `f`.
 pub fn page(conn: &mut DbConnection, f: &Filter, cursor: Cursor, limit: i64) -> QueryResult<Page> {
     let columns = (e::seq, e::leaf, e::leaf_hash);
+    // Going older, one entry more than the page says whether there are older.
     let mut entries: Vec<StoredEntry> = match cursor {
         Cursor::Newest => filtered(f)
             .order(e::seq.desc())
-            .limit(limit)
+            .limit(limit + 1)
             .select(columns)
             .load(conn)?,
         Cursor::Before(seq) => filtered(f)
             .filter(e::seq.lt(seq))
             .order(e::seq.desc())
-            .limit(limit)
+            .limit(limit + 1)
             .select(columns)
             .load(conn)?,
         Cursor::After(seq) => {
@@ -132,14 +133,19 @@ pub fn page(conn: &mut DbConnection, f: &Filter, cursor: Cursor, limit: i64) -> 
             rows
         }
     };
+    let older_read = entries.len() as i64 > limit && !matches!(cursor, Cursor::After(_));
+    entries.truncate(limit.max(0) as usize);
     // A newer page that came back short is the newest page: show it full.
     if matches!(cursor, Cursor::After(_)) && (entries.len() as i64) < limit {
-        entries = page(conn, f, Cursor::Newest, limit)?.entries;
+        return page(conn, f, Cursor::Newest, limit);
     }
     let (has_older, has_newer) = match (entries.first(), entries.last()) {
         (Some(newest), Some(oldest)) => (
-            any(conn, f, Some(oldest.seq), None)?,
-            any(conn, f, None, Some(newest.seq))?,
+            match cursor {
+                Cursor::After(_) => any(conn, f, Some(oldest.seq), None)?,
+                _ => older_read,
+            },
+            cursor != Cursor::Newest && any(conn, f, None, Some(newest.seq))?,
         ),
         _ => (false, cursor != Cursor::Newest && any(conn, f, None, None)?),
     };

@@ -218,6 +218,15 @@ pub fn append(conn: &mut DbConnection, entry: &NewEntry) -> Result<u64, AuditErr
     if !in_transaction(conn) {
         return Err(AuditError::NotInTransaction);
     }
+    // The data stamp first: a change's writes to record tables advance it by
+    // trigger before its entry is appended, so on PostgreSQL every
+    // transaction takes the stamp's row before the log's head, never after.
+    if changes_records(&entry.action) {
+        use crate::db::schema::data_stamp as ds;
+        diesel::update(ds::table.filter(ds::id.eq(1)))
+            .set(ds::changes.eq(ds::changes + 1))
+            .execute(conn)?;
+    }
     // The tree head's size is the log's: both grow in this transaction only,
     // and the triggers refuse an entry whose seq is not the head's size.
     let mut tree = tree::head_for_append(conn)?;
@@ -242,12 +251,6 @@ pub fn append(conn: &mut DbConnection, entry: &NewEntry) -> Result<u64, AuditErr
     diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
         .set(audit_head::size.eq(size + 1))
         .execute(conn)?;
-    if changes_records(&entry.action) {
-        use crate::db::schema::data_stamp as ds;
-        diesel::update(ds::table.filter(ds::id.eq(1)))
-            .set(ds::changes.eq(ds::changes + 1))
-            .execute(conn)?;
-    }
     Ok(seq)
 }
 

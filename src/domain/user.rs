@@ -60,7 +60,7 @@ impl fmt::Display for Role {
 }
 
 /// A set of roles, stored as a sorted comma-separated list.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Roles(BTreeSet<Role>);
 
 impl Roles {

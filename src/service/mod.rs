@@ -99,6 +99,19 @@ impl<K: Eq + std::hash::Hash, V> KeptUntilDataChanges<K, V> {
         // The stamp is read first: a change landing meanwhile leaves an older
         // stamp on a newer value, so it is only ever computed again.
         let size = crate::audit::data_stamp(conn)?;
+        self.get_at(conn, size, key, compute)
+    }
+
+    /// As [`get`](Self::get), against a stamp the caller read first: the
+    /// audit log's size for values computed from the log itself (a record's
+    /// History panel, which also shows refusals and sign-ins).
+    pub fn get_at<E>(
+        &self,
+        conn: &mut crate::db::DbConnection,
+        size: i64,
+        key: K,
+        compute: impl FnOnce(&mut crate::db::DbConnection) -> Result<V, E>,
+    ) -> Result<std::sync::Arc<V>, E> {
         if let Ok(kept) = self.0.lock()
             && let Some((at, value)) = kept.get(&key)
             && *at == size

@@ -55,15 +55,28 @@ pub fn check(conn: &mut DbConnection, stored: signature::Stored) -> diesel::Quer
     Ok(checked(stored, key.as_ref(), content.as_deref()))
 }
 
+/// A record's content hash as it is now, already known to the caller (a
+/// record page that has just read the record in the same transaction).
+pub struct Known<'a> {
+    pub record_type: &'a str,
+    pub record_id: &'a str,
+    pub content: Option<String>,
+}
+
 /// Checks a page's signatures as [`check`] does, reading each record's
 /// current content and each key once for all of them (a record page's
-/// signatures are all of one record, usually by few keys), now.
+/// signatures are all of one record, usually by few keys), now; `known`
+/// is one record's content the caller has just read.
 pub fn check_all(
     conn: &mut DbConnection,
     stored: Vec<signature::Stored>,
+    known: Option<Known<'_>>,
 ) -> diesel::QueryResult<Vec<Checked>> {
     use std::collections::HashMap;
     let mut contents: HashMap<(String, String), Option<String>> = HashMap::new();
+    if let Some(k) = known {
+        contents.insert((k.record_type.into(), k.record_id.into()), k.content);
+    }
     let mut keys = HashMap::new();
     let mut out = Vec::with_capacity(stored.len());
     for s in stored {

@@ -50,6 +50,10 @@ pub struct AppState {
     pub nc_lists: Arc<crate::web::handlers::nonconformances::ListCache>,
     /// Who a CAPA or an action item can be given to.
     pub people: Arc<crate::web::handlers::capas::PeopleCache>,
+    /// CAPA pages' data and checked signatures, kept until the data changes.
+    pub capa_pages: Arc<crate::web::handlers::capas::PageCache>,
+    /// Records' History panels, kept until the log grows.
+    pub histories: Arc<crate::web::handlers::audit::HistoryCache>,
 }
 
 /// Cookie names: `__Host-` prefixed and Secure over TLS, plain on http://localhost.
@@ -103,6 +107,8 @@ impl AppState {
             capa_lists: Arc::default(),
             nc_lists: Arc::default(),
             people: Arc::default(),
+            histories: Arc::default(),
+            capa_pages: Arc::default(),
         }
     }
 
@@ -120,6 +126,18 @@ impl AppState {
             })
         })
         .await
+    }
+
+    /// Runs a page's blocking reads off the actix workers in one read
+    /// transaction: the page's statements see one snapshot, and SQLite takes
+    /// its read lock once instead of once a statement.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        use diesel::Connection;
+        self.db(move |conn| conn.transaction(f)).await
     }
 
     /// Runs blocking database work off the actix workers.

@@ -579,7 +579,7 @@ async fn the_filtered_list_exports_as_csv_with_formulas_neutralised_and_due_days
 /// a chosen day and stepped at a chosen pace, so every stay is known.
 #[tokio::test]
 async fn the_dashboard_charts_count_a_known_data_set_exactly() {
-    use attest::domain::capa::{CapaFields, CapaSource, CapaState, Kind};
+    use attest::domain::capa::{CapaFields, CapaState};
     use attest::seed::walk::{self, Signer, Times};
     let app = spawn_app().await;
     let (quinn, quinn_id) = app.user_with_roles("quinn", &["quality"], QUINN_PW).await;
@@ -617,16 +617,9 @@ async fn the_dashboard_charts_count_a_known_data_set_exactly() {
     ];
     for (title, target, opened, due, pace) in set {
         let fields = CapaFields {
-            title: title.into(),
-            kind: Kind::Corrective,
-            source: CapaSource::Other,
-            source_ref: String::new(),
-            product_id: None,
-            problem: "A problem".into(),
             priority: Some(attest::domain::capa::Priority::Medium),
-            owner_id: Some(ellen_id),
             due_on: due.map(|d| today + chrono::Duration::days(d)),
-            containment: String::new(),
+            ..walked_fields(title, ellen_id)
         };
         let mut times = Times::new(
             at(opened),
@@ -953,8 +946,8 @@ async fn every_guard_names_its_rule_a_failed_check_reopens_the_actions_and_a_can
 /// record page that shows it.
 #[tokio::test]
 async fn fixtures_reach_every_capa_state_through_the_workflow() {
-    use attest::domain::capa::{CapaFields, CapaSource, CapaState, Kind, Priority};
-    use attest::seed::walk::{self, Signer, Times};
+    use attest::domain::capa::CapaState;
+    use attest::seed::walk::{self, Signer};
     let app = spawn_app().await;
     let (quinn, quinn_id) = app.user_with_roles("quinn", &["quality"], QUINN_PW).await;
     let (_, ellen_id) = app.user_with_roles("ellen", &["engineer"], ELLEN_PW).await;
@@ -969,33 +962,15 @@ async fn fixtures_reach_every_capa_state_through_the_workflow() {
     let signer_account = walk::account(&mut conn, attest::domain::ids::UserId(quinn_id)).unwrap();
     let mut signer = Signer::open(&mut conn, signer_account, QUINN_PW).unwrap();
     for &target in CapaState::ALL {
-        let fields = CapaFields {
-            title: format!("Walked to {}", target.as_str()),
-            kind: Kind::Corrective,
-            source: CapaSource::Other,
-            source_ref: String::new(),
-            product_id: None,
-            problem: "A problem".into(),
-            priority: Some(Priority::High),
-            owner_id: Some(ellen_id),
-            due_on: None,
-            containment: String::new(),
-        };
-        let mut times = Times::new(
-            app.clock.now(),
-            app.clock.now(),
-            Box::new(chrono::Duration::zero),
-        );
-        let c = walk::capa_to(
+        let title = format!("Walked to {}", target.as_str());
+        let c = walked(
+            &app,
             &mut conn,
-            &ctx,
-            &owner,
-            &mut signer,
-            fields,
+            (&owner, &mut signer),
+            ellen_id,
+            &title,
             target,
-            &mut times,
-        )
-        .unwrap();
+        );
         assert_eq!(c.state, target);
         let page = quinn.get_html(&format!("/capas/{}", c.id)).await;
         assert!(page.contains(&format!("Walked to {}", target.as_str())));
@@ -1081,4 +1056,108 @@ async fn a_kept_list_page_shows_a_change_at_once_on_every_instance() {
     first.user_with_roles("ravi", &["engineer"], RAVI_PW).await;
     assert_eq!(ravi.login("ravi", RAVI_PW).await.status(), 303);
     assert!(ravi.get_html("/capas").await.contains("Kept list check"));
+}
+
+/// A CAPA's page is kept until the data changes, and the database itself
+/// advances the data stamp on every write to the tables the page reads: a
+/// change made behind Attest's back (SQL on the database) shows on the very
+/// next view, with the signature over the old content marked as failing;
+/// sign-ins and reads leave the kept page alone.
+#[tokio::test]
+async fn a_kept_capa_page_shows_a_change_made_outside_attest_at_once_and_fails_its_signature() {
+    use attest::domain::capa::CapaState;
+    use attest::seed::walk::{self, Signer};
+    use diesel::RunQueryDsl;
+    let app = spawn_app().await;
+    let (quinn, quinn_id) = app.user_with_roles("quinn", &["quality"], QUINN_PW).await;
+    let mut conn = app.conn();
+    let account = walk::account(&mut conn, attest::domain::ids::UserId(quinn_id)).unwrap();
+    let signing = walk::account(&mut conn, attest::domain::ids::UserId(quinn_id)).unwrap();
+    let mut signer = Signer::open(&mut conn, signing, QUINN_PW).unwrap();
+    let c = walked(
+        &app,
+        &mut conn,
+        (&account, &mut signer),
+        quinn_id,
+        "Cancelled and signed",
+        CapaState::Cancelled,
+    );
+    let page = format!("/capas/{}", c.id);
+    let stamp = || attest::audit::data_stamp(&mut app.conn()).unwrap();
+    for _ in 0..2 {
+        let html = quinn.get_html(&page).await;
+        assert!(html.contains("Cancelled and signed") && html.contains("✓ verified"));
+    }
+    // Signing in and reading change no data.
+    let before = stamp();
+    let other = app.browser();
+    assert_eq!(other.login("quinn", QUINN_PW).await.status(), 303);
+    other.get_html(&page).await;
+    assert_eq!(stamp(), before);
+
+    diesel::sql_query(format!(
+        "UPDATE capas SET title = 'Retitled behind the app' WHERE id = {}",
+        c.id
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    assert!(stamp() > before, "the database advances the stamp itself");
+    let html = quinn.get_html(&page).await;
+    assert!(html.contains("Retitled behind the app"), "{html}");
+    assert!(!html.contains("✓ verified"), "{html}");
+    assert!(
+        html.contains("content changed after it was signed"),
+        "{html}"
+    );
+    assert!(
+        quinn
+            .get_html("/capas")
+            .await
+            .contains("Retitled behind the app")
+    );
+}
+
+/// A CAPA titled `title`, owned by `owner_id`, walked to `target` through
+/// the services at the app's time, each step at once after the last.
+fn walked(
+    app: &TestApp,
+    conn: &mut attest::db::DbConnection,
+    (owner, signer): (
+        &attest::domain::user::Account,
+        &mut attest::seed::walk::Signer,
+    ),
+    owner_id: i64,
+    title: &str,
+    target: attest::domain::capa::CapaState,
+) -> attest::domain::capa::Capa {
+    let ctx = attest::service::Ctx {
+        log: app.log_origin.clone(),
+        actor: attest::audit::Actor::system(),
+        now: app.clock.now(),
+        op: None,
+    };
+    let fields = walked_fields(title, owner_id);
+    let mut times = attest::seed::walk::Times::new(
+        app.clock.now(),
+        app.clock.now(),
+        Box::new(chrono::Duration::zero),
+    );
+    attest::seed::walk::capa_to(conn, &ctx, owner, signer, fields, target, &mut times).unwrap()
+}
+
+/// The fields a walked CAPA is opened with: high priority, no due date.
+fn walked_fields(title: &str, owner_id: i64) -> attest::domain::capa::CapaFields {
+    use attest::domain::capa::{CapaFields, CapaSource, Kind, Priority};
+    CapaFields {
+        title: title.into(),
+        kind: Kind::Corrective,
+        source: CapaSource::Other,
+        source_ref: String::new(),
+        product_id: None,
+        problem: "A problem".into(),
+        priority: Some(Priority::High),
+        owner_id: Some(owner_id),
+        due_on: None,
+        containment: String::new(),
+    }
 }

@@ -294,5 +294,5 @@ async fn sign_ins_api_reads_and_refusals_leave_the_data_stamp_and_changes_advanc
     assert!(!app.audit_of("api.called").is_empty());
     // A change to a record moves it on.
     crate::nonconformances::product(&admin, &app, "STA").await;
-    assert_eq!(stamp(), before + 1);
+    assert!(stamp() > before);
 }

@@ -281,11 +281,13 @@ async fn user_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let roles = s.account.roles.clone();
+    let histories = state.histories.clone();
     let (account, live, history) = state
         .db(move |conn| {
             let account = users::find(conn, id)?.ok_or(AppError::NotFound)?;
             let live = sessions::live_count(conn, id)?;
-            let history = super::audit::history_panel(conn, "user", &id.to_string(), &roles)?;
+            let history =
+                super::audit::history_panel(conn, &histories, "user", &id.to_string(), &roles)?;
             Ok((account, live, history))
         })
         .await?;

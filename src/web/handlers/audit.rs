@@ -276,29 +276,39 @@ pub fn visible_types(roles: &Roles) -> Option<Vec<String>> {
     }
 }
 
+/// History panels by record and reader's roles, kept until the log grows:
+/// entries are only ever appended, so a panel changes only when the log
+/// does (refusals and sign-ins included, which the data stamp leaves alone).
+pub type HistoryCache = crate::service::KeptUntilDataChanges<(String, String, Roles), HistoryPanel>;
+
 /// The History panel of one record: its newest entries and a link to the
 /// audit browser filtered to it.
 pub fn history_panel(
     conn: &mut DbConnection,
+    kept: &HistoryCache,
     kind: &str,
     id: &str,
     roles: &Roles,
-) -> Result<HistoryPanel, AppError> {
-    let filter = Filter {
-        visible_types: visible_types(roles),
-        entity_type: Some(kind.to_string()),
-        record: Some(id.to_string()),
-        ..Filter::default()
-    };
-    let page = browse::page(conn, &filter, Cursor::Newest, HISTORY_PANEL)?;
-    Ok(HistoryPanel {
-        entries: page
-            .entries
-            .iter()
-            .map(|e| EntryView::new(e, roles))
-            .collect(),
-        all_href: format!("/audit?type={}&record={}", urlencode(kind), urlencode(id)),
-        more: page.has_older,
+) -> Result<std::sync::Arc<HistoryPanel>, AppError> {
+    let size = crate::audit::size(conn)? as i64;
+    let key = (kind.to_string(), id.to_string(), roles.clone());
+    kept.get_at(conn, size, key, |conn| {
+        let filter = Filter {
+            visible_types: visible_types(roles),
+            entity_type: Some(kind.to_string()),
+            record: Some(id.to_string()),
+            ..Filter::default()
+        };
+        let page = browse::page(conn, &filter, Cursor::Newest, HISTORY_PANEL)?;
+        Ok(HistoryPanel {
+            entries: page
+                .entries
+                .iter()
+                .map(|e| EntryView::new(e, roles))
+                .collect(),
+            all_href: format!("/audit?type={}&record={}", urlencode(kind), urlencode(id)),
+            more: page.has_older,
+        })
     })
 }
 

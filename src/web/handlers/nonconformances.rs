@@ -360,8 +360,9 @@ async fn show_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let roles = s.account.roles.clone();
+    let histories = state.histories.clone();
     let (nc, product, reporter, form, history) = state
-        .db(move |conn| {
+        .read(move |conn| {
             let nc = repo::find(conn, id)?.ok_or(AppError::NotFound)?;
             let product = product_name(conn, nc.product_id)?;
             let reporter = users::find(conn, UserId(nc.reported_by))?
@@ -374,10 +375,14 @@ async fn show_page(
                 (Vec::new(), [action_errors, errors].concat())
             };
             let form = nc_form(conn, &data, errors)?;
-            let history =
-                super::audit::history_panel(conn, "nonconformance", &format!("nc-{id}"), &roles)?;
-            let signatures =
-                super::signatures::panel(conn, "nonconformance", &format!("nc-{id}"), &roles)?;
+            let history = super::audit::history_panel(
+                conn,
+                &histories,
+                "nonconformance",
+                &format!("nc-{id}"),
+                &roles,
+            )?;
+            let signatures = super::signatures::panel_of::<NcWorkflow>(conn, &nc, &roles)?;
             let capas: Vec<(String, String)> =
                 crate::service::links::linked(conn, "nonconformance", &format!("nc-{id}"))?
                     .into_iter()

@@ -188,10 +188,17 @@ async fn show_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let roles = s.account.roles.clone();
+    let histories = state.histories.clone();
     let (p, history) = state
         .db(move |conn| {
             let p: Product = repo::find(conn, id)?.ok_or(AppError::NotFound)?;
-            let history = super::audit::history_panel(conn, "product", &format!("p-{id}"), &roles)?;
+            let history = super::audit::history_panel(
+                conn,
+                &histories,
+                "product",
+                &format!("p-{id}"),
+                &roles,
+            )?;
             Ok((p, history))
         })
         .await?;

@@ -86,12 +86,19 @@ async fn show_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let roles = s.account.roles.clone();
+    let histories = state.histories.clone();
     let (r, product, deliveries, history) = state
         .db(move |conn| {
             let r = repo::find(conn, id)?.ok_or(AppError::NotFound)?;
             let product = products::find(conn, r.product_id)?.ok_or(AppError::NotFound)?;
             let deliveries = repo::recent_deliveries(conn, id, 20)?;
-            let history = super::audit::history_panel(conn, "repository", &r.entity_id(), &roles)?;
+            let history = super::audit::history_panel(
+                conn,
+                &histories,
+                "repository",
+                &r.entity_id(),
+                &roles,
+            )?;
             Ok((r, product, deliveries, history))
         })
         .await?;

@@ -296,6 +296,7 @@ async fn show_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let roles = s.account.roles.clone();
+    let histories = state.histories.clone();
     let (r, product, (parents, children, commits, tests), texts, names, history) = state
         .db(move |conn: &mut DbConnection| {
             let r = repo::find(conn, id)?.ok_or(AppError::NotFound)?;
@@ -305,7 +306,13 @@ async fn show_page(
             let texts = repo::texts_of(conn, id)?;
             let ids: Vec<i64> = texts.iter().filter_map(|t| t.changed_by).collect();
             let names = users::names(conn, &ids)?;
-            let history = super::audit::history_panel(conn, "requirement", &r.entity_id(), &roles)?;
+            let history = super::audit::history_panel(
+                conn,
+                &histories,
+                "requirement",
+                &r.entity_id(),
+                &roles,
+            )?;
             let commits =
                 crate::service::git::commits_linked_to(conn, ("requirement", &r.entity_id()))?;
             let tests = service::tests_of(conn, &r)?;

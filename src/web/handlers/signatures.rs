@@ -35,7 +35,7 @@ fn utc_text(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
 }
 
 /// A checked signature as pages show it.
-fn view(checked: verification::Checked, roles: &Roles) -> SignatureView {
+pub fn view(checked: &verification::Checked, roles: &Roles) -> SignatureView {
     let s = &checked.stored;
     let message = match &checked.outcome {
         Ok(m) => Some(m.clone()),
@@ -70,7 +70,7 @@ fn view(checked: verification::Checked, roles: &Roles) -> SignatureView {
         transition,
         key_id: s.key_id.clone(),
         verified: checked.outcome.is_ok(),
-        problem: checked.outcome.err().unwrap_or_default(),
+        problem: checked.outcome.as_ref().err().cloned().unwrap_or_default(),
     }
 }
 
@@ -82,8 +82,38 @@ pub fn panel(
     roles: &Roles,
 ) -> Result<Vec<SignatureView>, AppError> {
     let stored = repo::for_record(conn, record_type, record_id)?;
-    Ok(verification::check_all(conn, stored)?
-        .into_iter()
+    Ok(verification::check_all(conn, stored, None)?
+        .iter()
+        .map(|c| view(c, roles))
+        .collect())
+}
+
+/// The signatures on a workflow record the caller has just read, each
+/// checked against that record's content (read once for the page and its
+/// signatures).
+pub fn checked_of<W: crate::service::workflow::Stored>(
+    conn: &mut DbConnection,
+    record: &W::Record,
+) -> Result<Vec<verification::Checked>, AppError> {
+    let entity = W::entity(record);
+    let stored = repo::for_record(conn, &entity.kind, &entity.id)?;
+    let now = crate::signature::content_sha256(&W::signed_content(record)).ok();
+    let known = verification::Known {
+        record_type: &entity.kind,
+        record_id: &entity.id,
+        content: now,
+    };
+    Ok(verification::check_all(conn, stored, Some(known))?)
+}
+
+/// [`checked_of`], as the record page's panel shows it to this reader.
+pub fn panel_of<W: crate::service::workflow::Stored>(
+    conn: &mut DbConnection,
+    record: &W::Record,
+    roles: &Roles,
+) -> Result<Vec<SignatureView>, AppError> {
+    Ok(checked_of::<W>(conn, record)?
+        .iter()
         .map(|c| view(c, roles))
         .collect())
 }
@@ -306,7 +336,7 @@ pub async fn list(
             let (stored, total) = repo::page(conn, (page - 1) * PER_PAGE, PER_PAGE)?;
             let mut rows = Vec::with_capacity(stored.len());
             for st in stored {
-                rows.push(view(verification::check(conn, st)?, &roles));
+                rows.push(view(&verification::check(conn, st)?, &roles));
             }
             Ok((rows, total))
         })

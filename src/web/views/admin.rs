@@ -126,7 +126,7 @@ pub struct UserPage {
     pub live_sessions: i64,
     pub is_self: bool,
     pub errors: Vec<String>,
-    pub history: super::audit::HistoryPanel,
+    pub history: std::sync::Arc<super::audit::HistoryPanel>,
 }
 
 #[cfg(test)]

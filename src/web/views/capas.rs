@@ -172,7 +172,7 @@ pub struct CapaPage {
     pub item_errors: Vec<String>,
     pub plan_errors: Vec<String>,
     pub signatures: Vec<SignatureView>,
-    pub history: HistoryPanel,
+    pub history: std::sync::Arc<HistoryPanel>,
 }
 
 fn clip(s: &str, n: usize) -> String {

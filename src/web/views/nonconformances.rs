@@ -98,7 +98,7 @@ pub struct NcPage {
     pub can_edit: bool,
     pub form: NcForm,
     pub action_errors: Vec<String>,
-    pub history: HistoryPanel,
+    pub history: std::sync::Arc<HistoryPanel>,
     pub signatures: Vec<super::signatures::SignatureView>,
     /// Linked CAPAs: key and page.
     pub capas: Vec<(String, String)>,

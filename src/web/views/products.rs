@@ -64,5 +64,5 @@ pub struct ProductPage {
     pub updated: String,
     pub can_manage: bool,
     pub form: ProductForm,
-    pub history: HistoryPanel,
+    pub history: std::sync::Arc<HistoryPanel>,
 }

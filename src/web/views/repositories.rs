@@ -52,5 +52,5 @@ pub struct RepositoryPage {
     pub secret: Option<String>,
     pub deliveries: Vec<DeliveryView>,
     pub errors: Vec<String>,
-    pub history: HistoryPanel,
+    pub history: std::sync::Arc<HistoryPanel>,
 }

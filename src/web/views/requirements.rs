@@ -118,7 +118,7 @@ pub struct RequirementPage {
     pub parent_key: String,
     pub parent_errors: Vec<String>,
     pub status_errors: Vec<String>,
-    pub history: HistoryPanel,
+    pub history: std::sync::Arc<HistoryPanel>,
 }
 
 #[derive(Template)]

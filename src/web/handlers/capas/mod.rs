@@ -74,6 +74,70 @@ fn date_text(d: Option<chrono::NaiveDate>) -> String {
 /// one, kept until a record changes.
 pub type PeopleCache = crate::service::KeptUntilDataChanges<String, Vec<Choice>>;
 
+/// What a CAPA's page shows that depends on the data alone, not on who
+/// reads it: the record, names, links, commits, each signature checked,
+/// and its two drawings.
+/// Kept until the data changes; the database advances the data stamp on
+/// every write to the tables these come from, whoever makes it, so a
+/// verified mark is as of the data as it is now.
+pub struct KeptPage {
+    capa: Capa,
+    product: String,
+    names: HashMap<i64, String>,
+    item_owners: Vec<Choice>,
+    links: Vec<(String, String)>,
+    commits: Vec<crate::service::git::LinkedCommit>,
+    signatures: Vec<crate::service::verification::Checked>,
+    fishbone: crate::domain::svg::Svg,
+    diagram: crate::domain::svg::Svg,
+}
+
+/// CAPA pages by number.
+pub type PageCache = crate::service::KeptUntilDataChanges<i64, KeptPage>;
+
+fn kept_page(conn: &mut DbConnection, people: &PeopleCache, id: i64) -> Result<KeptPage, AppError> {
+    let capa = repo::find(conn, id)?.ok_or(AppError::NotFound)?;
+    let product = product_name(conn, capa.product_id)?;
+    let mut ids: Vec<i64> = capa.items.iter().map(|i| i.owner_id).collect();
+    ids.extend(capa.owner_id);
+    let names = users::names(conn, &ids)?;
+    let item_owners = (*people.get(conn, String::new(), |conn| owner_choices(conn, ""))?).clone();
+    let key = format!("capa-{id}");
+    let mut links = crate::service::links::linked(conn, "capa", &key)?;
+    links.retain(|(kind, _)| kind != "commit");
+    let commits = crate::service::git::commits_linked_to(conn, ("capa", &key))?;
+    let signatures = super::signatures::checked_of::<CapaWorkflow>(conn, &capa)?;
+    let by_category: Vec<(&str, Vec<String>)> = Category::ALL
+        .iter()
+        .map(|cat| {
+            (
+                cat.label(),
+                capa.causes
+                    .iter()
+                    .filter(|x| x.category == cat.as_str())
+                    .map(|x| x.text.clone())
+                    .collect(),
+            )
+        })
+        .collect();
+    let fishbone = fishbone_svg(&capa.problem, &by_category);
+    let diagram = diagram_svg::<CapaWorkflow>(
+        Some(capa.state),
+        &format!("{} workflow, now {}", capa.key(), capa.state.label()),
+    );
+    Ok(KeptPage {
+        fishbone,
+        diagram,
+        capa,
+        product,
+        names,
+        item_owners,
+        links,
+        commits,
+        signatures,
+    })
+}
+
 /// Owners offered on forms: active quality and engineering users.
 fn owner_choices(conn: &mut DbConnection, selected: &str) -> Result<Vec<Choice>, AppError> {
     Ok(users::assignable(conn, 500)?
@@ -267,50 +331,45 @@ async fn show_page(
     } = shown;
     let editor = roles.contains(Role::Quality);
     let people = state.people.clone();
-    let loaded = state
-        .db(move |conn| {
-            let c = repo::find(conn, id)?.ok_or(AppError::NotFound)?;
+    let pages = state.capa_pages.clone();
+    let histories = state.histories.clone();
+    let (kept, (details, spilled), history) = state
+        .read(move |conn| {
+            let kept = pages.get(conn, id, |conn| kept_page(conn, &people, id))?;
+            let c = &kept.capa;
             let can_edit = editor || c.owner_id == Some(me);
-            let product = product_name(conn, c.product_id)?;
-            let mut ids: Vec<i64> = c.items.iter().map(|i| i.owner_id).collect();
-            ids.extend(c.owner_id);
-            let names = users::names(conn, &ids)?;
             // Errors of a section whose form is not on the page go on top.
             let mut spilled = Vec::new();
             let details = match (can_edit && c.details_editable(), details) {
                 (true, Some((f, e))) => Some(details_view(conn, &f, e)?),
-                (true, None) => Some(details_view(conn, &details_of(&c), Vec::new())?),
+                (true, None) => Some(details_view(conn, &details_of(c), Vec::new())?),
                 (false, Some((_, e))) => {
                     spilled = e;
                     None
                 }
                 (false, None) => None,
             };
-            let item_owners =
-                (*people.get(conn, String::new(), |conn| owner_choices(conn, ""))?).clone();
-            let key = format!("capa-{id}");
-            let mut links = crate::service::links::linked(conn, "capa", &key)?;
-            links.retain(|(kind, _)| kind != "commit");
-            let commits = crate::service::git::commits_linked_to(conn, ("capa", &key))?;
-            let history = super::audit::history_panel(conn, "capa", &key, &roles)?;
-            let signatures = super::signatures::panel(conn, "capa", &key, &roles)?;
-            Ok((
-                c,
-                product,
-                names,
-                (details, spilled),
-                item_owners,
-                (links, commits),
-                history,
-                signatures,
-            ))
+            let history = super::audit::history_panel(
+                conn,
+                &histories,
+                "capa",
+                &format!("capa-{id}"),
+                &roles,
+            )?;
+            Ok((kept, (details, spilled), history))
         })
         .await?;
-    let (c, product, names, (details, spilled), item_owners, (links, commits), history, signatures) =
-        loaded;
+    let roles = &s.account.roles;
+    let c = &kept.capa;
+    let names = &kept.names;
+    let signatures = kept
+        .signatures
+        .iter()
+        .map(|checked| super::signatures::view(checked, roles))
+        .collect();
     let mut action_errors = action_errors;
     action_errors.extend(spilled);
-    let can_edit = may_edit(s, &c);
+    let can_edit = may_edit(s, c);
     let day = today(state);
     let name_of = |id: i64| names.get(&id).cloned().unwrap_or_else(|| format!("u-{id}"));
     let actions = CapaWorkflow::actions()
@@ -319,28 +378,15 @@ async fn show_page(
             name: a.name,
             label: a.label,
             form: &a.form,
-            blocked: may_start::<CapaWorkflow>(&c, a, who(s))
+            blocked: may_start::<CapaWorkflow>(c, a, who(s))
                 .err()
                 .map(|e| e.to_string()),
-        })
-        .collect();
-    let by_category: Vec<(&str, Vec<String>)> = Category::ALL
-        .iter()
-        .map(|cat| {
-            (
-                cat.label(),
-                c.causes
-                    .iter()
-                    .filter(|x| x.category == cat.as_str())
-                    .map(|x| x.text.clone())
-                    .collect(),
-            )
         })
         .collect();
     let investigation = if can_edit && c.investigation_editable() {
         Some(match investigation {
             Some((f, e)) => investigation_view(&f, e),
-            None => investigation_view(&investigation_form(&c), Vec::new()),
+            None => investigation_view(&investigation_form(c), Vec::new()),
         })
     } else {
         action_errors.extend(investigation.map(|(_, e)| e).unwrap_or_default());
@@ -359,7 +405,7 @@ async fn show_page(
         source: c.source.label(),
         source_ref: c.source_ref.clone(),
         product_href: c.product_id.map(|p| format!("/products/{p}")),
-        product,
+        product: kept.product.clone(),
         problem: c.problem.clone(),
         priority: c.priority.map_or("", Priority::label),
         owner: c.owner_id.map(name_of).unwrap_or_default(),
@@ -377,7 +423,7 @@ async fn show_page(
                 answer: w.answer.clone(),
             })
             .collect(),
-        fishbone: fishbone_svg(&c.problem, &by_category),
+        fishbone: kept.fishbone.clone(),
         has_causes: !c.causes.is_empty(),
         root_cause: c.root_cause.clone(),
         action_required: match c.action_required {
@@ -392,10 +438,7 @@ async fn show_page(
         effectiveness_result: c.effectiveness_result.map_or("", Effectiveness::label),
         effectiveness_evidence: c.effectiveness_evidence.clone(),
         cancel_justification: c.cancel_justification.clone(),
-        diagram: diagram_svg::<CapaWorkflow>(
-            Some(c.state),
-            &format!("{} workflow, now {}", c.key(), c.state.label()),
-        ),
+        diagram: kept.diagram.clone(),
         actions,
         action_errors,
         items: c
@@ -417,17 +460,19 @@ async fn show_page(
             })
             .collect(),
         item_kinds: choices(ItemKind::ALL, ItemKind::as_str, ItemKind::label, ""),
-        item_owners,
+        item_owners: kept.item_owners.clone(),
         today: day.to_string(),
-        links: links
-            .into_iter()
+        links: kept
+            .links
+            .iter()
             .map(|(kind, id)| LinkView {
-                href: record_href(&kind, &id, &s.account.roles),
-                label: crate::domain::record::kind(&kind)
-                    .map_or_else(|| format!("{kind} {id}"), |k| k.label(&id)),
+                href: record_href(kind, id, &s.account.roles),
+                label: crate::domain::record::kind(kind)
+                    .map_or_else(|| format!("{kind} {id}"), |k| k.label(id)),
             })
             .collect(),
-        commits: commits
+        commits: kept
+            .commits
             .iter()
             .map(crate::web::views::CommitView::new)
             .collect(),
