@@ -69,6 +69,8 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("repository.deactivated", "Repository deactivated"),
     ("repository.activated", "Repository activated"),
     ("repository.push_received", "Push received"),
+    ("repository.ping_received", "Webhook ping received"),
+    ("repository.event_ignored", "Webhook event not used"),
     ("test_run.imported", "Test results uploaded"),
     ("trace.exported", "Matrix exported"),
     ("api_token.created", "API token made"),

@@ -255,11 +255,19 @@ pub fn append(conn: &mut DbConnection, entry: &NewEntry) -> Result<u64, AuditErr
 }
 
 /// Whether an entry of `action` records a change to records (anything but
-/// sign-in and session events, API calls, refusals of access and refused
-/// signatures, which change no record a page computes from).
+/// sign-in and session events, API calls, refusals of access, refused
+/// signatures and webhook pings or unused events, which change no record a
+/// page computes from).
 pub fn changes_records(action: &str) -> bool {
     !(action.starts_with("auth.")
-        || matches!(action, "api.called" | "access.denied" | "signature.refused"))
+        || matches!(
+            action,
+            "api.called"
+                | "access.denied"
+                | "signature.refused"
+                | "repository.ping_received"
+                | "repository.event_ignored"
+        ))
 }
 
 /// How many changes to records there have been: a stamp for values

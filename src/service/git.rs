@@ -223,6 +223,37 @@ fn resolve(
 /// every link and reference is in the database).
 const AUDIT_LIST: usize = 200;
 
+/// Records a delivery that carries no push (a ping when the webhook is set
+/// up, or an event Attest does not use) under the repository's recent
+/// deliveries, with its audit entry; a redelivery records nothing again.
+/// Returns whether it was new.
+pub fn note_delivery(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    r: &Repository,
+    delivery: &str,
+    event: &str,
+    outcome: &str,
+) -> Result<bool, RecordError> {
+    write_tx(conn, |conn| {
+        if !repo::insert_delivery(conn, r.id, delivery, event, 0, outcome, ctx.now)? {
+            return Ok(false);
+        }
+        let action = if event == "ping" {
+            "repository.ping_received"
+        } else {
+            "repository.event_ignored"
+        };
+        audit::append(
+            conn,
+            &ctx.entry(action)
+                .entity(entity(r))
+                .after(json!({"delivery": delivery, "event": event, "outcome": outcome})),
+        )?;
+        Ok(true)
+    })
+}
+
 /// Ingests a push to `r` as delivery `delivery` of event `event`.
 pub fn ingest(
     conn: &mut DbConnection,

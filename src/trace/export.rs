@@ -278,19 +278,24 @@ fn x(s: &str) -> String {
     out
 }
 
-/// A ReqIF identifier from any text (letters, digits, `-`, `_`, `.`).
+/// A ReqIF identifier from any text, one to one: letters, digits, `-` and
+/// `.` stand for themselves, every other character (`_` included) is `_`
+/// and its UTF-8 bytes in hex, so `SRS-001 rate/limit`, `SRS-001 rate limit`
+/// and `SRS-001 rate_limit` stay three identifiers (an XML ID, unique in
+/// the file, as strict schema validation checks).
 fn ident(prefix: &str, s: &str) -> String {
-    let body: String = s
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
+    let mut out = format!("{prefix}-");
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, '-' | '.') {
+            out.push(c);
+        } else {
+            let mut buf = [0; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("_{b:02X}"));
             }
-        })
-        .collect();
-    format!("{prefix}-{body}")
+        }
+    }
+    out
 }
 
 /// ReqIF 1.2 (OMG formal/16-07-01): requirements and tests as spec-objects
@@ -584,6 +589,44 @@ mod tests {
         assert_eq!(relations, 3, "one parent link and two verifications");
         assert_eq!(hierarchy, 2);
         assert!(text.contains("Pump &amp; Co &lt;1&gt;"));
+    }
+
+    #[test]
+    fn reqif_identifiers_differ_when_names_differ_only_in_punctuation() {
+        let names = [
+            "SRS-001 rate/limit",
+            "SRS-001 rate limit",
+            "SRS-001 rate_limit",
+            "SRS-001 rate_2Flimit",
+            "SRS-001 ratë",
+        ];
+        let ids: std::collections::BTreeSet<String> =
+            names.iter().map(|n| ident("test", n)).collect();
+        assert_eq!(ids.len(), names.len(), "{ids:?}");
+        for id in &ids {
+            assert!(
+                id.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')),
+                "{id} is an XML NCName"
+            );
+        }
+        assert_eq!(ident("req", "SRS-1"), "req-SRS-1");
+        let mut one = row("SRS-1", &[], "One");
+        one.tests = names
+            .iter()
+            .map(|n| TestRef {
+                key: n.to_string(),
+                latest: Some(Outcome::Passed),
+                latest_at: None,
+            })
+            .collect();
+        let text = String::from_utf8(render(Format::Reqif, &meta(), &[one]).unwrap()).unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        for part in text.split("<SPEC-OBJECT IDENTIFIER=\"").skip(1) {
+            let id = part.split('"').next().unwrap_or_default();
+            assert!(seen.insert(id.to_string()), "{id} twice");
+        }
+        assert_eq!(seen.len(), 1 + names.len());
     }
 
     #[test]

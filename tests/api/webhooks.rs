@@ -12,6 +12,7 @@ use crate::nonconformances::product;
 
 const SHA1: &str = "9fceb02d0ae598e95dc970b74767f19372d61af8";
 const SHA2: &str = "1b2c3d4e5f60718293a4b5c6d7e8f90123456789";
+const SHA3: &str = "c0ffee0123456789abcdef0123456789abcdef01";
 const ELLEN_PW: &str = "granite orchard passphrase 3";
 
 fn sign(secret: &str, body: &[u8]) -> String {
@@ -204,8 +205,55 @@ async fn a_push_links_commits_to_requirements_and_capas_once_per_delivery() {
     )
     .await;
     assert_eq!((status, out["status"].as_str()), (200, Some("ok")));
-    let (status, out) = github(&app, &q, "issues", "d-4", Some(&sign(&secret, &ping)), ping).await;
+    let (status, out) = github(
+        &app,
+        &q,
+        "issues",
+        "d-4",
+        Some(&sign(&secret, &ping)),
+        ping.clone(),
+    )
+    .await;
     assert_eq!((status, out["status"].as_str()), (202, Some("ignored")));
+    // Both are under the repository's recent deliveries, once each, audited.
+    let (status, _) = github(&app, &q, "ping", "d-3", Some(&sign(&secret, &ping)), ping).await;
+    assert_eq!(status, 200);
+    let repo_page = admin.get_html(&format!("/admin/repositories/{id}")).await;
+    assert!(
+        repo_page.contains("<td>ping</td><td><code>d-3</code></td><td>0</td><td>ok</td>"),
+        "{repo_page}"
+    );
+    assert!(
+        repo_page.contains("<td>issues</td><td><code>d-4</code></td><td>0</td><td>ignored</td>")
+    );
+    assert_eq!(repo_page.matches("<code>d-3</code>").count(), 1);
+    assert_eq!(app.audit_of("repository.ping_received").len(), 1);
+    assert_eq!(app.audit_of("repository.event_ignored").len(), 1);
+
+    // A nonconformance lists the commits that name it (`Refs: NC-1`).
+    let pid = product(&admin, &app, "NCP").await;
+    assert_eq!(
+        ellen
+            .submit(
+                "/nonconformances/new",
+                "/nonconformances",
+                &crate::nonconformances::report_fields("Burr on housing", &pid, "low", "Seen"),
+            )
+            .await
+            .status(),
+        303
+    );
+    let body = push_body(
+        "acme/pump-fw",
+        &[(SHA3, "Deburr the housing mould\n\nRefs: NC-1")],
+    );
+    let (status, out) = github(&app, &q, "push", "d-5", Some(&sign(&secret, &body)), body).await;
+    assert_eq!((status, out["links"].as_i64()), (200, Some(1)), "{out}");
+    let nc_page = ellen.get_html("/nonconformances/1").await;
+    assert!(
+        nc_page.contains("Deburr the housing mould") && nc_page.contains("<td>refs</td>"),
+        "{nc_page}"
+    );
 }
 
 // SECURITY.md 14, 16, 17, 18

@@ -138,11 +138,36 @@ async fn ingest(
     })
 }
 
-fn ignored(event: &str) -> HttpResponse {
-    HttpResponse::Accepted().json(json!({
-        "status": "ignored",
-        "detail": format!("Attest does not use {event:?} events"),
-    }))
+/// Answers a ping or an event Attest does not use, recorded under the
+/// repository's recent deliveries (a delivery without an id gets one from
+/// the time it came).
+async fn noted(
+    state: &web::Data<AppState>,
+    op: Option<String>,
+    r: Repository,
+    event: String,
+    delivery: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let ctx = system_ctx(state, op);
+    let event: String = event.chars().take(100).collect();
+    let delivery = delivery
+        .filter(|d| !d.is_empty() && d.len() <= 200)
+        .unwrap_or_else(|| format!("{event}@{}", ctx.now.to_rfc3339()));
+    let ping = event == "ping";
+    let outcome = if ping { "ok" } else { "ignored" };
+    let binding = r.binding();
+    let (e, d) = (event.clone(), delivery);
+    state
+        .db(move |conn| Ok(git::note_delivery(conn, &ctx, &r, &d, &e, outcome)?))
+        .await?;
+    Ok(if ping {
+        HttpResponse::Ok().json(json!({"status": "ok", "repository": binding}))
+    } else {
+        HttpResponse::Accepted().json(json!({
+            "status": "ignored",
+            "detail": format!("Attest does not use {event:?} events"),
+        }))
+    })
 }
 
 /// `POST /hooks/github[?repository=N]`
@@ -173,12 +198,8 @@ pub async fn github(
         .await?;
     let r = r.ok_or_else(refused)?;
     match event.as_str() {
-        "ping" => Ok(HttpResponse::Ok().json(json!({
-            "status": "ok",
-            "repository": r.binding(),
-        }))),
         "push" => ingest(&state, op, r, event, delivery, push::github(&body)).await,
-        other => Ok(ignored(other)),
+        _ => noted(&state, op, r, event, delivery).await,
     }
 }
 
@@ -218,6 +239,6 @@ pub async fn gitlab(
         "Push Hook" | "Tag Push Hook" => {
             ingest(&state, op, r, event, delivery, push::gitlab(&body)).await
         }
-        other => Ok(ignored(other)),
+        _ => noted(&state, op, r, event, delivery).await,
     }
 }

@@ -383,6 +383,10 @@ async fn show_page(
                 &roles,
             )?;
             let signatures = super::signatures::panel_of::<NcWorkflow>(conn, &nc, &roles)?;
+            let commits = crate::service::git::commits_linked_to(
+                conn,
+                ("nonconformance", &format!("nc-{id}")),
+            )?;
             let capas: Vec<(String, String)> =
                 crate::service::links::linked(conn, "nonconformance", &format!("nc-{id}"))?
                     .into_iter()
@@ -397,11 +401,11 @@ async fn show_page(
                 product,
                 reporter,
                 form,
-                (history, signatures, action_errors, capas),
+                (history, signatures, action_errors, capas, commits),
             ))
         })
         .await?;
-    let (history, signatures, action_errors, capas) = history;
+    let (history, signatures, action_errors, capas, commits) = history;
     let roles = &s.account.roles;
     let actions = NcWorkflow::actions()
         .iter()
@@ -447,6 +451,13 @@ async fn show_page(
         history,
         signatures,
         capas,
+        commits: commits
+            .iter()
+            .map(crate::web::views::CommitView::new)
+            .collect(),
+        commits_of: nc.key(),
+        commits_hint: format!("Refs: {}", nc.key()),
+        commits_unlink: None,
     };
     html_status(status, &page)
 }

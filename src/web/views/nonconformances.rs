@@ -102,4 +102,9 @@ pub struct NcPage {
     pub signatures: Vec<super::signatures::SignatureView>,
     /// Linked CAPAs: key and page.
     pub capas: Vec<(String, String)>,
+    /// Commits whose messages name the NC (`Refs: NC-1`).
+    pub commits: Vec<super::CommitView>,
+    pub commits_of: String,
+    pub commits_hint: String,
+    pub commits_unlink: Option<String>,
 }
