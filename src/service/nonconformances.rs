@@ -67,6 +67,19 @@ fn check_product(conn: &mut DbConnection, fields: &NcFields) -> Result<(), Recor
     Ok(())
 }
 
+/// A nonconformity is found on a day that has come (WORKFLOWS.md): the
+/// detected-on date is never after today, by the application's clock in UTC.
+fn check_detected_on(ctx: &Ctx, fields: &NcFields) -> Result<(), RecordError> {
+    let today = ctx.now.date_naive();
+    match fields.detected_on {
+        Some(d) if d > today => Err(RecordError::field(
+            "detected_on",
+            format!("The detected-on date cannot be in the future (today is {today}, UTC)"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Records a new nonconformance, in state `reported`.
 pub fn report(
     conn: &mut DbConnection,
@@ -74,6 +87,7 @@ pub fn report(
     reporter: i64,
     fields: NcFields,
 ) -> Result<Nc, RecordError> {
+    check_detected_on(ctx, &fields)?;
     write_tx(conn, |conn| {
         check_product(conn, &fields)?;
         let nc = repo::insert(conn, &Nc::report(fields, reporter, ctx.now))?;
@@ -87,14 +101,17 @@ pub fn report(
     })
 }
 
-/// Corrects the reported fields of a record not yet dispositioned.
+/// Corrects the reported fields of a record not yet dispositioned, for the
+/// reason given (kept on the audit entry).
 pub fn update(
     conn: &mut DbConnection,
     ctx: &Ctx,
     id: i64,
     version: i64,
     fields: NcFields,
+    reason: &str,
 ) -> Result<Nc, RecordError> {
+    let reason = reason.trim();
     write_tx(conn, |conn| {
         let before = repo::find(conn, id)?.ok_or(RecordError::NotFound)?;
         if before.version != version {
@@ -112,6 +129,24 @@ pub fn update(
                 before.key(),
                 before.state.label().to_lowercase()
             )));
+        }
+        let mut problems = Vec::new();
+        if reason.is_empty() {
+            problems.push(crate::domain::user::FieldError::new(
+                "reason",
+                "Say why the report is corrected: a correction needs a reason",
+            ));
+        } else if reason.chars().count() > crate::domain::nonconformance::MAX_TEXT {
+            problems.push(crate::domain::user::FieldError::new(
+                "reason",
+                "The reason can have at most 10,000 characters",
+            ));
+        }
+        if let Err(RecordError::Invalid(mut e)) = check_detected_on(ctx, &fields) {
+            problems.append(&mut e);
+        }
+        if !problems.is_empty() {
+            return Err(RecordError::Invalid(problems));
         }
         // A product archived after the report may stay; a new choice must be active.
         if fields.product_id != before.product_id {
@@ -133,7 +168,7 @@ pub fn update(
             "nonconformance.updated",
             &before,
             after,
-            None,
+            Some(reason),
             |conn, nc| Ok::<_, RecordError>(repo::save(conn, nc)?),
         )
     })

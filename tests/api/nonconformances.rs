@@ -65,6 +65,21 @@ pub(crate) async fn act(
     b.submit(&page, &format!("{page}/{action}"), &all).await
 }
 
+/// Submits a correction of NC `id`'s report at its stored version, for `reason`.
+async fn correct<'a>(
+    app: &TestApp,
+    b: &Browser,
+    id: i64,
+    mut fields: Vec<(&'static str, &'a str)>,
+    reason: &'a str,
+) -> reqwest::Response {
+    let page = format!("/nonconformances/{id}");
+    let v = stored_version(app, id);
+    fields.push(("version", &v));
+    fields.push(("reason", reason));
+    b.submit(&page, &format!("{page}/edit"), &fields).await
+}
+
 pub(crate) fn stored_version(app: &TestApp, id: i64) -> String {
     attest::db::repo::nonconformances::find(&mut app.conn(), id)
         .unwrap()
@@ -131,6 +146,7 @@ async fn a_nonconformance_goes_from_report_to_closure_with_every_step_audited() 
         "3 of 40 housings bent at the hinge",
     );
     fields.push(("version", &v));
+    fields.push(("reason", "Facts checked again with the line"));
     assert_eq!(
         quality
             .submit(&page, &format!("{page}/edit"), &fields)
@@ -207,6 +223,7 @@ async fn a_nonconformance_goes_from_report_to_closure_with_every_step_audited() 
     let v = stored_version(&app, id);
     let mut fields = report_fields("Renamed", &pid, "low", "x");
     fields.push(("version", &v));
+    fields.push(("reason", "Facts checked again with the line"));
     let res = quality
         .submit(&page, &format!("{page}/edit"), &fields)
         .await;
@@ -403,7 +420,6 @@ async fn a_report_can_be_corrected_after_its_product_is_archived_but_not_moved_t
         )
         .await;
     let id = nc_id(&app);
-    let page = format!("/nonconformances/{id}");
     let archive = |pid: String| {
         let admin = &admin;
         async move {
@@ -420,23 +436,12 @@ async fn a_report_can_be_corrected_after_its_product_is_archived_but_not_moved_t
     assert_eq!(archive(pump.clone()).await.status(), 303);
     assert_eq!(archive(old.clone()).await.status(), 303);
 
-    let v = stored_version(&app, id);
-    let mut fields = report_fields("Crack in the case", &pump, "low", "x");
-    fields.push(("version", &v));
-    assert_eq!(
-        quality
-            .submit(&page, &format!("{page}/edit"), &fields)
-            .await
-            .status(),
-        303
-    );
+    let why = "Facts checked again with the line";
+    let fields = report_fields("Crack in the case", &pump, "low", "x");
+    assert_eq!(correct(&app, &quality, id, fields, why).await.status(), 303);
 
-    let v = stored_version(&app, id);
-    let mut fields = report_fields("Crack in the case", &old, "low", "x");
-    fields.push(("version", &v));
-    let res = quality
-        .submit(&page, &format!("{page}/edit"), &fields)
-        .await;
+    let fields = report_fields("Crack in the case", &old, "low", "x");
+    let res = correct(&app, &quality, id, fields, why).await;
     assert_eq!(res.status(), 400);
     assert!(
         res.text()
@@ -444,4 +449,80 @@ async fn a_report_can_be_corrected_after_its_product_is_archived_but_not_moved_t
             .unwrap()
             .contains("Choose an active product")
     );
+}
+
+/// A correction of the reported facts needs a reason, kept on its audit
+/// entry; the detected-on date is never after today (the app's clock, UTC),
+/// on the report or a correction. A refused form comes back with what was
+/// typed and changes nothing.
+#[tokio::test]
+async fn corrections_need_a_reason_and_the_detected_on_date_is_never_in_the_future() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let pid = product(&admin, &app, "REA").await;
+    let (quality, _) = app
+        .user_with_roles("quinn", &["quality"], "quality passphrase 1")
+        .await;
+    let tomorrow = (app.clock.now().date_naive() + chrono::Duration::days(1)).to_string();
+    let today = app.clock.now().date_naive().to_string();
+
+    let mut future = report_fields("Cracked lens", &pid, "low", "Found at inspection");
+    future.retain(|(k, _)| *k != "detected_on");
+    future.push(("detected_on", &tomorrow));
+    let res = quality
+        .submit("/nonconformances/new", "/nonconformances", &future)
+        .await;
+    assert_eq!(res.status(), 400);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains(&format!(
+            "The detected-on date cannot be in the future (today is {today}, UTC)"
+        )),
+        "{body}"
+    );
+    assert!(body.contains("Found at inspection"), "the input is kept");
+    assert!(app.audit_of("nonconformance.created").is_empty());
+
+    let mut ok = report_fields("Cracked lens", &pid, "low", "Found at inspection");
+    ok.retain(|(k, _)| *k != "detected_on");
+    ok.push(("detected_on", &today));
+    assert_eq!(
+        quality
+            .submit("/nonconformances/new", "/nonconformances", &ok)
+            .await
+            .status(),
+        303
+    );
+    let id = nc_id(&app);
+
+    // Without a reason: refused, the typed correction kept, nothing saved.
+    let v = stored_version(&app, id);
+    let fields = || report_fields("Cracked lens, two pieces", &pid, "medium", "Two lenses");
+    let res = correct(&app, &quality, id, fields(), "").await;
+    assert_eq!(res.status(), 400);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("a correction needs a reason"), "{body}");
+    assert!(
+        body.contains("Cracked lens, two pieces"),
+        "the input is kept"
+    );
+    assert_eq!(stored_version(&app, id), v);
+
+    // A future date on a correction is refused with the reason's check.
+    let mut future = fields();
+    future.retain(|(k, _)| *k != "detected_on");
+    future.push(("detected_on", &tomorrow));
+    let res = correct(&app, &quality, id, future, "   ").await;
+    let body = res.text().await.unwrap();
+    assert!(body.contains("cannot be in the future") && body.contains("needs a reason"));
+    assert_eq!(stored_version(&app, id), v);
+
+    let why = "A second lens was found in the same lot";
+    assert_eq!(
+        correct(&app, &quality, id, fields(), why).await.status(),
+        303
+    );
+    let entry = app.audit_of("nonconformance.updated").pop().unwrap();
+    assert_eq!(entry["reason"], "A second lens was found in the same lot");
+    assert_eq!(entry["after"]["title"], "Cracked lens, two pieces");
 }

@@ -196,6 +196,7 @@ async fn changed_content_a_moved_signature_and_a_swapped_key_each_fail_with_thei
                 ("source", "production"),
                 ("description", "Deep gouge"),
                 ("severity", "low"),
+                ("reason", "Seen again under the lamp"),
             ],
         )
         .await;
@@ -392,6 +393,7 @@ async fn a_replayed_or_stale_signing_form_is_409_and_two_approvals_at_once_make_
                 ("source", "production"),
                 ("description", "Cosmetic scratch"),
                 ("severity", "low"),
+                ("reason", "Seen again under the lamp"),
             ],
         )
         .await;
@@ -858,6 +860,7 @@ async fn a_signing_form_sent_to_another_step_with_another_meaning_or_other_conte
                 ("source", "production"),
                 ("description", "Cosmetic scratch"),
                 ("severity", "low"),
+                ("reason", "Seen again under the lamp"),
             ],
         )
         .await;

@@ -236,6 +236,9 @@ pub struct NcFormData {
     detected_on: String,
     #[serde(default)]
     severity: String,
+    /// Why a report is corrected (the correction form only).
+    #[serde(default)]
+    reason: String,
 }
 
 impl NcFormData {
@@ -271,6 +274,7 @@ fn nc_form(
             Severity::label,
             &f.severity,
         ),
+        reason: f.reason.clone(),
         errors,
     })
 }
@@ -287,6 +291,7 @@ fn form_of(nc: &Nc) -> NcFormData {
             .severity
             .map(|s| s.as_str().to_string())
             .unwrap_or_default(),
+        reason: String::new(),
     }
 }
 
@@ -318,6 +323,7 @@ pub async fn new_form(
         description: String::new(),
         detected_on: String::new(),
         severity: String::new(),
+        reason: String::new(),
     };
     new_page(&state, r.session(), empty, Vec::new(), StatusCode::OK).await
 }
@@ -496,6 +502,8 @@ pub struct EditForm {
     detected_on: String,
     #[serde(default)]
     severity: String,
+    #[serde(default)]
+    reason: String,
 }
 
 /// `POST /nonconformances/{id}/edit`
@@ -515,6 +523,7 @@ pub async fn edit(
         description: f.description,
         detected_on: f.detected_on,
         severity: f.severity,
+        reason: f.reason,
     };
     let fields = match data.parse() {
         Ok(fields) => fields,
@@ -531,8 +540,9 @@ pub async fn edit(
         }
     };
     let ctx = user_ctx(&state, s, op);
+    let reason = data.reason.clone();
     let saved = state
-        .db(move |conn| Ok(service::update(conn, &ctx, id, version, fields)))
+        .db(move |conn| Ok(service::update(conn, &ctx, id, version, fields, &reason)))
         .await?;
     match saved {
         Ok(_) => {

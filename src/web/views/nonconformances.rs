@@ -48,6 +48,8 @@ pub struct NcForm {
     pub description: String,
     pub detected_on: String,
     pub severities: Vec<Choice>,
+    /// Why the report is corrected (the correction form only).
+    pub reason: String,
     pub errors: Vec<String>,
 }
 
