@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, web};
 
 use super::assets;
+use super::handlers::back_to_record;
 use super::handlers::{
     account, admin, audit, auth, capas, dashboard, health, hooks, nonconformances as nc, products,
     repositories, requirements as req, signatures, tokens, trace,
@@ -65,7 +66,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/new", web::get().to(nc::new_form))
                 .route("/{id}", web::get().to(nc::show))
                 .route("/{id}/edit", web::post().to(nc::edit))
-                .route("/{id}/{action}", web::post().to(step::<NcWorkflow>)),
+                .route("/{id}/{action}", web::post().to(step::<NcWorkflow>))
+                .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
         )
         .service(
             web::scope("/capas")
@@ -82,7 +84,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/{id}/items/{item}/done",
                     web::post().to(capas::complete_item),
                 )
-                .route("/{id}/{action}", web::post().to(step::<CapaWorkflow>)),
+                .route("/{id}/{action}", web::post().to(step::<CapaWorkflow>))
+                .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
         )
         .service(
             web::scope("/api/v1")
@@ -118,7 +121,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/{id}", web::get().to(repositories::show))
                 .route("/{id}/rotate", web::post().to(repositories::rotate))
                 .route("/{id}/deactivate", web::post().to(repositories::deactivate))
-                .route("/{id}/activate", web::post().to(repositories::activate)),
+                .route("/{id}/activate", web::post().to(repositories::activate))
+                .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
         )
         .service(
             web::scope("/requirements")
@@ -140,7 +144,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/{id}/commits", web::post().to(req::link_commit))
                 .route("/{id}/links/{link}/remove", web::post().to(req::unlink))
                 .route("/{id}/retire", web::post().to(req::retire))
-                .route("/{id}/restore", web::post().to(req::restore)),
+                .route("/{id}/restore", web::post().to(req::restore))
+                .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
         )
         .service(
             web::scope("/products")
@@ -150,7 +155,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/{id}", web::get().to(products::show))
                 .route("/{id}", web::post().to(products::update))
                 .route("/{id}/archive", web::post().to(products::archive))
-                .route("/{id}/restore", web::post().to(products::restore)),
+                .route("/{id}/restore", web::post().to(products::restore))
+                .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
         )
         .service(
             web::scope("/admin/users")
@@ -166,6 +172,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/{id}/reset-password",
                     web::post().to(admin::reset_password),
                 )
-                .route("/{id}/unlock", web::post().to(admin::unlock)),
+                .route("/{id}/unlock", web::post().to(admin::unlock))
+                .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
         );
 }

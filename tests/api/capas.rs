@@ -456,6 +456,9 @@ async fn the_owner_may_not_sign_closure_and_lists_filter_by_state_owner_and_over
     assert!(list.contains("Label smudging") && !list.contains("Trend of loose screws"));
     let list = quinn.get_html("/capas?state=closed").await;
     assert!(list.contains("Trend of loose screws"));
+    assert!(list.contains(">Download it as CSV<"), "one CAPA, said so");
+    let list = quinn.get_html("/capas?source=trend").await;
+    assert!(list.contains(">Download these 2 as CSV<"));
     let list = quinn
         .get_html(&format!("/capas?owner={quinn_id}&sort=priority"))
         .await;

@@ -114,3 +114,35 @@ async fn health_and_readiness_probes_answer() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.text().await.unwrap(), "ready\n");
 }
+
+/// A GET on a URL under a record that only takes POST (reloading the
+/// address a refused form was sent to) leads back to the record, for a
+/// signed-in person; signed out, to the sign-in page as any page does.
+#[tokio::test]
+async fn a_get_on_a_records_post_only_url_leads_back_to_the_record() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    for (url, record) in [
+        ("/capas/7/start_investigation", "/capas/7"),
+        ("/capas/7/items/3/done", "/capas/7"),
+        ("/nonconformances/4/edit", "/nonconformances/4"),
+        ("/requirements/2/parents/9/remove", "/requirements/2"),
+        ("/products/3/archive", "/products/3"),
+        ("/admin/users/5/unlock", "/admin/users/5"),
+        ("/admin/repositories/1/rotate", "/admin/repositories/1"),
+    ] {
+        let res = admin.get(url).await;
+        assert_eq!(res.status(), 303, "{url}");
+        assert_eq!(res.headers()["location"], record, "{url}");
+    }
+    // Not a record number: still not found.
+    assert_eq!(admin.get("/capas/seven/close").await.status(), 404);
+    let res = app.browser().get("/capas/7/start_investigation").await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        res.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+}

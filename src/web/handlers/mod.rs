@@ -192,6 +192,23 @@ pub fn step_refusal(
     Ok((status, messages.join(" ")))
 }
 
+/// `GET` on a URL under a record that only takes `POST` (a step, a form's
+/// target: a reload after a refused form, a bookmarked result): back to the
+/// record's page instead of a 404, so no one lands on a dead end.
+pub async fn back_to_record(
+    req: actix_web::HttpRequest,
+    _user: crate::web::extract::CurrentUser,
+    path: web::Path<(i64, String)>,
+) -> actix_web::HttpResponse {
+    let (_, tail) = path.into_inner();
+    let full = req.path();
+    let record = full
+        .strip_suffix(tail.as_str())
+        .and_then(|p| p.strip_suffix('/'))
+        .unwrap_or("/");
+    see_other(record)
+}
+
 #[cfg(test)]
 mod tests {
     use super::safe_next;
