@@ -4,8 +4,8 @@
 
 use super::user::Role;
 use super::workflow::{
-    ActionDef, BUTTON_ONLY, InputDef, InputKind, Refusal, SignatureRule, StateDef, StepForm,
-    Workflow,
+    ActionDef, BUTTON_ONLY, InputDef, InputKind, Refusal, SignatureRule, SodRule, StateDef,
+    StepForm, Workflow,
 };
 
 /// Longest title, in characters (stated on the form).
@@ -389,7 +389,9 @@ fn disposition_signature(nc: &Nc) -> Option<SignatureRule> {
         .filter(|d| d.needs_signature())
         .map(|_| SignatureRule {
             meaning: "Approved",
-            sod: None,
+            // Accepting nonconforming product is decided by someone other
+            // than the person who found it (WORKFLOWS.md).
+            sod: Some(SodRule::NotReporter),
         })
 }
 
@@ -573,6 +575,12 @@ impl Workflow for NcWorkflow {
     }
     fn set_state(record: &mut Nc, state: NcState) {
         record.state = state;
+    }
+    fn sod_party(record: &Nc, rule: SodRule) -> Option<i64> {
+        match rule {
+            SodRule::NotReporter => Some(record.reported_by),
+            _ => None,
+        }
     }
 }
 

@@ -64,6 +64,8 @@ pub enum SodRule {
     NotAuthor,
     /// Not the person who analysed the risk.
     NotAnalyst,
+    /// Not the person who reported the record (a nonconformance).
+    NotReporter,
 }
 
 impl SodRule {
@@ -73,6 +75,7 @@ impl SodRule {
             Self::NotOwner => "sod.not_owner",
             Self::NotAuthor => "sod.not_author",
             Self::NotAnalyst => "sod.not_analyst",
+            Self::NotReporter => "sod.not_reporter",
         }
     }
 
@@ -81,6 +84,7 @@ impl SodRule {
             Self::NotOwner => "the owner may not sign this",
             Self::NotAuthor => "the author may not sign this",
             Self::NotAnalyst => "the analyst may not sign this",
+            Self::NotReporter => "the reporter may not sign this",
         }
     }
 }

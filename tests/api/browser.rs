@@ -315,6 +315,8 @@ async fn quality_takes_a_nonconformance_from_report_to_closure_in_a_real_browser
     assert_eq!(res.status(), 303);
     app.user_with_roles("quinn", &["quality"], "quality passphrase 1")
         .await;
+    app.user_with_roles("petra", &["quality"], "quality passphrase 2")
+        .await;
 
     browser.goto(&format!("{}/login", app.base)).await;
     browser.type_into("#username", "quinn").await;
@@ -341,27 +343,47 @@ async fn quality_takes_a_nonconformance_from_report_to_closure_in_a_real_browser
     browser.wait_for_text("NC-1 is now under review.").await;
     assert_eq!(browser.script(current).await, "Under review");
 
-    // "Use as is" needs an electronic signature: the signing form shows what
-    // is signed and asks for the username (first of the session) and password.
-    browser
-        .click("#disposition-disposition option[value=use_as_is]")
+    // "Use as is" accepts nonconforming product: not by the person who
+    // reported it, and they are told so before any password is asked for.
+    let use_as_is = async || {
+        browser
+            .click("#disposition-disposition option[value=use_as_is]")
+            .await;
+        browser
+            .type_into(
+                "#disposition-justification",
+                "Bend is within the hinge's tolerance",
+            )
+            .await;
+        browser.click("form[action$='/disposition'] button").await;
+    };
+    use_as_is().await;
+    let text = browser
+        .wait_for_text("The reporter may not sign this (segregation of duties)")
         .await;
+    assert!(!text.contains("Sign: Disposition of NC-1"), "{text}");
+    browser.click("header form button").await;
+    browser.wait_for_path("/login?signed_out=1").await;
+    browser.type_into("#username", "petra").await;
+    browser.type_into("#password", "quality passphrase 2").await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_path("/").await;
     browser
-        .type_into(
-            "#disposition-justification",
-            "Bend is within the hinge's tolerance",
-        )
+        .goto(&format!("{}/nonconformances/1", app.base))
         .await;
-    browser.click("form[action$='/disposition'] button").await;
+
+    // Another quality member signs: the signing form shows what is signed
+    // and asks for the username (first of the session) and password.
+    use_as_is().await;
     let form = browser.wait_for_text("Sign: Disposition of NC-1").await;
     assert!(form.contains("Bend is within the hinge's tolerance"));
-    browser.type_into("#signature_username", "quinn").await;
+    browser.type_into("#signature_username", "petra").await;
     browser
-        .type_into("#signature_password", "quality passphrase 1")
+        .type_into("#signature_password", "quality passphrase 2")
         .await;
     browser.click("form button.primary").await;
     let text = browser.wait_for_text("NC-1 is now dispositioned.").await;
-    assert!(text.contains("Approved by quinn Person (quinn)"), "{text}");
+    assert!(text.contains("Approved by petra Person (petra)"), "{text}");
     assert!(text.contains("✓ verified"), "{text}");
 
     browser

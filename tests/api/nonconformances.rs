@@ -251,7 +251,7 @@ async fn refusals_by_role_state_signature_staleness_and_input_change_nothing() {
     let (auditor, _) = app
         .user_with_roles("olga", &["auditor"], "auditor passphrase 1")
         .await;
-    quality
+    engineer
         .submit(
             "/nonconformances/new",
             "/nonconformances",
@@ -525,4 +525,96 @@ async fn corrections_need_a_reason_and_the_detected_on_date_is_never_in_the_futu
     let entry = app.audit_of("nonconformance.updated").pop().unwrap();
     assert_eq!(entry["reason"], "A second lens was found in the same lot");
     assert_eq!(entry["after"]["title"], "Cracked lens, two pieces");
+}
+
+/// "Use as is" and "concession" accept nonconforming product: they are
+/// signed by someone other than the person who reported it. The reporter
+/// is told before any password is asked for, nothing changes, and the
+/// refusal names its rule; a disposition that needs no signature is theirs
+/// to make; another quality member signs.
+#[tokio::test]
+async fn accepting_nonconforming_product_is_signed_by_someone_other_than_its_reporter() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let pid = product(&admin, &app, "SOD").await;
+    let (quinn, _) = app
+        .user_with_roles("quinn", &["quality"], "quality passphrase 1")
+        .await;
+    let (petra, _) = app
+        .user_with_roles("petra", &["quality"], "quality passphrase 2")
+        .await;
+    for title in ["Kept as is", "Scrapped"] {
+        let res = quinn
+            .submit(
+                "/nonconformances/new",
+                "/nonconformances",
+                &report_fields(title, &pid, "low", "Found by quinn"),
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+        let id = nc_id(&app);
+        assert_eq!(
+            act(&app, &quinn, id, "start_review", &[]).await.status(),
+            303
+        );
+    }
+    for (disposition, id) in [("use_as_is", 1), ("concession", 1)] {
+        let v = stored_version(&app, id);
+        let res = act(
+            &app,
+            &quinn,
+            id,
+            "disposition",
+            &[
+                ("disposition", disposition),
+                ("justification", "Within tolerance"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), 400, "{disposition}");
+        assert_eq!(res.headers()["attest-refused-rules"], "sod.not_reporter");
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains("The reporter may not sign this (segregation of duties)"),
+            "{body}"
+        );
+        assert!(
+            !body.contains("signature_password"),
+            "no password is asked for"
+        );
+        assert_eq!(stored_version(&app, id), v, "nothing changed");
+    }
+    // Scrap needs no signature: the reporter may decide it.
+    let res = act(
+        &app,
+        &quinn,
+        2,
+        "disposition",
+        &[
+            ("disposition", "scrap"),
+            ("justification", "Cannot be reworked"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    // Another quality member signs the acceptance.
+    let res = act(
+        &app,
+        &petra,
+        1,
+        "disposition",
+        &[
+            ("disposition", "use_as_is"),
+            ("justification", "Within tolerance"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 200, "the signing form");
+    let res = SignForm::of(&res.text().await.unwrap())
+        .send(&petra, Some("petra"), "quality passphrase 2")
+        .await;
+    assert_eq!(res.status(), 303);
+    let entry = app.audit_of("nonconformance.transition").pop().unwrap();
+    assert_eq!(entry["after"]["disposition"], "use_as_is");
+    assert_eq!(entry["actor"]["name"], "petra Person");
 }

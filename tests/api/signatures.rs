@@ -27,10 +27,19 @@ fn drop_guard(app: &TestApp, table: &str, sqlite_trigger: &str) {
 }
 
 /// A reported NC under review, ready for its disposition; returns its id.
+/// An NC reported by an engineer of its own (accepting it as is is signed
+/// by someone other than its reporter) and put under review by `quality`.
 async fn nc_under_review(app: &TestApp, quality: &Browser, prefix: &str) -> i64 {
     let admin = app.admin().await;
     let pid = product(&admin, app, prefix).await;
-    let res = quality
+    let (reporter, _) = app
+        .user_with_roles(
+            &format!("rep-{}", prefix.to_lowercase()),
+            &["engineer"],
+            "reporter passphrase 1",
+        )
+        .await;
+    let res = reporter
         .submit(
             "/nonconformances/new",
             "/nonconformances",
@@ -695,8 +704,8 @@ async fn attest_verify_signatures_checks_the_database_and_names_the_broken_signa
     );
     assert!(out.starts_with("OK: 1 signature(s) verify"), "{out}");
     assert!(
-        out.contains("2 signer key(s) match the audit trail"),
-        "{out}"
+        out.contains("3 signer key(s) match the audit trail"),
+        "the admin's, quinn's and the NC's reporter's: {out}"
     );
 
     raw(
@@ -712,7 +721,7 @@ async fn attest_verify_signatures_checks_the_database_and_names_the_broken_signa
         "{out}"
     );
     assert!(
-        String::from_utf8_lossy(&bad.stderr).contains("signature verification FAILED: 1 of 3"),
+        String::from_utf8_lossy(&bad.stderr).contains("signature verification FAILED: 1 of 4"),
         "{}",
         String::from_utf8_lossy(&bad.stderr)
     );
