@@ -79,6 +79,16 @@ impl SodRule {
         }
     }
 
+    /// Who the rule bars, as a page names them ("the owner").
+    pub fn barred(self) -> &'static str {
+        match self {
+            Self::NotOwner => "the owner",
+            Self::NotAuthor => "the author",
+            Self::NotAnalyst => "the analyst",
+            Self::NotReporter => "the reporter",
+        }
+    }
+
     pub fn words(self) -> &'static str {
         match self {
             Self::NotOwner => "the owner may not sign this",
@@ -378,6 +388,34 @@ pub fn may_start<'a, W: Workflow>(
             roles: action.roles,
             owner: action.owner,
         });
+    }
+    Ok(())
+}
+
+/// Whether a record page offers `action` to `who` now: they may start it
+/// and, when its signature (as the record stands) bars a signer, they are
+/// not that person, so no one is offered a step only to be refused at the
+/// signing form. Otherwise why not, in the reader's words, saying who the
+/// step waits on ("Waiting on a signature (Approved: effective) by someone
+/// other than the owner").
+pub fn offered<'a, W: Workflow>(
+    record: &W::Record,
+    action: &ActionDef<W>,
+    who: impl Into<Who<'a>>,
+) -> Result<(), String> {
+    let who = who.into();
+    may_start::<W>(record, action, who).map_err(|e| e.to_string())?;
+    let rule = (action.signature)(record);
+    if let (Some(rule), Some(me)) = (rule, who.user)
+        && let Some(sod) = rule.sod
+        && W::sod_party(record, sod) == Some(me)
+    {
+        return Err(format!(
+            "Waiting on a signature ({}) by someone other than {}: {} (segregation of duties)",
+            rule.meaning,
+            sod.barred(),
+            sod.words()
+        ));
     }
     Ok(())
 }

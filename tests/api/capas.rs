@@ -437,7 +437,22 @@ async fn the_owner_may_not_sign_closure_and_lists_filter_by_state_owner_and_over
         post(&app, &quinn, id, "investigation", &inv).await.status(),
         303
     );
-    // Quinn owns it: the signature must come from someone else (SoD).
+    // Quinn owns it: the signature must come from someone else (SoD). The
+    // page does not offer the step to the owner and says who it waits on;
+    // the server refuses it all the same.
+    let page = quinn.get_html(&format!("/capas/{id}")).await;
+    assert!(
+        page.contains(
+            "Waiting on a signature (Approved: no action required) by someone other than the owner"
+        ),
+        "{page}"
+    );
+    assert!(
+        !page.contains("/close_no_action\""),
+        "no form for the owner"
+    );
+    let other = ravi.get_html(&format!("/capas/{id}")).await;
+    assert!(other.contains(&format!("action=\"/capas/{id}/close_no_action\"")));
     let (status, html) = text_of(post(&app, &quinn, id, "close_no_action", &[]).await).await;
     assert_eq!(status, 400);
     assert!(

@@ -17,7 +17,7 @@ use crate::domain::nonconformance::{
 };
 use crate::domain::product::Product;
 use crate::domain::user::Role;
-use crate::domain::workflow::{Workflow, diagram_svg, may_start};
+use crate::domain::workflow::{Who, Workflow, diagram_svg, offered};
 use crate::service::error::RecordError;
 use crate::service::nonconformances as service;
 use crate::web::AppState;
@@ -419,9 +419,15 @@ async fn show_page(
             name: a.name,
             label: a.label,
             form: &a.form,
-            blocked: may_start::<NcWorkflow>(&nc, a, roles)
-                .err()
-                .map(|e| e.to_string()),
+            blocked: offered::<NcWorkflow>(
+                &nc,
+                a,
+                Who {
+                    user: Some(s.account.id.0),
+                    roles,
+                },
+            )
+            .err(),
         })
         .collect();
     let page = NcPage {

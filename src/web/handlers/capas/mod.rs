@@ -23,7 +23,7 @@ use crate::domain::capa::{
     parse_date,
 };
 use crate::domain::user::Role;
-use crate::domain::workflow::{Who, Workflow, diagram_svg, may_start};
+use crate::domain::workflow::{Who, Workflow, diagram_svg, offered};
 use crate::service::capas as service;
 use crate::service::workflow::{RecordError, Stored};
 use crate::web::AppState;
@@ -378,9 +378,7 @@ async fn show_page(
             name: a.name,
             label: a.label,
             form: &a.form,
-            blocked: may_start::<CapaWorkflow>(c, a, who(s))
-                .err()
-                .map(|e| e.to_string()),
+            blocked: offered::<CapaWorkflow>(c, a, who(s)).err(),
         })
         .collect();
     let investigation = if can_edit && c.investigation_editable() {
