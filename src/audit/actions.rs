@@ -56,6 +56,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("capa.plan_updated", "CAPA verification plan changed"),
     ("capa.item_added", "CAPA action item added"),
     ("capa.item_done", "CAPA action item done"),
+    ("capa.item_changed", "CAPA action item changed"),
     ("capa.transition", "CAPA moved on"),
     ("capa.exported", "CAPA list exported"),
     ("requirement.created", "Requirement created"),

@@ -361,6 +361,100 @@ pub fn add_item(
     })
 }
 
+/// What a change to an open action item says: its text, owner and due date.
+pub struct ItemChange {
+    pub text: String,
+    pub owner_id: i64,
+    pub due_on: chrono::NaiveDate,
+}
+
+/// Changes an action item that is not done yet (in investigation or
+/// action): reassigned, its text edited, its due date moved. A new due date
+/// needs a reason and is not in the past; the reason, when given, is kept on
+/// the audit entry. A change that changes nothing saves nothing.
+pub fn change_item(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    capa_id: i64,
+    version: i64,
+    item_id: i64,
+    change: ItemChange,
+    reason: &str,
+) -> Result<Capa, RecordError> {
+    let reason = reason.trim();
+    write_tx(conn, |conn| {
+        let before = load_for_edit(conn, capa_id, version, Capa::items_addable, "action items")?;
+        let stored = repo::find_item(conn, item_id)?
+            .filter(|s| s.capa_id == capa_id)
+            .ok_or(RecordError::NotFound)?;
+        if stored.item.done_on.is_some() {
+            return Err(RecordError::invalid(
+                "This action item is done: what was done, by whom and when stays as recorded",
+            ));
+        }
+        let mut item = stored.item.clone();
+        item.text = change.text;
+        item.owner_id = change.owner_id;
+        item.due_on = change.due_on;
+        if item == stored.item {
+            return Ok(before);
+        }
+        let mut problems = Vec::new();
+        if item.due_on != stored.item.due_on {
+            if item.due_on < ctx.now.date_naive() {
+                problems.push(crate::domain::user::FieldError::new(
+                    "due_on",
+                    "The new due date cannot be in the past",
+                ));
+            }
+            if reason.is_empty() {
+                problems.push(crate::domain::user::FieldError::new(
+                    "reason",
+                    "Say why the due date moves: a new due date needs a reason",
+                ));
+            }
+        }
+        if reason.chars().count() > crate::domain::capa::MAX_TEXT {
+            problems.push(crate::domain::user::FieldError::new(
+                "reason",
+                "The reason can have at most 10,000 characters",
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(RecordError::Invalid(problems));
+        }
+        if item.owner_id != stored.item.owner_id {
+            check_owner(conn, item.owner_id, "The action's owner")?;
+        }
+        if !repo::save_item(conn, &item, stored.version + 1, ctx.now)? {
+            return Err(RecordError::Stale);
+        }
+        let after = touch(conn, ctx, &before)?;
+        let mut entry = ctx
+            .entry("capa.item_changed")
+            .entity(entity(&after))
+            .before(json!({"item": item_json(&stored.item)}))
+            .after(json!({"item": item_json(&item)}));
+        if !reason.is_empty() {
+            entry = entry.reason(reason);
+        }
+        audit::append(conn, &entry)?;
+        if item.owner_id != stored.item.owner_id {
+            super::events::append(
+                conn,
+                ctx,
+                &entity(&after),
+                &[crate::domain::event::DomainEvent::item_assigned(
+                    item.id,
+                    item.owner_id,
+                    Some(item.due_on),
+                )],
+            )?;
+        }
+        repo::find(conn, capa_id)?.ok_or(RecordError::NotFound)
+    })
+}
+
 /// Marks an action item done with its evidence (in action). Its owner or
 /// quality may do it.
 pub fn complete_item(

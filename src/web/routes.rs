@@ -84,6 +84,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/{id}/items/{item}/done",
                     web::post().to(capas::complete_item),
                 )
+                .route(
+                    "/{id}/items/{item}/edit",
+                    web::post().to(capas::change_item),
+                )
                 .route("/{id}/{action}", web::post().to(step::<CapaWorkflow>))
                 .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
         )

@@ -1179,3 +1179,111 @@ fn walked_fields(title: &str, owner_id: i64) -> attest::domain::capa::CapaFields
         containment: String::new(),
     }
 }
+
+/// An open action item is reassigned, its text edited and its due date
+/// moved (with a reason) by quality or the CAPA's owner, each change
+/// audited with before and after; a done item stays as recorded.
+#[tokio::test]
+async fn open_action_items_are_reassigned_edited_and_rescheduled_with_a_reason() {
+    use attest::domain::capa::CapaState;
+    use attest::seed::walk::{self, Signer};
+    let app = spawn_app().await;
+    let (quinn, quinn_id) = app.user_with_roles("quinn", &["quality"], QUINN_PW).await;
+    let (_, ellen_id) = app.user_with_roles("ellen", &["engineer"], ELLEN_PW).await;
+    let mut conn = app.conn();
+    let owner = walk::account(&mut conn, attest::domain::ids::UserId(quinn_id)).unwrap();
+    let signing = walk::account(&mut conn, attest::domain::ids::UserId(quinn_id)).unwrap();
+    let mut signer = Signer::open(&mut conn, signing, QUINN_PW).unwrap();
+    let c = walked(
+        &app,
+        &mut conn,
+        (&owner, &mut signer),
+        quinn_id,
+        "Items to change",
+        CapaState::Action,
+    );
+    let item = c
+        .items
+        .iter()
+        .find(|i| i.done_on.is_none())
+        .unwrap()
+        .clone();
+    let page = format!("/capas/{}", c.id);
+    let edit = format!("{page}/items/{}/edit", item.id);
+    let html = quinn.get_html(&page).await;
+    assert!(html.contains(&format!("action=\"{edit}\"")), "{html}");
+    let later =
+        (app.clock.now().date_naive().max(item.due_on) + chrono::Duration::days(14)).to_string();
+    let (same_due, ellen) = (item.due_on.to_string(), ellen_id.to_string());
+
+    // Reassigned and reworded, same due date: no reason needed.
+    let text = "Retrain the night shift";
+    let res = change_item(&app, &quinn, c.id, &edit, [text, &ellen, &same_due, ""]).await;
+    assert_eq!(res.status(), 303);
+    let e = app.audit_of("capa.item_changed").pop().unwrap();
+    assert_eq!(e["after"]["item"]["owner_id"], ellen_id);
+    assert_eq!(e["after"]["item"]["text"], "Retrain the night shift");
+    assert_eq!(e["before"]["item"]["text"], item.text);
+    // A new due date without a reason: refused, nothing saved.
+    let res = change_item(&app, &quinn, c.id, &edit, [text, &ellen, &later, " "]).await;
+    assert_eq!(res.status(), 400);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("a new due date needs a reason")
+    );
+    assert_eq!(app.audit_of("capa.item_changed").len(), 1);
+    let why = "Trainer on leave until the 14th";
+    let res = change_item(&app, &quinn, c.id, &edit, [text, &ellen, &later, why]).await;
+    assert_eq!(res.status(), 303);
+    let e = app.audit_of("capa.item_changed").pop().unwrap();
+    assert_eq!(e["reason"], why);
+    assert_eq!(e["after"]["item"]["due_on"], later);
+
+    // A done item stays as recorded.
+    if let Some(done) = c.items.iter().find(|i| i.done_on.is_some()) {
+        let url = format!("{page}/items/{}/edit", done.id);
+        let res = change_item(&app, &quinn, c.id, &url, ["Rewritten", &ellen, &later, "x"]).await;
+        assert_eq!(res.status(), 400);
+    }
+    // Someone who is neither quality nor the CAPA's owner is refused, audited.
+    let ellen_b = app.browser();
+    assert_eq!(ellen_b.login("ellen", ELLEN_PW).await.status(), 303);
+    let denied = app.audit_of("access.denied").len();
+    let res = change_item(
+        &app,
+        &ellen_b,
+        c.id,
+        &edit,
+        ["Mine now", &ellen, &later, ""],
+    )
+    .await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(app.audit_of("access.denied").len(), denied + 1);
+}
+
+/// Posts a change of an action item (text, owner, due date, reason) at the
+/// CAPA's stored version.
+async fn change_item(
+    app: &TestApp,
+    b: &Browser,
+    capa_id: i64,
+    url: &str,
+    [text, owner, due, why]: [&str; 4],
+) -> reqwest::Response {
+    let v = attest::db::repo::capas::find(&mut app.conn(), capa_id)
+        .unwrap()
+        .unwrap()
+        .version
+        .to_string();
+    let page = format!("/capas/{capa_id}");
+    let fields = [
+        ("version", v.as_str()),
+        ("text", text),
+        ("owner_id", owner),
+        ("due_on", due),
+        ("reason", why),
+    ];
+    b.submit(&page, url, &fields).await
+}

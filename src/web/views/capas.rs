@@ -108,6 +108,11 @@ pub struct ItemView {
     pub done: String,
     pub evidence: String,
     pub can_complete: bool,
+    /// Whether this reader may change it (open, and quality or the CAPA's owner).
+    pub can_change: bool,
+    /// The owner's and due date's form values.
+    pub owner_id: String,
+    pub due_on: String,
 }
 
 /// A linked record.

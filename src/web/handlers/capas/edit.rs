@@ -340,6 +340,44 @@ pub struct ItemData {
     due_on: String,
 }
 
+/// The page shown again with the action items' messages on top of their section.
+fn item_errors(errors: Vec<String>) -> Shown {
+    Shown {
+        item_errors: errors,
+        ..Default::default()
+    }
+}
+
+/// An action item's text, owner and due date as typed, each checked; the
+/// messages of those that are wrong go into `errors`.
+fn item_fields(
+    errors: &mut Vec<String>,
+    text: &str,
+    owner_id: &str,
+    due_on: &str,
+) -> (String, Option<i64>, Option<chrono::NaiveDate>) {
+    use crate::domain::capa::MAX_TEXT;
+    let text = text.trim().to_string();
+    if text.is_empty() {
+        errors.push("Say what will be done.".to_string());
+    } else if text.chars().count() > MAX_TEXT {
+        errors.push(format!(
+            "The action can have at most {MAX_TEXT} characters."
+        ));
+    }
+    let owner = owner_id.trim().parse::<i64>().ok();
+    if owner.is_none() {
+        errors.push("Choose the action's owner.".into());
+    }
+    let mut date_errors = Vec::new();
+    let due = parse_date(&mut date_errors, "due_on", "The due date", due_on);
+    errors.extend(messages(date_errors));
+    if due.is_none() && due_on.trim().is_empty() {
+        errors.push("Give a due date.".into());
+    }
+    (text, owner, due)
+}
+
 /// `POST /capas/{id}/items`
 pub async fn add_item(
     state: web::Data<AppState>,
@@ -348,43 +386,20 @@ pub async fn add_item(
     path: web::Path<i64>,
     Form(d): Form<ItemData>,
 ) -> Result<HttpResponse, AppError> {
-    use crate::domain::capa::MAX_TEXT;
     let (s, id) = (&user.0, path.into_inner());
     editor_check(&state, s, &op, id, "items").await?;
     let mut errors = Vec::new();
-    let text = d.text.trim().to_string();
-    if text.is_empty() {
-        errors.push("Say what will be done.".to_string());
-    } else if text.chars().count() > MAX_TEXT {
-        errors.push(format!(
-            "The action can have at most {MAX_TEXT} characters."
-        ));
-    }
+    let (text, owner, due) = item_fields(&mut errors, &d.text, &d.owner_id, &d.due_on);
     let kind = ItemKind::parse(d.kind.trim());
     if kind.is_none() {
         errors.push("Choose the kind: correction, corrective or preventive.".into());
     }
-    let owner = d.owner_id.trim().parse::<i64>().ok();
-    if owner.is_none() {
-        errors.push("Choose the action's owner.".into());
-    }
-    let mut date_errors = Vec::new();
-    let due = parse_date(&mut date_errors, "due_on", "The due date", &d.due_on);
-    errors.extend(messages(date_errors));
-    match due {
-        None if d.due_on.trim().is_empty() => errors.push("Give a due date.".into()),
-        Some(day) if day < today(&state) => {
-            errors.push("The due date cannot be in the past.".into())
-        }
-        _ => {}
+    if due.is_some_and(|day| day < today(&state)) {
+        errors.push("The due date cannot be in the past.".into());
     }
     let (Some(kind), Some(owner_id), Some(due_on), true) = (kind, owner, due, errors.is_empty())
     else {
-        let shown = Shown {
-            item_errors: errors,
-            ..Default::default()
-        };
-        return show_page(&state, s, id, shown, StatusCode::BAD_REQUEST).await;
+        return show_page(&state, s, id, item_errors(errors), StatusCode::BAD_REQUEST).await;
     };
     let item = Item {
         id: 0,
@@ -400,18 +415,55 @@ pub async fn add_item(
     let result = state
         .db(move |conn| Ok(service::add_item(conn, &ctx, id, version, item)))
         .await?;
-    after_edit(
-        &state,
-        s,
-        id,
-        result,
-        |e| Shown {
-            item_errors: e,
-            ..Default::default()
-        },
-        "Action item added.",
-    )
-    .await
+    after_edit(&state, s, id, result, item_errors, "Action item added.").await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemChangeData {
+    version: i64,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    owner_id: String,
+    #[serde(default)]
+    due_on: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /capas/{id}/items/{item}/edit`: quality or the CAPA's owner
+/// reassign an open action item, edit its text or move its due date.
+pub async fn change_item(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    OpId(op): OpId,
+    path: web::Path<(i64, i64)>,
+    Form(d): Form<ItemChangeData>,
+) -> Result<HttpResponse, AppError> {
+    let s = &user.0;
+    let (id, item_id) = path.into_inner();
+    editor_check(&state, s, &op, id, "items").await?;
+    let mut errors = Vec::new();
+    let (text, owner, due) = item_fields(&mut errors, &d.text, &d.owner_id, &d.due_on);
+    let (Some(owner_id), Some(due_on), true) = (owner, due, errors.is_empty()) else {
+        return show_page(&state, s, id, item_errors(errors), StatusCode::BAD_REQUEST).await;
+    };
+    let change = service::ItemChange {
+        text,
+        owner_id,
+        due_on,
+    };
+    let ctx = user_ctx(&state, s, op);
+    let (version, reason) = (d.version, d.reason);
+    let result = state
+        .db(move |conn| {
+            Ok(service::change_item(
+                conn, &ctx, id, version, item_id, change, &reason,
+            ))
+        })
+        .await?;
+    after_edit(&state, s, id, result, item_errors, "Action item changed.").await
 }
 
 #[derive(Deserialize)]
@@ -470,11 +522,7 @@ pub async fn complete_item(
         _ => {}
     }
     let (Some(done_on), true) = (done, errors.is_empty()) else {
-        let shown = Shown {
-            item_errors: errors,
-            ..Default::default()
-        };
-        return show_page(&state, s, id, shown, StatusCode::BAD_REQUEST).await;
+        return show_page(&state, s, id, item_errors(errors), StatusCode::BAD_REQUEST).await;
     };
     let ctx = user_ctx(&state, s, op);
     let version = d.version;
@@ -485,16 +533,5 @@ pub async fn complete_item(
             ))
         })
         .await?;
-    after_edit(
-        &state,
-        s,
-        id,
-        result,
-        |e| Shown {
-            item_errors: e,
-            ..Default::default()
-        },
-        "Action item done.",
-    )
-    .await
+    after_edit(&state, s, id, result, item_errors, "Action item done.").await
 }

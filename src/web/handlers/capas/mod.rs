@@ -42,8 +42,8 @@ mod list;
 mod step;
 
 pub use edit::{
-    DetailsData, DoneData, ItemData, PlanData, add_item, complete_item, create, details,
-    investigation, new_form, plan,
+    DetailsData, DoneData, ItemChangeData, ItemData, PlanData, add_item, change_item,
+    complete_item, create, details, investigation, new_form, plan,
 };
 pub use list::{ListCache, PARAMS, export_csv, filter_of, list};
 pub use step::ActionForm;
@@ -455,6 +455,9 @@ async fn show_page(
                 evidence: i.evidence.clone(),
                 can_complete: c.items_completable()
                     && (s.account.roles.contains(Role::Quality) || i.owner_id == me),
+                can_change: can_edit && c.items_addable() && i.done_on.is_none(),
+                owner_id: i.owner_id.to_string(),
+                due_on: i.due_on.to_string(),
             })
             .collect(),
         item_kinds: choices(ItemKind::ALL, ItemKind::as_str, ItemKind::label, ""),
