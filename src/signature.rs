@@ -404,13 +404,14 @@ pub fn verify(
         .as_slice()
         .try_into()
         .map_err(|_| Failure::KeyReplaced(kid.clone()))?;
-    if !ed25519_holds(&public, &stored.message, &signature) {
+    let triple = ed25519_triple(&public, &stored.message, &signature);
+    if !ed25519_holds(&triple) {
         let verifying =
             VerifyingKey::from_bytes(&public).map_err(|_| Failure::KeyReplaced(kid.clone()))?;
         verifying
             .verify_strict(&stored.message, &Signature::from_bytes(&signature))
             .map_err(|_| Failure::BadSignature(kid))?;
-        ed25519_held(&public, &stored.message, &signature);
+        ed25519_held(triple);
     }
     if let Some(now) = current_content
         && now != message.content_sha256
@@ -442,15 +443,13 @@ fn ed25519_triple(public: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> [u
     h.finalize().into()
 }
 
-fn ed25519_holds(public: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
-    let triple = ed25519_triple(public, message, signature);
+fn ed25519_holds(triple: &[u8; 32]) -> bool {
     ED25519_HELD
         .lock()
-        .is_ok_and(|held| held.as_ref().is_some_and(|h| h.contains(&triple)))
+        .is_ok_and(|held| held.as_ref().is_some_and(|h| h.contains(triple)))
 }
 
-fn ed25519_held(public: &[u8; 32], message: &[u8], signature: &[u8; 64]) {
-    let triple = ed25519_triple(public, message, signature);
+fn ed25519_held(triple: [u8; 32]) {
     if let Ok(mut held) = ED25519_HELD.lock() {
         let set = held.get_or_insert_with(Default::default);
         if set.len() >= ED25519_KEPT {

@@ -70,9 +70,9 @@ fn date_text(d: Option<chrono::NaiveDate>) -> String {
     d.map(|d| d.to_string()).unwrap_or_default()
 }
 
-/// The people a CAPA or an action item can be given to, by the selected
-/// one, kept until a record changes.
-pub type PeopleCache = crate::service::KeptUntilDataChanges<String, Vec<Choice>>;
+/// The people a CAPA or an action item can be given to (none selected),
+/// kept until a record changes.
+pub type PeopleCache = crate::service::KeptUntilDataChanges<(), Vec<Choice>>;
 
 /// What a CAPA's page shows that depends on the data alone, not on who
 /// reads it: the record, names, links, commits, each signature checked,
@@ -101,7 +101,7 @@ fn kept_page(conn: &mut DbConnection, people: &PeopleCache, id: i64) -> Result<K
     let mut ids: Vec<i64> = capa.items.iter().map(|i| i.owner_id).collect();
     ids.extend(capa.owner_id);
     let names = users::names(conn, &ids)?;
-    let item_owners = (*people.get(conn, String::new(), |conn| owner_choices(conn, ""))?).clone();
+    let item_owners = (*people.get(conn, (), |conn| owner_choices(conn, ""))?).clone();
     let key = format!("capa-{id}");
     let mut links = crate::service::links::linked(conn, "capa", &key)?;
     links.retain(|(kind, _)| kind != "commit");
