@@ -185,6 +185,15 @@ fn init_installation(
         })?;
     }
     let created_admin = ensure_admin(conn, settings, &origin)?;
+    let restored =
+        crate::service::nonconformances::audit_restorations(conn, &system_ctx(&origin, "upgrade"))
+            .map_err(|e| anyhow::anyhow!("auditing the nonconformances moved back failed: {e}"))?;
+    if restored > 0 {
+        tracing::info!(
+            records = restored,
+            "audited the escalated nonconformances moved back to the state they were escalated from"
+        );
+    }
     Ok((origin, key, created_admin))
 }
 

@@ -50,6 +50,10 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("nonconformance.created", "Nonconformance reported"),
     ("nonconformance.updated", "Nonconformance changed"),
     ("nonconformance.transition", "Nonconformance moved on"),
+    (
+        "nonconformance.state_restored",
+        "Nonconformance back in the state it was escalated from",
+    ),
     ("capa.created", "CAPA opened"),
     ("capa.updated", "CAPA details changed"),
     ("capa.investigation_updated", "CAPA investigation recorded"),

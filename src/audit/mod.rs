@@ -369,6 +369,27 @@ pub fn entries(
         .load(conn)
 }
 
+/// Every entry about one entity with `action`, in seq order (through the
+/// entity index; for upgrades and tests, not request paths).
+pub fn entity_entries(
+    conn: &mut DbConnection,
+    entity_type: &str,
+    entity_id: &str,
+    action: &str,
+) -> Result<Vec<StoredEntry>, diesel::result::Error> {
+    audit_entries::table
+        .filter(audit_entries::entity_type.eq(entity_type))
+        .filter(audit_entries::entity_id.eq(entity_id))
+        .filter(audit_entries::action.eq(action))
+        .order(audit_entries::seq.asc())
+        .select((
+            audit_entries::seq,
+            audit_entries::leaf,
+            audit_entries::leaf_hash,
+        ))
+        .load(conn)
+}
+
 fn is_action_name(action: &str) -> bool {
     !action.is_empty()
         && action.len() <= 64

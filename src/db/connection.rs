@@ -259,6 +259,18 @@ pub fn run_first_migrations(conn: &mut DbConnection, count: usize) -> Result<Vec
     Ok(applied)
 }
 
+/// Reverts the last applied migration: for upgrade tests, which take a
+/// database back one release to write data as that release did. Returns
+/// the name reverted.
+pub fn revert_last_migration(conn: &mut DbConnection) -> Result<String, String> {
+    match conn {
+        DbConnection::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS),
+        DbConnection::Postgres(c) => c.revert_last_migration(POSTGRES_MIGRATIONS),
+    }
+    .map(|v| v.to_string())
+    .map_err(|e| format!("reverting the last migration failed: {e}"))
+}
+
 /// Runs `f` in a write transaction. On SQLite the transaction starts with
 /// `BEGIN IMMEDIATE`, taking the single write lock up front, so a transaction
 /// that reads before it writes can never fail half-way with SQLITE_BUSY; on

@@ -8,8 +8,8 @@ pub mod strict;
 
 pub use connection::{
     DbConnection, DbPool, DbTarget, PooledConn, StorageFault, build_pool, in_transaction,
-    last_insert_id, run_first_migrations, run_migrations, storage_fault, unique_violation,
-    with_job_lock, with_startup_lock, write_tx,
+    last_insert_id, revert_last_migration, run_first_migrations, run_migrations, storage_fault,
+    unique_violation, with_job_lock, with_startup_lock, write_tx,
 };
 
 /// Storage timestamps are UTC `NaiveDateTime`s with microsecond precision.

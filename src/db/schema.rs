@@ -30,6 +30,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    nc_state_restorations (nc_id) {
+        nc_id -> BigInt,
+        from_state -> Text,
+        to_state -> Text,
+        version -> BigInt,
+        restored_at -> Timestamp,
+        audit_seq -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     products (id) {
         id -> BigInt,
         name -> Text,
@@ -397,6 +408,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     app_meta,
     nonconformances,
+    nc_state_restorations,
     products,
     users,
     sessions,

@@ -5,7 +5,7 @@
 use super::user::Role;
 use super::workflow::{
     ActionDef, BUTTON_ONLY, InputDef, InputKind, Refusal, SignatureRule, SodRule, StateDef,
-    StepForm, Workflow,
+    StepForm, To, Workflow,
 };
 
 /// Longest title, in characters (stated on the form).
@@ -20,7 +20,6 @@ pub enum NcState {
     Reported,
     UnderReview,
     Dispositioned,
-    CapaOpened,
     Closed,
 }
 
@@ -66,7 +65,6 @@ named!(NcState {
     Reported => ("reported", "Reported"),
     UnderReview => ("under_review", "Under review"),
     Dispositioned => ("dispositioned", "Dispositioned"),
-    CapaOpened => ("capa_opened", "CAPA opened"),
     Closed => ("closed", "Closed"),
 });
 
@@ -119,6 +117,10 @@ pub struct Nc {
     pub disposition: Option<Disposition>,
     pub justification: String,
     pub closure_note: String,
+    /// n of the CAPA-n opened from this record, if it was escalated. Read
+    /// from the record's `escalated_to` link by `repo::nonconformances::find`
+    /// (lists leave it empty); never written with the record.
+    pub capa_id: Option<i64>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
     pub version: i64,
@@ -141,6 +143,7 @@ impl Nc {
             disposition: None,
             justification: String::new(),
             closure_note: String::new(),
+            capa_id: None,
             created_at: now,
             updated_at: now,
             version: 1,
@@ -320,8 +323,17 @@ fn blank(s: &str) -> bool {
 
 fn no_input(_: &mut Nc, _: &NcInput) {}
 
-fn no_guard(_: &Nc) -> Vec<Refusal> {
-    Vec::new()
+/// One CAPA per nonconformance: escalating again would open a second
+/// investigation of the same nonconformity.
+fn escalation_guard(nc: &Nc) -> Vec<Refusal> {
+    match nc.capa_id {
+        Some(capa) => vec![Refusal::new(
+            "nc.already_escalated",
+            format!("CAPA-{capa} was opened from this nonconformance already"),
+            Some("ISO 13485 8.5.2"),
+        )],
+        None => Vec::new(),
+    }
 }
 
 fn no_signature(_: &Nc) -> Option<SignatureRule> {
@@ -419,7 +431,7 @@ fn close_guard(nc: &Nc) -> Vec<Refusal> {
 
 const QUALITY: &[Role] = &[Role::Quality];
 
-static STATES: [StateDef<NcState>; 5] = [
+static STATES: [StateDef<NcState>; 4] = [
     StateDef {
         state: NcState::Reported,
         name: NcState::Reported.as_str(),
@@ -436,12 +448,6 @@ static STATES: [StateDef<NcState>; 5] = [
         state: NcState::Dispositioned,
         name: NcState::Dispositioned.as_str(),
         label: NcState::Dispositioned.label(),
-        terminal: false,
-    },
-    StateDef {
-        state: NcState::CapaOpened,
-        name: NcState::CapaOpened.as_str(),
-        label: NcState::CapaOpened.label(),
         terminal: false,
     },
     StateDef {
@@ -508,7 +514,7 @@ static ACTIONS: [ActionDef<NcWorkflow>; 4] = [
         name: "start_review",
         label: "Start review",
         from: &[NcState::Reported],
-        to: NcState::UnderReview,
+        to: To::State(NcState::UnderReview),
         roles: QUALITY,
         owner: false,
         apply: no_input,
@@ -521,7 +527,7 @@ static ACTIONS: [ActionDef<NcWorkflow>; 4] = [
         name: "disposition",
         label: "Disposition",
         from: &[NcState::UnderReview],
-        to: NcState::Dispositioned,
+        to: To::State(NcState::Dispositioned),
         roles: QUALITY,
         owner: false,
         apply: apply_disposition,
@@ -534,11 +540,11 @@ static ACTIONS: [ActionDef<NcWorkflow>; 4] = [
         name: "escalate_to_capa",
         label: "Escalate to CAPA",
         from: &[NcState::UnderReview, NcState::Dispositioned],
-        to: NcState::CapaOpened,
+        to: To::Stays,
         roles: QUALITY,
         owner: false,
         apply: no_input,
-        guard: no_guard,
+        guard: escalation_guard,
         signature: no_signature,
         form: BUTTON_ONLY,
     },
@@ -547,7 +553,7 @@ static ACTIONS: [ActionDef<NcWorkflow>; 4] = [
         name: "close",
         label: "Close",
         from: &[NcState::Dispositioned],
-        to: NcState::Closed,
+        to: To::State(NcState::Closed),
         roles: QUALITY,
         owner: false,
         apply: apply_close,
@@ -687,7 +693,7 @@ mod tests {
             "reopen",
         ];
         let all_roles = [Role::Admin, Role::Quality, Role::Engineer, Role::Auditor];
-        let (mut dispositioned, mut closed) = (0, 0);
+        let (mut dispositioned, mut closed, mut escalated) = (0, 0, 0);
         for _ in 0..5_000 {
             let mut nc = reported();
             nc.description = texts[r.next(4) as usize].into();
@@ -709,6 +715,20 @@ mod tests {
                     roles.contains(Role::Quality),
                     "{name} without the quality role"
                 );
+                if name == "escalate_to_capa" {
+                    // Escalation keeps the state, once per record; the
+                    // transition service records the CAPA it opened.
+                    escalated += 1;
+                    assert_eq!(d.record.state, d.from);
+                    assert!(matches!(
+                        d.from,
+                        NcState::UnderReview | NcState::Dispositioned
+                    ));
+                    assert!(nc.capa_id.is_none(), "escalated twice");
+                    nc = d.record;
+                    nc.capa_id = Some(1);
+                    continue;
+                }
                 match d.record.state {
                     NcState::Dispositioned => {
                         dispositioned += 1;
@@ -727,20 +747,14 @@ mod tests {
                         assert!(!blank(&d.record.description));
                         assert!(d.record.product_id.is_some() && d.record.severity.is_some());
                     }
-                    NcState::CapaOpened => {
-                        assert!(matches!(
-                            d.from,
-                            NcState::UnderReview | NcState::Dispositioned
-                        ));
-                    }
                     NcState::Reported => panic!("nothing leads back to reported"),
                 }
                 nc = d.record;
             }
         }
         assert!(
-            dispositioned > 100 && closed > 20,
-            "{dispositioned} / {closed}"
+            dispositioned > 100 && closed > 20 && escalated > 20,
+            "{dispositioned} / {closed} / {escalated}"
         );
     }
 
@@ -757,6 +771,9 @@ mod tests {
         for a in ["Start review", "Disposition", "Close"] {
             assert!(svg.contains(a));
         }
+        // Escalation leaves the record where it is: a loop on each state
+        // it may start from.
+        assert_eq!(svg.matches(">Escalate to CAPA</text>").count(), 2);
         assert_eq!(svg.matches("class=\"state current\"").count(), 1);
         assert!(svg.contains("class=\"state current\"><rect x=\"240\""));
     }

@@ -214,6 +214,26 @@ pub const BUTTON_ONLY: StepForm = StepForm {
     disclosure: None,
 };
 
+/// Where an action leaves the record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum To<S> {
+    /// In this state.
+    State(S),
+    /// In the state it was in: a step that records something without moving
+    /// the record on (escalating a nonconformance to a CAPA).
+    Stays,
+}
+
+impl<S: Copy> To<S> {
+    /// The state the action leaves a record in that is now in `from`.
+    pub fn from(self, from: S) -> S {
+        match self {
+            Self::State(s) => s,
+            Self::Stays => from,
+        }
+    }
+}
+
 /// One action of a workflow.
 pub struct ActionDef<W: Workflow> {
     pub action: W::Action,
@@ -222,7 +242,7 @@ pub struct ActionDef<W: Workflow> {
     /// The button's words ("Start review").
     pub label: &'static str,
     pub from: &'static [W::State],
-    pub to: W::State,
+    pub to: To<W::State>,
     /// Roles that may take the action (any one of them).
     pub roles: &'static [Role],
     /// Whether the record's owner may take it too, whatever their roles.
@@ -441,11 +461,12 @@ pub fn decide<'a, W: Workflow>(
     let barred_signer = signature
         .and_then(|r| r.sod)
         .and_then(|rule| W::sod_party(&next, rule));
-    W::set_state(&mut next, action.to);
+    let to = action.to.from(from);
+    W::set_state(&mut next, to);
     let mut events = vec![DomainEvent::step_taken(
         action.name,
         state_name::<W>(from),
-        state_name::<W>(action.to),
+        state_name::<W>(to),
     )];
     events.extend(W::events(record, &next));
     events.extend(signatures_due::<W>(&next));
@@ -498,12 +519,14 @@ pub fn diagram_svg<W: Workflow>(current: Option<W::State>, title: &str) -> Svg {
     let x_of = |s: W::State| -> i32 { 8 + index(s) * (W_BOX + GAP) };
     // Room above for forward arcs and below for backward ones, only if any.
     let edges = || {
-        W::actions()
-            .iter()
-            .flat_map(|a| a.from.iter().map(move |f| (index(*f), index(a.to))))
+        W::actions().iter().flat_map(|a| {
+            a.from
+                .iter()
+                .map(move |f| (index(*f), index(a.to.from(*f))))
+        })
     };
-    let arcs_above = edges().any(|(f, t)| t > f + 1);
-    let arcs_below = edges().any(|(f, t)| t <= f);
+    let arcs_above = edges().any(|(f, t)| t > f + 1 || t == f);
+    let arcs_below = edges().any(|(f, t)| t < f);
     let top: i32 = if arcs_above { 96 } else { 28 };
     let width = n * W_BOX + (n - 1) * GAP + 16;
     let height = top + H_BOX + if arcs_below { 96 } else { 12 };
@@ -518,9 +541,20 @@ pub fn diagram_svg<W: Workflow>(current: Option<W::State>, title: &str) -> Svg {
     let mut below = 0;
     for a in W::actions() {
         for &from in a.from {
-            let (x1, x2) = (x_of(from), x_of(a.to));
+            let (x1, x2) = (x_of(from), x_of(a.to.from(from)));
             let label = escape(a.label);
-            if x2 == x1 + W_BOX + GAP {
+            if x2 == x1 {
+                // A step that leaves the record where it is: a loop above
+                // its state, labelled over the loop.
+                let (sx, ex) = (x1 + W_BOX / 2 - 22, x1 + W_BOX / 2 + 22);
+                let _ = write!(
+                    svg,
+                    r#"<path class="edge" d="M{sx},{top} C{sx},{c} {ex},{c} {ex},{top}" fill="none" marker-end="url(#arrow)"/><text class="edge-label" x="{}" y="{}" text-anchor="middle">{label}</text>"#,
+                    x1 + W_BOX / 2,
+                    top - 40,
+                    c = top - 34,
+                );
+            } else if x2 == x1 + W_BOX + GAP {
                 let y = top + H_BOX / 2;
                 let _ = write!(
                     svg,
@@ -622,7 +656,7 @@ mod tests {
             name: "next",
             label: "Next",
             from: &[S::A],
-            to: S::B,
+            to: To::State(S::B),
             roles: &[Role::Engineer],
             owner: false,
             apply: none,
@@ -635,7 +669,7 @@ mod tests {
             name: "back",
             label: "Back",
             from: &[S::B],
-            to: S::A,
+            to: To::State(S::A),
             roles: &[Role::Engineer],
             owner: false,
             apply: none,
@@ -648,7 +682,7 @@ mod tests {
             name: "finish",
             label: "Finish",
             from: &[S::A, S::B],
-            to: S::C,
+            to: To::State(S::C),
             roles: &[Role::Quality],
             owner: false,
             apply: none,

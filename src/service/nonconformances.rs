@@ -175,3 +175,47 @@ pub fn update(
 }
 
 crate::versioned!(Nc => <NcWorkflow as Stored>::entity);
+
+/// Escalating a nonconformance to a CAPA used to move it to a state of its
+/// own, `capa_opened`, which nothing led out of: the record was never
+/// dispositioned or closed and left the "open" list. Escalation now keeps
+/// the state (WORKFLOWS.md). Migration 18 moved each record still in that
+/// state back to the state it was escalated from; SQL cannot sign the log,
+/// so this step, run at every start after the migrations, appends one audit
+/// entry per move not yet recorded, each in its own transaction with the
+/// mark that it is recorded. Returns how many it recorded.
+pub fn audit_restorations(conn: &mut DbConnection, ctx: &Ctx) -> Result<usize, RecordError> {
+    let mut recorded = 0;
+    for r in repo::unaudited_restorations(conn)? {
+        let done = write_tx(conn, |conn| -> Result<bool, RecordError> {
+            let nc = repo::find(conn, r.nc_id)?.ok_or(RecordError::NotFound)?;
+            let entity = EntityRef {
+                version: r.version,
+                ..NcWorkflow::entity(&nc)
+            };
+            let seq = audit::append(
+                conn,
+                &ctx.entry("nonconformance.state_restored")
+                    .entity(entity)
+                    .before(serde_json::json!({ "state": r.from_state }))
+                    .after(serde_json::json!({ "state": r.to_state }))
+                    .reason(format!(
+                        "Escalation to a CAPA no longer changes a nonconformance's state: the upgrade of {} moved {} back to the state it was escalated from, to be dispositioned and closed",
+                        audit::format_time(r.restored_at),
+                        nc.key()
+                    )),
+            )?;
+            if !repo::restoration_audited(conn, r.nc_id, seq)? {
+                // Another instance recorded it first: append nothing.
+                return Err(RecordError::Stale);
+            }
+            Ok(true)
+        });
+        match done {
+            Ok(_) => recorded += 1,
+            Err(RecordError::Stale) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(recorded)
+}

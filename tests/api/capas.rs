@@ -87,7 +87,52 @@ async fn a_capa_escalated_from_an_nc_is_investigated_acted_on_verified_and_close
     assert_eq!(app.audit_of("link.created").len(), 1);
     let nc_page = quinn.get_html(&format!("/nonconformances/{nc}")).await;
     assert!(nc_page.contains(&format!("<a href=\"/capas/{id}\">CAPA-{id}</a>")));
-    assert!(nc_page.contains("CAPA opened"));
+    // The NC keeps its state, shows the CAPA and stays on the open list.
+    assert!(nc_page.contains(&format!("CAPA-{id} opened</a>")));
+    assert!(nc_page.contains("state-under_review"));
+    let stored = attest::db::repo::nonconformances::find(&mut app.conn(), nc)
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.state.as_str(), "under_review");
+    assert_eq!(stored.capa_id, Some(id));
+    let open = quinn.get_html("/nonconformances?state=open").await;
+    assert!(open.contains(&format!("/nonconformances/{nc}\"")), "{open}");
+    // One CAPA per NC: a second escalation is refused, nothing is opened.
+    let res = nc_act(&app, &quinn, nc, "escalate_to_capa", &[]).await;
+    assert_eq!(res.status(), 400);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(&format!(
+            "CAPA-{id} was opened from this nonconformance already (ISO 13485 8.5.2)"
+        )),
+        "{html}"
+    );
+    assert_eq!(app.audit_of("capa.created").len(), 1);
+    // ... and it is dispositioned and closed as usual.
+    let res = nc_act(
+        &app,
+        &quinn,
+        nc,
+        "disposition",
+        &[
+            ("disposition", "scrap"),
+            ("justification", "Cracked hinges cannot be reworked"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let res = nc_act(
+        &app,
+        &quinn,
+        nc,
+        "close",
+        &[("closure_note", "40 hinges scrapped")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let nc_page = quinn.get_html(&format!("/nonconformances/{nc}")).await;
+    assert!(nc_page.contains("state-closed"), "{nc_page}");
+    assert!(nc_page.contains(&format!("CAPA-{id} opened</a>")));
     let page = quinn.get_html(&to).await;
     assert!(page.contains(&format!("<a href=\"/nonconformances/{nc}\">NC-{nc}</a>")));
 

@@ -88,6 +88,28 @@ pub(crate) fn stored_version(app: &TestApp, id: i64) -> String {
         .to_string()
 }
 
+/// Reports an NC as `b` and starts its review; its id.
+pub(crate) async fn in_review(
+    app: &TestApp,
+    b: &Browser,
+    title: &str,
+    product: &str,
+    severity: &str,
+    description: &str,
+) -> i64 {
+    let res = b
+        .submit(
+            "/nonconformances/new",
+            "/nonconformances",
+            &report_fields(title, product, severity, description),
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let id = nc_id(app);
+    assert_eq!(act(app, b, id, "start_review", &[]).await.status(), 303);
+    id
+}
+
 pub(crate) fn nc_id(app: &TestApp) -> i64 {
     let e = app.audit_of("nonconformance.created").pop().unwrap();
     e["entity"]["id"].as_str().unwrap()[3..].parse().unwrap()
@@ -544,19 +566,7 @@ async fn accepting_nonconforming_product_is_signed_by_someone_other_than_its_rep
         .user_with_roles("petra", &["quality"], "quality passphrase 2")
         .await;
     for title in ["Kept as is", "Scrapped"] {
-        let res = quinn
-            .submit(
-                "/nonconformances/new",
-                "/nonconformances",
-                &report_fields(title, &pid, "low", "Found by quinn"),
-            )
-            .await;
-        assert_eq!(res.status(), 303);
-        let id = nc_id(&app);
-        assert_eq!(
-            act(&app, &quinn, id, "start_review", &[]).await.status(),
-            303
-        );
+        in_review(&app, &quinn, title, &pid, "low", "Found by quinn").await;
     }
     for (disposition, id) in [("use_as_is", 1), ("concession", 1)] {
         let v = stored_version(&app, id);
@@ -617,4 +627,115 @@ async fn accepting_nonconforming_product_is_signed_by_someone_other_than_its_rep
     let entry = app.audit_of("nonconformance.transition").pop().unwrap();
     assert_eq!(entry["after"]["disposition"], "use_as_is");
     assert_eq!(entry["actor"]["name"], "petra Person");
+}
+
+/// WORKFLOWS.md (updated): escalation no longer moves an NC to a state of
+/// its own. Records an earlier release left in "CAPA opened" go back, by
+/// migration 18, to the state they were escalated from; the start that ran
+/// it audits each move once; the records are then dispositioned and closed
+/// as usual.
+#[tokio::test]
+async fn records_left_in_the_retired_capa_opened_state_go_back_by_migration_audited() {
+    use diesel::prelude::*;
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let pid = product(&admin, &app, "RST").await;
+    let (quinn, _) = app
+        .user_with_roles("quinn", &["quality"], "violet sunrise passphrase 1")
+        .await;
+    let mut ids = Vec::new();
+    for title in ["Escalated in review", "Escalated after disposition"] {
+        ids.push(in_review(&app, &quinn, title, &pid, "high", "Seal leaks at 2 bar").await);
+    }
+    let (a, b) = (ids[0], ids[1]);
+    let res = act(
+        &app,
+        &quinn,
+        b,
+        "disposition",
+        &[
+            ("disposition", "rework"),
+            ("justification", "Reseal and retest"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    for id in ids.iter() {
+        assert_eq!(
+            act(&app, &quinn, *id, "escalate_to_capa", &[])
+                .await
+                .status(),
+            303
+        );
+    }
+    let versions: Vec<i64> = ids
+        .iter()
+        .map(|id| stored_version(&app, *id).parse().unwrap())
+        .collect();
+    // The database as the earlier release left it: back before migration
+    // 18, both NCs in the state that release moved escalated NCs to.
+    {
+        let mut conn = app.conn();
+        let reverted = attest::db::revert_last_migration(&mut conn).unwrap();
+        assert!(reverted.contains("000018"), "{reverted}");
+        diesel::sql_query(format!(
+            "UPDATE nonconformances SET state = 'capa_opened' WHERE id IN ({a}, {b})"
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    }
+
+    // The next start migrates: both go back, each as a new version.
+    let second = second_instance(&app).await;
+    let nc = |id| {
+        attest::db::repo::nonconformances::find(&mut second.conn(), id)
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(nc(a).state.as_str(), "under_review");
+    assert_eq!(nc(b).state.as_str(), "dispositioned");
+    assert_eq!(nc(a).version, versions[0] + 1);
+    assert_eq!(nc(b).version, versions[1] + 1);
+    let moved = app.audit_of("nonconformance.state_restored");
+    assert_eq!(moved.len(), 2, "{moved:?}");
+    for (entry, (id, (state, version))) in moved.iter().zip(
+        ids.iter()
+            .zip(["under_review", "dispositioned"].iter().zip(&versions)),
+    ) {
+        assert_eq!(entry["entity"]["key"], format!("NC-{id}"));
+        assert_eq!(entry["entity"]["version"], version + 1);
+        assert_eq!(entry["before"]["state"], "capa_opened");
+        assert_eq!(entry["after"]["state"], *state);
+        assert!(
+            entry["reason"]
+                .as_str()
+                .unwrap()
+                .contains("back to the state it was escalated from")
+        );
+    }
+    // The retired state can no longer be written, even behind Attest's back.
+    let refused = diesel::sql_query(format!(
+        "UPDATE nonconformances SET state = 'capa_opened' WHERE id = {a}"
+    ))
+    .execute(&mut app.conn());
+    assert!(refused.is_err());
+    // The history says so in words, and the record goes on to closure.
+    let page = quinn.get_html(&format!("/nonconformances/{b}")).await;
+    assert!(
+        page.contains("Nonconformance back in the state it was escalated from"),
+        "{page}"
+    );
+    let res = act(
+        &app,
+        &quinn,
+        b,
+        "close",
+        &[("closure_note", "Reworked and retested")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(nc(b).state.as_str(), "closed");
+    // A later start records nothing twice.
+    let _third = second_instance(&app).await;
+    assert_eq!(app.audit_of("nonconformance.state_restored").len(), 2);
 }

@@ -497,45 +497,51 @@ fn enum_columns_accept_exactly_their_types_stored_names() {
     .into_iter()
     .collect();
     for backend in ["postgres", "sqlite"] {
-        let sql = std::fs::read_to_string(format!(
-            "migrations/{backend}/2026-12-02-000015_enum_checks/up.sql"
-        ))
-        .unwrap();
         let mut found: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-        for line in sql.lines().filter(|l| l.contains(" IN (")) {
-            let (table, column) = if backend == "postgres" {
-                let t = line.split_whitespace().nth(2).unwrap();
-                let c = line
-                    .split("CHECK (")
-                    .nth(1)
-                    .unwrap()
-                    .split(' ')
-                    .next()
-                    .unwrap();
-                (t.to_string(), c.to_string())
-            } else {
-                let t = line
-                    .split(" ON ")
-                    .nth(1)
-                    .unwrap()
-                    .split(' ')
-                    .next()
-                    .unwrap();
-                let c = line
-                    .split("NEW.")
-                    .last()
-                    .unwrap()
-                    .split(' ')
-                    .next()
-                    .unwrap();
-                (t.to_string(), c.to_string())
-            };
-            let values = quoted_list(line, " IN (");
-            let key = format!("{table}.{column}");
-            if let Some(before) = found.get(&key) {
-                assert_eq!(before, &values, "{backend}: {key} insert and update differ");
+        // Migration 18 redefines the NC state check without "capa_opened".
+        for migration in [
+            "2026-12-02-000015_enum_checks",
+            "2026-12-02-000018_nc_escalation_keeps_state",
+        ] {
+            let sql = std::fs::read_to_string(format!("migrations/{backend}/{migration}/up.sql"))
+                .unwrap();
+            let mut here: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+            for line in sql.lines().filter(|l| l.contains(" IN (")) {
+                let (table, column) = if backend == "postgres" {
+                    let t = line.split_whitespace().nth(2).unwrap();
+                    let c = line
+                        .split("CHECK (")
+                        .nth(1)
+                        .unwrap()
+                        .split(' ')
+                        .next()
+                        .unwrap();
+                    (t.to_string(), c.to_string())
+                } else {
+                    let t = line
+                        .split(" ON ")
+                        .nth(1)
+                        .unwrap()
+                        .split(' ')
+                        .next()
+                        .unwrap();
+                    let c = line
+                        .split("NEW.")
+                        .last()
+                        .unwrap()
+                        .split(' ')
+                        .next()
+                        .unwrap();
+                    (t.to_string(), c.to_string())
+                };
+                let values = quoted_list(line, " IN (");
+                let key = format!("{table}.{column}");
+                if let Some(before) = here.get(&key) {
+                    assert_eq!(before, &values, "{backend}: {key} insert and update differ");
+                }
+                here.insert(key, values);
             }
-            found.insert(key, values);
+            found.extend(here);
         }
         let found: std::collections::BTreeMap<&str, Vec<String>> =
             found.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();

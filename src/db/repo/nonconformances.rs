@@ -47,20 +47,43 @@ fn record(r: Row) -> QueryResult<Nc> {
         disposition: c.opt_one_of("disposition", r.disposition.as_deref(), Disposition::parse)?,
         justification: r.justification,
         closure_note: r.closure_note,
+        capa_id: None,
         created_at: utc(r.created_at),
         updated_at: utc(r.updated_at),
         version: r.version,
     })
 }
 
+/// The record with the CAPA opened from it, if it was escalated.
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Nc>> {
-    t::table
+    let Some(mut nc) = t::table
         .find(id)
         .select(Row::as_select())
         .first::<Row>(conn)
         .optional()?
         .map(record)
-        .transpose()
+        .transpose()?
+    else {
+        return Ok(None);
+    };
+    nc.capa_id = escalated_to(conn, id)?;
+    Ok(Some(nc))
+}
+
+/// n of the CAPA-n the record's `escalated_to` link names, if any.
+fn escalated_to(conn: &mut DbConnection, id: i64) -> QueryResult<Option<i64>> {
+    use crate::db::schema::links as l;
+    let to: Option<String> = l::table
+        .filter(l::from_type.eq("nonconformance"))
+        .filter(l::from_id.eq(format!("nc-{id}")))
+        .filter(l::relation.eq("escalated_to"))
+        .filter(l::to_type.eq("capa"))
+        .filter(l::removed_at.is_null())
+        .order(l::id.asc())
+        .select(l::to_id)
+        .first(conn)
+        .optional()?;
+    Ok(to.and_then(|s| s.strip_prefix("capa-")?.parse().ok()))
 }
 
 /// Stores a new report and returns it with its number.
@@ -157,7 +180,7 @@ pub fn list(
         if let Some(s) = f.state {
             q = q.filter(t::state.eq(s.as_str()));
         } else if f.open {
-            q = q.filter(t::state.ne_all([NcState::Closed.as_str(), NcState::CapaOpened.as_str()]));
+            q = q.filter(t::state.ne(NcState::Closed.as_str()));
         }
         if let Some(p) = f.product_id {
             q = q.filter(t::product_id.eq(p));
@@ -209,4 +232,51 @@ pub fn waiting(conn: &mut DbConnection, states: &[NcState], limit: i64) -> Query
         .select(Row::as_select())
         .load::<Row>(conn)
         .and_then(|rows| rows.into_iter().map(record).collect())
+}
+
+/// A move out of the retired `capa_opened` state made by migration 18,
+/// whose audit entry is not yet appended.
+pub struct Restoration {
+    pub nc_id: i64,
+    pub from_state: String,
+    pub to_state: String,
+    pub version: i64,
+    pub restored_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The moves migration 18 made that no audit entry records yet, oldest first.
+pub fn unaudited_restorations(conn: &mut DbConnection) -> QueryResult<Vec<Restoration>> {
+    use crate::db::schema::nc_state_restorations as r;
+    let rows: Vec<(i64, String, String, i64, NaiveDateTime)> = r::table
+        .filter(r::audit_seq.is_null())
+        .order(r::nc_id.asc())
+        .select((
+            r::nc_id,
+            r::from_state,
+            r::to_state,
+            r::version,
+            r::restored_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(nc_id, from_state, to_state, version, at)| Restoration {
+            nc_id,
+            from_state,
+            to_state,
+            version,
+            restored_at: utc(at),
+        })
+        .collect())
+}
+
+/// Marks a move as recorded by the audit entry `seq`; false if another
+/// instance recorded it first.
+pub fn restoration_audited(conn: &mut DbConnection, nc_id: i64, seq: u64) -> QueryResult<bool> {
+    use crate::db::schema::nc_state_restorations as r;
+    let seq = i64::try_from(seq).map_err(|_| diesel::result::Error::NotFound)?;
+    let n = diesel::update(r::table.filter(r::nc_id.eq(nc_id).and(r::audit_seq.is_null())))
+        .set(r::audit_seq.eq(seq))
+        .execute(conn)?;
+    Ok(n == 1)
 }

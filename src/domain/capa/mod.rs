@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::user::{FieldError, Role};
 use super::workflow::{
     ActionDef, BUTTON_ONLY, InputDef, InputKind, Refusal, SignatureRule, SodRule, StateDef,
-    StepForm, Workflow,
+    StepForm, To, Workflow,
 };
 
 mod forms;
