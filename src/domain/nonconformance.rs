@@ -492,6 +492,7 @@ const DISPOSITION_FORM: StepForm = StepForm {
     ],
     sign_note: "\"Use as is\" and \"Concession\" accept nonconforming product and need an electronic signature (Approved).",
     disclosure: None,
+    together: None,
 };
 
 const CLOSE_FORM: StepForm = StepForm {
@@ -506,6 +507,7 @@ const CLOSE_FORM: StepForm = StepForm {
     }],
     sign_note: "",
     disclosure: None,
+    together: None,
 };
 
 static ACTIONS: [ActionDef<NcWorkflow>; 4] = [

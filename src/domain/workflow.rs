@@ -205,6 +205,11 @@ pub struct StepForm {
     pub sign_note: &'static str,
     /// The disclosure's summary ("Cancel this CAPA…"), if any.
     pub disclosure: Option<&'static str>,
+    /// Steps naming the same heading here are one form on the record page:
+    /// their shared fields once, a button for each step (carrying the
+    /// step's fixed value). Alternative outcomes of one check ("Close as
+    /// effective", "Not effective: reopen") are asked for in one place.
+    pub together: Option<&'static str>,
 }
 
 /// A step taken with a button alone.
@@ -212,6 +217,7 @@ pub const BUTTON_ONLY: StepForm = StepForm {
     inputs: &[],
     sign_note: "",
     disclosure: None,
+    together: None,
 };
 
 /// Where an action leaves the record.

@@ -332,6 +332,22 @@ async fn a_capa_escalated_from_an_nc_is_investigated_acted_on_verified_and_close
             .status(),
         303
     );
+    // Quality records the check in one form: the evidence once, a button
+    // per outcome, each carrying its result.
+    let page = quinn.get_html(&format!("/capas/{id}")).await;
+    assert_eq!(page.matches("name=\"effectiveness_evidence\"").count(), 1);
+    assert!(page.contains("<h3>Record the effectiveness check (8.5.2 f)</h3>"));
+    for (step, result) in [
+        ("close_effective", "effective"),
+        ("reopen_actions", "not_effective"),
+    ] {
+        assert!(
+            page.contains(&format!(
+                "formaction=\"/capas/{id}/{step}\" name=\"effectiveness_result\" value=\"{result}\""
+            )),
+            "{step}"
+        );
+    }
     // The effectiveness check and its signature now wait on quality.
     let dash = quinn.get_html("/").await;
     assert!(dash.contains("record the effectiveness result and sign (Approved: effective)"));

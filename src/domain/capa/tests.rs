@@ -291,3 +291,38 @@ fn a_rule_about_one_action_item_names_the_item_by_its_place() {
         Some("Action item 2 is not done with evidence of what was done (ISO 13485 8.5.2 d)")
     );
 }
+
+/// Steps asked for in one form (`StepForm::together`) start from the same
+/// states and ask for the same fields; each carries one fixed value, its
+/// outcome, on its button. The verification check asks once for the
+/// evidence, whatever the result.
+#[test]
+fn steps_asked_for_together_share_their_fields_and_differ_only_in_their_fixed_value() {
+    use crate::domain::workflow::Workflow;
+    let fields = |a: &crate::domain::workflow::ActionDef<CapaWorkflow>| -> Vec<&str> {
+        a.form
+            .inputs
+            .iter()
+            .filter(|i| i.fixed().is_none())
+            .map(|i| i.name)
+            .collect()
+    };
+    let together: Vec<_> = CapaWorkflow::actions()
+        .iter()
+        .filter(|a| a.form.together.is_some())
+        .collect();
+    assert_eq!(
+        together.iter().map(|a| a.name).collect::<Vec<_>>(),
+        ["close_effective", "reopen_actions"]
+    );
+    for a in &together {
+        assert_eq!(a.form.together, together[0].form.together);
+        assert_eq!(a.from, together[0].from);
+        assert_eq!(fields(a), ["effectiveness_evidence"]);
+        assert_eq!(
+            a.form.inputs.iter().filter(|i| i.fixed().is_some()).count(),
+            1
+        );
+        assert!(a.form.disclosure.is_none());
+    }
+}

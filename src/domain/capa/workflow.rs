@@ -296,6 +296,7 @@ const NO_ACTION_FORM: StepForm = StepForm {
     inputs: &[],
     sign_note: "needs a quality signature; not the owner's",
     disclosure: None,
+    together: None,
 };
 
 const EFFECTIVE_FORM: StepForm = StepForm {
@@ -310,6 +311,7 @@ const EFFECTIVE_FORM: StepForm = StepForm {
     ],
     sign_note: "needs a quality signature; not the owner's",
     disclosure: None,
+    together: Some("Record the effectiveness check (8.5.2 f)"),
 };
 
 const NOT_EFFECTIVE_FORM: StepForm = StepForm {
@@ -324,6 +326,7 @@ const NOT_EFFECTIVE_FORM: StepForm = StepForm {
     ],
     sign_note: "",
     disclosure: None,
+    together: Some("Record the effectiveness check (8.5.2 f)"),
 };
 
 const CANCEL_FORM: StepForm = StepForm {
@@ -338,6 +341,7 @@ const CANCEL_FORM: StepForm = StepForm {
     }],
     sign_note: "needs a quality signature",
     disclosure: Some("Cancel this CAPA…"),
+    together: None,
 };
 
 pub(super) static ACTIONS: [ActionDef<CapaWorkflow>; 7] = [

@@ -70,6 +70,39 @@ pub struct ActionView {
     pub form: &'static crate::domain::workflow::StepForm,
 }
 
+/// One form of "Next steps": a step, or the steps its declaration asks for
+/// together (`StepForm::together`), which share their fields and have a
+/// button each.
+pub struct StepBlock<'a> {
+    pub heading: Option<&'static str>,
+    pub disclosure: Option<&'static str>,
+    /// The fields asked for once (the first step's; fixed values ride on
+    /// each step's button).
+    pub inputs: &'static [crate::domain::workflow::InputDef],
+    pub steps: Vec<&'a ActionView>,
+}
+
+/// The forms of the steps that can be taken now, in declaration order,
+/// steps declared together in one form where the first of them stands.
+pub fn step_blocks(actions: &[ActionView]) -> Vec<StepBlock<'_>> {
+    let mut blocks: Vec<StepBlock<'_>> = Vec::new();
+    for a in actions.iter().filter(|a| a.blocked.is_none()) {
+        if let Some(heading) = a.form.together
+            && let Some(b) = blocks.iter_mut().find(|b| b.heading == Some(heading))
+        {
+            b.steps.push(a);
+            continue;
+        }
+        blocks.push(StepBlock {
+            heading: a.form.together,
+            disclosure: a.form.disclosure,
+            inputs: a.form.inputs,
+            steps: vec![a],
+        });
+    }
+    blocks
+}
+
 #[derive(Template)]
 #[template(path = "nonconformances/show.html")]
 pub struct NcPage {
