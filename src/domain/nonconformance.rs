@@ -4,8 +4,8 @@
 
 use super::user::Role;
 use super::workflow::{
-    ActionDef, BUTTON_ONLY, InputDef, InputKind, Refusal, SignatureRule, SodRule, StateDef,
-    StepForm, To, Workflow,
+    ActionDef, At, BUTTON_ONLY, Checks, InputDef, InputKind, Refusal, SignatureRule, SodRule,
+    StateDef, StepForm, To, Workflow,
 };
 
 /// Longest title, in characters (stated on the form).
@@ -325,45 +325,60 @@ fn no_input(_: &mut Nc, _: &NcInput) {}
 
 /// One CAPA per nonconformance: escalating again would open a second
 /// investigation of the same nonconformity.
-fn escalation_guard(nc: &Nc) -> Vec<Refusal> {
-    match nc.capa_id {
-        Some(capa) => vec![Refusal::new(
+fn escalation_guard(nc: &Nc, out: &mut Checks) {
+    out.require(
+        nc.capa_id.is_none(),
+        "No CAPA opened from it yet",
+        Refusal::new(
             "nc.already_escalated",
-            format!("CAPA-{capa} was opened from this nonconformance already"),
+            format!(
+                "CAPA-{} was opened from this nonconformance already",
+                nc.capa_id.unwrap_or_default()
+            ),
             Some("ISO 13485 8.5.2"),
-        )],
-        None => Vec::new(),
-    }
+        )
+        .at(At::Section("links")),
+    );
 }
 
 fn no_signature(_: &Nc) -> Option<SignatureRule> {
     None
 }
 
-fn review_guard(nc: &Nc) -> Vec<Refusal> {
-    let mut out = Vec::new();
-    if blank(&nc.description) {
-        out.push(Refusal::new(
+/// The report's facts are corrected in the Overview section.
+const OVERVIEW: At = At::Section("overview");
+
+fn review_guard(nc: &Nc, out: &mut Checks) {
+    out.require(
+        !blank(&nc.description),
+        "Description written",
+        Refusal::new(
             "nc.description_required",
             "A description of the nonconformity is required before review",
             Some("ISO 13485 8.3.1"),
-        ));
-    }
-    if nc.product_id.is_none() {
-        out.push(Refusal::new(
+        )
+        .at(OVERVIEW),
+    );
+    out.require(
+        nc.product_id.is_some(),
+        "Affected product named",
+        Refusal::new(
             "nc.product_required",
             "The affected product must be named before review",
             Some("ISO 13485 8.3.1"),
-        ));
-    }
-    if nc.severity.is_none() {
-        out.push(Refusal::new(
+        )
+        .at(OVERVIEW),
+    );
+    out.require(
+        nc.severity.is_some(),
+        "Severity set",
+        Refusal::new(
             "nc.severity_required",
             "A severity must be set before review",
             Some("ISO 13485 8.3.1"),
-        ));
-    }
-    out
+        )
+        .at(OVERVIEW),
+    );
 }
 
 fn apply_disposition(nc: &mut Nc, input: &NcInput) {
@@ -371,29 +386,52 @@ fn apply_disposition(nc: &mut Nc, input: &NcInput) {
     nc.justification = input.justification.clone().unwrap_or_default();
 }
 
-fn disposition_guard(nc: &Nc) -> Vec<Refusal> {
-    let mut out = Vec::new();
-    if nc.disposition.is_none() {
-        out.push(Refusal::new(
+/// A text a step's form asks for: written, and not too long.
+fn text_rule(
+    out: &mut Checks,
+    text: &str,
+    (label, field): (&str, &'static str),
+    required: Refusal,
+    (too_long, what): (&'static str, &str),
+) {
+    let refusal = if blank(text) {
+        required
+    } else {
+        Refusal::new(
+            too_long,
+            format!("{what} can have at most {MAX_TEXT} characters"),
+            None,
+        )
+    };
+    out.require(
+        !blank(text) && text.chars().count() <= MAX_TEXT,
+        label,
+        refusal.at(At::Input(field)),
+    );
+}
+
+fn disposition_guard(nc: &Nc, out: &mut Checks) {
+    out.require(
+        nc.disposition.is_some(),
+        "Disposition chosen",
+        Refusal::new(
             "nc.disposition_required",
             "Choose a disposition: use as is, rework, scrap, return to supplier or concession",
             Some("ISO 13485 8.3.2"),
-        ));
-    }
-    if blank(&nc.justification) {
-        out.push(Refusal::new(
+        )
+        .at(At::Input("disposition")),
+    );
+    text_rule(
+        out,
+        &nc.justification,
+        ("Justification given", "justification"),
+        Refusal::new(
             "nc.justification_required",
             "A justification of the disposition is required",
             Some("ISO 13485 8.3.2"),
-        ));
-    } else if nc.justification.chars().count() > MAX_TEXT {
-        out.push(Refusal::new(
-            "nc.justification_too_long",
-            format!("The justification can have at most {MAX_TEXT} characters"),
-            None,
-        ));
-    }
-    out
+        ),
+        ("nc.justification_too_long", "The justification"),
+    );
 }
 
 fn disposition_signature(nc: &Nc) -> Option<SignatureRule> {
@@ -411,22 +449,18 @@ fn apply_close(nc: &mut Nc, input: &NcInput) {
     nc.closure_note = input.closure_note.clone().unwrap_or_default();
 }
 
-fn close_guard(nc: &Nc) -> Vec<Refusal> {
-    let mut out = Vec::new();
-    if blank(&nc.closure_note) {
-        out.push(Refusal::new(
+fn close_guard(nc: &Nc, out: &mut Checks) {
+    text_rule(
+        out,
+        &nc.closure_note,
+        ("How the disposition was carried out", "closure_note"),
+        Refusal::new(
             "nc.disposition_note_required",
             "Record how the disposition was carried out before closing",
             Some("ISO 13485 8.3.2"),
-        ));
-    } else if nc.closure_note.chars().count() > MAX_TEXT {
-        out.push(Refusal::new(
-            "nc.note_too_long",
-            format!("The note can have at most {MAX_TEXT} characters"),
-            None,
-        ));
-    }
-    out
+        ),
+        ("nc.note_too_long", "The note"),
+    );
 }
 
 const QUALITY: &[Role] = &[Role::Quality];
@@ -437,24 +471,28 @@ static STATES: [StateDef<NcState>; 4] = [
         name: NcState::Reported.as_str(),
         label: NcState::Reported.label(),
         terminal: false,
+        main: true,
     },
     StateDef {
         state: NcState::UnderReview,
         name: NcState::UnderReview.as_str(),
         label: NcState::UnderReview.label(),
         terminal: false,
+        main: true,
     },
     StateDef {
         state: NcState::Dispositioned,
         name: NcState::Dispositioned.as_str(),
         label: NcState::Dispositioned.label(),
         terminal: false,
+        main: true,
     },
     StateDef {
         state: NcState::Closed,
         name: NcState::Closed.as_str(),
         label: NcState::Closed.label(),
         terminal: true,
+        main: true,
     },
 ];
 
@@ -777,6 +815,16 @@ mod tests {
         // it may start from.
         assert_eq!(svg.matches(">Escalate to CAPA</text>").count(), 2);
         assert_eq!(svg.matches("class=\"state current\"").count(), 1);
-        assert!(svg.contains("class=\"state current\"><rect x=\"240\""));
+        let current = svg
+            .split("class=\"state current\">")
+            .nth(1)
+            .unwrap_or_default();
+        assert!(
+            current
+                .split("</g>")
+                .next()
+                .unwrap_or_default()
+                .contains(">Under review</text>")
+        );
     }
 }

@@ -23,6 +23,9 @@ pub struct StateDef<S: 'static> {
     pub label: &'static str,
     /// A terminal state freezes the record: every edit is refused.
     pub terminal: bool,
+    /// On the main path the record page's stepper shows; a side state
+    /// (cancelled) is reached from it and listed, not stepped through.
+    pub main: bool,
 }
 
 /// A rule that failed, in words a QA manager understands, with the clause
@@ -34,6 +37,20 @@ pub struct Refusal {
     pub id: &'static str,
     pub rule: String,
     pub clause: Option<&'static str>,
+    /// Where the person puts it right.
+    pub at: At,
+}
+
+/// Where a rule is put right: one of the step's own fields (the message
+/// goes beside it), a section of the record page (the checklist links
+/// there), or the record as a whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum At {
+    Record,
+    /// A field of the step's form (`justification`).
+    Input(&'static str),
+    /// A section of the record page (`investigation`).
+    Section(&'static str),
 }
 
 impl Refusal {
@@ -42,7 +59,54 @@ impl Refusal {
             id,
             rule: rule.into(),
             clause,
+            at: At::Record,
         }
+    }
+
+    /// The same refusal, put right at `at`.
+    pub fn at(mut self, at: At) -> Self {
+        self.at = at;
+        self
+    }
+}
+
+/// One rule of a step's guard as the record stands: what it asks for in a
+/// checklist's words ("Root cause recorded"), whether it holds, and the
+/// refusal it gives when it does not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Check {
+    pub label: String,
+    pub ok: bool,
+    pub refusal: Refusal,
+}
+
+/// The rules a guard checked, held or not. A guard states every rule, so
+/// the same declaration refuses a step and draws its readiness checklist.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Checks(Vec<Check>);
+
+impl Checks {
+    /// A rule that holds when `ok`, labelled `label` in the checklist.
+    pub fn require(&mut self, ok: bool, label: impl Into<String>, refusal: Refusal) {
+        self.0.push(Check {
+            label: label.into(),
+            ok,
+            refusal,
+        });
+    }
+
+    /// Every rule checked, in the guard's order.
+    pub fn all(&self) -> &[Check] {
+        &self.0
+    }
+
+    /// The refusals of the rules that do not hold.
+    pub fn failed(self) -> Vec<Refusal> {
+        self.0
+            .into_iter()
+            .filter(|c| !c.ok)
+            .map(|c| c.refusal)
+            .collect()
     }
 }
 
@@ -255,8 +319,10 @@ pub struct ActionDef<W: Workflow> {
     pub owner: bool,
     /// Writes the submitted input onto the record (before the guards run).
     pub apply: fn(&mut W::Record, &W::Input),
-    /// What must hold of the record after `apply`; every failing rule.
-    pub guard: fn(&W::Record) -> Vec<Refusal>,
+    /// What must hold of the record after `apply`: every rule, held or
+    /// not (a step is refused by those that fail; the record page lists
+    /// them all as the step's readiness checklist).
+    pub guard: fn(&W::Record, &mut Checks),
     /// The signature the action needs for this record, if any.
     pub signature: fn(&W::Record) -> Option<SignatureRule>,
     /// Its form, rendered by one partial on every record page.
@@ -418,32 +484,85 @@ pub fn may_start<'a, W: Workflow>(
     Ok(())
 }
 
+/// How a record page shows `action` to someone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Offer {
+    /// They may take it now (its checklist says whether it is ready).
+    Take,
+    /// It can be taken from the record's state, but by someone else: whom
+    /// it waits on, in the reader's words ("Waiting on a quality signature
+    /// that is not the owner's (Approved: effective)").
+    Waiting(String),
+    /// Not from this state, or the record is closed: not shown.
+    Hidden,
+}
+
 /// Whether a record page offers `action` to `who` now: they may start it
 /// and, when its signature (as the record stands) bars a signer, they are
 /// not that person, so no one is offered a step only to be refused at the
-/// signing form. Otherwise why not, in the reader's words, saying who the
-/// step waits on ("Waiting on a signature (Approved: effective) by someone
-/// other than the owner").
-pub fn offered<'a, W: Workflow>(
+/// signing form. A step someone else must take says on whom it waits.
+pub fn offer<'a, W: Workflow>(
     record: &W::Record,
     action: &ActionDef<W>,
     who: impl Into<Who<'a>>,
-) -> Result<(), String> {
+) -> Offer {
     let who = who.into();
-    may_start::<W>(record, action, who).map_err(|e| e.to_string())?;
     let rule = (action.signature)(record);
+    match may_start::<W>(record, action, who) {
+        Ok(()) => {}
+        Err(Refused::Role { .. }) => return Offer::Waiting(waiting_words(action, rule)),
+        Err(_) => return Offer::Hidden,
+    }
     if let (Some(rule), Some(me)) = (rule, who.user)
         && let Some(sod) = rule.sod
         && W::sod_party(record, sod) == Some(me)
     {
-        return Err(format!(
-            "Waiting on a signature ({}) by someone other than {}: {} (segregation of duties)",
-            rule.meaning,
-            sod.barred(),
-            sod.words()
-        ));
+        return Offer::Waiting(waiting_words(action, Some(rule)));
     }
-    Ok(())
+    Offer::Take
+}
+
+/// Whom a step waits on: its roles (or the owner), and for a signed step
+/// the signature with who may not give it.
+fn waiting_words<W: Workflow>(action: &ActionDef<W>, rule: Option<SignatureRule>) -> String {
+    let mut whom: Vec<String> = action
+        .roles
+        .iter()
+        .map(|r| r.label().to_lowercase())
+        .collect();
+    if action.owner {
+        whom.push("the owner".into());
+    }
+    let whom = match whom.len() {
+        0 => "someone with another role".to_string(),
+        _ => whom.join(" or "),
+    };
+    match rule {
+        Some(SignatureRule {
+            meaning,
+            sod: Some(sod),
+        }) => format!(
+            "Waiting on a {whom} signature that is not {}'s ({meaning})",
+            sod.barred()
+        ),
+        Some(SignatureRule { meaning, sod: None }) => {
+            format!("Waiting on a {whom} signature ({meaning})")
+        }
+        None => format!("Waiting on {whom}"),
+    }
+}
+
+/// The readiness checklist of `action` on `record` as it stands: every
+/// rule of its guard that the record must meet, held or not (the rules
+/// the step's own form answers are its fields, not checklist lines).
+pub fn readiness<W: Workflow>(record: &W::Record, action: &ActionDef<W>) -> Vec<Check> {
+    let mut checks = Checks::default();
+    (action.guard)(record, &mut checks);
+    checks
+        .0
+        .into_iter()
+        .filter(|c| !matches!(c.refusal.at, At::Input(_)))
+        .collect()
 }
 
 /// Applies the action named `name` with `input` to `record` for `who`.
@@ -459,7 +578,9 @@ pub fn decide<'a, W: Workflow>(
     let from = W::state_of(record);
     let mut next = record.clone();
     (action.apply)(&mut next, input);
-    let failed = (action.guard)(&next);
+    let mut checks = Checks::default();
+    (action.guard)(&next, &mut checks);
+    let failed = checks.failed();
     if !failed.is_empty() {
         return Err(Refused::Guards(failed));
     }
@@ -511,93 +632,168 @@ pub fn signatures_due<W: Workflow>(record: &W::Record) -> Vec<DomainEvent> {
         .collect()
 }
 
-/// The state diagram as SVG: states left to right in declaration order, the
-/// current one marked, every action an arrow labelled with its name (and
-/// "signature" when it may need one). Forward steps to the next state are
-/// straight; other arrows arc above (forward) or below (backward).
-pub fn diagram_svg<W: Workflow>(current: Option<W::State>, title: &str) -> Svg {
-    const W_BOX: i32 = 132;
-    const H_BOX: i32 = 40;
-    const GAP: i32 = 100;
-    let states = W::states();
-    let n = states.len() as i32;
-    let index = |s: W::State| states.iter().position(|d| d.state == s).unwrap_or(0) as i32;
-    let x_of = |s: W::State| -> i32 { 8 + index(s) * (W_BOX + GAP) };
-    // Room above for forward arcs and below for backward ones, only if any.
-    let edges = || {
-        W::actions().iter().flat_map(|a| {
-            a.from
+/// How wide `text` is drawn at `px` pixels (a generous average letter, so
+/// a label is never clipped by the space left for it).
+fn text_width(text: &str, px: f32) -> i32 {
+    (text.chars().count() as f32 * px * 0.6).ceil() as i32
+}
+
+/// The steps that lead off the main path or back onto it (to a side state
+/// such as cancelled), in words: "Cancel → Cancelled, from Open,
+/// Investigation, Action or Verification". The diagram lists them under
+/// the main path instead of arcing them across it.
+pub fn side_paths<W: Workflow>() -> Vec<String> {
+    let main = |s: W::State| state_def::<W>(s).is_some_and(|d| d.main);
+    W::actions()
+        .iter()
+        .filter_map(|a| {
+            let from: Vec<&str> = a
+                .from
                 .iter()
-                .map(move |f| (index(*f), index(a.to.from(*f))))
-        })
-    };
-    let arcs_above = edges().any(|(f, t)| t > f + 1 || t == f);
-    let arcs_below = edges().any(|(f, t)| t < f);
-    let top: i32 = if arcs_above { 96 } else { 28 };
-    let width = n * W_BOX + (n - 1) * GAP + 16;
-    let height = top + H_BOX + if arcs_below { 96 } else { 12 };
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="diagram" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-labelledby="diagram-title"><title id="diagram-title">{}</title>"#,
-        escape(title)
-    );
-    svg.push_str(r#"<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead"/></marker></defs>"#);
-    let mut above = 0;
-    let mut below = 0;
-    for a in W::actions() {
-        for &from in a.from {
-            let (x1, x2) = (x_of(from), x_of(a.to.from(from)));
-            let label = escape(a.label);
-            if x2 == x1 {
-                // A step that leaves the record where it is: a loop above
-                // its state, labelled over the loop.
-                let (sx, ex) = (x1 + W_BOX / 2 - 22, x1 + W_BOX / 2 + 22);
-                let _ = write!(
-                    svg,
-                    r#"<path class="edge" d="M{sx},{top} C{sx},{c} {ex},{c} {ex},{top}" fill="none" marker-end="url(#arrow)"/><text class="edge-label" x="{}" y="{}" text-anchor="middle">{label}</text>"#,
-                    x1 + W_BOX / 2,
-                    top - 40,
-                    c = top - 34,
-                );
-            } else if x2 == x1 + W_BOX + GAP {
-                let y = top + H_BOX / 2;
-                let _ = write!(
-                    svg,
-                    r#"<line class="edge" x1="{}" y1="{y}" x2="{}" y2="{y}" marker-end="url(#arrow)"/><text class="edge-label" x="{}" y="{}" text-anchor="middle">{label}</text>"#,
-                    x1 + W_BOX,
-                    x2 - 2,
-                    x1 + W_BOX + GAP / 2,
-                    y - 8
-                );
-            } else if x2 > x1 {
-                above += 1;
-                let lift = 18 + 14 * (above % 4);
-                let (sx, ex) = (x1 + W_BOX / 2 + 10, x2 + W_BOX / 2 - 10);
-                let _ = write!(
-                    svg,
-                    r#"<path class="edge" d="M{sx},{top} C{sx},{c} {ex},{c} {ex},{top}" fill="none" marker-end="url(#arrow)"/><text class="edge-label" x="{}" y="{}" text-anchor="middle">{label}</text>"#,
-                    (sx + ex) / 2,
-                    top - lift - 4,
-                    c = top - lift * 4 / 3,
-                );
-            } else {
-                below += 1;
-                let drop = 18 + 14 * (below % 4);
-                let (sx, ex) = (x1 + W_BOX / 2 - 10, x2 + W_BOX / 2 + 10);
-                let base = top + H_BOX;
-                let _ = write!(
-                    svg,
-                    r#"<path class="edge" d="M{sx},{base} C{sx},{c} {ex},{c} {ex},{base}" fill="none" marker-end="url(#arrow)"/><text class="edge-label" x="{}" y="{}" text-anchor="middle">{label}</text>"#,
-                    (sx + ex) / 2,
-                    base + drop + 12,
-                    c = base + drop * 4 / 3,
-                );
+                .filter(|f| !main(**f) || !main(a.to.from(**f)))
+                .map(|f| state_label::<W>(*f))
+                .collect();
+            if from.is_empty() {
+                return None;
             }
-        }
+            let to = a
+                .from
+                .first()
+                .map_or("", |f| state_label::<W>(a.to.from(*f)));
+            let from = match from.split_last() {
+                Some((last, rest)) if !rest.is_empty() => {
+                    format!("{} or {last}", rest.join(", "))
+                }
+                _ => from.join(""),
+            };
+            Some(format!("{} → {to}, from {from}", a.label))
+        })
+        .collect()
+}
+
+/// The state diagram as SVG: the main path's states left to right in
+/// declaration order (the current one marked), each step between them an
+/// arrow labelled with its name. Steps to the next state are straight, with
+/// room for their labels; skips forward and steps that stay arc above, steps
+/// back arc below, each arc at its own height so no two labels meet; steps
+/// to a side state (cancel) are listed under the picture. Every label fits
+/// inside the picture.
+pub fn diagram_svg<W: Workflow>(current: Option<W::State>, title: &str) -> Svg {
+    const H_BOX: i32 = 40;
+    const LEVEL: i32 = 24;
+    const LINE: i32 = 20;
+    let main: Vec<&StateDef<W::State>> = W::states().iter().filter(|s| s.main).collect();
+    let index = |s: W::State| main.iter().position(|d| d.state == s);
+    let w_box = main
+        .iter()
+        .map(|s| text_width(s.label, 13.0) + 28)
+        .max()
+        .unwrap_or(0)
+        .max(120);
+    // Every step between two main states, as (from, to, label).
+    let edges: Vec<(usize, usize, &str)> = W::actions()
+        .iter()
+        .flat_map(|a| {
+            a.from.iter().filter_map(move |f| {
+                let (i, j) = (index(*f)?, index(a.to.from(*f))?);
+                Some((i, j, a.label))
+            })
+        })
+        .collect();
+    // The gap after each state fits the labels of the straight steps across it.
+    let gaps: Vec<i32> = (0..main.len())
+        .map(|i| {
+            edges
+                .iter()
+                .filter(|(f, t, _)| *f == i && *t == i + 1)
+                .map(|(_, _, l)| text_width(l, 12.0) + 24)
+                .max()
+                .unwrap_or(0)
+                .max(72)
+        })
+        .collect();
+    let mut xs = Vec::with_capacity(main.len());
+    let mut x = 0;
+    for gap in &gaps {
+        xs.push(x);
+        x += w_box + gap;
     }
-    for s in states {
-        let x = x_of(s.state);
+    let right = xs.last().map_or(0, |x| x + w_box);
+    let arcs_above: Vec<&(usize, usize, &str)> = edges
+        .iter()
+        .filter(|(f, t, _)| t > &(f + 1) || t == f)
+        .collect();
+    let arcs_below: Vec<&(usize, usize, &str)> = edges.iter().filter(|(f, t, _)| t < f).collect();
+    let top = 16 + LEVEL * arcs_above.len() as i32 + if arcs_above.is_empty() { 8 } else { 16 };
+    let base = top + H_BOX;
+    let below = base
+        + if arcs_below.is_empty() {
+            8
+        } else {
+            16 + LEVEL * arcs_below.len() as i32
+        };
+    let side = side_paths::<W>();
+    let height = below
+        + if side.is_empty() {
+            8
+        } else {
+            12 + LINE * side.len() as i32
+        };
+    let (mut min_x, mut max_x) = (0, right);
+    let mut widen = |centre: i32, w: i32| {
+        min_x = min_x.min(centre - w / 2 - 6);
+        max_x = max_x.max(centre + w / 2 + 6);
+    };
+    let mut body = String::new();
+    let centre = |i: usize| xs.get(i).copied().unwrap_or(0) + w_box / 2;
+    // Straight steps; several across one gap are stacked above the line.
+    let mut stacked = vec![0; main.len()];
+    for (f, t, label) in edges.iter().filter(|(f, t, _)| *t == *f + 1) {
+        let (x1, x2) = (xs[*f] + w_box, xs[*t]);
+        let y = top + H_BOX / 2;
+        let n = stacked[*f];
+        stacked[*f] += 1;
+        let (cx, w) = ((x1 + x2) / 2, text_width(label, 12.0));
+        widen(cx, w);
+        let _ = write!(
+            body,
+            r#"<line class="edge" x1="{x1}" y1="{y}" x2="{}" y2="{y}" marker-end="url(#arrow)"/><text class="edge-label" x="{cx}" y="{}" text-anchor="middle">{}</text>"#,
+            x2 - 2,
+            y - 8 - n * 16,
+            escape(label)
+        );
+    }
+    for (level, (f, t, label)) in arcs_above.iter().enumerate() {
+        let lift = 24 + LEVEL * level as i32;
+        let (sx, ex) = if f == t {
+            (centre(*f) - 24, centre(*t) + 24)
+        } else {
+            (centre(*f) + 12, centre(*t) - 12)
+        };
+        let (cx, w) = ((sx + ex) / 2, text_width(label, 12.0));
+        widen(cx, w);
+        let _ = write!(
+            body,
+            r#"<path class="edge" d="M{sx},{top} C{sx},{c} {ex},{c} {ex},{top}" fill="none" marker-end="url(#arrow)"/><text class="edge-label" x="{cx}" y="{}" text-anchor="middle">{}</text>"#,
+            top - lift - 4,
+            escape(label),
+            c = top - lift * 4 / 3,
+        );
+    }
+    for (level, (f, t, label)) in arcs_below.iter().enumerate() {
+        let drop = 24 + LEVEL * level as i32;
+        let (sx, ex) = (centre(*f) - 12, centre(*t) + 12);
+        let (cx, w) = ((sx + ex) / 2, text_width(label, 12.0));
+        widen(cx, w);
+        let _ = write!(
+            body,
+            r#"<path class="edge" d="M{sx},{base} C{sx},{c} {ex},{c} {ex},{base}" fill="none" marker-end="url(#arrow)"/><text class="edge-label" x="{cx}" y="{}" text-anchor="middle">{}</text>"#,
+            base + drop + 14,
+            escape(label),
+            c = base + drop * 4 / 3,
+        );
+    }
+    for (i, s) in main.iter().enumerate() {
         let mut class = String::from("state");
         if s.terminal {
             class.push_str(" terminal");
@@ -606,13 +802,33 @@ pub fn diagram_svg<W: Workflow>(current: Option<W::State>, title: &str) -> Svg {
             class.push_str(" current");
         }
         let _ = write!(
-            svg,
-            r#"<g class="{class}"><rect x="{x}" y="{top}" width="{W_BOX}" height="{H_BOX}" rx="8"/><text x="{}" y="{}" text-anchor="middle">{}</text></g>"#,
-            x + W_BOX / 2,
+            body,
+            r#"<g class="{class}"><rect x="{}" y="{top}" width="{w_box}" height="{H_BOX}" rx="8"/><text x="{}" y="{}" text-anchor="middle">{}</text></g>"#,
+            xs[i],
+            centre(i),
             top + H_BOX / 2 + 5,
             escape(s.label)
         );
     }
+    for (n, line) in side.iter().enumerate() {
+        let w = text_width(line, 12.0);
+        max_x = max_x.max(w + 6);
+        let _ = write!(
+            body,
+            r#"<text class="side-path" x="0" y="{}">{}</text>"#,
+            below + 12 + LINE * n as i32,
+            escape(line)
+        );
+    }
+    let width = max_x - min_x;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="diagram" viewBox="{min_x} 0 {width} {height}" width="{width}" height="{height}" role="img" aria-labelledby="diagram-title"><title id="diagram-title">{}</title>"#,
+        escape(title)
+    );
+    svg.push_str(r#"<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead"/></marker></defs>"#);
+    svg.push_str(&body);
     svg.push_str("</svg>");
     Svg::drawn(svg)
 }
@@ -630,9 +846,7 @@ mod tests {
         C,
     }
     fn none(_: &mut S, _: &()) {}
-    fn ok(_: &S) -> Vec<Refusal> {
-        Vec::new()
-    }
+    fn ok(_: &S, _: &mut Checks) {}
     fn unsigned(_: &S) -> Option<SignatureRule> {
         None
     }
@@ -642,18 +856,21 @@ mod tests {
             name: "a",
             label: "A",
             terminal: false,
+            main: true,
         },
         StateDef {
             state: S::B,
             name: "b",
             label: "B",
             terminal: false,
+            main: true,
         },
         StateDef {
             state: S::C,
             name: "c",
             label: "C <end>",
             terminal: true,
+            main: true,
         },
     ];
     static ACTIONS: [ActionDef<Loop>; 3] = [

@@ -274,6 +274,10 @@ pub fn anonymous_cookie(state: &AppState, token: String) -> Cookie<'static> {
 /// any other unexpected field, such as `state` or `created_at`, is a 400.
 pub struct Form<T>(pub T);
 
+/// A form parsed like [`Form`], with its fields as sent (without the CSRF
+/// token), so a refused form can be shown again with what was typed.
+pub struct Typed<T>(pub T, pub Vec<(String, String)>);
+
 /// A workflow step's form: the step's own fields parsed strictly into `T`,
 /// and the signing ceremony's fields (the typed username and password, and
 /// what the signing form showed), kept apart so every step form carries
@@ -355,6 +359,19 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let pairs = read_pairs(req, payload);
         Box::pin(async move { parse_pairs(&pairs.await?).map(Form) })
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Typed<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let pairs = read_pairs(req, payload);
+        Box::pin(async move {
+            let pairs = pairs.await?;
+            Ok(Typed(parse_pairs(&pairs)?, pairs))
+        })
     }
 }
 

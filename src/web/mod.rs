@@ -10,6 +10,8 @@ pub mod extract;
 pub mod handlers;
 pub mod headers;
 pub mod list;
+pub mod record;
+pub mod rejected;
 pub mod routes;
 pub mod session;
 pub mod step;

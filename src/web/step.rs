@@ -16,6 +16,8 @@ use super::csrf::StepForm;
 use super::extract::{CurrentUser, OpId};
 use super::handlers::signatures::{Ceremony, ceremony};
 use super::handlers::{flash, see_other, step_refused, user_ctx};
+use super::record::step_form_of;
+use super::rejected::Rejected;
 use super::session::SessionCtx;
 use super::views::signatures::{Carried, SignRequest, SignedField};
 use crate::db::DbConnection;
@@ -47,12 +49,13 @@ where
         conn: &mut DbConnection,
         record: &Self::Record,
     ) -> Result<Vec<SignedField>, AppError>;
-    /// The record page again, with why the step was not taken on top.
+    /// The record page again, with the step's form as typed and why the
+    /// step was not taken at its top.
     async fn refused_page(
         state: &web::Data<AppState>,
         s: &SessionCtx,
         id: i64,
-        message: String,
+        rejected: Rejected,
         status: StatusCode,
     ) -> Result<HttpResponse, AppError>;
     /// Where a taken step leads: by default its record, with its new state.
@@ -138,12 +141,13 @@ where
     }
 }
 
-/// The record page with a refusal (role and ownership refusals audited).
+/// The record page with a refusal (role and ownership refusals audited),
+/// the step's form shown again as it was sent.
 async fn refused<W>(
     state: &web::Data<AppState>,
     s: &SessionCtx,
     (op, path): &(Option<String>, String),
-    id: i64,
+    (id, version, name, sent): (i64, i64, &str, &[(String, String)]),
     e: RecordError,
 ) -> Result<HttpResponse, AppError>
 where
@@ -153,8 +157,10 @@ where
 {
     // The refused rules' ids travel with the page, for scripts and tests.
     let ids = e.rule_ids().join(" ");
-    let (status, message) = step_refused::<W>(state, s, op.clone(), id, path.clone(), e).await?;
-    let mut page = W::refused_page(state, s, id, message, status).await?;
+    let form = Rejected::named(&step_form_of::<W>(name)).typed_all(sent);
+    let (status, rejected) =
+        step_refused::<W>(state, s, (op.clone(), path.clone()), (id, version), e, form).await?;
+    let mut page = W::refused_page(state, s, id, rejected, status).await?;
     if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&ids) {
         page.headers_mut().insert(
             actix_web::http::header::HeaderName::from_static(REFUSED_RULES),
@@ -215,18 +221,20 @@ where
             .await?
     };
     let mut signer = None;
+    let form = (id, version, name.as_str(), sent.as_slice());
     match previewed {
-        Err(e) => return refused::<W>(&state, s, &asked, id, e).await,
+        Err(e) => return refused::<W>(&state, s, &asked, form, e).await,
         Ok(None) if typed.is_some() => {
-            return refused::<W>(&state, s, &asked, id, RecordError::unsigned_step(&name)).await;
+            let e = RecordError::unsigned_step(&name);
+            return refused::<W>(&state, s, &asked, form, e).await;
         }
         Ok(None) => {}
         Ok(Some((next, to_sign, fields))) => {
             // Told before any password is asked for.
             if let Some(e) = to_sign.refusal_of(me) {
-                return refused::<W>(&state, s, &asked, id, e).await;
+                return refused::<W>(&state, s, &asked, form, e).await;
             }
-            let request = sign_request::<W>(id, &next, &name, to_sign, fields, sent);
+            let request = sign_request::<W>(id, &next, &name, to_sign, fields, sent.clone());
             match ceremony(&state, s, &ctx, request, typed).await? {
                 Ceremony::Signer(with) => signer = Some(with),
                 Ceremony::Answer(page) => return Ok(page),
@@ -256,6 +264,9 @@ where
     };
     match taken {
         Ok(record) => W::done(&state, s, &record, &name).await,
-        Err(e) => refused::<W>(&state, s, &asked, id, e).await,
+        Err(e) => {
+            let form = (id, version, name.as_str(), sent.as_slice());
+            refused::<W>(&state, s, &asked, form, e).await
+        }
     }
 }

@@ -339,7 +339,7 @@ async fn quality_takes_a_nonconformance_from_report_to_closure_in_a_real_browser
     let current = "return document.querySelector('svg.diagram .state.current text').textContent";
     assert_eq!(browser.script(current).await, "Reported");
 
-    browser.click("form[action$='/start_review'] button").await;
+    browser.click("form#step-start_review button").await;
     browser.wait_for_text("NC-1 is now under review.").await;
     assert_eq!(browser.script(current).await, "Under review");
 
@@ -347,15 +347,15 @@ async fn quality_takes_a_nonconformance_from_report_to_closure_in_a_real_browser
     // reported it, and they are told so before any password is asked for.
     let use_as_is = async || {
         browser
-            .click("#disposition-disposition option[value=use_as_is]")
+            .click("#step-disposition-disposition option[value=use_as_is]")
             .await;
         browser
             .type_into(
-                "#disposition-justification",
+                "#step-disposition-justification",
                 "Bend is within the hinge's tolerance",
             )
             .await;
-        browser.click("form[action$='/disposition'] button").await;
+        browser.click("form#step-disposition button").await;
     };
     use_as_is().await;
     let text = browser
@@ -388,13 +388,13 @@ async fn quality_takes_a_nonconformance_from_report_to_closure_in_a_real_browser
 
     browser
         .type_into(
-            "#close-closure_note",
+            "#step-close-closure_note",
             "Released to stock under the signed decision",
         )
         .await;
-    browser.click("form[action$='/close'] button").await;
+    browser.click("form#step-close button").await;
     let text = browser.wait_for_text("NC-1 is now closed.").await;
-    assert!(text.contains("a closed record cannot be changed"));
+    assert!(text.contains("the record is closed and can no longer change"));
     assert_eq!(browser.script(current).await, "Closed");
     assert_eq!(app.audit_of("nonconformance.transition").len(), 3);
     browser.quit().await;
@@ -435,9 +435,7 @@ async fn the_owner_records_and_reorders_a_five_whys_chain_and_sees_the_fishbone_
     browser.click("button[type=submit]").await;
     browser.wait_for_path("/").await;
     browser.goto(&format!("{}/capas/1", app.base)).await;
-    browser
-        .click("form[action$='/start_investigation'] button")
-        .await;
+    browser.click("form#step-start_investigation button").await;
     browser
         .wait_for_text("CAPA-1 is now in investigation.")
         .await;
@@ -447,7 +445,9 @@ async fn the_owner_records_and_reorders_a_five_whys_chain_and_sees_the_fishbone_
     browser
         .click("section[aria-labelledby=inv-h] details summary")
         .await;
-    browser.click("#rca_method option[value=five_whys]").await;
+    browser
+        .click("#investigation-rca_method option[value=five_whys]")
+        .await;
     browser
         .type_into(&row(1, "why_q"), "Why did the seal leak?")
         .await;
@@ -461,14 +461,19 @@ async fn the_owner_records_and_reorders_a_five_whys_chain_and_sees_the_fishbone_
         .type_into("#cause-material", "New seal compound\nNo cold test")
         .await;
     browser
-        .type_into("#root_cause", "The new compound hardens below 10 °C")
+        .type_into(
+            "#investigation-root_cause",
+            "The new compound hardens below 10 °C",
+        )
         .await;
-    browser.click("#action_required option[value=yes]").await;
     browser
-        .type_into("#action_rationale", "Leaks reach patients")
+        .click("#investigation-action_required option[value=yes]")
         .await;
     browser
-        .click("form[action$='/investigation'] button[type=submit]")
+        .type_into("#investigation-action_rationale", "Leaks reach patients")
+        .await;
+    browser
+        .click("form#investigation-form button[type=submit]")
         .await;
     browser
         .wait_for_text("Why 2 needs both the question and its answer")
@@ -488,7 +493,7 @@ async fn the_owner_records_and_reorders_a_five_whys_chain_and_sees_the_fishbone_
         ))
         .await;
     browser
-        .click("form[action$='/investigation'] button[type=submit]")
+        .click("form#investigation-form button[type=submit]")
         .await;
     // The flash says the save went through (the form's own legend also
     // says "Five whys", so that would not show the page has changed).

@@ -16,6 +16,7 @@ mod crash;
 mod csrf;
 mod exports;
 mod faults;
+mod forms;
 mod headers;
 mod helpers;
 mod nonconformances;

@@ -210,8 +210,8 @@ async fn a_nonconformance_goes_from_report_to_closure_with_every_step_audited() 
     let closed = quality.get_html(&page).await;
     assert!(closed.contains("Closed") && closed.contains("Scrap"));
     assert!(
-        closed.contains("a closed record cannot be changed"),
-        "actions say why they are blocked"
+        closed.contains("the record is closed and can no longer change"),
+        "the page says nothing more happens to it"
     );
 
     let transitions = app.audit_of("nonconformance.transition");
@@ -319,11 +319,24 @@ async fn refusals_by_role_state_signature_staleness_and_input_change_nothing() {
         )
         .await;
     assert_eq!(res.status(), 409);
+    // The page says what changed since the form was shown and keeps what
+    // was typed, ready to be sent again.
+    let html = res.text().await.unwrap();
     assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("changed by someone else")
+        html.contains("Someone else saved this record after you opened the page"),
+        "{html}"
+    );
+    let changes = html
+        .split("Changed since you opened the page:")
+        .nth(1)
+        .and_then(|rest| rest.split("</ul>").next())
+        .unwrap_or_default();
+    assert!(changes.contains("<li>"), "the change is listed: {html}");
+    assert!(html.contains("<option value=\"scrap\" selected>"), "{html}");
+    assert!(html.contains(">x</textarea>"), "{html}");
+    assert!(
+        !html.contains(&format!("name=\"version\" value=\"{old}\"")),
+        "the form now carries the version shown"
     );
 
     // Accepting nonconforming product needs a signature: the step answers

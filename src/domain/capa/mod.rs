@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::user::{FieldError, Role};
 use super::workflow::{
-    ActionDef, BUTTON_ONLY, InputDef, InputKind, Refusal, SignatureRule, SodRule, StateDef,
-    StepForm, To, Workflow,
+    ActionDef, At, BUTTON_ONLY, Checks, InputDef, InputKind, Refusal, SignatureRule, SodRule,
+    StateDef, StepForm, To, Workflow,
 };
 
 mod forms;

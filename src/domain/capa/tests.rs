@@ -326,3 +326,66 @@ fn steps_asked_for_together_share_their_fields_and_differ_only_in_their_fixed_va
         assert!(a.form.disclosure.is_none());
     }
 }
+
+/// The diagram draws the main path with every label inside the picture
+/// and lists the side path (cancel) under it instead of arcing it across.
+#[test]
+fn the_diagram_keeps_every_label_inside_and_lists_cancel_under_the_path() {
+    use crate::domain::workflow::{diagram_svg, side_paths};
+    let svg = diagram_svg::<CapaWorkflow>(Some(CapaState::Verification), "CAPA-1 workflow");
+    assert_eq!(
+        side_paths::<CapaWorkflow>(),
+        ["Cancel → Cancelled, from Open, Investigation, Action or Verification"]
+    );
+    assert!(svg.contains("class=\"side-path\""));
+    assert!(
+        !svg.contains(">Cancelled</text></g>"),
+        "no box for the side state"
+    );
+    let number = |s: &str, attr: &str| -> i32 {
+        s.split(&format!("{attr}=\""))
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(i32::MIN)
+    };
+    let view: Vec<i32> = svg
+        .split("viewBox=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .map(|v| v.split(' ').filter_map(|n| n.parse().ok()).collect())
+        .unwrap_or_default();
+    let (left, right) = (view[0], view[0] + view[2]);
+    // Every text fits between the picture's edges at 0.6 em a letter.
+    for t in svg.split("<text ").skip(1) {
+        let x = number(t, "x");
+        let label = t
+            .split('>')
+            .nth(1)
+            .and_then(|r| r.split('<').next())
+            .unwrap_or_default();
+        let w = (label.chars().count() as f32 * 12.0 * 0.6) as i32;
+        let (from, to) = if t.contains("text-anchor=\"middle\"") {
+            (x - w / 2, x + w / 2)
+        } else {
+            (x, x + w)
+        };
+        assert!(
+            from >= left && to <= right,
+            "{label:?} from {from} to {to} is outside {left}..{right}"
+        );
+    }
+    // Arcs above and below each have their own height: no two labels share a line.
+    let mut ys: Vec<i32> = svg
+        .split("<text class=\"edge-label\" ")
+        .skip(1)
+        .map(|t| number(t, "y"))
+        .collect();
+    let n = ys.len();
+    ys.sort();
+    ys.dedup();
+    assert!(
+        ys.len() >= n - 3,
+        "straight labels share the line of their arrows; arcs do not"
+    );
+}

@@ -21,48 +21,66 @@ fn no_signature(_: &Capa) -> Option<SignatureRule> {
     None
 }
 
+/// A text the step needs, put right at `at`: written, and not too long.
 fn text_rule(
-    out: &mut Vec<Refusal>,
+    out: &mut Checks,
     text: &str,
-    id: &'static str,
-    rule: &str,
-    clause: &'static str,
+    (label, at): (&str, At),
+    (id, rule, clause): (&'static str, &str, &'static str),
 ) {
-    if blank(text) {
-        out.push(Refusal::new(id, rule, Some(clause)));
-    } else if text.chars().count() > MAX_TEXT {
-        out.push(Refusal::new(
+    let refusal = if blank(text) {
+        Refusal::new(id, rule, Some(clause))
+    } else {
+        Refusal::new(
             "capa.text_too_long",
             format!("Texts can have at most {MAX_TEXT} characters"),
             None,
-        ));
-    }
+        )
+    };
+    out.require(
+        !blank(text) && text.chars().count() <= MAX_TEXT,
+        label,
+        refusal.at(at),
+    );
 }
 
-fn start_guard(c: &Capa) -> Vec<Refusal> {
-    let mut out = Vec::new();
-    if c.owner_id.is_none() {
-        out.push(Refusal::new(
+/// The sections of the record page where a rule is put right.
+const OVERVIEW: At = At::Section("overview");
+const INVESTIGATION: At = At::Section("investigation");
+const ACTION_ITEMS: At = At::Section("actions");
+const VERIFICATION: At = At::Section("verification");
+
+fn start_guard(c: &Capa, out: &mut Checks) {
+    out.require(
+        c.owner_id.is_some(),
+        "Owner named",
+        Refusal::new(
             "capa.owner_required",
             "An owner must be named before the investigation starts",
             Some("ISO 13485 8.5.2 a"),
-        ));
-    }
-    text_rule(
-        &mut out,
-        &c.problem,
-        "capa.problem_required",
-        "A problem statement is required before the investigation starts",
-        "ISO 13485 8.5.2 a",
+        )
+        .at(OVERVIEW),
     );
-    if c.priority.is_none() {
-        out.push(Refusal::new(
+    text_rule(
+        out,
+        &c.problem,
+        ("Problem statement written", OVERVIEW),
+        (
+            "capa.problem_required",
+            "A problem statement is required before the investigation starts",
+            "ISO 13485 8.5.2 a",
+        ),
+    );
+    out.require(
+        c.priority.is_some(),
+        "Priority set",
+        Refusal::new(
             "capa.priority_required",
             "A priority must be set before the investigation starts",
             Some("ISO 13485 8.5.2 a"),
-        ));
-    }
-    out
+        )
+        .at(OVERVIEW),
+    );
 }
 
 fn rca_filled(c: &Capa) -> bool {
@@ -72,68 +90,84 @@ fn rca_filled(c: &Capa) -> bool {
             || c.rca_method == Some(RcaMethod::Other))
 }
 
-fn root_cause_rules(c: &Capa, out: &mut Vec<Refusal>) {
-    if !rca_filled(c) {
-        out.push(Refusal::new(
+fn root_cause_rules(c: &Capa, out: &mut Checks) {
+    out.require(
+        rca_filled(c),
+        "Investigation recorded: a method, and a why answered or a fishbone cause named",
+        Refusal::new(
             "capa.investigation_required",
             "The investigation must be recorded: choose the method and answer at least one why, or name at least one fishbone cause",
             Some("ISO 13485 8.5.2 b"),
-        ));
-    }
+        )
+        .at(INVESTIGATION),
+    );
     text_rule(
         out,
         &c.root_cause,
-        "capa.root_cause_required",
-        "Root cause is required before actions can be planned or the CAPA closed",
-        "ISO 13485 8.5.2 b",
+        ("Root cause stated", INVESTIGATION),
+        (
+            "capa.root_cause_required",
+            "Root cause is required before actions can be planned or the CAPA closed",
+            "ISO 13485 8.5.2 b",
+        ),
     );
 }
 
-fn plan_guard(c: &Capa) -> Vec<Refusal> {
-    let mut out = Vec::new();
-    root_cause_rules(c, &mut out);
-    if c.action_required != Some(true) {
-        out.push(Refusal::new(
-            "capa.action_needed",
-            "The need for action must be decided as yes to plan actions",
-            Some("ISO 13485 8.5.2 c"),
-        ));
-    }
+fn rationale_rule(c: &Capa, out: &mut Checks) {
     text_rule(
-        &mut out,
+        out,
         &c.action_rationale,
-        "capa.action_rationale_required",
-        "The rationale of the need-for-action decision is required",
-        "ISO 13485 8.5.2 c",
+        ("Rationale of the decision written", INVESTIGATION),
+        (
+            "capa.action_rationale_required",
+            "The rationale of the need-for-action decision is required",
+            "ISO 13485 8.5.2 c",
+        ),
     );
-    if c.items.is_empty() {
-        out.push(Refusal::new(
+}
+
+fn item_rule(c: &Capa, out: &mut Checks) {
+    out.require(
+        !c.items.is_empty(),
+        "At least one action item planned",
+        Refusal::new(
             "capa.item_required",
             "Plan at least one action item",
             Some("ISO 13485 8.5.2 d"),
-        ));
-    }
-    out
+        )
+        .at(ACTION_ITEMS),
+    );
 }
 
-fn no_action_guard(c: &Capa) -> Vec<Refusal> {
-    let mut out = Vec::new();
-    root_cause_rules(c, &mut out);
-    if c.action_required != Some(false) {
-        out.push(Refusal::new(
+fn plan_guard(c: &Capa, out: &mut Checks) {
+    root_cause_rules(c, out);
+    out.require(
+        c.action_required == Some(true),
+        "Need for action decided: yes",
+        Refusal::new(
+            "capa.action_needed",
+            "The need for action must be decided as yes to plan actions",
+            Some("ISO 13485 8.5.2 c"),
+        )
+        .at(INVESTIGATION),
+    );
+    rationale_rule(c, out);
+    item_rule(c, out);
+}
+
+fn no_action_guard(c: &Capa, out: &mut Checks) {
+    root_cause_rules(c, out);
+    out.require(
+        c.action_required == Some(false),
+        "Need for action decided: no",
+        Refusal::new(
             "capa.no_action_decided",
             "Closing without action needs the need-for-action decision recorded as no",
             Some("ISO 13485 8.5.2 c"),
-        ));
-    }
-    text_rule(
-        &mut out,
-        &c.action_rationale,
-        "capa.action_rationale_required",
-        "The rationale of the need-for-action decision is required",
-        "ISO 13485 8.5.2 c",
+        )
+        .at(INVESTIGATION),
     );
-    out
+    rationale_rule(c, out);
 }
 
 fn signed(meaning: &'static str) -> Option<SignatureRule> {
@@ -147,49 +181,53 @@ fn no_action_signature(_: &Capa) -> Option<SignatureRule> {
     signed("Approved: no action required")
 }
 
-fn verification_guard(c: &Capa) -> Vec<Refusal> {
-    let mut out = Vec::new();
-    if c.items.is_empty() {
-        out.push(Refusal::new(
-            "capa.item_required",
-            "Plan at least one action item",
-            Some("ISO 13485 8.5.2 d"),
-        ));
-    }
+fn verification_guard(c: &Capa, out: &mut Checks) {
+    item_rule(c, out);
     for (n, i) in c.items.iter().enumerate() {
-        if !i.done_with_evidence() {
-            out.push(Refusal::new(
+        out.require(
+            i.done_with_evidence(),
+            format!("Action item {} done, with evidence", n + 1),
+            Refusal::new(
                 "capa.item_not_done",
                 format!(
                     "Action item {} is not done with evidence of what was done",
                     n + 1
                 ),
                 Some("ISO 13485 8.5.2 d"),
-            ));
-        }
+            )
+            .at(ACTION_ITEMS),
+        );
     }
     text_rule(
-        &mut out,
+        out,
         &c.no_adverse_effect,
-        "capa.no_adverse_effect_required",
-        "A statement that the actions have no adverse effect on the device is required",
-        "ISO 13485 8.5.2 e",
+        ("No-adverse-effect statement written", VERIFICATION),
+        (
+            "capa.no_adverse_effect_required",
+            "A statement that the actions have no adverse effect on the device is required",
+            "ISO 13485 8.5.2 e",
+        ),
     );
     text_rule(
-        &mut out,
+        out,
         &c.effectiveness_criteria,
-        "capa.effectiveness_criteria_required",
-        "Effectiveness criteria must be set before verification",
-        "ISO 13485 8.5.2 f",
+        ("Effectiveness criteria set", VERIFICATION),
+        (
+            "capa.effectiveness_criteria_required",
+            "Effectiveness criteria must be set before verification",
+            "ISO 13485 8.5.2 f",
+        ),
     );
-    if c.effectiveness_due.is_none() {
-        out.push(Refusal::new(
+    out.require(
+        c.effectiveness_due.is_some(),
+        "Effectiveness check due date set",
+        Refusal::new(
             "capa.effectiveness_due_required",
             "The effectiveness check needs a due date",
             Some("ISO 13485 8.5.2 f"),
-        ));
-    }
-    out
+        )
+        .at(VERIFICATION),
+    );
 }
 
 fn apply_result(c: &mut Capa, input: &CapaInput) {
@@ -197,59 +235,68 @@ fn apply_result(c: &mut Capa, input: &CapaInput) {
     c.effectiveness_evidence = input.effectiveness_evidence.clone().unwrap_or_default();
 }
 
-fn result_guard(c: &Capa, wanted: Effectiveness, words: &str) -> Vec<Refusal> {
+fn result_guard(c: &Capa, out: &mut Checks, wanted: Effectiveness, words: &str) {
     let id = match wanted {
         Effectiveness::Effective => "capa.result_effective",
         Effectiveness::NotEffective => "capa.result_not_effective",
     };
-    let mut out = Vec::new();
-    if c.effectiveness_result != Some(wanted) {
-        out.push(Refusal::new(
+    out.require(
+        c.effectiveness_result == Some(wanted),
+        format!("Result: {}", wanted.label()),
+        Refusal::new(
             id,
             format!("The effectiveness result must be {words}"),
             Some("ISO 13485 8.5.2 f"),
-        ));
-    }
-    text_rule(
-        &mut out,
-        &c.effectiveness_evidence,
-        "capa.effectiveness_evidence_required",
-        "Evidence of the effectiveness check is required",
-        "ISO 13485 8.5.2 f",
+        )
+        .at(At::Input("effectiveness_result")),
     );
-    out
+    text_rule(
+        out,
+        &c.effectiveness_evidence,
+        (
+            "Evidence of the check given",
+            At::Input("effectiveness_evidence"),
+        ),
+        (
+            "capa.effectiveness_evidence_required",
+            "Evidence of the effectiveness check is required",
+            "ISO 13485 8.5.2 f",
+        ),
+    );
 }
 
-fn effective_guard(c: &Capa) -> Vec<Refusal> {
-    result_guard(c, Effectiveness::Effective, "effective to close")
+fn effective_guard(c: &Capa, out: &mut Checks) {
+    result_guard(c, out, Effectiveness::Effective, "effective to close");
 }
 
 fn effective_signature(_: &Capa) -> Option<SignatureRule> {
     signed("Approved: effective")
 }
 
-fn reopen_guard(c: &Capa) -> Vec<Refusal> {
+fn reopen_guard(c: &Capa, out: &mut Checks) {
     result_guard(
         c,
+        out,
         Effectiveness::NotEffective,
         "not effective to reopen the actions",
-    )
+    );
 }
 
 fn apply_cancel(c: &mut Capa, input: &CapaInput) {
     c.cancel_justification = input.justification.clone().unwrap_or_default();
 }
 
-fn cancel_guard(c: &Capa) -> Vec<Refusal> {
-    let mut out = Vec::new();
+fn cancel_guard(c: &Capa, out: &mut Checks) {
     text_rule(
-        &mut out,
+        out,
         &c.cancel_justification,
-        "capa.cancel_justification_required",
-        "A justification is required to cancel a CAPA",
-        "ISO 13485 8.5.2",
+        ("Justification given", At::Input("justification")),
+        (
+            "capa.cancel_justification_required",
+            "A justification is required to cancel a CAPA",
+            "ISO 13485 8.5.2",
+        ),
     );
-    out
 }
 
 fn cancel_signature(_: &Capa) -> Option<SignatureRule> {
@@ -269,6 +316,7 @@ macro_rules! state {
             name: $s.as_str(),
             label: $s.label(),
             terminal: $s.terminal(),
+            main: !matches!($s, CapaState::Cancelled),
         }
     };
 }

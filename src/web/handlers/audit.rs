@@ -312,6 +312,81 @@ pub fn history_panel(
     })
 }
 
+/// What someone else saved after the version a stale form showed.
+#[derive(Debug, Default)]
+pub struct ChangesSince {
+    /// Each change in people's words, oldest first ("2026-12-02 10:31 UTC,
+    /// Quinn Quality: CAPA details changed (title: “Hinge” → “Cracked
+    /// hinge”)").
+    pub lines: Vec<String>,
+    /// Each field changed, as recorded (`title`), with its value now.
+    pub fields: Vec<(String, String)>,
+}
+
+/// What changed in record `id` after the version a stale form showed: a
+/// form refused because someone else saved first says what they saved. The
+/// newest 20 entries are looked at; older ones are on the History panel.
+pub fn changes_since(
+    conn: &mut DbConnection,
+    kind: &str,
+    id: &str,
+    version: i64,
+    roles: &Roles,
+) -> Result<ChangesSince, AppError> {
+    let filter = Filter {
+        visible_types: visible_types(roles),
+        entity_type: Some(kind.to_string()),
+        record: Some(id.to_string()),
+        ..Filter::default()
+    };
+    let page = browse::page(conn, &filter, Cursor::Newest, 20)?;
+    let short = |v: &str| -> String {
+        let mut out: String = v.chars().take(120).collect();
+        if v.chars().count() > 120 {
+            out.push('…');
+        }
+        out
+    };
+    let mut out = ChangesSince::default();
+    // Newest first: the first value seen of a field is its value now.
+    for e in page.entries.iter().filter(|e| {
+        e.json()
+            .pointer("/entity/version")
+            .and_then(serde_json::Value::as_i64)
+            .is_some_and(|v| v > version)
+    }) {
+        let v = EntryView::new(e, roles);
+        let changed: Vec<_> = v
+            .changes
+            .iter()
+            .filter(|c| c.changed && c.key != "transition")
+            .collect();
+        for c in &changed {
+            if !out.fields.iter().any(|(k, _)| k == &c.key) {
+                out.fields.push((c.key.clone(), c.after.clone()));
+            }
+        }
+        let words: Vec<String> = changed
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}: “{}” → “{}”",
+                    c.field,
+                    short(&c.before),
+                    short(&c.after)
+                )
+            })
+            .collect();
+        let mut line = format!("{}, {}: {}", v.at, v.actor, v.label);
+        if !words.is_empty() {
+            line.push_str(&format!(" ({})", words.join("; ")));
+        }
+        out.lines.push(line);
+    }
+    out.lines.reverse();
+    Ok(out)
+}
+
 /// A date (`2026-11-21`, the whole day) or a time (`2026-11-21T10:42`,
 /// that minute) in UTC; `end` gives the instant just after it.
 fn parse_when(raw: &str, end: bool) -> Option<NaiveDateTime> {

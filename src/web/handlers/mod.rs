@@ -162,17 +162,18 @@ pub async fn deny(
     Ok(())
 }
 
-/// A refused workflow step: the status and message the record page shows
-/// (404 and a role refusal become error pages). A refusal for role or
-/// ownership is audited on the record first.
+/// A refused workflow step: the form as typed with why, and the status the
+/// record page shows it with (a missing record is a 404, a role refusal a
+/// 403 page, as `Err`). A refusal for role or ownership is audited on the
+/// record first; a stale form says what changed since it was shown.
 pub async fn step_refused<W: crate::service::workflow::Stored>(
     state: &web::Data<AppState>,
     s: &SessionCtx,
-    op: Option<String>,
-    id: i64,
-    path: String,
+    (op, path): (Option<String>, String),
+    (id, version): (i64, i64),
     e: crate::service::error::RecordError,
-) -> Result<(actix_web::http::StatusCode, String), AppError> {
+    rejected: crate::web::rejected::Rejected,
+) -> Result<(StatusCode, crate::web::rejected::Rejected), AppError> {
     use crate::domain::workflow::Refused;
     use crate::service::error::RecordError;
     if let RecordError::Refused(r @ Refused::Role { .. }) = &e {
@@ -181,15 +182,45 @@ pub async fn step_refused<W: crate::service::workflow::Stored>(
             .await?;
         deny(state, s, op, entity, "POST", path, r.to_string()).await?;
     }
-    step_refusal(e)
+    let Some(status) = crate::web::error::refusal_status(&e) else {
+        return Err(e.into());
+    };
+    let rejected = match e {
+        RecordError::Stale => rejected_stale(state, s, W::KIND, id, version, rejected).await?,
+        e => rejected.refused(&e),
+    };
+    Ok((status, rejected))
 }
 
-pub fn step_refusal(
-    e: crate::service::error::RecordError,
-) -> Result<(actix_web::http::StatusCode, String), AppError> {
-    // A missing record, a refused role, a fault: the error page it is.
-    let (status, messages) = crate::web::error::refusal(e)?;
-    Ok((status, messages.join(" ")))
+/// A form refused because someone else saved the record (`kind`, row
+/// `id`) after the version it showed: what they changed goes in its
+/// summary, and beside each field of the form they changed, the value saved
+/// now; what the person typed stays in the form.
+pub async fn rejected_stale(
+    state: &web::Data<AppState>,
+    s: &SessionCtx,
+    kind: &'static str,
+    id: i64,
+    version: i64,
+    rejected: crate::web::rejected::Rejected,
+) -> Result<crate::web::rejected::Rejected, AppError> {
+    let roles = s.account.roles.clone();
+    let prefix = crate::domain::record::kind(kind).map_or("", |k| k.id_prefix);
+    let record = format!("{prefix}{id}");
+    let changes = state
+        .db(move |conn| audit::changes_since(conn, kind, &record, version, &roles))
+        .await?;
+    let mut r = rejected;
+    if changes.lines.is_empty() {
+        // Sent twice, or changed in a way this reader may not see.
+        return Ok(r.refused(&crate::service::error::RecordError::Stale));
+    }
+    for (field, now) in &changes.fields {
+        if r.value(field).is_some() {
+            r = r.problem(field, format!("Saved meanwhile by someone else: “{now}”."));
+        }
+    }
+    Ok(r.with_changes(changes.lines))
 }
 
 /// `GET` on a URL under a record that only takes `POST` (a step, a form's

@@ -17,7 +17,7 @@ use crate::domain::nonconformance::{
 };
 use crate::domain::product::Product;
 use crate::domain::user::Role;
-use crate::domain::workflow::{Who, Workflow, diagram_svg, offered};
+use crate::domain::workflow::Who;
 use crate::service::error::RecordError;
 use crate::service::nonconformances as service;
 use crate::web::AppState;
@@ -26,6 +26,8 @@ use crate::web::error::AppError;
 use crate::web::extract::RoleSet;
 use crate::web::extract::{CurrentUser, OpId, WithRole};
 use crate::web::list::{ListQuery, PerPage};
+use crate::web::record::{Fact, RecordHead, Section, next_steps};
+use crate::web::rejected::{Rejected, Sent};
 use crate::web::session::SessionCtx;
 use crate::web::step::{WebWorkflow, choice, text};
 use crate::web::views::audit::Choice;
@@ -242,7 +244,7 @@ pub struct NcFormData {
 }
 
 impl NcFormData {
-    fn parse(&self) -> Result<NcFields, Vec<String>> {
+    fn parse(&self) -> Result<NcFields, Vec<crate::domain::user::FieldError>> {
         NcFields::parse(
             &self.title,
             &self.source,
@@ -252,14 +254,27 @@ impl NcFormData {
             &self.detected_on,
             &self.severity,
         )
-        .map_err(|errs| errs.into_iter().map(|e| e.message).collect())
+    }
+
+    /// The fields as typed, by name.
+    fn typed(&self, r: Rejected) -> Rejected {
+        r.typed_each(&[
+            ("title", &self.title),
+            ("source", &self.source),
+            ("product_id", &self.product_id),
+            ("lot_serial", &self.lot_serial),
+            ("description", &self.description),
+            ("detected_on", &self.detected_on),
+            ("severity", &self.severity),
+            ("reason", &self.reason),
+        ])
     }
 }
 
 fn nc_form(
     conn: &mut DbConnection,
     f: &NcFormData,
-    errors: Vec<String>,
+    problems: Rejected,
 ) -> Result<NcForm, AppError> {
     Ok(NcForm {
         title: f.title.clone(),
@@ -275,7 +290,7 @@ fn nc_form(
             &f.severity,
         ),
         reason: f.reason.clone(),
-        errors,
+        problems,
     })
 }
 
@@ -295,14 +310,19 @@ fn form_of(nc: &Nc) -> NcFormData {
     }
 }
 
+/// The form on `/nonconformances/new`: its element ids are the fields' names.
+fn new_form_problems() -> Rejected {
+    Rejected::new("new", "")
+}
+
 async fn new_page(
     state: &web::Data<AppState>,
     s: &SessionCtx,
     f: NcFormData,
-    errors: Vec<String>,
+    problems: Rejected,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let form = state.db(move |conn| nc_form(conn, &f, errors)).await?;
+    let form = state.db(move |conn| nc_form(conn, &f, problems)).await?;
     let page = NewNcPage {
         ctx: page_ctx(state, s, "/nonconformances").await?,
         form,
@@ -325,7 +345,14 @@ pub async fn new_form(
         severity: String::new(),
         reason: String::new(),
     };
-    new_page(&state, r.session(), empty, Vec::new(), StatusCode::OK).await
+    new_page(
+        &state,
+        r.session(),
+        empty,
+        new_form_problems(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// `POST /nonconformances`
@@ -338,7 +365,10 @@ pub async fn create(
     let s = r.session();
     let fields = match f.parse() {
         Ok(fields) => fields,
-        Err(errors) => return new_page(&state, s, f, errors, StatusCode::BAD_REQUEST).await,
+        Err(errors) => {
+            let problems = new_form_problems().fields(errors);
+            return new_page(&state, s, f, problems, StatusCode::BAD_REQUEST).await;
+        }
     };
     let ctx = user_ctx(&state, s, op);
     let reporter = s.account.id.0;
@@ -351,36 +381,47 @@ pub async fn create(
             Ok(see_other(&format!("/nonconformances/{}", nc.id)))
         }
         Err(e @ RecordError::Invalid(_)) => {
-            new_page(&state, s, f, e.field_messages(), StatusCode::BAD_REQUEST).await
+            let problems = new_form_problems().refused(&e);
+            new_page(&state, s, f, problems, StatusCode::BAD_REQUEST).await
         }
         Err(e) => Err(e.into()),
     }
 }
 
+/// The sections of a nonconformance's page before the common ones.
+const SECTIONS: [Section; 2] = [
+    Section {
+        anchor: "overview",
+        label: "Overview",
+    },
+    Section {
+        anchor: "disposition",
+        label: "Disposition",
+    },
+];
+
 async fn show_page(
     state: &web::Data<AppState>,
     s: &SessionCtx,
     id: i64,
-    edited: Option<(NcFormData, Vec<String>)>,
-    action_errors: Vec<String>,
+    edited: Option<NcFormData>,
+    sent: Sent,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let roles = s.account.roles.clone();
     let histories = state.histories.clone();
-    let (nc, product, reporter, form, history) = state
+    let problems = match sent.rejected() {
+        Some(r) if r.form == "details" => r.clone(),
+        _ => Rejected::named("details"),
+    };
+    let (nc, product, reporter, form, more) = state
         .read(move |conn| {
             let nc = repo::find(conn, id)?.ok_or(AppError::NotFound)?;
             let product = product_name(conn, nc.product_id)?;
             let reporter = users::find(conn, UserId(nc.reported_by))?
                 .map_or_else(|| format!("u-{}", nc.reported_by), |a| a.full_name);
-            let (data, errors) = edited.unwrap_or_else(|| (form_of(&nc), Vec::new()));
-            // Without the correction form on the page, its errors go on top.
-            let (errors, action_errors) = if nc.correctable() {
-                (errors, action_errors)
-            } else {
-                (Vec::new(), [action_errors, errors].concat())
-            };
-            let form = nc_form(conn, &data, errors)?;
+            let data = edited.unwrap_or_else(|| form_of(&nc));
+            let form = nc_form(conn, &data, problems)?;
             let history = super::audit::history_panel(
                 conn,
                 &histories,
@@ -407,38 +448,52 @@ async fn show_page(
                 product,
                 reporter,
                 form,
-                (history, signatures, action_errors, capas, commits),
+                (history, signatures, capas, commits),
             ))
         })
         .await?;
-    let (history, signatures, action_errors, capas, commits) = history;
+    let (history, signatures, capas, commits) = more;
     let roles = &s.account.roles;
-    let actions = NcWorkflow::actions()
+    let who = Who {
+        user: Some(s.account.id.0),
+        roles,
+    };
+    let mut head = RecordHead::new::<NcWorkflow>(
+        ("/nonconformances", "Nonconformances"),
+        (nc.key(), nc.title.clone()),
+        nc.state,
+        &SECTIONS,
+        crate::web::record::diagram::<NcWorkflow>(&nc.key(), nc.state),
+    );
+    head.facts = vec![
+        Fact::new("Severity", nc.severity.map_or("", Severity::label)),
+        Fact::new("Product", product.clone()).link(nc.product_id.map(|p| format!("/products/{p}"))),
+        Fact::new("Found in", nc.source.label()),
+        Fact::new("Reported by", reporter.clone()),
+        Fact::new(
+            "Detected on",
+            nc.detected_on.map(|d| d.to_string()).unwrap_or_default(),
+        ),
+    ];
+    head.badges = capas
         .iter()
-        .map(|a| ActionView {
-            name: a.name,
-            label: a.label,
-            form: &a.form,
-            blocked: offered::<NcWorkflow>(
-                &nc,
-                a,
-                Who {
-                    user: Some(s.account.id.0),
-                    roles,
-                },
-            )
-            .err(),
-        })
+        .map(|(key, href)| (format!("{key} opened"), href.clone()))
         .collect();
+    let next =
+        next_steps::<NcWorkflow>(&nc, who, format!("/nonconformances/{}", nc.id), nc.version);
+    let can_edit = roles.contains(Role::Quality) && nc.correctable();
+    let mut forms: Vec<String> = next.blocks.iter().map(|b| b.form.clone()).collect();
+    if can_edit {
+        forms.push("details".into());
+    }
+    let mut sent = sent;
+    sent.place(&forms);
     let page = NcPage {
         ctx: page_ctx(state, s, "/nonconformances").await?,
-        step_base: format!("/nonconformances/{}", nc.id),
+        head,
+        next,
+        sent,
         id: nc.id,
-        key: nc.key(),
-        version: nc.version,
-        title: nc.title.clone(),
-        state: nc.state.label(),
-        state_name: nc.state.as_str(),
         source: nc.source.label(),
         product_href: nc.product_id.map(|p| format!("/products/{p}")),
         product,
@@ -452,14 +507,8 @@ async fn show_page(
         disposition: nc.disposition.map_or("", Disposition::label),
         justification: nc.justification.clone(),
         closure_note: nc.closure_note.clone(),
-        diagram: diagram_svg::<NcWorkflow>(
-            Some(nc.state),
-            &format!("{} workflow, now {}", nc.key(), nc.state.label()),
-        ),
-        actions,
-        can_edit: roles.contains(Role::Quality) && nc.correctable(),
+        can_edit,
         form,
-        action_errors,
         history,
         signatures,
         capas,
@@ -485,7 +534,7 @@ pub async fn show(
         &user.0,
         path.into_inner(),
         None,
-        Vec::new(),
+        Sent::none(),
         StatusCode::OK,
     )
     .await
@@ -531,18 +580,12 @@ pub async fn edit(
         severity: f.severity,
         reason: f.reason,
     };
+    let rejected = data.typed(Rejected::named("details"));
     let fields = match data.parse() {
         Ok(fields) => fields,
         Err(errors) => {
-            return show_page(
-                &state,
-                s,
-                id,
-                Some((data, errors)),
-                Vec::new(),
-                StatusCode::BAD_REQUEST,
-            )
-            .await;
+            let sent = Sent::of(rejected.fields(errors));
+            return show_page(&state, s, id, Some(data), sent, StatusCode::BAD_REQUEST).await;
         }
     };
     let ctx = user_ctx(&state, s, op);
@@ -555,11 +598,19 @@ pub async fn edit(
             flash(&state, s, "ok", "Saved.").await?;
             Ok(see_other(&format!("/nonconformances/{id}")))
         }
-        Err(e @ (RecordError::Invalid(_) | RecordError::Stale)) => {
-            let (status, messages) = crate::web::error::refusal(e)?;
-            show_page(&state, s, id, Some((data, messages)), Vec::new(), status).await
+        Err(e) => {
+            let Some(status) = crate::web::error::refusal_status(&e) else {
+                return Err(e.into());
+            };
+            let rejected = match e {
+                RecordError::Stale => {
+                    super::rejected_stale(&state, s, "nonconformance", id, version, rejected)
+                        .await?
+                }
+                e => rejected.refused(&e),
+            };
+            show_page(&state, s, id, Some(data), Sent::of(rejected), status).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -625,10 +676,10 @@ impl WebWorkflow for NcWorkflow {
         state: &web::Data<AppState>,
         s: &SessionCtx,
         id: i64,
-        message: String,
+        rejected: Rejected,
         status: StatusCode,
     ) -> Result<HttpResponse, AppError> {
-        show_page(state, s, id, None, vec![message], status).await
+        show_page(state, s, id, None, Sent::of(rejected), status).await
     }
 
     /// Escalation opened a CAPA in the same transaction: go there to fill it in.

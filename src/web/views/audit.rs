@@ -11,6 +11,8 @@ use crate::domain::user::Roles;
 
 /// One changed field, its old value beside its new one.
 pub struct FieldChange {
+    /// The field's name as recorded (`due_on`).
+    pub key: String,
     pub field: String,
     pub before: String,
     pub after: String,
@@ -81,6 +83,7 @@ fn changes(before: &Value, after: &Value) -> Vec<FieldChange> {
                 before: cell(old),
                 after: cell(new),
                 field: field.replace('_', " "),
+                key: field,
             }
         })
         .collect()

@@ -8,8 +8,9 @@ use askama::Template;
 use super::PageCtx;
 use super::admin::PageLink;
 use super::audit::{Choice, HistoryPanel};
-use super::nonconformances::ActionView;
 use super::signatures::SignatureView;
+use crate::web::record::{NextSteps, RecordHead};
+use crate::web::rejected::{Rejected, Sent};
 
 /// A row of the list.
 pub struct CapaRow {
@@ -61,7 +62,8 @@ pub struct DetailsView {
     pub owners: Vec<Choice>,
     pub due_on: String,
     pub containment: String,
-    pub errors: Vec<String>,
+    /// The form as refused, or not sent (its element ids' prefix either way).
+    pub problems: Rejected,
 }
 
 #[derive(Template)]
@@ -93,7 +95,7 @@ pub struct InvestigationView {
     pub root_cause: String,
     pub action_required: String,
     pub action_rationale: String,
-    pub errors: Vec<String>,
+    pub problems: Rejected,
 }
 
 /// An action item as the record page shows it.
@@ -121,33 +123,38 @@ pub struct LinkView {
     pub href: Option<String>,
 }
 
+/// The causes named under one fishbone category, listed beside the drawing.
+pub struct CausesView {
+    pub label: &'static str,
+    pub causes: Vec<String>,
+}
+
 #[derive(Template)]
 #[template(path = "capas/show.html")]
 pub struct CapaPage {
-    /// Where the step forms post (`/capas/4`).
-    pub step_base: String,
     pub ctx: PageCtx,
+    pub head: RecordHead,
+    pub next: NextSteps,
+    /// The form that was refused, as typed.
+    pub sent: Sent,
     pub id: i64,
-    pub key: String,
-    pub version: i64,
-    pub title: String,
-    pub state: &'static str,
-    pub state_name: &'static str,
     pub kind: &'static str,
     pub source: &'static str,
     pub source_ref: String,
+    /// The nonconformance the CAPA was opened from, when it was.
+    pub source_href: Option<String>,
     pub product: String,
     pub product_href: Option<String>,
     pub problem: String,
     pub priority: &'static str,
     pub owner: String,
     pub due: String,
-    pub overdue: bool,
     pub containment: String,
     pub rca_method: &'static str,
     pub whys: Vec<WhyRow>,
     pub fishbone: Svg,
-    pub has_causes: bool,
+    /// Every category with its causes; empty when no cause is named.
+    pub causes: Vec<CausesView>,
     pub root_cause: String,
     pub action_required: &'static str,
     pub action_rationale: String,
@@ -157,9 +164,6 @@ pub struct CapaPage {
     pub effectiveness_result: &'static str,
     pub effectiveness_evidence: String,
     pub cancel_justification: String,
-    pub diagram: Svg,
-    pub actions: Vec<ActionView>,
-    pub action_errors: Vec<String>,
     pub items: Vec<ItemView>,
     pub item_kinds: Vec<Choice>,
     pub item_owners: Vec<Choice>,
@@ -169,13 +173,10 @@ pub struct CapaPage {
     pub commits_of: String,
     pub commits_hint: String,
     pub commits_unlink: Option<String>,
-    pub can_edit: bool,
     pub details: Option<DetailsView>,
     pub investigation: Option<InvestigationView>,
     pub can_add_items: bool,
     pub can_plan: bool,
-    pub item_errors: Vec<String>,
-    pub plan_errors: Vec<String>,
     pub signatures: Vec<SignatureView>,
     pub history: std::sync::Arc<HistoryPanel>,
 }

@@ -54,10 +54,12 @@ async fn new_page(
     state: &web::Data<AppState>,
     s: &SessionCtx,
     f: DetailsForm,
-    errors: Vec<String>,
+    problems: Rejected,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let form = state.db(move |conn| details_view(conn, &f, errors)).await?;
+    let form = state
+        .db(move |conn| details_view(conn, &f, problems))
+        .await?;
     html_status(
         status,
         &NewCapaPage {
@@ -76,11 +78,12 @@ pub async fn new_form(
         kind: Kind::Corrective.as_str().into(),
         ..Default::default()
     };
-    new_page(&state, qm.session(), f, Vec::new(), StatusCode::OK).await
+    new_page(&state, qm.session(), f, new_form_problems(), StatusCode::OK).await
 }
 
-fn messages(errors: Vec<crate::domain::user::FieldError>) -> Vec<String> {
-    errors.into_iter().map(|e| e.message).collect()
+/// The form on `/capas/new`: its element ids are the fields' names.
+fn new_form_problems() -> Rejected {
+    Rejected::new("new", "")
 }
 
 /// `POST /capas`
@@ -94,7 +97,10 @@ pub async fn create(
     let (_, f) = data.form();
     let fields = match CapaFields::parse(&f, today(&state)) {
         Ok(fields) => with_default_due(&state, fields),
-        Err(e) => return new_page(&state, s, f, messages(e), StatusCode::BAD_REQUEST).await,
+        Err(e) => {
+            let problems = new_form_problems().fields(e);
+            return new_page(&state, s, f, problems, StatusCode::BAD_REQUEST).await;
+        }
     };
     let ctx = user_ctx(&state, s, op);
     let by = s.account.id.0;
@@ -107,14 +113,13 @@ pub async fn create(
             Ok(see_other(&format!("/capas/{}", c.id)))
         }
         Err(e @ RecordError::Invalid(_)) => {
-            new_page(&state, s, f, e.field_messages(), StatusCode::BAD_REQUEST).await
+            let problems = new_form_problems().refused(&e);
+            new_page(&state, s, f, problems, StatusCode::BAD_REQUEST).await
         }
         Err(e) => Err(e.into()),
     }
 }
 
-/// What a record page shows besides the stored record: the errors of one
-/// section's form and what was typed there.
 /// `POST /capas/{id}/details`
 pub async fn details(
     state: web::Data<AppState>,
@@ -127,12 +132,13 @@ pub async fn details(
     editor_check(&state, s, &op, id, "details").await?;
     let (version, f) = data.form();
     let version = version.ok_or_else(|| AppError::BadRequest("The form has no version".into()))?;
+    let rejected = Rejected::named("details");
     let fields = match CapaFields::parse(&f, today(&state)) {
         Ok(fields) => with_default_due(&state, fields),
         Err(e) => {
             let shown = Shown {
-                details: Some((f, messages(e))),
-                ..Default::default()
+                details: Some(f),
+                ..Shown::of(rejected.fields(e))
             };
             return show_page(&state, s, id, shown, StatusCode::BAD_REQUEST).await;
         }
@@ -141,18 +147,37 @@ pub async fn details(
     let result = state
         .db(move |conn| Ok(service::update_details(conn, &ctx, id, version, fields)))
         .await?;
+    let rejected = details_typed(rejected, &f);
     after_edit(
         &state,
         s,
         id,
         result,
-        |e| Shown {
-            details: Some((f, e)),
-            ..Default::default()
+        (rejected, version),
+        |shown| Shown {
+            details: Some(f),
+            ..shown
         },
         "Saved.",
     )
     .await
+}
+
+/// The details form's fields as typed, by name (a stale form marks those
+/// someone else changed meanwhile).
+fn details_typed(r: Rejected, f: &DetailsForm) -> Rejected {
+    r.typed_each(&[
+        ("title", &f.title),
+        ("kind", &f.kind),
+        ("source", &f.source),
+        ("source_ref", &f.source_ref),
+        ("product_id", &f.product_id),
+        ("problem", &f.problem),
+        ("priority", &f.priority),
+        ("owner_id", &f.owner_id),
+        ("due_on", &f.due_on),
+        ("containment", &f.containment),
+    ])
 }
 
 /// `POST /capas/{id}/investigation`: the form repeats `why_pos`, `why_q`,
@@ -220,12 +245,13 @@ pub async fn investigation(
         action_required: one("action_required"),
         action_rationale: one("action_rationale"),
     };
+    let rejected = Rejected::named("investigation");
     let inv = match Investigation::parse(&f) {
         Ok(inv) => inv,
         Err(e) => {
             let shown = Shown {
-                investigation: Some((f, messages(e))),
-                ..Default::default()
+                investigation: Some(f),
+                ..Shown::of(rejected.fields(e))
             };
             return show_page(&state, s, id, shown, StatusCode::BAD_REQUEST).await;
         }
@@ -234,14 +260,21 @@ pub async fn investigation(
     let result = state
         .db(move |conn| Ok(service::update_investigation(conn, &ctx, id, version, inv)))
         .await?;
+    let rejected = rejected.typed_each(&[
+        ("rca_method", &f.rca_method),
+        ("root_cause", &f.root_cause),
+        ("action_required", &f.action_required),
+        ("action_rationale", &f.action_rationale),
+    ]);
     after_edit(
         &state,
         s,
         id,
         result,
-        |e| Shown {
-            investigation: Some((f, e)),
-            ..Default::default()
+        (rejected, version),
+        |shown| Shown {
+            investigation: Some(f),
+            ..shown
         },
         "Investigation saved.",
     )
@@ -266,7 +299,7 @@ pub async fn plan(
     user: CurrentUser,
     OpId(op): OpId,
     path: web::Path<i64>,
-    Form(d): Form<PlanData>,
+    Typed(d, typed): Typed<PlanData>,
 ) -> Result<HttpResponse, AppError> {
     use crate::domain::capa::MAX_TEXT;
     let (s, id) = (&user.0, path.into_inner());
@@ -279,27 +312,33 @@ pub async fn plan(
         &d.effectiveness_due,
     );
     if due.is_some_and(|d| d < today(&state)) {
-        errors.push(crate::domain::user::FieldError::new(
+        errors.push(FieldError::new(
             "effectiveness_due",
             "The check's due date cannot be in the past.",
         ));
     }
-    for (text, what) in [
-        (&d.no_adverse_effect, "The no-adverse-effect statement"),
-        (&d.effectiveness_criteria, "The effectiveness criteria"),
+    for (field, text, what) in [
+        (
+            "no_adverse_effect",
+            &d.no_adverse_effect,
+            "The no-adverse-effect statement",
+        ),
+        (
+            "effectiveness_criteria",
+            &d.effectiveness_criteria,
+            "The effectiveness criteria",
+        ),
     ] {
         if text.chars().count() > MAX_TEXT {
-            errors.push(crate::domain::user::FieldError::new(
-                "plan",
+            errors.push(FieldError::new(
+                field,
                 format!("{what} can have at most {MAX_TEXT} characters."),
             ));
         }
     }
+    let rejected = Rejected::named("plan").typed_all(&typed);
     if !errors.is_empty() {
-        let shown = Shown {
-            plan_errors: messages(errors),
-            ..Default::default()
-        };
+        let shown = Shown::of(rejected.fields(errors));
         return show_page(&state, s, id, shown, StatusCode::BAD_REQUEST).await;
     }
     let plan = service::Plan {
@@ -317,10 +356,8 @@ pub async fn plan(
         s,
         id,
         result,
-        |e| Shown {
-            plan_errors: e,
-            ..Default::default()
-        },
+        (rejected, version),
+        |shown| shown,
         "Plan saved.",
     )
     .await
@@ -340,18 +377,10 @@ pub struct ItemData {
     due_on: String,
 }
 
-/// The page shown again with the action items' messages on top of their section.
-fn item_errors(errors: Vec<String>) -> Shown {
-    Shown {
-        item_errors: errors,
-        ..Default::default()
-    }
-}
-
 /// An action item's text, owner and due date as typed, each checked; the
-/// messages of those that are wrong go into `errors`.
+/// problems with those that are wrong go into `errors`, by field.
 fn item_fields(
-    errors: &mut Vec<String>,
+    errors: &mut Vec<FieldError>,
     text: &str,
     owner_id: &str,
     due_on: &str,
@@ -359,21 +388,20 @@ fn item_fields(
     use crate::domain::capa::MAX_TEXT;
     let text = text.trim().to_string();
     if text.is_empty() {
-        errors.push("Say what will be done.".to_string());
+        errors.push(FieldError::new("text", "Say what will be done."));
     } else if text.chars().count() > MAX_TEXT {
-        errors.push(format!(
-            "The action can have at most {MAX_TEXT} characters."
+        errors.push(FieldError::new(
+            "text",
+            format!("The action can have at most {MAX_TEXT} characters."),
         ));
     }
     let owner = owner_id.trim().parse::<i64>().ok();
     if owner.is_none() {
-        errors.push("Choose the action's owner.".into());
+        errors.push(FieldError::new("owner_id", "Choose the action's owner."));
     }
-    let mut date_errors = Vec::new();
-    let due = parse_date(&mut date_errors, "due_on", "The due date", due_on);
-    errors.extend(messages(date_errors));
+    let due = parse_date(errors, "due_on", "The due date", due_on);
     if due.is_none() && due_on.trim().is_empty() {
-        errors.push("Give a due date.".into());
+        errors.push(FieldError::new("due_on", "Give a due date."));
     }
     (text, owner, due)
 }
@@ -384,7 +412,7 @@ pub async fn add_item(
     user: CurrentUser,
     OpId(op): OpId,
     path: web::Path<i64>,
-    Form(d): Form<ItemData>,
+    Typed(d, typed): Typed<ItemData>,
 ) -> Result<HttpResponse, AppError> {
     let (s, id) = (&user.0, path.into_inner());
     editor_check(&state, s, &op, id, "items").await?;
@@ -392,14 +420,22 @@ pub async fn add_item(
     let (text, owner, due) = item_fields(&mut errors, &d.text, &d.owner_id, &d.due_on);
     let kind = ItemKind::parse(d.kind.trim());
     if kind.is_none() {
-        errors.push("Choose the kind: correction, corrective or preventive.".into());
+        errors.push(FieldError::new(
+            "kind",
+            "Choose the kind: correction, corrective or preventive.",
+        ));
     }
     if due.is_some_and(|day| day < today(&state)) {
-        errors.push("The due date cannot be in the past.".into());
+        errors.push(FieldError::new(
+            "due_on",
+            "The due date cannot be in the past.",
+        ));
     }
+    let rejected = Rejected::named("item-new").typed_all(&typed);
     let (Some(kind), Some(owner_id), Some(due_on), true) = (kind, owner, due, errors.is_empty())
     else {
-        return show_page(&state, s, id, item_errors(errors), StatusCode::BAD_REQUEST).await;
+        let shown = Shown::of(rejected.fields(errors));
+        return show_page(&state, s, id, shown, StatusCode::BAD_REQUEST).await;
     };
     let item = Item {
         id: 0,
@@ -415,7 +451,16 @@ pub async fn add_item(
     let result = state
         .db(move |conn| Ok(service::add_item(conn, &ctx, id, version, item)))
         .await?;
-    after_edit(&state, s, id, result, item_errors, "Action item added.").await
+    after_edit(
+        &state,
+        s,
+        id,
+        result,
+        (rejected, version),
+        |shown| shown,
+        "Action item added.",
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -432,6 +477,24 @@ pub struct ItemChangeData {
     reason: String,
 }
 
+/// The form id of action item `item_id`'s `what` form (`done`, `change`),
+/// as the record page names it by the item's number on the CAPA.
+async fn item_form(
+    state: &web::Data<AppState>,
+    id: i64,
+    item_id: i64,
+    what: &str,
+) -> Result<Rejected, AppError> {
+    let n = state
+        .db(move |conn| {
+            Ok(repo::find(conn, id)?
+                .and_then(|c| c.items.iter().position(|i| i.id == item_id))
+                .map_or(0, |p| p + 1))
+        })
+        .await?;
+    Ok(Rejected::named(&format!("item-{n}-{what}")))
+}
+
 /// `POST /capas/{id}/items/{item}/edit`: quality or the CAPA's owner
 /// reassign an open action item, edit its text or move its due date.
 pub async fn change_item(
@@ -439,15 +502,19 @@ pub async fn change_item(
     user: CurrentUser,
     OpId(op): OpId,
     path: web::Path<(i64, i64)>,
-    Form(d): Form<ItemChangeData>,
+    Typed(d, typed): Typed<ItemChangeData>,
 ) -> Result<HttpResponse, AppError> {
     let s = &user.0;
     let (id, item_id) = path.into_inner();
     editor_check(&state, s, &op, id, "items").await?;
     let mut errors = Vec::new();
     let (text, owner, due) = item_fields(&mut errors, &d.text, &d.owner_id, &d.due_on);
+    let rejected = item_form(&state, id, item_id, "change")
+        .await?
+        .typed_all(&typed);
     let (Some(owner_id), Some(due_on), true) = (owner, due, errors.is_empty()) else {
-        return show_page(&state, s, id, item_errors(errors), StatusCode::BAD_REQUEST).await;
+        let shown = Shown::of(rejected.fields(errors));
+        return show_page(&state, s, id, shown, StatusCode::BAD_REQUEST).await;
     };
     let change = service::ItemChange {
         text,
@@ -463,7 +530,16 @@ pub async fn change_item(
             ))
         })
         .await?;
-    after_edit(&state, s, id, result, item_errors, "Action item changed.").await
+    after_edit(
+        &state,
+        s,
+        id,
+        result,
+        (rejected, version),
+        |shown| shown,
+        "Action item changed.",
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -482,7 +558,7 @@ pub async fn complete_item(
     user: CurrentUser,
     OpId(op): OpId,
     path: web::Path<(i64, i64)>,
-    Form(d): Form<DoneData>,
+    Typed(d, typed): Typed<DoneData>,
 ) -> Result<HttpResponse, AppError> {
     use crate::domain::capa::MAX_TEXT;
     let s = &user.0;
@@ -505,24 +581,34 @@ pub async fn complete_item(
     }
     let mut errors = Vec::new();
     let done = parse_date(&mut errors, "done_on", "The date done", &d.done_on);
-    let mut errors = messages(errors);
     let evidence = d.evidence.trim().to_string();
     if evidence.is_empty() {
-        errors.push("Give the evidence of what was done (8.5.2 d).".into());
+        errors.push(FieldError::new(
+            "evidence",
+            "Give the evidence of what was done (8.5.2 d).",
+        ));
     } else if evidence.chars().count() > MAX_TEXT {
-        errors.push(format!(
-            "The evidence can have at most {MAX_TEXT} characters."
+        errors.push(FieldError::new(
+            "evidence",
+            format!("The evidence can have at most {MAX_TEXT} characters."),
         ));
     }
     match done {
-        None if errors.is_empty() => errors.push("Give the date it was done.".into()),
-        Some(day) if day > today(&state) => {
-            errors.push("The date done cannot be in the future.".into())
+        None if d.done_on.trim().is_empty() => {
+            errors.push(FieldError::new("done_on", "Give the date it was done."))
         }
+        Some(day) if day > today(&state) => errors.push(FieldError::new(
+            "done_on",
+            "The date done cannot be in the future.",
+        )),
         _ => {}
     }
+    let rejected = item_form(&state, id, item_id, "done")
+        .await?
+        .typed_all(&typed);
     let (Some(done_on), true) = (done, errors.is_empty()) else {
-        return show_page(&state, s, id, item_errors(errors), StatusCode::BAD_REQUEST).await;
+        let shown = Shown::of(rejected.fields(errors));
+        return show_page(&state, s, id, shown, StatusCode::BAD_REQUEST).await;
     };
     let ctx = user_ctx(&state, s, op);
     let version = d.version;
@@ -533,5 +619,14 @@ pub async fn complete_item(
             ))
         })
         .await?;
-    after_edit(&state, s, id, result, item_errors, "Action item done.").await
+    after_edit(
+        &state,
+        s,
+        id,
+        result,
+        (rejected, version),
+        |shown| shown,
+        "Action item done.",
+    )
+    .await
 }

@@ -22,19 +22,21 @@ use crate::domain::capa::{
     Effectiveness, Investigation, InvestigationForm, Item, ItemKind, Kind, Priority, RcaMethod,
     parse_date,
 };
+use crate::domain::user::FieldError;
 use crate::domain::user::Role;
-use crate::domain::workflow::{Who, Workflow, diagram_svg, offered};
+use crate::domain::workflow::Who;
 use crate::service::capas as service;
 use crate::service::workflow::{RecordError, Stored};
 use crate::web::AppState;
-use crate::web::csrf::Form;
+use crate::web::csrf::{Form, Typed};
 use crate::web::error::AppError;
 use crate::web::extract::{CurrentUser, OpId, WithRole};
+use crate::web::record::{Fact, RecordHead, Section, next_steps};
+use crate::web::rejected::{Rejected, Sent};
 use crate::web::session::SessionCtx;
 use crate::web::step::{WebWorkflow, choice, text};
 use crate::web::views::audit::{Choice, record_href};
 use crate::web::views::capas::*;
-use crate::web::views::nonconformances::ActionView;
 use crate::web::views::signatures::SignedField;
 
 mod edit;
@@ -121,10 +123,7 @@ fn kept_page(conn: &mut DbConnection, people: &PeopleCache, id: i64) -> Result<K
         })
         .collect();
     let fishbone = fishbone_svg(&capa.problem, &by_category);
-    let diagram = diagram_svg::<CapaWorkflow>(
-        Some(capa.state),
-        &format!("{} workflow, now {}", capa.key(), capa.state.label()),
-    );
+    let diagram = crate::web::record::diagram::<CapaWorkflow>(&capa.key(), capa.state);
     Ok(KeptPage {
         fishbone,
         diagram,
@@ -153,7 +152,7 @@ fn owner_choices(conn: &mut DbConnection, selected: &str) -> Result<Vec<Choice>,
 fn details_view(
     conn: &mut DbConnection,
     f: &DetailsForm,
-    errors: Vec<String>,
+    problems: Rejected,
 ) -> Result<DetailsView, AppError> {
     let products = choices_of(&all_products(conn)?, &f.product_id);
     Ok(DetailsView {
@@ -177,7 +176,7 @@ fn details_view(
         owners: owner_choices(conn, &f.owner_id)?,
         due_on: f.due_on.clone(),
         containment: f.containment.clone(),
-        errors,
+        problems,
     })
 }
 
@@ -210,13 +209,23 @@ fn with_default_due(state: &AppState, mut fields: CapaFields) -> CapaFields {
     fields
 }
 
+/// What a record page shows besides the stored record: the form that was
+/// refused, with what was typed there (the details and investigation forms
+/// keep theirs in their own shape).
 #[derive(Default)]
-struct Shown {
-    details: Option<(DetailsForm, Vec<String>)>,
-    investigation: Option<(InvestigationForm, Vec<String>)>,
-    action_errors: Vec<String>,
-    item_errors: Vec<String>,
-    plan_errors: Vec<String>,
+pub(super) struct Shown {
+    sent: Sent,
+    details: Option<DetailsForm>,
+    investigation: Option<InvestigationForm>,
+}
+
+impl Shown {
+    fn of(r: Rejected) -> Self {
+        Self {
+            sent: Sent::of(r),
+            ..Default::default()
+        }
+    }
 }
 
 fn investigation_form(c: &Capa) -> InvestigationForm {
@@ -264,7 +273,7 @@ fn investigation_form(c: &Capa) -> InvestigationForm {
     }
 }
 
-fn investigation_view(f: &InvestigationForm, errors: Vec<String>) -> InvestigationView {
+fn investigation_view(f: &InvestigationForm, problems: Rejected) -> InvestigationView {
     InvestigationView {
         methods: choices(
             RcaMethod::ALL,
@@ -297,7 +306,7 @@ fn investigation_view(f: &InvestigationForm, errors: Vec<String>) -> Investigati
         root_cause: f.root_cause.clone(),
         action_required: f.action_required.clone(),
         action_rationale: f.action_rationale.clone(),
-        errors,
+        problems,
     }
 }
 
@@ -313,6 +322,37 @@ fn who(s: &SessionCtx) -> Who<'_> {
     }
 }
 
+/// The sections of a CAPA's page before the common ones.
+const SECTIONS: [Section; 4] = [
+    Section {
+        anchor: "overview",
+        label: "Overview",
+    },
+    Section {
+        anchor: "investigation",
+        label: "Investigation",
+    },
+    Section {
+        anchor: "actions",
+        label: "Actions",
+    },
+    Section {
+        anchor: "verification",
+        label: "Verification",
+    },
+];
+
+/// The record page a nonconformance key in the source reference opens.
+fn source_href(c: &Capa) -> Option<String> {
+    let n = c
+        .source_ref
+        .trim()
+        .strip_prefix("NC-")?
+        .parse::<i64>()
+        .ok()?;
+    (c.source == CapaSource::Nonconformance).then(|| format!("/nonconformances/{n}"))
+}
+
 async fn show_page(
     state: &web::Data<AppState>,
     s: &SessionCtx,
@@ -323,31 +363,24 @@ async fn show_page(
     let roles = s.account.roles.clone();
     let me = s.account.id.0;
     let Shown {
+        sent,
         details,
         investigation,
-        action_errors,
-        item_errors,
-        plan_errors,
     } = shown;
     let editor = roles.contains(Role::Quality);
     let people = state.people.clone();
     let pages = state.capa_pages.clone();
     let histories = state.histories.clone();
-    let (kept, (details, spilled), history) = state
+    let details_problems = problems_of(&sent, "details");
+    let (kept, details, history) = state
         .read(move |conn| {
             let kept = pages.get(conn, id, |conn| kept_page(conn, &people, id))?;
             let c = &kept.capa;
             let can_edit = editor || c.owner_id == Some(me);
-            // Errors of a section whose form is not on the page go on top.
-            let mut spilled = Vec::new();
             let details = match (can_edit && c.details_editable(), details) {
-                (true, Some((f, e))) => Some(details_view(conn, &f, e)?),
-                (true, None) => Some(details_view(conn, &details_of(c), Vec::new())?),
-                (false, Some((_, e))) => {
-                    spilled = e;
-                    None
-                }
-                (false, None) => None,
+                (true, Some(f)) => Some(details_view(conn, &f, details_problems)?),
+                (true, None) => Some(details_view(conn, &details_of(c), details_problems)?),
+                (false, _) => None,
             };
             let history = super::audit::history_panel(
                 conn,
@@ -356,7 +389,7 @@ async fn show_page(
                 &format!("capa-{id}"),
                 &roles,
             )?;
-            Ok((kept, (details, spilled), history))
+            Ok((kept, details, history))
         })
         .await?;
     let roles = &s.account.roles;
@@ -367,48 +400,100 @@ async fn show_page(
         .iter()
         .map(|checked| super::signatures::view(checked, roles))
         .collect();
-    let mut action_errors = action_errors;
-    action_errors.extend(spilled);
     let can_edit = may_edit(s, c);
     let day = today(state);
     let name_of = |id: i64| names.get(&id).cloned().unwrap_or_else(|| format!("u-{id}"));
-    let actions = CapaWorkflow::actions()
+    let investigation = (can_edit && c.investigation_editable()).then(|| {
+        let problems = problems_of(&sent, "investigation");
+        match investigation {
+            Some(f) => investigation_view(&f, problems),
+            None => investigation_view(&investigation_form(c), problems),
+        }
+    });
+    let mut head = RecordHead::new::<CapaWorkflow>(
+        ("/capas", "CAPAs"),
+        (c.key(), c.title.clone()),
+        c.state,
+        &SECTIONS,
+        kept.diagram.clone(),
+    );
+    head.overdue = c.overdue(day);
+    head.facts = vec![
+        Fact::new("Owner", c.owner_id.map(name_of).unwrap_or_default()),
+        Fact::new("Due", date_text(c.due_on)).overdue(c.overdue(day)),
+        Fact::new("Priority", c.priority.map_or("", Priority::label)),
+        Fact::new("Type", c.kind.label()),
+        Fact::new("Product", kept.product.clone())
+            .link(c.product_id.map(|p| format!("/products/{p}"))),
+    ];
+    if let Some(href) = source_href(c) {
+        head.badges
+            .push((format!("from {}", c.source_ref.trim()), href));
+    }
+    let next = next_steps::<CapaWorkflow>(c, who(s), format!("/capas/{}", c.id), c.version);
+    let items: Vec<ItemView> = c
+        .items
         .iter()
-        .map(|a| ActionView {
-            name: a.name,
-            label: a.label,
-            form: &a.form,
-            blocked: offered::<CapaWorkflow>(c, a, who(s)).err(),
+        .enumerate()
+        .map(|(n, i)| ItemView {
+            id: i.id,
+            n: n + 1,
+            text: i.text.clone(),
+            kind: i.kind.label(),
+            owner: name_of(i.owner_id),
+            due: i.due_on.to_string(),
+            overdue: i.done_on.is_none() && i.due_on < day && !c.state.terminal(),
+            done: date_text(i.done_on),
+            evidence: i.evidence.clone(),
+            can_complete: i.done_on.is_none()
+                && c.items_completable()
+                && (s.account.roles.contains(Role::Quality) || i.owner_id == me),
+            can_change: can_edit && c.items_addable() && i.done_on.is_none(),
+            owner_id: i.owner_id.to_string(),
+            due_on: i.due_on.to_string(),
         })
         .collect();
-    let investigation = if can_edit && c.investigation_editable() {
-        Some(match investigation {
-            Some((f, e)) => investigation_view(&f, e),
-            None => investigation_view(&investigation_form(c), Vec::new()),
-        })
-    } else {
-        action_errors.extend(investigation.map(|(_, e)| e).unwrap_or_default());
-        None
-    };
+    // The forms on the page; a refused one that is not (the CAPA moved on)
+    // has its problems listed at the top.
+    let mut forms: Vec<String> = next.blocks.iter().map(|b| b.form.clone()).collect();
+    let can_add_items = can_edit && c.items_addable();
+    let can_plan = can_edit && c.plan_editable();
+    for (on, form) in [
+        (details.is_some(), "details"),
+        (investigation.is_some(), "investigation"),
+        (can_add_items, "item-new"),
+        (can_plan, "plan"),
+    ] {
+        if on {
+            forms.push(form.into());
+        }
+    }
+    for i in &items {
+        if i.can_complete {
+            forms.push(format!("item-{}-done", i.n));
+        }
+        if i.can_change {
+            forms.push(format!("item-{}-change", i.n));
+        }
+    }
+    let mut sent = sent;
+    sent.place(&forms);
     let page = CapaPage {
         ctx: page_ctx(state, s, "/capas").await?,
-        step_base: format!("/capas/{}", c.id),
+        head,
+        next,
+        sent,
         id: c.id,
-        key: c.key(),
-        version: c.version,
-        title: c.title.clone(),
-        state: c.state.label(),
-        state_name: c.state.as_str(),
         kind: c.kind.label(),
         source: c.source.label(),
         source_ref: c.source_ref.clone(),
+        source_href: source_href(c),
         product_href: c.product_id.map(|p| format!("/products/{p}")),
         product: kept.product.clone(),
         problem: c.problem.clone(),
         priority: c.priority.map_or("", Priority::label),
         owner: c.owner_id.map(name_of).unwrap_or_default(),
         due: date_text(c.due_on),
-        overdue: c.overdue(day),
         containment: c.containment.clone(),
         rca_method: c.rca_method.map_or("", RcaMethod::label),
         whys: c
@@ -422,7 +507,22 @@ async fn show_page(
             })
             .collect(),
         fishbone: kept.fishbone.clone(),
-        has_causes: !c.causes.is_empty(),
+        causes: if c.causes.is_empty() {
+            Vec::new()
+        } else {
+            Category::ALL
+                .iter()
+                .map(|cat| CausesView {
+                    label: cat.label(),
+                    causes: c
+                        .causes
+                        .iter()
+                        .filter(|x| x.category == cat.as_str())
+                        .map(|x| x.text.clone())
+                        .collect(),
+                })
+                .collect()
+        },
         root_cause: c.root_cause.clone(),
         action_required: match c.action_required {
             Some(true) => "Yes",
@@ -436,30 +536,7 @@ async fn show_page(
         effectiveness_result: c.effectiveness_result.map_or("", Effectiveness::label),
         effectiveness_evidence: c.effectiveness_evidence.clone(),
         cancel_justification: c.cancel_justification.clone(),
-        diagram: kept.diagram.clone(),
-        actions,
-        action_errors,
-        items: c
-            .items
-            .iter()
-            .enumerate()
-            .map(|(n, i)| ItemView {
-                id: i.id,
-                n: n + 1,
-                text: i.text.clone(),
-                kind: i.kind.label(),
-                owner: name_of(i.owner_id),
-                due: i.due_on.to_string(),
-                overdue: i.done_on.is_none() && i.due_on < day && !c.state.terminal(),
-                done: date_text(i.done_on),
-                evidence: i.evidence.clone(),
-                can_complete: c.items_completable()
-                    && (s.account.roles.contains(Role::Quality) || i.owner_id == me),
-                can_change: can_edit && c.items_addable() && i.done_on.is_none(),
-                owner_id: i.owner_id.to_string(),
-                due_on: i.due_on.to_string(),
-            })
-            .collect(),
+        items,
         item_kinds: choices(ItemKind::ALL, ItemKind::as_str, ItemKind::label, ""),
         item_owners: kept.item_owners.clone(),
         today: day.to_string(),
@@ -480,17 +557,23 @@ async fn show_page(
         commits_of: c.key(),
         commits_hint: format!("Fixes: {}", c.key()),
         commits_unlink: None,
-        can_edit,
         details,
         investigation,
-        can_add_items: can_edit && c.items_addable(),
-        can_plan: can_edit && c.plan_editable(),
-        item_errors,
-        plan_errors,
+        can_add_items,
+        can_plan,
         signatures,
         history,
     };
     html_status(status, &page)
+}
+
+/// The refused form `form` as sent, or that form not sent (its element ids
+/// start with `<form>-` either way).
+fn problems_of(sent: &Sent, form: &str) -> Rejected {
+    match sent.rejected() {
+        Some(r) if r.form == form => r.clone(),
+        _ => Rejected::named(form),
+    }
 }
 
 /// `GET /capas/{id}`
@@ -531,14 +614,16 @@ async fn editor_check(
     Err(AppError::Forbidden(why.into()))
 }
 
-/// The answer to an edit: back to the page, or the page with the error in
-/// the section it belongs to.
+/// The answer to an edit: back to the page, or the page again with the
+/// form as typed and why it was refused (for a form someone else's save
+/// made stale, what they changed since the version it showed).
 async fn after_edit(
     state: &web::Data<AppState>,
     s: &SessionCtx,
     id: i64,
     result: Result<Capa, RecordError>,
-    on_error: impl FnOnce(Vec<String>) -> Shown,
+    (rejected, shown_version): (Rejected, i64),
+    keep: impl FnOnce(Shown) -> Shown,
     done: &str,
 ) -> Result<HttpResponse, AppError> {
     match result {
@@ -547,8 +632,16 @@ async fn after_edit(
             Ok(see_other(&format!("/capas/{id}")))
         }
         Err(e) => {
-            let (status, messages) = crate::web::error::refusal(e)?;
-            show_page(state, s, id, on_error(messages), status).await
+            let Some(status) = crate::web::error::refusal_status(&e) else {
+                return Err(e.into());
+            };
+            let rejected = match e {
+                RecordError::Stale => {
+                    super::rejected_stale(state, s, "capa", id, shown_version, rejected).await?
+                }
+                e => rejected.refused(&e),
+            };
+            show_page(state, s, id, keep(Shown::of(rejected)), status).await
         }
     }
 }

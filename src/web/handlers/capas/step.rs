@@ -85,14 +85,10 @@ impl WebWorkflow for CapaWorkflow {
         state: &web::Data<AppState>,
         s: &SessionCtx,
         id: i64,
-        message: String,
+        rejected: Rejected,
         status: StatusCode,
     ) -> Result<HttpResponse, AppError> {
-        let shown = Shown {
-            action_errors: vec![message],
-            ..Default::default()
-        };
-        show_page(state, s, id, shown, status).await
+        show_page(state, s, id, Shown::of(rejected), status).await
     }
 
     async fn done(
