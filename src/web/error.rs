@@ -234,16 +234,6 @@ impl From<crate::signature::KeyError> for AppError {
     }
 }
 
-/// A refusal the person can correct from the form they sent, with its
-/// status and its messages (one per field for what they typed); any other
-/// error passes on as the error page it is.
-pub fn refusal(e: RecordError) -> Result<(StatusCode, Vec<String>), AppError> {
-    match refusal_status(&e) {
-        Some(status) => Ok((status, refusal_messages(&e))),
-        None => Err(e.into()),
-    }
-}
-
 /// What a refused form shows at its top: each field's message for what
 /// was typed, else the refusal's sentence.
 pub fn refusal_messages(e: &RecordError) -> Vec<String> {

@@ -6,10 +6,9 @@
 //!
 //! Element ids are the form's prefix and the field's name
 //! (`item-3-done-evidence`), so a problem links to its field without a
-//! table of ids; the summary's id is the prefix and `problems`, and a form
-//! posts to its URL with that fragment, so the browser lands on the summary
-//! of a rejected form without any script (and a successful one, whose
-//! redirect has no such element, at the top of the page).
+//! table of ids; the summary's id is the prefix and `problems`, and it
+//! takes the focus when the page loads (`autofocus`), so the browser
+//! scrolls to the refused form without any script.
 
 use crate::domain::user::FieldError;
 use crate::service::error::RecordError;
@@ -119,7 +118,10 @@ impl Rejected {
         use crate::domain::workflow::{At, Refused};
         match e {
             RecordError::Invalid(errors) => self.fields(errors.clone()),
-            RecordError::Taken { field, message } => self.problem(field, message.clone()),
+            RecordError::Taken { field, message } => self.problem(field, capitalise(message)),
+            RecordError::NoReason => {
+                self.problem("reason", "Give a reason: it is kept in the audit trail.")
+            }
             RecordError::Refused(Refused::Guards(rules)) => {
                 rules.iter().fold(self, |r, rule| match rule.at {
                     At::Input(field) => r.problem(field, capitalise(&rule.to_string())),

@@ -297,7 +297,7 @@ async fn roles_change_with_before_and_after_and_a_stale_form_is_a_conflict() {
         res.text()
             .await
             .unwrap()
-            .contains("changed by someone else")
+            .contains("Someone else saved this record after you opened the page")
     );
     assert_eq!(app.account("rolly").roles.to_stored(), "quality,auditor");
     let res = admin

@@ -343,7 +343,7 @@ async fn a_capa_escalated_from_an_nc_is_investigated_acted_on_verified_and_close
     ] {
         assert!(
             page.contains(&format!(
-                "formaction=\"/capas/{id}/{step}#step-close_effective-problems\" name=\"effectiveness_result\" value=\"{result}\""
+                "formaction=\"/capas/{id}/{step}\" name=\"effectiveness_result\" value=\"{result}\""
             )),
             "{step}"
         );
@@ -508,11 +508,12 @@ async fn the_owner_may_not_sign_closure_and_lists_filter_by_state_owner_and_over
         ),
         "{page}"
     );
-    assert!(!page.contains("/close_no_action#"), "no form for the owner");
+    assert!(
+        !page.contains("/close_no_action\""),
+        "no form for the owner"
+    );
     let other = ravi.get_html(&format!("/capas/{id}")).await;
-    assert!(other.contains(&format!(
-        "action=\"/capas/{id}/close_no_action#step-close_no_action-problems\""
-    )));
+    assert!(other.contains(&format!("action=\"/capas/{id}/close_no_action\"")));
     let (status, html) = text_of(post(&app, &quinn, id, "close_no_action", &[]).await).await;
     assert_eq!(status, 400);
     assert!(
@@ -1271,7 +1272,7 @@ async fn open_action_items_are_reassigned_edited_and_rescheduled_with_a_reason()
     let page = format!("/capas/{}", c.id);
     let edit = format!("{page}/items/{}/edit", item.id);
     let html = quinn.get_html(&page).await;
-    assert!(html.contains(&format!("action=\"{edit}#item-")), "{html}");
+    assert!(html.contains(&format!("action=\"{edit}\"")), "{html}");
     let later =
         (app.clock.now().date_naive().max(item.due_on) + chrono::Duration::days(14)).to_string();
     let (same_due, ellen) = (item.due_on.to_string(), ellen_id.to_string());

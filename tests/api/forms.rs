@@ -1,8 +1,8 @@
 //! Forms never lose input (issue 14, item 1): a refused form comes back on
 //! the same page with every value typed, a summary at its top whose items
 //! link to their fields, each field's message beside it, and its panel
-//! open; the form's own URL carries the summary's id, so the browser lands
-//! on it. A form someone else's save made stale says what they changed.
+//! open; the summary takes the focus, so the browser lands on it. A form
+//! someone else's save made stale says what they changed.
 
 use crate::helpers::*;
 
@@ -104,8 +104,8 @@ async fn a_refused_capa_form_comes_back_filled_in_with_each_message_beside_its_f
     assert!(html.contains(&format!("value=\"{yesterday}\"")));
     assert!(disclosure_of(&html, "plan").contains(" open"));
     assert!(
-        html.contains(&format!("action=\"{page}/plan#plan-problems\"")),
-        "the form lands on its summary"
+        html.contains("id=\"plan-problems\" tabindex=\"-1\" autofocus>"),
+        "the browser lands on the summary"
     );
     assert_eq!(version(&app, id), v, "nothing saved");
 
@@ -263,4 +263,188 @@ async fn a_refused_nonconformance_correction_keeps_what_was_typed() {
     assert!(html.contains("value=\"Cracked hinge, lot 42\""));
     assert!(html.contains("<option value=\"critical\" selected>"));
     assert!(disclosure_of(&html, "details").contains(" open"));
+}
+
+/// The first version field's value on a page.
+fn version_on(html: &str) -> String {
+    html.split("name=\"version\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn refused_product_requirement_user_token_and_repository_forms_keep_what_was_typed() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (quinn, _) = app.user_with_roles("quinn", &["quality"], QUINN_PW).await;
+
+    // Products: a key prefix another product has; an archive without reason.
+    let fields = |name: &'static str| {
+        [
+            ("name", name),
+            ("key_prefix", "HNG"),
+            ("safety_class", "B"),
+            ("description", "Hinge <assembly>"),
+        ]
+    };
+    let res = quinn
+        .submit("/products/new", "/products", &fields("Hinge"))
+        .await;
+    assert_eq!(res.status(), 303);
+    let page = res.headers()["location"].to_str().unwrap().to_string();
+    let res = quinn
+        .submit("/products/new", "/products", &fields("Second hinge"))
+        .await;
+    assert_eq!(res.status(), 409);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("id=\"problems\""), "{html}");
+    assert!(html.contains("href=\"#key_prefix\""));
+    assert!(html.contains("id=\"key_prefix-error\""));
+    assert!(html.contains("value=\"Second hinge\""));
+    assert!(html.contains(">Hinge &#60;assembly&#62;</textarea>"));
+    let v = version_on(&quinn.get_html(&page).await);
+    let res = quinn
+        .submit(
+            &page,
+            &format!("{page}/archive"),
+            &[("version", &v), ("reason", "  ")],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    let html = res.text().await.unwrap();
+    assert_refused(&html, "status", &["reason"]);
+
+    // Requirements: a parent that does not exist; an edit with no kind.
+    let pid = page.rsplit('/').next().unwrap().to_string();
+    let res = quinn
+        .submit(
+            "/requirements/new",
+            "/requirements",
+            &[
+                ("product_id", &pid),
+                ("key", "SRS-001"),
+                ("title", "Locks after 5 wrong PINs"),
+                ("text", "The keypad locks"),
+                ("kind", "software"),
+                ("safety_class", ""),
+                ("parents", "SYS-404"),
+            ],
+        )
+        .await;
+    assert!(res.status().is_client_error(), "{}", res.status());
+    let html = res.text().await.unwrap();
+    assert!(html.contains("value=\"SYS-404\""), "{html}");
+    assert!(html.contains("value=\"Locks after 5 wrong PINs\""));
+    assert!(html.contains("id=\"parents-error\""), "{html}");
+    let res = quinn
+        .submit(
+            "/requirements/new",
+            "/requirements",
+            &[
+                ("product_id", &pid),
+                ("key", "SRS-001"),
+                ("title", "Locks after 5 wrong PINs"),
+                ("text", ""),
+                ("kind", "software"),
+                ("safety_class", ""),
+                ("parents", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let req = res.headers()["location"].to_str().unwrap().to_string();
+    let v = version_on(&quinn.get_html(&req).await);
+    let res = quinn
+        .submit(
+            &req,
+            &req,
+            &[
+                ("version", &v),
+                ("title", "Locks after 3 wrong PINs"),
+                ("text", "Three, not five"),
+                ("kind", ""),
+                ("safety_class", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    let html = res.text().await.unwrap();
+    assert_refused(&html, "edit", &["kind"]);
+    assert!(html.contains("value=\"Locks after 3 wrong PINs\""));
+    assert!(html.contains(">Three, not five</textarea>"));
+
+    // Users: a username that is taken; a profile with a bad e-mail.
+    let res = admin
+        .submit(
+            "/admin/users/new",
+            "/admin/users",
+            &[
+                ("username", "quinn"),
+                ("full_name", "Quinn Other"),
+                ("email", "other@example.com"),
+                ("role_engineer", "on"),
+            ],
+        )
+        .await;
+    assert!(res.status().is_client_error());
+    let html = res.text().await.unwrap();
+    assert!(html.contains("id=\"username-error\""), "{html}");
+    assert!(html.contains("value=\"Quinn Other\""));
+    assert!(html.contains("name=\"role_engineer\" value=\"on\" checked"));
+    let user = format!("/admin/users/{}", app.user_id("quinn"));
+    let v = version_on(&admin.get_html(&user).await);
+    let res = admin
+        .submit(
+            &user,
+            &format!("{user}/profile"),
+            &[
+                ("version", &v),
+                ("full_name", "Quinn Q. Quality"),
+                ("email", "not an address"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    let html = res.text().await.unwrap();
+    assert_refused(&html, "profile", &["email"]);
+    assert!(html.contains("value=\"Quinn Q. Quality\""));
+    assert!(html.contains("value=\"not an address\""));
+
+    // Tokens: an expiry date in the past.
+    let yesterday = (app.clock.today() - chrono::Duration::days(1)).to_string();
+    let res = quinn
+        .submit(
+            "/account/tokens",
+            "/account/tokens",
+            &[
+                ("name", "CI pump-fw"),
+                ("scope", "read"),
+                ("expires_on", &yesterday),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("id=\"expires_on-error\""), "{html}");
+    assert!(html.contains("value=\"CI pump-fw\""));
+    assert!(html.contains("value=\"read\" checked"));
+
+    // Repositories: a name that is not owner/name.
+    let res = admin
+        .submit(
+            "/admin/repositories",
+            "/admin/repositories",
+            &[
+                ("provider", "github"),
+                ("name", "no-slash"),
+                ("product_id", &pid),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("id=\"name-error\""), "{html}");
+    assert!(html.contains("value=\"no-slash\""));
 }

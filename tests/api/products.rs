@@ -85,7 +85,7 @@ async fn quality_creates_and_changes_a_product_and_each_change_is_audited() {
         res.text()
             .await
             .unwrap()
-            .contains("changed by someone else")
+            .contains("Someone else saved this record after you opened the page")
     );
     assert_eq!(app.audit_of("product.updated").len(), 1);
 

@@ -183,7 +183,7 @@ async fn requirements_are_written_versioned_linked_without_cycles_and_retired() 
     assert_eq!((r.text_version, r.safety_class.as_str()), (2, "C"));
     let (status, html) = edit(&ellen, id, 2, "Changed twice", "", "C").await;
     assert_eq!(status, 409);
-    assert!(html.contains("changed by someone else"));
+    assert!(html.contains("Someone else saved this record after you opened the page"));
     let page = format!("/requirements/{id}");
     let sneaky = [
         ("version", "3"),
@@ -233,7 +233,14 @@ async fn requirements_are_written_versioned_linked_without_cycles_and_retired() 
     let refs: Vec<(&str, &str)> = f.iter().map(|(a, b)| (*a, b.as_str())).collect();
     let (status, html) = text_of(ellen.submit(&page, &format!("{page}/retire"), &refs).await).await;
     assert_eq!(status, 400);
-    assert!(html.contains("A reason is required"), "{html}");
+    assert!(
+        html.contains("Give a reason: it is kept in the audit trail."),
+        "{html}"
+    );
+    assert!(
+        html.contains("id=\"status-reason-error\""),
+        "beside the field: {html}"
+    );
     let retire = [("version", "3"), ("reason", "Replaced by SRS-020")];
     assert_eq!(
         auditor

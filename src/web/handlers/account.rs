@@ -13,6 +13,7 @@ use crate::web::AppState;
 use crate::web::csrf::{Form, StepForm};
 use crate::web::error::{AppError, capitalise};
 use crate::web::extract::{CurrentUser, OpId, SignedIn};
+use crate::web::rejected::Rejected;
 use crate::web::views::{AccountPage, CertificationPage, PasswordPage, roles_label};
 
 pub async fn show(
@@ -137,7 +138,7 @@ pub async fn password_form(
     html(&PasswordPage {
         ctx: page_ctx(&state, &s, "/account").await?,
         forced,
-        errors: Vec::new(),
+        problems: Rejected::new("password", ""),
     })
 }
 
@@ -156,20 +157,21 @@ pub async fn change_password(
     Form(f): Form<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     let forced = s.account.must_change_password;
-    let again = |errors: Vec<String>, status| {
+    // Passwords are never sent back: the form comes back empty, with why.
+    let again = |problems: Rejected, status| {
         html_status(
             status,
             &PasswordPage {
                 ctx: crate::web::views::PageCtx::signed_in(&s, "/account"),
                 forced,
-                errors,
+                problems,
             },
         )
     };
     // Every rule that needs no hashing is checked first.
-    let mut errors = Vec::new();
+    let mut problems = Rejected::new("password", "");
     if !plausible_password(&f.current_password) {
-        errors.push("Enter your current password.".to_string());
+        problems = problems.problem("current_password", "Enter your current password.");
     }
     if let Err(e) = check_new_password(
         &f.new_password,
@@ -177,10 +179,10 @@ pub async fn change_password(
         &s.account.username,
         Some(&f.current_password),
     ) {
-        errors.push(e.message);
+        problems = problems.fields(vec![e]);
     }
-    if !errors.is_empty() {
-        return again(errors, StatusCode::BAD_REQUEST);
+    if problems.any() {
+        return again(problems, StatusCode::BAD_REQUEST);
     }
     let me = s.account.id;
     let verified_hash = state
@@ -209,10 +211,9 @@ pub async fn change_password(
                 )?)
             })
             .await?;
-        return again(
-            vec!["The current password is wrong.".into()],
-            StatusCode::BAD_REQUEST,
-        );
+        let problems = Rejected::new("password", "")
+            .problem("current_password", "The current password is wrong.");
+        return again(problems, StatusCode::BAD_REQUEST);
     }
     let (id, keep) = (s.account.id, s.id_hash.clone());
     // The signing key follows the password: re-wrapped under the new one, or

@@ -2,7 +2,7 @@
 //! name and e-mail, roles, disable/enable, password reset, unlock.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
@@ -14,9 +14,10 @@ use crate::service::accounts::{self, NewUserInput};
 use crate::service::error::RecordError;
 use crate::service::password::one_time_password;
 use crate::web::AppState;
-use crate::web::csrf::Form;
+use crate::web::csrf::{Form, Typed};
 use crate::web::error::AppError;
 use crate::web::extract::{AdminUser, OpId};
+use crate::web::rejected::{Rejected, Sent};
 use crate::web::session::SessionCtx;
 use crate::web::views::admin::*;
 use crate::web::views::{PageCtx, roles_label};
@@ -158,7 +159,7 @@ pub async fn new_form(
         full_name: String::new(),
         email: String::new(),
         roles: role_choices(&Roles::default()),
-        errors: Vec::new(),
+        problems: Rejected::new("new", ""),
     })
 }
 
@@ -223,7 +224,7 @@ pub async fn create(
         roles,
     };
     let s = admin.session();
-    let again = |errors: Vec<String>, status: StatusCode| {
+    let again = |problems: Rejected, status: StatusCode| {
         html_status(
             status,
             &NewUserPage {
@@ -232,14 +233,15 @@ pub async fn create(
                 full_name: input.full_name.clone(),
                 email: input.email.clone(),
                 roles: role_choices(&input.roles),
-                errors,
+                problems,
             },
         )
     };
+    let problems = Rejected::new("new", "");
     let valid = match accounts::validate_new_user(&input) {
         Ok(v) => v,
-        Err(e @ RecordError::Invalid(_)) => {
-            return again(e.field_messages(), StatusCode::BAD_REQUEST);
+        Err(e @ (RecordError::Invalid(_) | RecordError::Taken { .. })) => {
+            return again(problems.refused(&e), StatusCode::BAD_REQUEST);
         }
         Err(e) => return Err(e.into()),
     };
@@ -247,12 +249,14 @@ pub async fn create(
     let hash = state.passwords.hash(password.clone()).await?;
     let ctx = user_ctx(&state, s, op);
     let created = state
-        .db(move |conn| Ok(accounts::create_user(conn, &ctx, &valid, &hash, true)?))
-        .await;
+        .db(move |conn| Ok(accounts::create_user(conn, &ctx, &valid, &hash, true)))
+        .await?;
     let account = match created {
         Ok(a) => a,
-        Err(e @ AppError::Conflict(_)) => return again(vec![e.to_string()], StatusCode::CONFLICT),
-        Err(e) => return Err(e),
+        Err(e) => {
+            let (status, problems) = super::refused_form(&state, s, e, problems, None).await?;
+            return again(problems, status);
+        }
     };
     html(&OneTimePasswordPage {
         ctx: page_ctx(&state, s, "/admin/users").await?,
@@ -264,20 +268,11 @@ pub async fn create(
     })
 }
 
-/// Form values to show again instead of the stored ones after a refusal.
-#[derive(Default)]
-struct Overrides {
-    full_name: Option<String>,
-    email: Option<String>,
-    roles: Option<Roles>,
-}
-
 async fn user_page(
     state: &web::Data<AppState>,
     s: &SessionCtx,
     id: UserId,
-    errors: Vec<String>,
-    overrides: Overrides,
+    sent: Sent,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let roles = s.account.roles.clone();
@@ -293,6 +288,29 @@ async fn user_page(
         .await?;
     let now = state.clock.now();
     let status_text = account.status(now);
+    let locked = account.failures.locked_until.filter(|t| *t > now);
+    let is_self = account.id == s.account.id;
+    let mut forms: Vec<String> = ["profile", "roles", "reset"].map(String::from).to_vec();
+    if locked.is_some() {
+        forms.push("unlock".into());
+    }
+    match (account.active, is_self) {
+        (true, false) => forms.push("disable".into()),
+        (false, _) => forms.push("enable".into()),
+        (true, true) => {}
+    }
+    let mut sent = sent;
+    sent.place(&forms);
+    // The roles as ticked on a refused roles form, else as stored.
+    let roles_shown = match sent.rejected() {
+        Some(r) if r.form == "roles" => Roles::new(
+            Role::ALL
+                .iter()
+                .copied()
+                .filter(|role| r.value(&format!("role_{}", role.as_str())).is_some()),
+        ),
+        _ => account.roles.clone(),
+    };
 
     let page = UserPage {
         ctx: page_ctx(state, s, "/admin/users").await?,
@@ -300,25 +318,19 @@ async fn user_page(
         number: account.id.0,
         version: account.version,
         username: account.username.clone(),
-        full_name: overrides
-            .full_name
-            .unwrap_or_else(|| account.full_name.clone()),
-        email: overrides.email.unwrap_or_else(|| account.email.clone()),
-        roles: role_choices(overrides.roles.as_ref().unwrap_or(&account.roles)),
+        full_name: account.full_name.clone(),
+        email: account.email.clone(),
+        roles: role_choices(&roles_shown),
         status: status_text,
         status_class: status_class(status_text),
         active: account.active,
-        locked_until: account
-            .failures
-            .locked_until
-            .filter(|t| *t > now)
-            .map(|t| when(Some(t))),
+        locked_until: locked.map(|t| when(Some(t))),
         must_change_password: account.must_change_password,
         last_login: when(account.last_login_at),
         created: when(Some(account.created_at)),
         live_sessions: live,
-        is_self: account.id == s.account.id,
-        errors,
+        is_self,
+        sent,
         history,
     };
     html_status(status, &page)
@@ -333,33 +345,33 @@ pub async fn show(
         &state,
         admin.session(),
         UserId(path.into_inner()),
-        Vec::new(),
-        Overrides::default(),
+        Sent::none(),
         StatusCode::OK,
     )
     .await
 }
 
 /// Runs an account change; on a refusal shows the user page again with the
-/// message (and the typed values), otherwise redirects with a notice.
+/// form as typed and why (a stale form, what changed since `version`),
+/// otherwise redirects with a notice.
 async fn apply(
     state: web::Data<AppState>,
     s: &SessionCtx,
-    id: UserId,
-    overrides: Overrides,
+    (id, version): (UserId, Option<i64>),
+    rejected: Rejected,
     notice: &str,
-    change: impl FnOnce(&mut crate::db::DbConnection) -> Result<Account, AppError> + Send + 'static,
+    change: impl FnOnce(&mut crate::db::DbConnection) -> Result<Account, RecordError> + Send + 'static,
 ) -> Result<HttpResponse, AppError> {
-    match state.db(change).await {
+    match state.db(move |conn| Ok(change(conn))).await? {
         Ok(_) => {
             flash(&state, s, "ok", notice).await?;
             Ok(see_other(&format!("/admin/users/{}", id.0)))
         }
-        Err(e @ (AppError::BadRequest(_) | AppError::Conflict(_))) => {
-            let status = e.status_code();
-            user_page(&state, s, id, vec![e.to_string()], overrides, status).await
+        Err(e) => {
+            let record = version.map(|v| ("user", id.0, v));
+            let (status, rejected) = super::refused_form(&state, s, e, rejected, record).await?;
+            user_page(&state, s, id, Sent::of(rejected), status).await
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -376,31 +388,17 @@ pub async fn update_profile(
     admin: AdminUser,
     OpId(op): OpId,
     path: web::Path<i64>,
-    Form(f): Form<ProfileForm>,
+    Typed(f, typed): Typed<ProfileForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = UserId(path.into_inner());
     let ctx = user_ctx(&state, admin.session(), op);
-    let overrides = Overrides {
-        full_name: Some(f.full_name.clone()),
-        email: Some(f.email.clone()),
-        roles: None,
-    };
     apply(
         state,
         admin.session(),
-        id,
-        overrides,
+        (id, Some(f.version)),
+        Rejected::named("profile").typed_all(&typed),
         "Name and e-mail saved.",
-        move |conn| {
-            Ok(accounts::update_profile(
-                conn,
-                &ctx,
-                id,
-                f.version,
-                &f.full_name,
-                &f.email,
-            )?)
-        },
+        move |conn| accounts::update_profile(conn, &ctx, id, f.version, &f.full_name, &f.email),
     )
     .await
 }
@@ -424,7 +422,7 @@ pub async fn update_roles(
     admin: AdminUser,
     OpId(op): OpId,
     path: web::Path<i64>,
-    Form(f): Form<RolesForm>,
+    Typed(f, typed): Typed<RolesForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = UserId(path.into_inner());
     let roles = RoleBoxes {
@@ -435,17 +433,13 @@ pub async fn update_roles(
     }
     .roles();
     let ctx = user_ctx(&state, admin.session(), op);
-    let overrides = Overrides {
-        roles: Some(roles.clone()),
-        ..Overrides::default()
-    };
     apply(
         state,
         admin.session(),
-        id,
-        overrides,
+        (id, Some(f.version)),
+        Rejected::named("roles").typed_all(&typed),
         "Roles saved.",
-        move |conn| Ok(accounts::set_roles(conn, &ctx, id, f.version, roles)?),
+        move |conn| accounts::set_roles(conn, &ctx, id, f.version, roles),
     )
     .await
 }
@@ -488,28 +482,19 @@ async fn set_active(
 ) -> Result<HttpResponse, AppError> {
     let ctx = user_ctx(&state, admin.session(), op);
     let me = admin.session().account.id;
-    let notice = if active {
-        "Account enabled."
+    let (notice, form) = if active {
+        ("Account enabled.", "enable")
     } else {
-        "Account disabled; its sessions have ended."
+        ("Account disabled; its sessions have ended.", "disable")
     };
+    let rejected = Rejected::named(form).typed("reason", &f.reason);
     apply(
         state,
         admin.session(),
-        id,
-        Overrides::default(),
+        (id, f.version),
+        rejected,
         notice,
-        move |conn| {
-            Ok(accounts::set_active(
-                conn,
-                &ctx,
-                id,
-                f.version,
-                active,
-                &f.reason,
-                Some(me),
-            )?)
-        },
+        move |conn| accounts::set_active(conn, &ctx, id, f.version, active, &f.reason, Some(me)),
     )
     .await
 }
@@ -523,13 +508,14 @@ pub async fn unlock(
 ) -> Result<HttpResponse, AppError> {
     let id = UserId(path.into_inner());
     let ctx = user_ctx(&state, admin.session(), op);
+    let rejected = Rejected::named("unlock").typed("reason", &f.reason);
     apply(
         state,
         admin.session(),
-        id,
-        Overrides::default(),
+        (id, None),
+        rejected,
         "Account unlocked.",
-        move |conn| Ok(accounts::unlock(conn, &ctx, id, &f.reason)?),
+        move |conn| accounts::unlock(conn, &ctx, id, &f.reason),
     )
     .await
 }
@@ -543,44 +529,30 @@ pub async fn reset_password(
 ) -> Result<HttpResponse, AppError> {
     let id = UserId(path.into_inner());
     let s = admin.session();
+    let rejected = Rejected::named("reset").typed("reason", &f.reason);
     // Checked before hashing, so a mistake costs no argon2 run.
     if let Err(e) = accounts::required_reason(&f.reason) {
-        let errors = vec![e.to_string()];
-        return user_page(
-            &state,
-            s,
-            id,
-            errors,
-            Overrides::default(),
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
+        let (status, rejected) = super::refused_form(&state, s, e, rejected, None).await?;
+        return user_page(&state, s, id, Sent::of(rejected), status).await;
     }
     let password = Zeroizing::new(one_time_password()?);
     let hash = state.passwords.hash(password.clone()).await?;
     let ctx = user_ctx(&state, s, op);
+    let version = f.version;
     let result = state
         .db(move |conn| {
             Ok(accounts::reset_password(
                 conn, &ctx, id, f.version, &hash, &f.reason,
-            )?)
+            ))
         })
-        .await;
+        .await?;
     let account = match result {
         Ok(a) => a,
-        Err(e @ (AppError::BadRequest(_) | AppError::Conflict(_))) => {
-            let status = e.status_code();
-            return user_page(
-                &state,
-                s,
-                id,
-                vec![e.to_string()],
-                Overrides::default(),
-                status,
-            )
-            .await;
+        Err(e) => {
+            let record = version.map(|v| ("user", id.0, v));
+            let (status, rejected) = super::refused_form(&state, s, e, rejected, record).await?;
+            return user_page(&state, s, id, Sent::of(rejected), status).await;
         }
-        Err(e) => return Err(e),
     };
     html(&OneTimePasswordPage {
         ctx: page_ctx(&state, s, "/admin/users").await?,

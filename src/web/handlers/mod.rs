@@ -182,12 +182,29 @@ pub async fn step_refused<W: crate::service::workflow::Stored>(
             .await?;
         deny(state, s, op, entity, "POST", path, r.to_string()).await?;
     }
+    refused_form(state, s, e, rejected, Some((W::KIND, id, version))).await
+}
+
+/// A refused form: the status it is shown again with and the form with
+/// why, or the error page when the refusal is not the person's to put
+/// right. A form someone else's save made stale on record `(kind, id)`,
+/// sent at `version`, says what they changed.
+pub async fn refused_form(
+    state: &web::Data<AppState>,
+    s: &SessionCtx,
+    e: crate::service::error::RecordError,
+    rejected: crate::web::rejected::Rejected,
+    record: Option<(&'static str, i64, i64)>,
+) -> Result<(StatusCode, crate::web::rejected::Rejected), AppError> {
+    use crate::service::error::RecordError;
     let Some(status) = crate::web::error::refusal_status(&e) else {
         return Err(e.into());
     };
-    let rejected = match e {
-        RecordError::Stale => rejected_stale(state, s, W::KIND, id, version, rejected).await?,
-        e => rejected.refused(&e),
+    let rejected = match (e, record) {
+        (RecordError::Stale, Some((kind, id, version))) => {
+            rejected_stale(state, s, kind, id, version, rejected).await?
+        }
+        (e, _) => rejected.refused(&e),
     };
     Ok((status, rejected))
 }

@@ -599,16 +599,8 @@ pub async fn edit(
             Ok(see_other(&format!("/nonconformances/{id}")))
         }
         Err(e) => {
-            let Some(status) = crate::web::error::refusal_status(&e) else {
-                return Err(e.into());
-            };
-            let rejected = match e {
-                RecordError::Stale => {
-                    super::rejected_stale(&state, s, "nonconformance", id, version, rejected)
-                        .await?
-                }
-                e => rejected.refused(&e),
-            };
+            let record = Some(("nonconformance", id, version));
+            let (status, rejected) = super::refused_form(&state, s, e, rejected, record).await?;
             show_page(&state, s, id, Some(data), Sent::of(rejected), status).await
         }
     }

@@ -11,9 +11,10 @@ use crate::domain::product::{Product, ProductFields, SafetyClass};
 use crate::domain::user::Role;
 use crate::service::products;
 use crate::web::AppState;
-use crate::web::csrf::Form;
-use crate::web::error::{AppError, refusal_status};
+use crate::web::csrf::{Form, Typed};
+use crate::web::error::AppError;
 use crate::web::extract::{CurrentUser, OpId, ProductManager};
+use crate::web::rejected::{Rejected, Sent};
 use crate::web::session::SessionCtx;
 use crate::web::views::admin::PageLink;
 use crate::web::views::products::*;
@@ -29,7 +30,7 @@ fn form(
     prefix: &str,
     class: &str,
     description: &str,
-    errors: Vec<String>,
+    problems: Rejected,
 ) -> ProductForm {
     ProductForm {
         name: name.to_string(),
@@ -43,8 +44,13 @@ fn form(
             })
             .collect(),
         description: description.to_string(),
-        errors,
+        problems,
     }
+}
+
+/// The form on `/products/new`: its element ids are the fields' names.
+fn new_form_problems() -> Rejected {
+    Rejected::new("new", "")
 }
 
 #[derive(Deserialize)]
@@ -99,7 +105,7 @@ pub async fn new_form(
 ) -> Result<HttpResponse, AppError> {
     html(&NewProductPage {
         ctx: page_ctx(&state, m.session(), "/products").await?,
-        form: form("", "", "", "", Vec::new()),
+        form: form("", "", "", "", new_form_problems()),
     })
 }
 
@@ -115,23 +121,28 @@ pub struct ProductFormData {
 }
 
 impl ProductFormData {
-    fn parse(&self) -> Result<ProductFields, Vec<String>> {
+    fn parse(&self) -> Result<ProductFields, Vec<crate::domain::user::FieldError>> {
         ProductFields::parse(
             &self.name,
             &self.key_prefix,
             &self.safety_class,
             &self.description,
         )
-        .map_err(|errs| errs.into_iter().map(|e| e.message).collect())
     }
 
-    fn again(&self, errors: Vec<String>) -> ProductForm {
+    /// The form as typed, with why it was refused.
+    fn again(&self, problems: Rejected) -> ProductForm {
         form(
             &self.name,
             &self.key_prefix,
             &self.safety_class,
             &self.description,
-            errors,
+            problems.typed_each(&[
+                ("name", &self.name),
+                ("key_prefix", &self.key_prefix),
+                ("safety_class", &self.safety_class),
+                ("description", &self.description),
+            ]),
         )
     }
 }
@@ -148,18 +159,21 @@ pub async fn create(
         state: &web::Data<AppState>,
         s: &SessionCtx,
         f: &ProductFormData,
-        errors: Vec<String>,
+        problems: Rejected,
         status: StatusCode,
     ) -> Result<HttpResponse, AppError> {
         let page = NewProductPage {
             ctx: page_ctx(state, s, "/products").await?,
-            form: f.again(errors),
+            form: f.again(problems),
         };
         html_status(status, &page)
     }
     let fields = match f.parse() {
         Ok(fields) => fields,
-        Err(errors) => return again(&state, s, &f, errors, StatusCode::BAD_REQUEST).await,
+        Err(errors) => {
+            let problems = new_form_problems().fields(errors);
+            return again(&state, s, &f, problems, StatusCode::BAD_REQUEST).await;
+        }
     };
     let ctx = user_ctx(&state, s, op);
     let created = state
@@ -170,13 +184,11 @@ pub async fn create(
             flash(&state, s, "ok", &format!("Product {} created.", p.name)).await?;
             Ok(see_other(&format!("/products/{}", p.id)))
         }
-        Err(e) => match refusal_status(&e) {
-            Some(status) => {
-                let errors = vec![crate::web::error::capitalise(&e.to_string())];
-                again(&state, s, &f, errors, status).await
-            }
-            None => Err(e.into()),
-        },
+        Err(e) => {
+            let (status, problems) =
+                super::refused_form(&state, s, e, new_form_problems(), None).await?;
+            again(&state, s, &f, problems, status).await
+        }
     }
 }
 
@@ -184,7 +196,7 @@ async fn show_page(
     state: &web::Data<AppState>,
     s: &SessionCtx,
     id: i64,
-    edited: Option<ProductForm>,
+    (edited, sent): (Option<ProductForm>, Sent),
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let roles = s.account.roles.clone();
@@ -208,7 +220,7 @@ async fn show_page(
             &p.key_prefix,
             p.safety_class.as_str(),
             &p.description,
-            Vec::new(),
+            Rejected::named("edit"),
         )
     });
     let page = ProductPage {
@@ -224,6 +236,7 @@ async fn show_page(
         updated: when(Some(p.updated_at)),
         can_manage: can_manage(s),
         form,
+        sent,
         history,
     };
     html_status(status, &page)
@@ -235,7 +248,14 @@ pub async fn show(
     user: CurrentUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    show_page(&state, &user.0, path.into_inner(), None, StatusCode::OK).await
+    show_page(
+        &state,
+        &user.0,
+        path.into_inner(),
+        (None, Sent::none()),
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -271,14 +291,9 @@ pub async fn update(
     let fields = match f.parse() {
         Ok(fields) => fields,
         Err(errors) => {
-            return show_page(
-                &state,
-                s,
-                id,
-                Some(f.again(errors)),
-                StatusCode::BAD_REQUEST,
-            )
-            .await;
+            let edited = f.again(Rejected::named("edit").fields(errors));
+            let shown = (Some(edited), Sent::none());
+            return show_page(&state, s, id, shown, StatusCode::BAD_REQUEST).await;
         }
     };
     let ctx = user_ctx(&state, s, op);
@@ -290,13 +305,14 @@ pub async fn update(
             flash(&state, s, "ok", "Product saved.").await?;
             Ok(see_other(&format!("/products/{id}")))
         }
-        Err(e) => match refusal_status(&e) {
-            Some(status) => {
-                let errors = vec![crate::web::error::capitalise(&e.to_string())];
-                show_page(&state, s, id, Some(f.again(errors)), status).await
-            }
-            None => Err(e.into()),
-        },
+        Err(e) => {
+            let form = f.again(Rejected::named("edit"));
+            let record = Some(("product", id, version));
+            let (status, problems) =
+                super::refused_form(&state, s, e, form.problems, record).await?;
+            let edited = ProductForm { problems, ..form };
+            show_page(&state, s, id, (Some(edited), Sent::none()), status).await
+        }
     }
 }
 
@@ -312,23 +328,30 @@ async fn set_active(
     m: ProductManager,
     op: Option<String>,
     id: i64,
-    f: ReasonForm,
+    Typed(f, typed): Typed<ReasonForm>,
     active: bool,
 ) -> Result<HttpResponse, AppError> {
     let s = m.session();
+    let rejected = Rejected::named("status").typed_all(&typed);
     if f.reason.chars().count() > 500 {
-        return Err(AppError::BadRequest(
-            "The reason can have at most 500 characters".into(),
-        ));
+        let sent =
+            Sent::of(rejected.problem("reason", "The reason can have at most 500 characters."));
+        return show_page(&state, s, id, (None, sent), StatusCode::BAD_REQUEST).await;
     }
     let ctx = user_ctx(&state, s, op);
-    state
+    let version = f.version;
+    let done = state
         .db(move |conn| {
             Ok(products::set_active(
                 conn, &ctx, id, f.version, active, &f.reason,
-            )?)
+            ))
         })
         .await?;
+    if let Err(e) = done {
+        let record = Some(("product", id, version));
+        let (status, rejected) = super::refused_form(&state, s, e, rejected, record).await?;
+        return show_page(&state, s, id, (None, Sent::of(rejected)), status).await;
+    }
     let text = if active {
         "Product restored."
     } else {
@@ -344,7 +367,7 @@ pub async fn archive(
     m: ProductManager,
     OpId(op): OpId,
     path: web::Path<i64>,
-    Form(f): Form<ReasonForm>,
+    f: Typed<ReasonForm>,
 ) -> Result<HttpResponse, AppError> {
     set_active(state, m, op, path.into_inner(), f, false).await
 }
@@ -355,7 +378,7 @@ pub async fn restore(
     m: ProductManager,
     OpId(op): OpId,
     path: web::Path<i64>,
-    Form(f): Form<ReasonForm>,
+    f: Typed<ReasonForm>,
 ) -> Result<HttpResponse, AppError> {
     set_active(state, m, op, path.into_inner(), f, true).await
 }

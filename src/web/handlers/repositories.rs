@@ -14,8 +14,9 @@ use crate::ingest::secret;
 use crate::service::git as service;
 use crate::web::AppState;
 use crate::web::csrf::Form;
-use crate::web::error::{AppError, refusal};
+use crate::web::error::AppError;
 use crate::web::extract::{Admins, OpId, WithRole};
+use crate::web::rejected::{Rejected, Sent};
 use crate::web::session::SessionCtx;
 use crate::web::views::repositories::*;
 
@@ -25,7 +26,7 @@ async fn list_page(
     state: &web::Data<AppState>,
     s: &SessionCtx,
     typed: (String, String, String),
-    errors: Vec<String>,
+    problems: Rejected,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let (provider, name, product) = typed;
@@ -51,15 +52,20 @@ async fn list_page(
             providers: choices(Provider::ALL, Provider::as_str, Provider::label, &provider),
             products: choices_of(&all, &product),
             name,
-            errors,
+            problems,
         },
     )
+}
+
+/// The registration form: its element ids are the fields' names.
+fn new_repository() -> Rejected {
+    Rejected::new("new", "")
 }
 
 /// `GET /admin/repositories`
 pub async fn list(state: web::Data<AppState>, a: Admin) -> Result<HttpResponse, AppError> {
     let typed = ("github".to_string(), String::new(), String::new());
-    list_page(&state, a.session(), typed, Vec::new(), StatusCode::OK).await
+    list_page(&state, a.session(), typed, new_repository(), StatusCode::OK).await
 }
 
 /// The address GitHub or GitLab posts to for this repository.
@@ -82,7 +88,7 @@ async fn show_page(
     s: &SessionCtx,
     id: i64,
     secret: Option<Zeroizing<String>>,
-    errors: Vec<String>,
+    sent: Sent,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let roles = s.account.roles.clone();
@@ -125,7 +131,7 @@ async fn show_page(
                 outcome: d.outcome,
             })
             .collect(),
-        errors,
+        sent,
         history,
     };
     html_status(status, &page)
@@ -142,7 +148,7 @@ pub async fn show(
         a.session(),
         path.into_inner(),
         None,
-        Vec::new(),
+        Sent::none(),
         StatusCode::OK,
     )
     .await
@@ -168,18 +174,24 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let s = a.session();
     let typed = (f.provider.clone(), f.name.clone(), f.product_id.clone());
-    let mut errors = Vec::new();
+    let mut problems = new_repository();
     let provider = Provider::parse(f.provider.trim());
     if provider.is_none() {
-        errors.push("Choose GitHub or GitLab.".to_string());
+        problems = problems.problem("provider", "Choose GitHub or GitLab.");
     }
-    let name = parse_repository_name(&f.name).map_err(|e| errors.push(e));
+    let name = match parse_repository_name(&f.name) {
+        Ok(n) => Some(n),
+        Err(e) => {
+            problems = problems.problem("name", e);
+            None
+        }
+    };
     let product = f.product_id.trim().parse::<i64>().ok();
     if product.is_none() {
-        errors.push("Choose a product from the list.".to_string());
+        problems = problems.problem("product_id", "Choose a product from the list.");
     }
-    let (Some(provider), Ok(name), Some(product)) = (provider, name, product) else {
-        return list_page(&state, s, typed, errors, StatusCode::BAD_REQUEST).await;
+    let (Some(provider), Some(name), Some(product)) = (provider, name, product) else {
+        return list_page(&state, s, typed, problems, StatusCode::BAD_REQUEST).await;
     };
     let ctx = user_ctx(&state, s, op);
     let key = state.log_key.derived_key(secret::PURPOSE);
@@ -188,11 +200,12 @@ pub async fn create(
         .await?;
     match made {
         Ok((r, secret)) => {
-            show_page(&state, s, r.id, Some(secret), Vec::new(), StatusCode::OK).await
+            show_page(&state, s, r.id, Some(secret), Sent::none(), StatusCode::OK).await
         }
         Err(e) => {
-            let (status, errors) = refusal(e)?;
-            list_page(&state, s, typed, errors, status).await
+            let (status, problems) =
+                super::refused_form(&state, s, e, new_repository(), None).await?;
+            list_page(&state, s, typed, problems, status).await
         }
     }
 }
@@ -214,14 +227,19 @@ pub async fn rotate(
     let (s, id) = (a.session(), path.into_inner());
     let ctx = user_ctx(&state, s, op);
     let key = state.log_key.derived_key(secret::PURPOSE);
+    let version = f.version;
     let done = state
         .db(move |conn| Ok(service::rotate_secret(conn, &ctx, &key, id, f.version)))
         .await?;
     match done {
-        Ok((_, secret)) => show_page(&state, s, id, Some(secret), Vec::new(), StatusCode::OK).await,
+        Ok((_, secret)) => {
+            show_page(&state, s, id, Some(secret), Sent::none(), StatusCode::OK).await
+        }
         Err(e) => {
-            let (status, errors) = refusal(e)?;
-            show_page(&state, s, id, None, errors, status).await
+            let record = Some(("repository", id, version));
+            let rejected = Rejected::named("rotate");
+            let (status, rejected) = super::refused_form(&state, s, e, rejected, record).await?;
+            show_page(&state, s, id, None, Sent::of(rejected), status).await
         }
     }
 }
@@ -242,10 +260,13 @@ async fn set_active(
     active: bool,
 ) -> Result<HttpResponse, AppError> {
     let s = a.session();
+    let rejected = Rejected::named("status").typed("reason", &f.reason);
     if f.reason.chars().count() > 500 {
-        let errors = vec!["The reason can have at most 500 characters.".to_string()];
-        return show_page(&state, s, id, None, errors, StatusCode::BAD_REQUEST).await;
+        let sent =
+            Sent::of(rejected.problem("reason", "The reason can have at most 500 characters."));
+        return show_page(&state, s, id, None, sent, StatusCode::BAD_REQUEST).await;
     }
+    let version = f.version;
     let ctx = user_ctx(&state, s, op);
     let done = state
         .db(move |conn| {
@@ -261,8 +282,9 @@ async fn set_active(
             Ok(see_other(&format!("/admin/repositories/{id}")))
         }
         Err(e) => {
-            let (status, errors) = refusal(e)?;
-            show_page(&state, s, id, None, errors, status).await
+            let record = Some(("repository", id, version));
+            let (status, rejected) = super::refused_form(&state, s, e, rejected, record).await?;
+            show_page(&state, s, id, None, Sent::of(rejected), status).await
         }
     }
 }

@@ -19,14 +19,15 @@ use crate::domain::product::{Product, SafetyClass};
 use crate::domain::requirement::{
     MAX_IMPORT_ROWS, ReqKind, ReqStatus, Requirement, RequirementFields, parse_key_list,
 };
-use crate::domain::user::Role;
+use crate::domain::user::{FieldError, Role};
 use crate::service::error::RecordError;
 use crate::service::requirements::{self as service, RowPlan};
 use crate::web::AppState;
 use crate::web::csrf::Form;
-use crate::web::error::{AppError, refusal};
+use crate::web::error::AppError;
 use crate::web::extract::{CurrentUser, OpId, RoleSet, WithRole};
 use crate::web::list::{ListQuery, PerPage};
+use crate::web::rejected::{Rejected, Sent};
 use crate::web::session::SessionCtx;
 use crate::web::views::audit::Choice;
 use crate::web::views::requirements::*;
@@ -79,7 +80,7 @@ impl Typed {
         }
     }
 
-    fn form(&self, products: Vec<Choice>, errors: Vec<String>) -> RequirementForm {
+    fn form(&self, products: Vec<Choice>, problems: Rejected) -> RequirementForm {
         RequirementForm {
             products,
             key: self.key.clone(),
@@ -88,11 +89,11 @@ impl Typed {
             kinds: choices(ReqKind::ALL, ReqKind::as_str, ReqKind::label, &self.kind),
             classes: class_choices(&self.safety_class),
             parents: self.parents.clone(),
-            errors,
+            problems,
         }
     }
 
-    fn parse(&self, class: SafetyClass) -> Result<RequirementFields, Vec<String>> {
+    fn parse(&self, class: SafetyClass) -> Result<RequirementFields, Vec<FieldError>> {
         RequirementFields::parse(
             &self.key,
             &self.title,
@@ -101,8 +102,25 @@ impl Typed {
             &self.safety_class,
             class,
         )
-        .map_err(|errs| errs.into_iter().map(|e| e.message).collect())
     }
+
+    /// The fields as typed, by name.
+    fn typed(&self, r: Rejected) -> Rejected {
+        r.typed_each(&[
+            ("product_id", &self.product_id),
+            ("key", &self.key),
+            ("title", &self.title),
+            ("text", &self.text),
+            ("kind", &self.kind),
+            ("safety_class", &self.safety_class),
+            ("parents", &self.parents),
+        ])
+    }
+}
+
+/// The form on `/requirements/new`: its element ids are the fields' names.
+fn new_form_problems() -> Rejected {
+    Rejected::new("new", "")
 }
 
 fn product_label(p: &Product) -> String {
@@ -182,9 +200,10 @@ async fn new_page(
     state: &web::Data<AppState>,
     s: &SessionCtx,
     typed: Typed,
-    errors: Vec<String>,
+    problems: Rejected,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
+    let problems = typed.typed(problems);
     let selected = typed.product_id.clone();
     let products = state
         .db(move |conn| Ok(choices_of(&all_products(conn)?, &selected)))
@@ -193,7 +212,7 @@ async fn new_page(
         status,
         &NewRequirementPage {
             ctx: page_ctx(state, s, "/requirements").await?,
-            form: typed.form(products, errors),
+            form: typed.form(products, problems),
         },
     )
 }
@@ -208,7 +227,14 @@ pub async fn new_form(
         product_id: query_text(&query, "product"),
         ..Typed::default()
     };
-    new_page(&state, e.session(), typed, Vec::new(), StatusCode::OK).await
+    new_page(
+        &state,
+        e.session(),
+        typed,
+        new_form_problems(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -251,16 +277,19 @@ pub async fn create(
         None => None,
     };
     let Some(product) = product else {
-        let errors = vec!["Choose a product from the list.".to_string()];
-        return new_page(&state, s, typed, errors, StatusCode::BAD_REQUEST).await;
+        let problems = new_form_problems().problem("product_id", "Choose a product from the list.");
+        return new_page(&state, s, typed, problems, StatusCode::BAD_REQUEST).await;
     };
     let mut errors = Vec::new();
     let fields = typed
         .parse(product.safety_class)
         .map_err(|e| errors.extend(e));
-    let parents = parse_key_list(&typed.parents).map_err(|e| errors.extend(e));
+    let parents = parse_key_list(&typed.parents).map_err(|e| {
+        errors.extend(e.into_iter().map(|m| FieldError::new("parents", m)));
+    });
     let (Ok(fields), Ok(parents)) = (fields, parents) else {
-        return new_page(&state, s, typed, errors, StatusCode::BAD_REQUEST).await;
+        let problems = new_form_problems().fields(errors);
+        return new_page(&state, s, typed, problems, StatusCode::BAD_REQUEST).await;
     };
     let ctx = user_ctx(&state, s, op);
     let pid = product.id;
@@ -273,26 +302,18 @@ pub async fn create(
             Ok(see_other(&format!("/requirements/{}", r.id)))
         }
         Err(e) => {
-            let (status, errors) = refusal(e)?;
-            new_page(&state, s, typed, errors, status).await
+            let (status, problems) =
+                super::refused_form(&state, s, e, new_form_problems(), None).await?;
+            new_page(&state, s, typed, problems, status).await
         }
     }
-}
-
-/// What a requirement page shows besides the record, when a form on it was refused.
-#[derive(Default)]
-struct Again {
-    edit: Option<(Typed, Vec<String>)>,
-    parent: Option<(String, Vec<String>)>,
-    status: Vec<String>,
-    links: Vec<String>,
 }
 
 async fn show_page(
     state: &web::Data<AppState>,
     s: &SessionCtx,
     id: i64,
-    again: Again,
+    (edited, sent): (Option<Typed>, Sent),
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let roles = s.account.roles.clone();
@@ -337,8 +358,21 @@ async fn show_page(
             })
             .collect()
     };
-    let (typed, errors) = again.edit.unwrap_or_else(|| (Typed::of(&r), Vec::new()));
-    let (parent_key, parent_errors) = again.parent.unwrap_or_default();
+    let problems = match sent.rejected() {
+        Some(r) if r.form == "edit" => r.clone(),
+        _ => Rejected::named("edit"),
+    };
+    let typed = edited.unwrap_or_else(|| Typed::of(&r));
+    let active = r.status == ReqStatus::Active;
+    let mut forms: Vec<String> = Vec::new();
+    if can_edit(s) {
+        forms.push("status".into());
+        if active {
+            forms.extend(["edit", "parent", "test-link", "commit-link"].map(String::from));
+        }
+    }
+    let mut sent = sent;
+    sent.place(&forms);
     let page = RequirementPage {
         ctx: page_ctx(state, s, "/requirements").await?,
         id: r.id,
@@ -386,12 +420,9 @@ async fn show_page(
                 outcome: o.map_or("not run", |o| o.as_str()),
             })
             .collect(),
-        link_errors: again.links,
         can_edit: can_edit(s),
-        form: typed.form(Vec::new(), errors),
-        parent_key,
-        parent_errors,
-        status_errors: again.status,
+        form: typed.form(Vec::new(), problems),
+        sent,
         history,
     };
     html_status(status, &page)
@@ -407,7 +438,7 @@ pub async fn show(
         &state,
         &user.0,
         path.into_inner(),
-        Again::default(),
+        (None, Sent::none()),
         StatusCode::OK,
     )
     .await
@@ -447,14 +478,12 @@ pub async fn update(
         safety_class: f.safety_class,
         ..Typed::of(&stored)
     };
+    let rejected = typed.typed(Rejected::named("edit"));
     let fields = match typed.parse(class) {
         Ok(fields) => fields,
         Err(errors) => {
-            let again = Again {
-                edit: Some((typed, errors)),
-                ..Again::default()
-            };
-            return show_page(&state, s, id, again, StatusCode::BAD_REQUEST).await;
+            let sent = Sent::of(rejected.fields(errors));
+            return show_page(&state, s, id, (Some(typed), sent), StatusCode::BAD_REQUEST).await;
         }
     };
     let ctx = user_ctx(&state, s, op);
@@ -473,12 +502,9 @@ pub async fn update(
             Ok(see_other(&format!("/requirements/{id}")))
         }
         Err(e) => {
-            let (status, errors) = refusal(e)?;
-            let again = Again {
-                edit: Some((typed, errors)),
-                ..Again::default()
-            };
-            show_page(&state, s, id, again, status).await
+            let record = Some(("requirement", id, version));
+            let (status, rejected) = super::refused_form(&state, s, e, rejected, record).await?;
+            show_page(&state, s, id, (Some(typed), Sent::of(rejected)), status).await
         }
     }
 }
@@ -514,12 +540,9 @@ pub async fn add_parent(
             Ok(see_other(&format!("/requirements/{id}")))
         }
         Err(e) => {
-            let (status, errors) = refusal(e)?;
-            let again = Again {
-                parent: Some((f.parent_key, errors)),
-                ..Again::default()
-            };
-            show_page(&state, s, id, again, status).await
+            let rejected = Rejected::named("parent").typed("parent_key", &f.parent_key);
+            let (status, rejected) = super::refused_form(&state, s, e, rejected, None).await?;
+            show_page(&state, s, id, (None, Sent::of(rejected)), status).await
         }
     }
 }
@@ -543,12 +566,9 @@ pub async fn remove_parent(
             Ok(see_other(&format!("/requirements/{id}")))
         }
         Err(e) => {
-            let (status, errors) = refusal(e)?;
-            let again = Again {
-                parent: Some((String::new(), errors)),
-                ..Again::default()
-            };
-            show_page(&state, s, id, again, status).await
+            let rejected = Rejected::named("remove-parent");
+            let (status, rejected) = super::refused_form(&state, s, e, rejected, None).await?;
+            show_page(&state, s, id, (None, Sent::of(rejected)), status).await
         }
     }
 }
@@ -574,13 +594,13 @@ async fn set_status(
     status: ReqStatus,
 ) -> Result<HttpResponse, AppError> {
     let s = e.session();
+    let rejected = Rejected::named("status").typed("reason", &f.reason);
     if f.reason.chars().count() > 500 {
-        let again = Again {
-            status: vec!["The reason can have at most 500 characters.".into()],
-            ..Again::default()
-        };
-        return show_page(&state, s, id, again, StatusCode::BAD_REQUEST).await;
+        let sent =
+            Sent::of(rejected.problem("reason", "The reason can have at most 500 characters."));
+        return show_page(&state, s, id, (None, sent), StatusCode::BAD_REQUEST).await;
     }
+    let version = f.version;
     let ctx = user_ctx(&state, s, op);
     let done = state
         .db(move |conn| {
@@ -599,12 +619,9 @@ async fn set_status(
             Ok(see_other(&format!("/requirements/{id}")))
         }
         Err(e) => {
-            let (code, errors) = refusal(e)?;
-            let again = Again {
-                status: errors,
-                ..Again::default()
-            };
-            show_page(&state, s, id, again, code).await
+            let record = Some(("requirement", id, version));
+            let (code, rejected) = super::refused_form(&state, s, e, rejected, record).await?;
+            show_page(&state, s, id, (None, Sent::of(rejected)), code).await
         }
     }
 }
@@ -631,11 +648,16 @@ pub async fn restore(
     set_status(state, e, op, path.into_inner(), f, ReqStatus::Active).await
 }
 
+/// The import form: its element ids are the fields' names.
+fn import_problems() -> Rejected {
+    Rejected::new("import", "")
+}
+
 async fn import_page(
     state: &web::Data<AppState>,
     s: &SessionCtx,
     product: String,
-    errors: Vec<String>,
+    problems: Rejected,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let products = state
@@ -646,7 +668,7 @@ async fn import_page(
         &ImportFormPage {
             ctx: page_ctx(state, s, "/requirements").await?,
             products,
-            errors,
+            problems,
             max_kib: state.settings.max_upload_bytes / 1024,
             max_rows: MAX_IMPORT_ROWS,
         },
@@ -660,7 +682,14 @@ pub async fn import_form(
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
     let product = query_text(&query, "product");
-    import_page(&state, e.session(), product, Vec::new(), StatusCode::OK).await
+    import_page(
+        &state,
+        e.session(),
+        product,
+        import_problems(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// An uploaded form: its small fields and its one file.
@@ -741,32 +770,36 @@ pub async fn upload(
     let s = e.session();
     let up = read_upload(body, state.settings.max_upload_bytes).await?;
     let product = up.fields.get("product_id").cloned().unwrap_or_default();
-    let refuse = |msg: &str| vec![msg.to_string()];
+    // A browser cannot fill a file field in again: the product stays chosen.
+    let refuse = |field: &str, msg: &str| import_problems().problem(field, msg);
     let Ok(pid) = product.trim().parse::<i64>() else {
-        let errors = refuse("Choose a product from the list.");
-        return import_page(&state, s, product, errors, StatusCode::BAD_REQUEST).await;
+        let problems = refuse("product_id", "Choose a product from the list.");
+        return import_page(&state, s, product, problems, StatusCode::BAD_REQUEST).await;
     };
     if let Some(problem) = crate::domain::text::upload_name_problem(&up.file_name) {
-        let errors = refuse(problem);
-        return import_page(&state, s, product, errors, StatusCode::BAD_REQUEST).await;
+        let problems = refuse("file", problem);
+        return import_page(&state, s, product, problems, StatusCode::BAD_REQUEST).await;
     }
     let content = match up.file {
         None => {
-            let errors = refuse("Choose the CSV file to import.");
-            return import_page(&state, s, product, errors, StatusCode::BAD_REQUEST).await;
+            let problems = refuse("file", "Choose the CSV file to import.");
+            return import_page(&state, s, product, problems, StatusCode::BAD_REQUEST).await;
         }
         Some(bytes) if bytes.is_empty() => {
-            let errors = refuse("The file is empty.");
-            return import_page(&state, s, product, errors, StatusCode::BAD_REQUEST).await;
+            let problems = refuse("file", "The file is empty.");
+            return import_page(&state, s, product, problems, StatusCode::BAD_REQUEST).await;
         }
         Some(bytes) => match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(e) => {
-                let errors = vec![format!(
-                    "The file is not UTF-8 text (byte {} is not): save it as CSV UTF-8 and upload it again.",
-                    e.utf8_error().valid_up_to() + 1
-                )];
-                return import_page(&state, s, product, errors, StatusCode::BAD_REQUEST).await;
+                let problems = refuse(
+                    "file",
+                    &format!(
+                        "The file is not UTF-8 text (byte {} is not): save it as CSV UTF-8 and upload it again.",
+                        e.utf8_error().valid_up_to() + 1
+                    ),
+                );
+                return import_page(&state, s, product, problems, StatusCode::BAD_REQUEST).await;
             }
         },
     };
@@ -778,8 +811,9 @@ pub async fn upload(
     match stored {
         Ok(id) => Ok(see_other(&format!("/requirements/imports/{id}"))),
         Err(e) => {
-            let (status, errors) = refusal(e)?;
-            import_page(&state, s, product, errors, status).await
+            let (status, problems) =
+                super::refused_form(&state, s, e, import_problems(), None).await?;
+            import_page(&state, s, product, problems, status).await
         }
     }
 }
@@ -788,7 +822,7 @@ async fn import_show_page(
     state: &web::Data<AppState>,
     s: &SessionCtx,
     id: i64,
-    errors: Vec<String>,
+    problems: Rejected,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let (import, product, plan, by, existing) = state
@@ -855,7 +889,7 @@ async fn import_show_page(
         invalid_rows: plan.invalid_rows(),
         can_apply: plan.can_apply() && product.active,
         can_edit: can_edit(s),
-        errors,
+        problems,
     };
     html_status(status, &page)
 }
@@ -870,7 +904,7 @@ pub async fn import_show(
         &state,
         &user.0,
         path.into_inner(),
-        Vec::new(),
+        Rejected::named("apply"),
         StatusCode::OK,
     )
     .await
@@ -905,8 +939,9 @@ pub async fn apply(
             Ok(see_other(&format!("/requirements/imports/{id}")))
         }
         Err(e) => {
-            let (status, errors) = refusal(e)?;
-            import_show_page(&state, s, id, errors, status).await
+            let rejected = Rejected::named("apply");
+            let (status, problems) = super::refused_form(&state, s, e, rejected, None).await?;
+            import_show_page(&state, s, id, problems, status).await
         }
     }
 }
@@ -928,7 +963,7 @@ async fn link_answer(
     state: &web::Data<AppState>,
     s: &SessionCtx,
     id: i64,
-    done: Result<Requirement, RecordError>,
+    (done, rejected): (Result<Requirement, RecordError>, Rejected),
     text: &str,
 ) -> Result<HttpResponse, AppError> {
     match done {
@@ -937,12 +972,8 @@ async fn link_answer(
             Ok(see_other(&format!("/requirements/{id}")))
         }
         Err(e) => {
-            let (status, errors) = refusal(e)?;
-            let again = Again {
-                links: errors,
-                ..Again::default()
-            };
-            show_page(state, s, id, again, status).await
+            let (status, rejected) = super::refused_form(state, s, e, rejected, None).await?;
+            show_page(state, s, id, (None, Sent::of(rejected)), status).await
         }
     }
 }
@@ -957,10 +988,11 @@ pub async fn link_test(
 ) -> Result<HttpResponse, AppError> {
     let (s, id) = (e.session(), path.into_inner());
     let ctx = user_ctx(&state, s, op);
+    let rejected = Rejected::named("test-link").typed("test_key", &f.test_key);
     let done = state
         .db(move |conn| Ok(service::link_test(conn, &ctx, id, &f.test_key)))
         .await?;
-    link_answer(&state, s, id, done, "Test linked.").await
+    link_answer(&state, s, id, (done, rejected), "Test linked.").await
 }
 
 /// `POST /requirements/{id}/commits`: link a commit by hand.
@@ -973,10 +1005,11 @@ pub async fn link_commit(
 ) -> Result<HttpResponse, AppError> {
     let (s, id) = (e.session(), path.into_inner());
     let ctx = user_ctx(&state, s, op);
+    let rejected = Rejected::named("commit-link").typed("sha", &f.sha);
     let done = state
         .db(move |conn| Ok(service::link_commit(conn, &ctx, id, &f.sha)))
         .await?;
-    link_answer(&state, s, id, done, "Commit linked.").await
+    link_answer(&state, s, id, (done, rejected), "Commit linked.").await
 }
 
 /// `POST /requirements/{id}/links/{link}/remove`: unlink a test or a commit.
@@ -992,5 +1025,6 @@ pub async fn unlink(
     let done = state
         .db(move |conn| Ok(service::unlink(conn, &ctx, id, link)))
         .await?;
-    link_answer(&state, s, id, done, "Link removed.").await
+    let rejected = Rejected::named("unlink");
+    link_answer(&state, s, id, (done, rejected), "Link removed.").await
 }

@@ -9,11 +9,13 @@ use super::{flash, html_status, page_ctx, see_other, user_ctx, when};
 use crate::db::repo::tokens as repo;
 use crate::domain::capa::parse_date;
 use crate::domain::trace::Scope;
+use crate::domain::user::FieldError;
 use crate::service::tokens as service;
 use crate::web::AppState;
 use crate::web::csrf::Form;
-use crate::web::error::{AppError, refusal};
+use crate::web::error::AppError;
 use crate::web::extract::{CurrentUser, OpId};
+use crate::web::rejected::Rejected;
 use crate::web::session::SessionCtx;
 use crate::web::views::tokens::{ScopeChoice, TokenRow, TokensPage};
 
@@ -29,7 +31,7 @@ async fn page(
     s: &SessionCtx,
     typed: Typed,
     shown: Option<String>,
-    errors: Vec<String>,
+    problems: Rejected,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let me = s.account.id.0;
@@ -82,9 +84,14 @@ async fn page(
             name: typed.name,
             expires_on: typed.expires_on,
             shown,
-            errors,
+            problems,
         },
     )
+}
+
+/// The new-token form: its element ids are the fields' names.
+fn new_token() -> Rejected {
+    Rejected::new("new", "")
 }
 
 /// `GET /account/tokens`
@@ -97,7 +104,7 @@ pub async fn list(
         &s,
         Typed::default(),
         None,
-        Vec::new(),
+        new_token(),
         StatusCode::OK,
     )
     .await
@@ -129,19 +136,21 @@ pub async fn create(
         match Scope::parse(v) {
             Some(sc) if !scopes.contains(&sc) => scopes.push(sc),
             Some(_) => {}
-            None => errors.push(format!("There is no scope {v:?}.")),
+            None => errors.push(FieldError::new(
+                "scopes",
+                format!("There is no scope {v:?}."),
+            )),
         }
     }
-    let mut date_errors = Vec::new();
     let expires = parse_date(
-        &mut date_errors,
+        &mut errors,
         "expires_on",
         "The expiry date",
         &typed.expires_on,
     );
-    errors.extend(date_errors.into_iter().map(|e| e.message));
     if !errors.is_empty() {
-        return page(&state, &s, typed, None, errors, StatusCode::BAD_REQUEST).await;
+        let problems = new_token().fields(errors);
+        return page(&state, &s, typed, None, problems, StatusCode::BAD_REQUEST).await;
     }
     let ctx = user_ctx(&state, &s, op);
     let account = s.account.clone();
@@ -160,14 +169,14 @@ pub async fn create(
                 &s,
                 Typed::default(),
                 Some(token.to_string()),
-                Vec::new(),
+                new_token(),
                 StatusCode::OK,
             )
             .await
         }
         Err(e) => {
-            let (status, errors) = refusal(e)?;
-            page(&state, &s, typed, None, errors, status).await
+            let (status, problems) = super::refused_form(&state, &s, e, new_token(), None).await?;
+            page(&state, &s, typed, None, problems, status).await
         }
     }
 }
@@ -196,16 +205,9 @@ pub async fn revoke(
             Ok(see_other("/account/tokens"))
         }
         Err(e) => {
-            let (_, errors) = refusal(e)?;
-            page(
-                &state,
-                &s,
-                Typed::default(),
-                None,
-                errors,
-                StatusCode::BAD_REQUEST,
-            )
-            .await
+            let refused = Rejected::named("revoke");
+            let (status, problems) = super::refused_form(&state, &s, e, refused, None).await?;
+            page(&state, &s, Typed::default(), None, problems, status).await
         }
     }
 }

@@ -90,7 +90,8 @@ pub struct NewUserPage {
     pub full_name: String,
     pub email: String,
     pub roles: Vec<RoleChoice>,
-    pub errors: Vec<String>,
+    /// The form as refused, or not sent.
+    pub problems: crate::web::rejected::Rejected,
 }
 
 /// Shown once, right after an account is created or its password reset.
@@ -125,7 +126,8 @@ pub struct UserPage {
     pub created: String,
     pub live_sessions: i64,
     pub is_self: bool,
-    pub errors: Vec<String>,
+    /// The form that was refused, as typed.
+    pub sent: crate::web::rejected::Sent,
     pub history: std::sync::Arc<super::audit::HistoryPanel>,
 }
 

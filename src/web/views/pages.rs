@@ -79,7 +79,8 @@ pub struct CertificationPage {
 pub struct PasswordPage {
     pub ctx: PageCtx,
     pub forced: bool,
-    pub errors: Vec<String>,
+    /// Why the change was refused (nothing typed is sent back).
+    pub problems: crate::web::rejected::Rejected,
 }
 
 #[derive(Template)]

@@ -2,6 +2,8 @@
 
 use askama::Template;
 
+use crate::web::rejected::{Rejected, Sent};
+
 use super::PageCtx;
 use super::admin::PageLink;
 use super::audit::HistoryPanel;
@@ -39,7 +41,8 @@ pub struct ProductForm {
     pub key_prefix: String,
     pub classes: Vec<ClassChoice>,
     pub description: String,
-    pub errors: Vec<String>,
+    /// The form as refused, or not sent (its element ids' prefix either way).
+    pub problems: Rejected,
 }
 
 #[derive(Template)]
@@ -64,5 +67,7 @@ pub struct ProductPage {
     pub updated: String,
     pub can_manage: bool,
     pub form: ProductForm,
+    /// The archive or restore form, when it was refused.
+    pub sent: Sent,
     pub history: std::sync::Arc<HistoryPanel>,
 }

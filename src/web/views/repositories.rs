@@ -23,7 +23,8 @@ pub struct RepositoryListPage {
     pub providers: Vec<Choice>,
     pub products: Vec<Choice>,
     pub name: String,
-    pub errors: Vec<String>,
+    /// The registration form as refused, or not sent.
+    pub problems: crate::web::rejected::Rejected,
 }
 
 pub struct DeliveryView {
@@ -51,6 +52,7 @@ pub struct RepositoryPage {
     /// The secret, on the one page that shows it (after creating or rotating).
     pub secret: Option<String>,
     pub deliveries: Vec<DeliveryView>,
-    pub errors: Vec<String>,
+    /// The form that was refused, as typed.
+    pub sent: crate::web::rejected::Sent,
     pub history: std::sync::Arc<HistoryPanel>,
 }

@@ -3,6 +3,8 @@
 
 use askama::Template;
 
+use crate::web::rejected::{Rejected, Sent};
+
 use super::PageCtx;
 use super::admin::PageLink;
 use super::audit::{Choice, HistoryPanel};
@@ -50,7 +52,8 @@ pub struct RequirementForm {
     pub kinds: Vec<Choice>,
     pub classes: Vec<Choice>,
     pub parents: String,
-    pub errors: Vec<String>,
+    /// The form as refused, or not sent (its element ids' prefix either way).
+    pub problems: Rejected,
 }
 
 #[derive(Template)]
@@ -112,12 +115,10 @@ pub struct RequirementPage {
     /// Where a commit's link is removed (`…/links/{id}/remove`), when the reader may.
     pub commits_unlink: Option<String>,
     pub tests: Vec<LinkedTestView>,
-    pub link_errors: Vec<String>,
     pub can_edit: bool,
     pub form: RequirementForm,
-    pub parent_key: String,
-    pub parent_errors: Vec<String>,
-    pub status_errors: Vec<String>,
+    /// The form that was refused, as typed (the change form keeps its own).
+    pub sent: Sent,
     pub history: std::sync::Arc<HistoryPanel>,
 }
 
@@ -126,7 +127,7 @@ pub struct RequirementPage {
 pub struct ImportFormPage {
     pub ctx: PageCtx,
     pub products: Vec<Choice>,
-    pub errors: Vec<String>,
+    pub problems: Rejected,
     pub max_kib: usize,
     pub max_rows: usize,
 }
@@ -165,5 +166,6 @@ pub struct ImportPage {
     pub invalid_rows: usize,
     pub can_apply: bool,
     pub can_edit: bool,
-    pub errors: Vec<String>,
+    /// The apply form, when it was refused.
+    pub problems: Rejected,
 }

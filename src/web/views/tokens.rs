@@ -32,5 +32,6 @@ pub struct TokensPage {
     pub expires_on: String,
     /// A token just made: shown this once.
     pub shown: Option<String>,
-    pub errors: Vec<String>,
+    /// The new-token form as refused (or a refused revocation).
+    pub problems: crate::web::rejected::Rejected,
 }

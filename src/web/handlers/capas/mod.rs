@@ -632,15 +632,8 @@ async fn after_edit(
             Ok(see_other(&format!("/capas/{id}")))
         }
         Err(e) => {
-            let Some(status) = crate::web::error::refusal_status(&e) else {
-                return Err(e.into());
-            };
-            let rejected = match e {
-                RecordError::Stale => {
-                    super::rejected_stale(state, s, "capa", id, shown_version, rejected).await?
-                }
-                e => rejected.refused(&e),
-            };
+            let record = Some(("capa", id, shown_version));
+            let (status, rejected) = super::refused_form(state, s, e, rejected, record).await?;
             show_page(state, s, id, keep(Shown::of(rejected)), status).await
         }
     }
