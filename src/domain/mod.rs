@@ -15,6 +15,10 @@ macro_rules! named {
             pub fn parse(s: &str) -> Option<Self> {
                 match s { $($name => Some($ty::$variant),)+ _ => None }
             }
+            /// The label of the stored name `s`, if it is one.
+            pub fn label_of(s: &str) -> Option<&'static str> {
+                Self::parse(s).map(Self::label)
+            }
         }
     };
 }
@@ -30,4 +34,5 @@ pub mod svg;
 pub mod text;
 pub mod trace;
 pub mod user;
+pub mod words;
 pub mod workflow;

@@ -47,6 +47,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/audit", web::get().to(audit::browse))
         .route("/audit/entry/{seq}", web::get().to(audit::entry))
+        .route(
+            "/audit/record/{type}/{id}/trail.csv",
+            web::get().to(audit::record_csv),
+        )
+        .route(
+            "/audit/record/{type}/{id}/packet",
+            web::get().to(audit::record_packet),
+        )
         .route("/audit/key", web::get().to(audit::key))
         .route("/audit/checkpoint", web::get().to(audit::checkpoint))
         .route("/audit/export", web::get().to(audit::export))

@@ -52,8 +52,9 @@ async fn the_audit_browser_filters_by_record_actor_event_and_time() {
     assert_eq!(seqs.first(), Some(&(n - 1)), "newest first");
     assert!(seqs.windows(2).all(|w| w[0] > w[1]));
     assert!(all.contains("Roles changed"), "{all}");
+    // Roles read as their labels, a list as a list.
     assert!(
-        all.contains("<td class=\"old\">engineer</td><td class=\"new\">quality, engineer</td>"),
+        all.contains("<td class=\"old\"><ul class=\"cell-list\"><li>Engineer</li></ul></td><td class=\"new\"><ul class=\"cell-list\"><li>Quality</li><li>Engineer</li></ul></td>"),
         "{all}"
     );
 
@@ -257,4 +258,136 @@ async fn a_user_page_embeds_its_history_panel() {
         app.audit()[ids[0] as usize]["entity"]["id"],
         format!("u-{ann}")
     );
+}
+
+/// A record's trail reads in people's words (issue 14, item 3): labels, not
+/// stored names; people and products by name; lists as lists; a creation
+/// as what was recorded; a signed step by its name. The whole trail comes
+/// as CSV and as a printable record packet with the signatures verified;
+/// someone who may not read the record's history gets neither (audited).
+#[tokio::test]
+async fn a_records_trail_reads_in_peoples_words_and_comes_as_csv_and_a_packet() {
+    use attest::domain::capa::CapaState;
+    use attest::seed::walk::{self, Signer};
+    let app = spawn_app().await;
+    let (quinn, quinn_id) = app
+        .user_with_roles("quinn", &["quality"], "violet sunrise passphrase 1")
+        .await;
+    let (ellen, ellen_id) = app
+        .user_with_roles("ellen", &["engineer"], "granite orchard passphrase 3")
+        .await;
+    let mut conn = app.conn();
+    let owner = walk::account(&mut conn, attest::domain::ids::UserId(ellen_id)).unwrap();
+    let signing = walk::account(&mut conn, attest::domain::ids::UserId(quinn_id)).unwrap();
+    let mut signer = Signer::open(&mut conn, signing, "violet sunrise passphrase 1").unwrap();
+    let c = crate::capas::walked(
+        &app,
+        &mut conn,
+        (&owner, &mut signer),
+        ellen_id,
+        "Cracked hinge",
+        CapaState::Closed,
+    );
+    let page = quinn.get_html(&format!("/capas/{}", c.id)).await;
+    let history = page.split("id=\"history\"").nth(1).unwrap();
+    // A signed step by its name and the signature's meaning.
+    assert!(
+        history.contains("CAPA: Close as effective</h3>"),
+        "{history}"
+    );
+    assert!(
+        history.contains("Approved: effective, for “Close as effective”"),
+        "{history}"
+    );
+    assert!(history.contains("<th scope=\"row\">State</th><td class=\"old\">Verification</td><td class=\"new\">Closed</td>"));
+    assert!(!history.contains("close_effective") && !history.contains(">verification<"));
+    // The signatures panel names the step too.
+    assert!(page.contains("for “Close as effective”"), "{page}");
+    // The whole trail in the browser: owner by name, whys as a list, the
+    // creation as recorded, no stored names.
+    let trail = quinn
+        .get_html(&format!("/audit?type=capa&record=capa-{}", c.id))
+        .await;
+    assert!(trail.contains("<th scope=\"col\">Recorded</th>"), "{trail}");
+    assert!(
+        trail.contains("<th scope=\"row\">Owner</th><td>ellen Person</td>"),
+        "{trail}"
+    );
+    assert!(
+        trail.contains("<li>Why did it happen? — The fixture wore out</li>"),
+        "{trail}"
+    );
+    assert!(!trail.contains("owner id") && !trail.contains("five_whys"));
+    let table = quinn
+        .get_html(&format!("/audit?type=capa&record=capa-{}&view=table", c.id))
+        .await;
+    assert!(table.contains("<table class=\"grid trail\">"));
+    assert!(
+        table.contains("<strong>Method:</strong> <span class=\"old\">—</span> → <span class=\"new\">Five whys</span>"),
+        "{table}"
+    );
+
+    // CSV: one row per field, in words, each with its entry's leaf hash.
+    let res = quinn
+        .get(&format!("/audit/record/capa/capa-{}/trail.csv", c.id))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(&format!("CAPA-{}-audit-trail.csv", c.id))
+    );
+    let csv = res.text().await.unwrap();
+    assert!(csv.starts_with(
+        "Entry,When (UTC),By,User id,What,Recorded action,Record,Version,Field,Before,After"
+    ));
+    assert!(
+        csv.contains(",CAPA: Close as effective,capa.transition,"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(
+            ",State,Verification,Closed,,\"Approved: effective, for “Close as effective”\""
+        ),
+        "{csv}"
+    );
+    let entries: Vec<serde_json::Value> = app
+        .audit()
+        .into_iter()
+        .filter(|e| e["entity"]["id"] == format!("capa-{}", c.id))
+        .collect();
+    for e in &entries {
+        assert!(
+            csv.contains(&format!("\r\n{},", e["seq"])),
+            "entry {} in the CSV",
+            e["seq"]
+        );
+    }
+
+    // The packet: the record, its signature verified now, every entry oldest first.
+    let packet = quinn
+        .get_html(&format!("/audit/record/capa/capa-{}/packet", c.id))
+        .await;
+    assert!(
+        packet.contains(&format!("Record packet: CAPA CAPA-{}", c.id)),
+        "{packet}"
+    );
+    assert!(packet.contains("now <strong>Closed</strong>"));
+    assert!(packet.contains("✓ verified"), "{packet}");
+    assert!(packet.contains(&format!("{} audit entries, oldest first", entries.len())));
+    let seqs = listed(&packet);
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+
+    // An engineer reads a CAPA's trail, not a user account's.
+    let res = ellen
+        .get(&format!("/audit/record/capa/capa-{}/trail.csv", c.id))
+        .await;
+    assert_eq!(res.status(), 200);
+    let before = app.audit_of("access.denied").len();
+    let res = ellen
+        .get(&format!("/audit/record/user/u-{quinn_id}/packet"))
+        .await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(app.audit_of("access.denied").len(), before + 1);
 }

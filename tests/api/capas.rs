@@ -1348,3 +1348,47 @@ async fn change_item(
     ];
     b.submit(&page, url, &fields).await
 }
+
+/// "What needs me" links each of my action items to its place on its CAPA's
+/// page (`#item-2`) and each CAPA I own to its next steps.
+#[tokio::test]
+async fn the_dashboard_links_each_action_item_to_its_place_on_the_record_page() {
+    use attest::domain::capa::CapaState;
+    use attest::seed::walk::{self, Signer};
+    let app = spawn_app().await;
+    let (quinn, quinn_id) = app.user_with_roles("quinn", &["quality"], QUINN_PW).await;
+    let mut conn = app.conn();
+    let owner = walk::account(&mut conn, attest::domain::ids::UserId(quinn_id)).unwrap();
+    let mut signer = Signer::open(&mut conn, owner.clone(), QUINN_PW).unwrap();
+    let first = walked(
+        &app,
+        &mut conn,
+        (&owner, &mut signer),
+        quinn_id,
+        "First",
+        CapaState::Action,
+    );
+    let c = walked(
+        &app,
+        &mut conn,
+        (&owner, &mut signer),
+        quinn_id,
+        "Second",
+        CapaState::Action,
+    );
+    let dash = quinn.get_html("/").await;
+    for n in [1, 2] {
+        assert!(
+            dash.contains(&format!("href=\"/capas/{}#item-{n}\"", c.id)),
+            "{dash}"
+        );
+        assert!(dash.contains(&format!("href=\"/capas/{}#item-{n}\"", first.id)));
+    }
+    assert!(dash.contains(&format!("href=\"/capas/{}#next\"", c.id)));
+    let page = quinn.get_html(&format!("/capas/{}", c.id)).await;
+    assert!(
+        page.contains("<article class=\"item item-open\" id=\"item-2\""),
+        "{page}"
+    );
+    assert!(page.contains("id=\"next\""));
+}

@@ -604,6 +604,30 @@ pub fn open_items_of(
         })
 }
 
+/// Each action item of `capas` by its number on its CAPA (1 for the first
+/// added): the `#item-n` its record page shows it under. One indexed read.
+pub fn item_numbers(
+    conn: &mut DbConnection,
+    capas: &[i64],
+) -> QueryResult<std::collections::HashMap<i64, usize>> {
+    let rows: Vec<(i64, i64)> = it::table
+        .filter(it::capa_id.eq_any(capas.to_vec()))
+        .order((it::capa_id.asc(), it::id.asc()))
+        .select((it::capa_id, it::id))
+        .load(conn)?;
+    let mut out = std::collections::HashMap::new();
+    let mut at = (0, 0);
+    for (capa, id) in rows {
+        at = if at.0 == capa {
+            (capa, at.1 + 1)
+        } else {
+            (capa, 1)
+        };
+        out.insert(id, at.1);
+    }
+    Ok(out)
+}
+
 /// CAPAs in `states`, owned (or not owned) by `owner`, oldest first.
 pub fn in_states(
     conn: &mut DbConnection,

@@ -48,6 +48,21 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Product>> {
         .transpose()
 }
 
+/// The names of the products numbered `ids` (archived ones too).
+pub fn names(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> QueryResult<std::collections::HashMap<i64, String>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    products::table
+        .filter(products::id.eq_any(ids))
+        .select((products::id, products::name))
+        .load::<(i64, String)>(conn)
+        .map(|rows| rows.into_iter().collect())
+}
+
 /// A page of products by name; active ones only unless `archived`.
 pub fn list(
     conn: &mut DbConnection,

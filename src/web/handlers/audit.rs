@@ -10,6 +10,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde_json::json;
 
+use crate::audit::StoredEntry;
 use crate::audit::browse::{self, Cursor, Filter};
 use crate::audit::merkle::{self, ProofError};
 use crate::audit::tree;
@@ -22,7 +23,7 @@ use crate::web::AppState;
 use crate::web::error::{AppError, urlencode};
 use crate::web::extract::{AuditReader, CurrentUser, OpId};
 use crate::web::views::audit::{
-    BrowsePage, Choice, ChoiceGroup, EntryPage, EntryView, HistoryPanel,
+    BrowsePage, Choice, ChoiceGroup, EntryPage, EntryView, HistoryPanel, Names, record_href,
 };
 
 /// Most entries one `GET /audit/entries` returns.
@@ -254,6 +255,16 @@ pub async fn verify_now(
     super::html(&page)
 }
 
+/// The names of the people and products `entries` name by number, read in
+/// two queries.
+pub fn names_of(conn: &mut DbConnection, entries: &[StoredEntry]) -> Result<Names, AppError> {
+    let (people, products) = Names::wanted(entries);
+    Ok(Names {
+        users: users::names(conn, &people)?,
+        products: crate::db::repo::products::names(conn, &products)?,
+    })
+}
+
 /// Entries shown per page of the audit browser, and in a History panel.
 const BROWSE_PAGE: i64 = 50;
 const HISTORY_PANEL: i64 = 20;
@@ -300,13 +311,20 @@ pub fn history_panel(
             ..Filter::default()
         };
         let page = browse::page(conn, &filter, Cursor::Newest, HISTORY_PANEL)?;
+        let names = names_of(conn, &page.entries)?;
         Ok(HistoryPanel {
             entries: page
                 .entries
                 .iter()
-                .map(|e| EntryView::new(e, roles))
+                .map(|e| EntryView::new(e, roles, &names))
                 .collect(),
             all_href: format!("/audit?type={}&record={}", urlencode(kind), urlencode(id)),
+            csv_href: format!(
+                "/audit/record/{}/{}/trail.csv",
+                urlencode(kind),
+                urlencode(id)
+            ),
+            packet_href: format!("/audit/record/{}/{}/packet", urlencode(kind), urlencode(id)),
             more: page.has_older,
         })
     })
@@ -340,6 +358,7 @@ pub fn changes_since(
         ..Filter::default()
     };
     let page = browse::page(conn, &filter, Cursor::Newest, 20)?;
+    let names = names_of(conn, &page.entries)?;
     let short = |v: &str| -> String {
         let mut out: String = v.chars().take(120).collect();
         if v.chars().count() > 120 {
@@ -355,7 +374,7 @@ pub fn changes_since(
             .and_then(serde_json::Value::as_i64)
             .is_some_and(|v| v > version)
     }) {
-        let v = EntryView::new(e, roles);
+        let v = EntryView::new(e, roles, &names);
         let changed: Vec<_> = v
             .changes
             .iter()
@@ -363,7 +382,7 @@ pub fn changes_since(
             .collect();
         for c in &changed {
             if !out.fields.iter().any(|(k, _)| k == &c.key) {
-                out.fields.push((c.key.clone(), c.after.clone()));
+                out.fields.push((c.key.clone(), c.after.plain()));
             }
         }
         let words: Vec<String> = changed
@@ -372,8 +391,8 @@ pub fn changes_since(
                 format!(
                     "{}: “{}” → “{}”",
                     c.field,
-                    short(&c.before),
-                    short(&c.after)
+                    short(&c.before.plain()),
+                    short(&c.after.plain())
                 )
             })
             .collect();
@@ -495,10 +514,12 @@ pub async fn browse(
                 ));
             }
             let page = browse::page(conn, &filter, cursor, BROWSE_PAGE)?;
-            Ok((Some(page), log_size, Vec::new()))
+            let names = names_of(conn, &page.entries)?;
+            Ok((Some((page, names)), log_size, Vec::new()))
         })
         .await?;
     let errors = actor_error;
+    let table = query.get("view").is_some_and(|v| v == "table");
     let mut params: Vec<(&str, &str)> = Vec::new();
     for (name, value) in [
         ("type", &kind),
@@ -512,19 +533,28 @@ pub async fn browse(
             params.push((name, value));
         }
     }
-    let link = |side: &str, seq: i64| {
+    let filtered = !params.is_empty();
+    let query_of = |view: bool| -> Vec<String> {
         let mut q: Vec<String> = params
             .iter()
             .map(|(k, v)| format!("{k}={}", urlencode(v)))
             .collect();
+        if view {
+            q.push("view=table".into());
+        }
+        q
+    };
+    let link = |side: &str, seq: i64| {
+        let mut q = query_of(table);
         q.push(format!("{side}={seq}"));
         format!("/audit?{}", q.join("&"))
     };
+    let other_view = format!("/audit?{}", query_of(!table).join("&"));
     let (entries, newer, older) = match &page {
-        Some(p) => (
+        Some((p, names)) => (
             p.entries
                 .iter()
-                .map(|e| EntryView::new(e, &roles))
+                .map(|e| EntryView::new(e, &roles, names))
                 .collect::<Vec<_>>(),
             p.entries
                 .first()
@@ -582,7 +612,7 @@ pub async fn browse(
         entries,
         types,
         actions: action_groups,
-        filtered: !params.is_empty(),
+        filtered,
         record,
         actor,
         from,
@@ -592,6 +622,8 @@ pub async fn browse(
         older,
         log_size,
         limited,
+        table,
+        other_view,
     };
     super::html_status(status, &page)
 }
@@ -630,7 +662,7 @@ pub async fn entry(
             return Err(AppError::NotFound);
         }
     }
-    let (found, tree_size, previous, next) = state
+    let ((found, names), tree_size, previous, next) = state
         .db(move |conn| {
             let found = browse::one(conn, visible.clone(), seq)?.ok_or(AppError::NotFound)?;
             let tree_size = tree::head(conn)?.size;
@@ -640,8 +672,9 @@ pub async fn entry(
             };
             let previous = browse::page(conn, &filter, Cursor::Before(seq), 1)?;
             let next = browse::page(conn, &filter, Cursor::After(seq), 1)?;
+            let names = names_of(conn, std::slice::from_ref(&found))?;
             Ok((
-                found,
+                (found, names),
                 tree_size,
                 previous.entries.first().map(|e| e.seq),
                 next.entries.first().map(|e| e.seq).filter(|n| *n > seq),
@@ -650,13 +683,269 @@ pub async fn entry(
         .await?;
     let page = EntryPage {
         ctx: super::page_ctx(&state, s, "/audit").await?,
-        entry: EntryView::new(&found, &s.account.roles),
+        entry: EntryView::new(&found, &s.account.roles, &names),
         leaf: String::from_utf8_lossy(&found.leaf).into_owned(),
         leaf_hash_hex: hex::encode(&found.leaf_hash),
         leaf_hash_b64: B64.encode(&found.leaf_hash),
         tree_size,
         previous,
         next,
+    };
+    super::html(&page)
+}
+
+/// Most entries a record's trail download holds (its History has no limit;
+/// a record with more is exported through `/audit/export`).
+const MAX_TRAIL: i64 = 20_000;
+
+/// Every entry of record `kind`/`id` the reader may see, oldest first.
+fn record_trail(
+    conn: &mut DbConnection,
+    kind: &str,
+    id: &str,
+    roles: &Roles,
+) -> Result<Vec<StoredEntry>, AppError> {
+    let filter = Filter {
+        visible_types: visible_types(roles),
+        entity_type: Some(kind.to_string()),
+        record: Some(id.to_string()),
+        ..Filter::default()
+    };
+    // Newest first, page by page to the oldest, then turned round.
+    let mut out = Vec::new();
+    let mut cursor = Cursor::Newest;
+    loop {
+        let page = browse::page(conn, &filter, cursor, 500)?;
+        let oldest = page.entries.last().map(|e| e.seq);
+        let more = page.has_older;
+        out.extend(page.entries);
+        match oldest {
+            Some(seq) if more && (out.len() as i64) < MAX_TRAIL => cursor = Cursor::Before(seq),
+            _ => break,
+        }
+    }
+    out.reverse();
+    out.truncate(MAX_TRAIL as usize);
+    Ok(out)
+}
+
+/// The record `kind`/`id` named by a trail URL, when this reader may read
+/// its history; else a 404, audited as a refusal of access.
+async fn trail_record(
+    state: &web::Data<AppState>,
+    s: &crate::web::session::SessionCtx,
+    op: Option<String>,
+    (kind, id): (&str, &str),
+    what: &str,
+) -> Result<&'static crate::domain::record::RecordKind, AppError> {
+    let Some(k) = crate::domain::record::kind(kind) else {
+        return Err(AppError::NotFound);
+    };
+    let readable = visible_types(&s.account.roles).is_none_or(|v| v.iter().any(|t| t == kind));
+    if !readable {
+        let why = "the history of a record the reader's roles do not open".to_string();
+        let path = format!("/audit/record/{kind}/{id}/{what}");
+        super::deny(state, s, op, None, "GET", path, why).await?;
+        return Err(AppError::NotFound);
+    }
+    Ok(k)
+}
+
+/// What a trail's header says of its record: its key, title and state.
+fn record_summary(
+    conn: &mut DbConnection,
+    kind: &str,
+    id: &str,
+) -> Result<Option<(String, String, String)>, AppError> {
+    let number = crate::domain::record::kind(kind).and_then(|k| k.number(id));
+    let Some(n) = number else {
+        return Ok(None);
+    };
+    Ok(match kind {
+        "capa" => crate::db::repo::capas::find(conn, n)?
+            .map(|c| (c.key(), c.title.clone(), c.state.label().to_string())),
+        "nonconformance" => crate::db::repo::nonconformances::find(conn, n)?
+            .map(|c| (c.key(), c.title.clone(), c.state.label().to_string())),
+        "product" => crate::db::repo::products::find(conn, n)?.map(|p| {
+            let status = if p.active { "Active" } else { "Archived" };
+            (p.key_prefix, p.name, status.to_string())
+        }),
+        "requirement" => crate::db::repo::requirements::find(conn, n)?
+            .map(|r| (r.key, r.title, r.status.label().to_string())),
+        _ => None,
+    })
+}
+
+/// `GET /audit/record/{type}/{id}/trail.csv`: one record's whole trail, a
+/// row per changed field (an entry without fields has one row), in
+/// people's words, with each entry's leaf hash to check it against the log.
+pub async fn record_csv(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    OpId(op): OpId,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let s = &user.0;
+    let (kind, id) = path.into_inner();
+    let k = trail_record(&state, s, op, (&kind, &id), "trail.csv").await?;
+    let roles = s.account.roles.clone();
+    let (kind2, id2) = (kind.clone(), id.clone());
+    let (entries, names) = state
+        .read(move |conn| {
+            let entries = record_trail(conn, &kind2, &id2, &roles)?;
+            let names = names_of(conn, &entries)?;
+            Ok((entries, names))
+        })
+        .await?;
+    let roles = &s.account.roles;
+    let mut out = crate::csv::line(&[
+        "Entry",
+        "When (UTC)",
+        "By",
+        "User id",
+        "What",
+        "Recorded action",
+        "Record",
+        "Version",
+        "Field",
+        "Before",
+        "After",
+        "Reason",
+        "Electronic signature",
+        "Operation",
+        "Leaf hash (SHA-256, hex)",
+    ]);
+    for e in &entries {
+        let v = EntryView::new(e, roles, &names);
+        let (record, version) = v
+            .record
+            .as_ref()
+            .map_or((String::new(), String::new()), |r| {
+                (r.text.clone(), r.version.to_string())
+            });
+        let head = [
+            v.seq.to_string(),
+            v.at.trim_end_matches(" UTC").to_string(),
+            v.actor.clone(),
+            v.actor_id.clone(),
+            v.label.clone(),
+            v.action.clone(),
+            record,
+            version,
+        ];
+        let tail = [
+            v.reason.clone().unwrap_or_default(),
+            v.signature.clone().unwrap_or_default(),
+            v.op.clone().unwrap_or_default(),
+            hex::encode(&e.leaf_hash),
+        ];
+        let rows: Vec<[String; 3]> = if v.changes.is_empty() {
+            vec![Default::default()]
+        } else {
+            v.changes
+                .iter()
+                .map(|c| {
+                    let before = if v.created {
+                        String::new()
+                    } else {
+                        c.before.plain()
+                    };
+                    [c.field.clone(), before, c.after.plain()]
+                })
+                .collect()
+        };
+        for r in rows {
+            let cells: Vec<&str> = head
+                .iter()
+                .chain(r.iter())
+                .chain(tail.iter())
+                .map(String::as_str)
+                .collect();
+            out.push_str(&crate::csv::line(&cells));
+        }
+    }
+    let name = k.key_prefix.map_or_else(|| id.clone(), |_| k.label(&id));
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!(
+                "attachment; filename=\"{}-audit-trail.csv\"",
+                file_part(&name)
+            ),
+        ))
+        .body(out))
+}
+
+/// A file name part: letters, digits, `-` and `.`, the rest `_`.
+fn file_part(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// `GET /audit/record/{type}/{id}/packet`: the record packet an inspector
+/// asks for, ready to print: the record, its electronic signatures each
+/// verified now, and its whole trail in people's words, under a header
+/// naming who made it when and the signed checkpoint it was cut at.
+pub async fn record_packet(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    OpId(op): OpId,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let s = &user.0;
+    let (kind, id) = path.into_inner();
+    let k = trail_record(&state, s, op, (&kind, &id), "packet").await?;
+    let cp = state.checkpoint().await?;
+    let roles = s.account.roles.clone();
+    let (kind2, id2) = (kind.clone(), id.clone());
+    let (entries, names, summary, signatures) = state
+        .read(move |conn| {
+            let entries = record_trail(conn, &kind2, &id2, &roles)?;
+            let names = names_of(conn, &entries)?;
+            let summary = record_summary(conn, &kind2, &id2)?;
+            let signatures = super::signatures::panel(conn, &kind2, &id2, &roles)?;
+            Ok((entries, names, summary, signatures))
+        })
+        .await?;
+    let roles = &s.account.roles;
+    let (key, title, record_state) =
+        summary.unwrap_or_else(|| (k.label(&id), String::new(), String::new()));
+    let entries: Vec<EntryView> = entries
+        .iter()
+        .map(|e| EntryView::new(e, roles, &names))
+        .collect();
+    let page = crate::web::views::audit::PacketPage {
+        ctx: super::page_ctx(&state, s, "/audit").await?,
+        kind_name: k.name,
+        key,
+        title,
+        record_state,
+        record_href: record_href(&kind, &id, roles),
+        csv_href: format!(
+            "/audit/record/{}/{}/trail.csv",
+            urlencode(&kind),
+            urlencode(&id)
+        ),
+        generated_at: state
+            .clock
+            .now()
+            .format("%Y-%m-%d %H:%M:%S UTC")
+            .to_string(),
+        generated_by: format!("{} ({})", s.account.full_name, s.account.username),
+        checkpoint_size: cp.size,
+        checkpoint_root: B64.encode(cp.root),
+        origin: state.log_origin.clone(),
+        signatures,
+        count: entries.len(),
+        entries,
     };
     super::html(&page)
 }

@@ -28,11 +28,18 @@ pub async fn index(
     let (needs, stats) = state
         .db(move |conn| {
             let mut needs = Vec::new();
-            // My action items, soonest due first.
-            for (item, capa, title) in capas::open_items_of(conn, me, 50)? {
+            // My action items, soonest due first, each linked to its place
+            // on its CAPA's page.
+            let items = capas::open_items_of(conn, me, 50)?;
+            let ids: Vec<i64> = items.iter().map(|(_, capa, _)| *capa).collect();
+            let numbers = capas::item_numbers(conn, &ids)?;
+            for (item, capa, title) in items {
                 let overdue = if item.due_on < today { " — overdue" } else { "" };
+                let anchor = numbers
+                    .get(&item.id)
+                    .map_or_else(|| "#actions".to_string(), |n| format!("#item-{n}"));
                 needs.push(NeedItem {
-                    href: record::CAPA.page_of(capa).unwrap_or_default(),
+                    href: format!("{}{anchor}", record::CAPA.page_of(capa).unwrap_or_default()),
                     title: format!("CAPA-{capa} action: {}", clip(&item.text, 80)),
                     detail: format!("{title}; due {}{overdue}; mark it done with its evidence", item.due_on),
                 });
@@ -52,7 +59,7 @@ pub async fn index(
                 };
                 let overdue = if c.overdue(today) { " — overdue" } else { "" };
                 needs.push(NeedItem {
-                    href: record::CAPA.page_of(c.id).unwrap_or_default(),
+                    href: next_steps(record::CAPA.page_of(c.id)),
                     title: format!("{} {} (you own it)", c.key(), c.title),
                     detail: format!("{}: {next}{overdue}", c.state.label()),
                 });
@@ -61,7 +68,7 @@ pub async fn index(
                 // Signatures waiting on quality (never the owner's own CAPA).
                 for c in capas::in_states(conn, &["verification"], None, Some(me), 50)? {
                     needs.push(NeedItem {
-                        href: record::CAPA.page_of(c.id).unwrap_or_default(),
+                        href: next_steps(record::CAPA.page_of(c.id)),
                         title: format!("{} {}", c.key(), c.title),
                         detail: "Verification: record the effectiveness result and sign (Approved: effective)".into(),
                     });
@@ -86,7 +93,7 @@ pub async fn index(
                         _ => "record how the disposition was carried out and close it",
                     };
                     needs.push(NeedItem {
-                        href: record::NONCONFORMANCE.page_of(nc.id).unwrap_or_default(),
+                        href: next_steps(record::NONCONFORMANCE.page_of(nc.id)),
                         title: format!("{} {}", nc.key(), nc.title),
                         detail: format!("{}: {next}; reported {}", nc.state.label(), when(Some(nc.created_at))),
                     });
@@ -102,6 +109,11 @@ pub async fn index(
         last_login: when(s.account.last_login_at),
         charts: chart_views(&stats),
     })
+}
+
+/// A record page at its "Next steps" panel.
+fn next_steps(page: Option<String>) -> String {
+    format!("{}#next", page.unwrap_or_default())
 }
 
 fn clip(s: &str, n: usize) -> String {

@@ -48,7 +48,12 @@ pub fn view(checked: &verification::Checked, roles: &Roles) -> SignatureView {
             m.signer.username.clone(),
             utc_text(m.signed_at()),
             m.meaning.clone(),
-            m.transition.clone().unwrap_or_default(),
+            // The step in people's words ("Close as effective").
+            m.transition
+                .as_deref()
+                .map(|t| crate::domain::words::step_label(&s.record_type, t).unwrap_or(t))
+                .unwrap_or_default()
+                .to_string(),
         ),
         None => (
             s.record_id.clone(),
