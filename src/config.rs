@@ -34,6 +34,10 @@ pub struct Settings {
     pub max_form_bytes: usize,
     /// Largest uploaded file (SECURITY.md: uploads).
     pub max_upload_bytes: usize,
+    /// Where attachments' contents are kept: `None` takes the database's
+    /// default (a directory of the data on SQLite, the database itself on
+    /// PostgreSQL, which several instances share).
+    pub file_store: Option<crate::files::Store>,
     pub checkpoint_interval_seconds: u64,
     /// Default days from opening a CAPA to its due date, by priority
     /// (low, medium, high, critical), when no due date is typed.
@@ -85,6 +89,8 @@ struct FileSettings {
     workers: Option<usize>,
     max_form_bytes: Option<usize>,
     max_upload_bytes: Option<usize>,
+    file_store: Option<String>,
+    files_dir: Option<PathBuf>,
     checkpoint_interval_seconds: Option<u64>,
     capa_due_days_low: Option<u32>,
     capa_due_days_medium: Option<u32>,
@@ -120,9 +126,54 @@ impl Settings {
             workers: None,
             max_form_bytes: 2 * 1024 * 1024,
             max_upload_bytes: 50 * 1024 * 1024,
+            file_store: None,
             checkpoint_interval_seconds: 60,
             capa_due_days: [180, 90, 30, 7],
         }
+    }
+
+    /// Where attachments' contents are kept: as set, else files in the data
+    /// directory on SQLite and the database itself on PostgreSQL.
+    pub fn files(&self) -> crate::files::Store {
+        match (&self.file_store, &self.database) {
+            (Some(store), _) => store.clone(),
+            (None, DbTarget::Postgres(_)) => crate::files::Store::Database,
+            (None, _) => crate::files::Store::Directory(self.data_dir.join("files")),
+        }
+    }
+
+    /// Sets the store from its name and directory, as the file or the
+    /// environment give them.
+    fn set_store(
+        &mut self,
+        kind: Option<String>,
+        dir: Option<PathBuf>,
+        (kind_name, dir_name): (&str, &str),
+    ) -> Result<(), ConfigError> {
+        use crate::files::Store;
+        let dir_or_default = || dir.clone().unwrap_or_else(|| self.data_dir.join("files"));
+        let store = match kind.as_deref().map(str::trim) {
+            None if dir.is_some() => Some(Store::Directory(dir_or_default())),
+            None => None,
+            Some("directory") => Some(Store::Directory(dir_or_default())),
+            Some("database") if dir.is_some() => {
+                return Err(ConfigError::new(
+                    dir_name,
+                    format!("cannot be set when {kind_name} is \"database\""),
+                ));
+            }
+            Some("database") => Some(Store::Database),
+            Some(other) => {
+                return Err(ConfigError::new(
+                    kind_name,
+                    format!("{other:?} is not a store: use \"directory\" or \"database\""),
+                ));
+            }
+        };
+        if store.is_some() {
+            self.file_store = store;
+        }
+        Ok(())
     }
 
     /// The default due days of a CAPA of `priority`.
@@ -182,6 +233,11 @@ impl Settings {
         set(&mut self.db_pool_size, f.db_pool_size);
         set(&mut self.max_form_bytes, f.max_form_bytes);
         set(&mut self.max_upload_bytes, f.max_upload_bytes);
+        self.set_store(
+            f.file_store,
+            f.files_dir,
+            (&n("file_store"), &n("files_dir")),
+        )?;
         set(&mut self.capa_due_days[0], f.capa_due_days_low);
         set(&mut self.capa_due_days[1], f.capa_due_days_medium);
         set(&mut self.capa_due_days[2], f.capa_due_days_high);
@@ -258,6 +314,11 @@ impl Settings {
         env_num(env, "ATTEST_DB_POOL_SIZE", &mut self.db_pool_size)?;
         env_num(env, "ATTEST_MAX_FORM_BYTES", &mut self.max_form_bytes)?;
         env_num(env, "ATTEST_MAX_UPLOAD_BYTES", &mut self.max_upload_bytes)?;
+        self.set_store(
+            env("ATTEST_FILE_STORE"),
+            env("ATTEST_FILES_DIR").map(PathBuf::from),
+            ("ATTEST_FILE_STORE", "ATTEST_FILES_DIR"),
+        )?;
         for (i, name) in [
             "ATTEST_CAPA_DUE_DAYS_LOW",
             "ATTEST_CAPA_DUE_DAYS_MEDIUM",

@@ -9,6 +9,7 @@ pub mod config;
 pub mod csv;
 pub mod db;
 pub mod domain;
+pub mod files;
 pub mod ingest;
 pub mod jobs;
 pub mod seed;

@@ -126,6 +126,40 @@ diesel::table! {
 }
 
 diesel::table! {
+    file_blobs (sha256) {
+        sha256 -> Text,
+        size -> BigInt,
+        stored_in -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    file_chunks (sha256, n) {
+        sha256 -> Text,
+        n -> BigInt,
+        data -> Binary,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> BigInt,
+        record_type -> Text,
+        record_id -> Text,
+        part -> Text,
+        name -> Text,
+        sha256 -> Text,
+        size -> BigInt,
+        added_by -> BigInt,
+        added_at -> Timestamp,
+        removed_by -> Nullable<BigInt>,
+        removed_at -> Nullable<Timestamp>,
+        removed_reason -> Text,
+    }
+}
+
+diesel::table! {
     capa_items (id) {
         id -> BigInt,
         capa_id -> BigInt,
@@ -417,6 +451,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     capas,
     capa_items,
     capa_stays,
+    attachments,
+    file_blobs,
+    file_chunks,
     links,
     requirements,
     requirement_texts,

@@ -69,6 +69,16 @@ fn relation(s: &str) -> Option<&'static str> {
     })
 }
 
+/// What part of a record a file is attached to.
+fn part(s: &str) -> Option<&'static str> {
+    match s {
+        "" => Some("The record"),
+        "effectiveness" => Some("The effectiveness check"),
+        p if p.starts_with("capa-item-") => Some("An action item"),
+        _ => None,
+    }
+}
+
 /// What an unknown field is called: its name in words ("lot_serial" →
 /// "Lot serial").
 fn plain(key: &str) -> String {
@@ -103,6 +113,10 @@ fn common(key: &str) -> Option<(&'static str, Reads)> {
         "path" => ("Page", Reads::Text),
         "why" => ("Why", Reads::Text),
         "ip" => ("Address", Reads::Text),
+        "attachment" => ("Attachment", Reads::Hidden),
+        "sha256" => ("SHA-256", Reads::Text),
+        "size" => ("Size (bytes)", Reads::Text),
+        "part" => ("Attached to", Reads::Label(part)),
         _ => return None,
     })
 }

@@ -632,10 +632,34 @@ pub fn signatures_due<W: Workflow>(record: &W::Record) -> Vec<DomainEvent> {
         .collect()
 }
 
+/// What an edge label is drawn with, so the picture reads the same in a
+/// page (where the stylesheet also styles it) and on its own (the docs): a
+/// white halo keeps it clear of the lines it crosses.
+const LABEL: &str = r##" fill="#5b6676" font-size="12" paint-order="stroke" stroke="#fff" stroke-width="4" stroke-linejoin="round""##;
+
 /// How wide `text` is drawn at `px` pixels (a generous average letter, so
 /// a label is never clipped by the space left for it).
 fn text_width(text: &str, px: f32) -> i32 {
     (text.chars().count() as f32 * px * 0.6).ceil() as i32
+}
+
+/// A straight step's label in at most two lines, split at the space
+/// nearest its middle when it is long, so the gap between two states stays
+/// narrow.
+fn label_lines(label: &str) -> Vec<&str> {
+    if label.chars().count() <= 14 {
+        return vec![label];
+    }
+    let middle = label.len() / 2;
+    let split = label
+        .char_indices()
+        .filter(|(_, c)| *c == ' ')
+        .map(|(i, _)| i)
+        .min_by_key(|i| i.abs_diff(middle));
+    match split {
+        Some(i) => vec![&label[..i], &label[i + 1..]],
+        None => vec![label],
+    }
 }
 
 /// The steps that lead off the main path or back onto it (to a side state
@@ -706,7 +730,8 @@ pub fn diagram_svg<W: Workflow>(current: Option<W::State>, title: &str) -> Svg {
             edges
                 .iter()
                 .filter(|(f, t, _)| *f == i && *t == i + 1)
-                .map(|(_, _, l)| text_width(l, 12.0) + 24)
+                .flat_map(|(_, _, l)| label_lines(l))
+                .map(|line| text_width(line, 12.0) + 24)
                 .max()
                 .unwrap_or(0)
                 .max(72)
@@ -724,7 +749,11 @@ pub fn diagram_svg<W: Workflow>(current: Option<W::State>, title: &str) -> Svg {
         .filter(|(f, t, _)| t > &(f + 1) || t == f)
         .collect();
     let arcs_below: Vec<&(usize, usize, &str)> = edges.iter().filter(|(f, t, _)| t < f).collect();
-    let top = 16 + LEVEL * arcs_above.len() as i32 + if arcs_above.is_empty() { 8 } else { 16 };
+    // Room above the boxes for two-line labels of straight steps too.
+    let has_loops = edges.iter().any(|(f, t, _)| f == t);
+    let skips = edges.iter().filter(|(f, t, _)| t > &(f + 1)).count() as i32;
+    let levels = skips + i32::from(has_loops);
+    let top = 30 + LEVEL * levels + if levels == 0 { 8 } else { 16 };
     let base = top + H_BOX;
     let below = base
         + if arcs_below.is_empty() {
@@ -739,32 +768,53 @@ pub fn diagram_svg<W: Workflow>(current: Option<W::State>, title: &str) -> Svg {
         } else {
             12 + LINE * side.len() as i32
         };
-    let (mut min_x, mut max_x) = (0, right);
+    let (mut min_x, mut max_x) = (-2, right + 2);
     let mut widen = |centre: i32, w: i32| {
         min_x = min_x.min(centre - w / 2 - 6);
         max_x = max_x.max(centre + w / 2 + 6);
     };
     let mut body = String::new();
     let centre = |i: usize| xs.get(i).copied().unwrap_or(0) + w_box / 2;
-    // Straight steps; several across one gap are stacked above the line.
+    // Straight steps, their labels above the line (in two lines when
+    // long); several across one gap are stacked.
     let mut stacked = vec![0; main.len()];
     for (f, t, label) in edges.iter().filter(|(f, t, _)| *t == *f + 1) {
         let (x1, x2) = (xs[*f] + w_box, xs[*t]);
         let y = top + H_BOX / 2;
+        let lines = label_lines(label);
         let n = stacked[*f];
-        stacked[*f] += 1;
-        let (cx, w) = ((x1 + x2) / 2, text_width(label, 12.0));
-        widen(cx, w);
+        stacked[*f] += lines.len() as i32;
+        let cx = (x1 + x2) / 2;
+        for line in &lines {
+            widen(cx, text_width(line, 12.0));
+        }
+        let first = y - 8 - (n + lines.len() as i32 - 1) * 14;
+        let spans: String = lines
+            .iter()
+            .enumerate()
+            .map(|(k, line)| {
+                format!(
+                    r##"<tspan x="{cx}" y="{}">{}</tspan>"##,
+                    first + k as i32 * 14,
+                    escape(line)
+                )
+            })
+            .collect();
         let _ = write!(
             body,
-            r#"<line class="edge" x1="{x1}" y1="{y}" x2="{}" y2="{y}" marker-end="url(#arrow)"/><text class="edge-label" x="{cx}" y="{}" text-anchor="middle">{}</text>"#,
+            r##"<line class="edge" x1="{x1}" y1="{y}" x2="{}" y2="{y}" stroke="#5b6676" marker-end="url(#arrow)"/><text class="edge-label" x="{cx}" y="{first}" text-anchor="middle"{LABEL}>{spans}</text>"##,
             x2 - 2,
-            y - 8 - n * 16,
-            escape(label)
         );
     }
-    for (level, (f, t, label)) in arcs_above.iter().enumerate() {
-        let lift = 24 + LEVEL * level as i32;
+    // Loops stay low over their own state; each skip forward has its own height.
+    let mut level = 0;
+    for (f, t, label) in &arcs_above {
+        let lift = if f == t {
+            24
+        } else {
+            level += 1;
+            24 + LEVEL * (level - 1 + i32::from(has_loops))
+        };
         let (sx, ex) = if f == t {
             (centre(*f) - 24, centre(*t) + 24)
         } else {
@@ -774,7 +824,7 @@ pub fn diagram_svg<W: Workflow>(current: Option<W::State>, title: &str) -> Svg {
         widen(cx, w);
         let _ = write!(
             body,
-            r#"<path class="edge" d="M{sx},{top} C{sx},{c} {ex},{c} {ex},{top}" fill="none" marker-end="url(#arrow)"/><text class="edge-label" x="{cx}" y="{}" text-anchor="middle">{}</text>"#,
+            r##"<path class="edge" d="M{sx},{top} C{sx},{c} {ex},{c} {ex},{top}" fill="none" stroke="#5b6676" marker-end="url(#arrow)"/><text class="edge-label" x="{cx}" y="{}" text-anchor="middle"{LABEL}>{}</text>"##,
             top - lift - 4,
             escape(label),
             c = top - lift * 4 / 3,
@@ -787,7 +837,7 @@ pub fn diagram_svg<W: Workflow>(current: Option<W::State>, title: &str) -> Svg {
         widen(cx, w);
         let _ = write!(
             body,
-            r#"<path class="edge" d="M{sx},{base} C{sx},{c} {ex},{c} {ex},{base}" fill="none" marker-end="url(#arrow)"/><text class="edge-label" x="{cx}" y="{}" text-anchor="middle">{}</text>"#,
+            r##"<path class="edge" d="M{sx},{base} C{sx},{c} {ex},{c} {ex},{base}" fill="none" stroke="#5b6676" marker-end="url(#arrow)"/><text class="edge-label" x="{cx}" y="{}" text-anchor="middle"{LABEL}>{}</text>"##,
             base + drop + 14,
             escape(label),
             c = base + drop * 4 / 3,
@@ -801,10 +851,21 @@ pub fn diagram_svg<W: Workflow>(current: Option<W::State>, title: &str) -> Svg {
         if current == Some(s.state) {
             class.push_str(" current");
         }
+        let (fill, ink) = if current == Some(s.state) {
+            ("#1f4e79", "#fff")
+        } else {
+            ("#fff", "#1b2330")
+        };
         let _ = write!(
             body,
-            r#"<g class="{class}"><rect x="{}" y="{top}" width="{w_box}" height="{H_BOX}" rx="8"/><text x="{}" y="{}" text-anchor="middle">{}</text></g>"#,
+            r##"<g class="{class}"><rect x="{}" y="{top}" width="{w_box}" height="{H_BOX}" rx="8" fill="{fill}" stroke="{}" stroke-width="{}"/><text x="{}" y="{}" text-anchor="middle" fill="{ink}">{}</text></g>"##,
             xs[i],
+            if current == Some(s.state) {
+                "#1f4e79"
+            } else {
+                "#8d98a7"
+            },
+            if s.terminal { 3 } else { 1 },
             centre(i),
             top + H_BOX / 2 + 5,
             escape(s.label)
@@ -815,7 +876,7 @@ pub fn diagram_svg<W: Workflow>(current: Option<W::State>, title: &str) -> Svg {
         max_x = max_x.max(w + 6);
         let _ = write!(
             body,
-            r#"<text class="side-path" x="0" y="{}">{}</text>"#,
+            r##"<text class="side-path" x="0" y="{}" fill="#1b2330" font-size="12">{}</text>"##,
             below + 12 + LINE * n as i32,
             escape(line)
         );
@@ -824,10 +885,10 @@ pub fn diagram_svg<W: Workflow>(current: Option<W::State>, title: &str) -> Svg {
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="diagram" viewBox="{min_x} 0 {width} {height}" width="{width}" height="{height}" role="img" aria-labelledby="diagram-title"><title id="diagram-title">{}</title>"#,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" class="diagram" viewBox="{min_x} 0 {width} {height}" width="{width}" height="{height}" font-family="system-ui, sans-serif" font-size="13" role="img" aria-labelledby="diagram-title"><title id="diagram-title">{}</title>"##,
         escape(title)
     );
-    svg.push_str(r#"<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead"/></marker></defs>"#);
+    svg.push_str(r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead" fill="#5b6676"/></marker></defs>"##);
     svg.push_str(&body);
     svg.push_str("</svg>");
     Svg::drawn(svg)

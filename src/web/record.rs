@@ -55,10 +55,14 @@ pub struct Section {
 }
 
 /// The sections every record page has after its workflow's own.
-pub const COMMON_SECTIONS: [Section; 3] = [
+pub const COMMON_SECTIONS: [Section; 4] = [
     Section {
         anchor: "signatures",
         label: "Signatures",
+    },
+    Section {
+        anchor: "attachments",
+        label: "Attachments",
     },
     Section {
         anchor: "links",

@@ -5,8 +5,8 @@ use actix_web::{HttpResponse, web};
 use super::assets;
 use super::handlers::back_to_record;
 use super::handlers::{
-    account, admin, audit, auth, capas, dashboard, health, hooks, nonconformances as nc, products,
-    repositories, requirements as req, signatures, tokens, trace,
+    account, admin, attachments, audit, auth, capas, dashboard, health, hooks,
+    nonconformances as nc, products, repositories, requirements as req, signatures, tokens, trace,
 };
 use super::step::step;
 use crate::domain::capa::CapaWorkflow;
@@ -47,6 +47,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/audit", web::get().to(audit::browse))
         .route("/audit/entry/{seq}", web::get().to(audit::entry))
+        // Before the upload's pattern, which would take `{n}/remove` too.
+        .route(
+            "/attachments/{n}/remove",
+            web::post().to(attachments::remove),
+        )
+        .route("/attachments/{n}/remove", web::get().to(attachments::back))
+        .route(
+            "/attachments/{type}/{id}",
+            web::post().to(attachments::upload),
+        )
+        .route("/attachments/{type}/{id}", web::get().to(attachments::back))
+        .route("/attachments/{n}", web::get().to(attachments::download))
         .route(
             "/audit/record/{type}/{id}/trail.csv",
             web::get().to(audit::record_csv),

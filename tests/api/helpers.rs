@@ -99,10 +99,16 @@ pub async fn start(settings: Settings, dir: tempfile::TempDir) -> TestApp {
 /// A second instance serving `first`'s database with its log key, as two
 /// servers behind one load balancer would.
 pub async fn second_instance(first: &TestApp) -> TestApp {
+    second_instance_with(first, |_| {}).await
+}
+
+/// [`second_instance`] with its settings adjusted.
+pub async fn second_instance_with(first: &TestApp, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut settings = test_settings(dir.path());
     settings.database = first_database(first);
     settings.log_key_file = Some(first.data_dir().join("log-key"));
+    adjust(&mut settings);
     start(settings, dir).await
 }
 

@@ -6,6 +6,7 @@
 
 mod access;
 mod admin;
+mod attachments;
 mod audit_browser;
 mod audit_log;
 mod auth;

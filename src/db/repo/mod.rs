@@ -1,5 +1,6 @@
 //! Repository functions: `&mut DbConnection` in, domain types out.
 
+pub mod attachments;
 pub mod capas;
 pub mod events;
 pub mod exports;

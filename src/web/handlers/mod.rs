@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod capas;

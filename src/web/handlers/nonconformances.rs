@@ -430,6 +430,12 @@ async fn show_page(
                 &roles,
             )?;
             let signatures = super::signatures::panel_of::<NcWorkflow>(conn, &nc, &roles)?;
+            let files = crate::db::repo::attachments::of_record(
+                conn,
+                "nonconformance",
+                &format!("nc-{id}"),
+            )?;
+            let file_people = users::names(conn, &super::attachments::people_of(&files))?;
             let commits = crate::service::git::commits_linked_to(
                 conn,
                 ("nonconformance", &format!("nc-{id}")),
@@ -448,11 +454,11 @@ async fn show_page(
                 product,
                 reporter,
                 form,
-                (history, signatures, capas, commits),
+                (history, signatures, capas, commits, (files, file_people)),
             ))
         })
         .await?;
-    let (history, signatures, capas, commits) = more;
+    let (history, signatures, capas, commits, (files, file_people)) = more;
     let roles = &s.account.roles;
     let who = Who {
         user: Some(s.account.id.0),
@@ -486,6 +492,26 @@ async fn show_page(
     if can_edit {
         forms.push("details".into());
     }
+    let open = nc.state != NcState::Closed;
+    let may_attach = roles.contains(Role::Quality) || nc.reported_by == s.account.id.0;
+    let attachments = super::attachments::simple_panel(
+        state,
+        s,
+        ("nonconformance", &format!("nc-{}", nc.id)),
+        &files,
+        (open, may_attach),
+        &file_people,
+    );
+    if attachments.post_to.is_some() {
+        forms.push("attach".into());
+    }
+    forms.extend(
+        attachments
+            .list
+            .iter()
+            .filter(|a| a.can_remove)
+            .map(|a| format!("remove-{}", a.id)),
+    );
     let mut sent = sent;
     sent.place(&forms);
     let page = NcPage {
@@ -519,6 +545,7 @@ async fn show_page(
         commits_of: nc.key(),
         commits_hint: format!("Refs: {}", nc.key()),
         commits_unlink: None,
+        attachments,
     };
     html_status(status, &page)
 }

@@ -318,7 +318,14 @@ async fn show_page(
 ) -> Result<HttpResponse, AppError> {
     let roles = s.account.roles.clone();
     let histories = state.histories.clone();
-    let (r, product, (parents, children, commits, tests), texts, names, history) = state
+    let (
+        r,
+        product,
+        (parents, children, commits, tests),
+        texts,
+        names,
+        (history, files, file_people),
+    ) = state
         .db(move |conn: &mut DbConnection| {
             let r = repo::find(conn, id)?.ok_or(AppError::NotFound)?;
             let product = products::find(conn, r.product_id)?.ok_or(AppError::NotFound)?;
@@ -337,13 +344,16 @@ async fn show_page(
             let commits =
                 crate::service::git::commits_linked_to(conn, ("requirement", &r.entity_id()))?;
             let tests = service::tests_of(conn, &r)?;
+            let files =
+                crate::db::repo::attachments::of_record(conn, "requirement", &r.entity_id())?;
+            let file_people = users::names(conn, &super::attachments::people_of(&files))?;
             Ok((
                 r,
                 product,
                 (parents, children, commits, tests),
                 texts,
                 names,
-                history,
+                (history, files, file_people),
             ))
         })
         .await?;
@@ -371,6 +381,24 @@ async fn show_page(
             forms.extend(["edit", "parent", "test-link", "commit-link"].map(String::from));
         }
     }
+    let attachments = super::attachments::simple_panel(
+        state,
+        s,
+        ("requirement", &r.entity_id()),
+        &files,
+        (active, can_edit(s)),
+        &file_people,
+    );
+    if attachments.post_to.is_some() {
+        forms.push("attach".into());
+    }
+    forms.extend(
+        attachments
+            .list
+            .iter()
+            .filter(|a| a.can_remove)
+            .map(|a| format!("remove-{}", a.id)),
+    );
     let mut sent = sent;
     sent.place(&forms);
     let page = RequirementPage {
@@ -423,9 +451,21 @@ async fn show_page(
         can_edit: can_edit(s),
         form: typed.form(Vec::new(), problems),
         sent,
+        attachments,
         history,
     };
     html_status(status, &page)
+}
+
+/// The requirement page again with a refused form (an attachment's).
+pub async fn refused_page(
+    state: &web::Data<AppState>,
+    s: &SessionCtx,
+    id: i64,
+    rejected: Rejected,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    show_page(state, s, id, (None, Sent::of(rejected)), status).await
 }
 
 /// `GET /requirements/{id}`

@@ -178,6 +178,7 @@ pub struct CapaPage {
     pub can_add_items: bool,
     pub can_plan: bool,
     pub signatures: Vec<SignatureView>,
+    pub attachments: super::attachments::AttachmentsPanel,
     pub history: std::sync::Arc<HistoryPanel>,
 }
 

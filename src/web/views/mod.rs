@@ -1,6 +1,7 @@
 //! Template structs. Every page carries a `PageCtx` for the layout.
 
 pub mod admin;
+pub mod attachments;
 pub mod audit;
 pub mod capas;
 pub mod charts;

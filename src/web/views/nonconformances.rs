@@ -96,4 +96,5 @@ pub struct NcPage {
     pub commits_of: String,
     pub commits_hint: String,
     pub commits_unlink: Option<String>,
+    pub attachments: super::attachments::AttachmentsPanel,
 }

@@ -119,6 +119,7 @@ pub struct RequirementPage {
     pub form: RequirementForm,
     /// The form that was refused, as typed (the change form keeps its own).
     pub sent: Sent,
+    pub attachments: super::attachments::AttachmentsPanel,
     pub history: std::sync::Arc<HistoryPanel>,
 }
 

@@ -90,6 +90,7 @@ pub struct KeptPage {
     links: Vec<(String, String)>,
     commits: Vec<crate::service::git::LinkedCommit>,
     signatures: Vec<crate::service::verification::Checked>,
+    attachments: Vec<crate::db::repo::attachments::Attachment>,
     fishbone: crate::domain::svg::Svg,
     diagram: crate::domain::svg::Svg,
 }
@@ -100,8 +101,15 @@ pub type PageCache = crate::service::KeptUntilDataChanges<i64, KeptPage>;
 fn kept_page(conn: &mut DbConnection, people: &PeopleCache, id: i64) -> Result<KeptPage, AppError> {
     let capa = repo::find(conn, id)?.ok_or(AppError::NotFound)?;
     let product = product_name(conn, capa.product_id)?;
+    let attachments = crate::db::repo::attachments::of_record(conn, "capa", &format!("capa-{id}"))?;
     let mut ids: Vec<i64> = capa.items.iter().map(|i| i.owner_id).collect();
     ids.extend(capa.owner_id);
+    ids.extend(
+        attachments
+            .iter()
+            .flat_map(|a| [Some(a.added_by), a.removed.as_ref().map(|r| r.by)])
+            .flatten(),
+    );
     let names = users::names(conn, &ids)?;
     let item_owners = (*people.get(conn, (), |conn| owner_choices(conn, ""))?).clone();
     let key = format!("capa-{id}");
@@ -134,7 +142,76 @@ fn kept_page(conn: &mut DbConnection, people: &PeopleCache, id: i64) -> Result<K
         links,
         commits,
         signatures,
+        attachments,
     })
+}
+
+/// A CAPA's Attachments section for this reader: every file (removed ones
+/// crossed out), what each belongs to, and what they may attach files to
+/// (quality and the owner: the CAPA, its effectiveness check and any open
+/// action item; an item's owner: their item) while it is open.
+fn attachments_panel(
+    state: &AppState,
+    s: &SessionCtx,
+    c: &Capa,
+    kept: &[crate::db::repo::attachments::Attachment],
+    name_of: &dyn Fn(i64) -> String,
+) -> crate::web::views::attachments::AttachmentsPanel {
+    use crate::web::views::attachments::{AttachmentView, AttachmentsPanel};
+    let me = s.account.id.0;
+    let quality = s.account.roles.contains(Role::Quality);
+    let editor = quality || c.owner_id == Some(me);
+    let open = !c.state.terminal();
+    let item_label = |n: usize, i: &Item| {
+        let text: String = i.text.chars().take(60).collect();
+        format!("Action item {n}: {text}")
+    };
+    let part_label = |part: &str| -> String {
+        match part {
+            "" => "The CAPA".into(),
+            "effectiveness" => "The effectiveness check".into(),
+            p => c
+                .items
+                .iter()
+                .enumerate()
+                .find(|(_, i)| format!("capa-item-{}", i.id) == p)
+                .map_or_else(|| "An action item".into(), |(n, i)| item_label(n + 1, i)),
+        }
+    };
+    let mut parts = Vec::new();
+    if open && editor {
+        parts.push(Choice {
+            value: String::new(),
+            label: "The CAPA".into(),
+            selected: true,
+        });
+        parts.push(Choice {
+            value: "effectiveness".into(),
+            label: "The effectiveness check (its evidence)".into(),
+            selected: false,
+        });
+    }
+    for (n, i) in c.items.iter().enumerate() {
+        if open && i.done_on.is_none() && (editor || i.owner_id == me) {
+            parts.push(Choice {
+                value: format!("capa-item-{}", i.id),
+                label: format!("{} (evidence)", item_label(n + 1, i)),
+                selected: false,
+            });
+        }
+    }
+    AttachmentsPanel {
+        list: kept
+            .iter()
+            .map(|a| {
+                let can_remove = open && (quality || a.added_by == me);
+                AttachmentView::new(a, part_label(&a.part), name_of, can_remove)
+            })
+            .collect(),
+        post_to: (!parts.is_empty()).then(|| format!("/attachments/capa/capa-{}", c.id)),
+        parts,
+        limit: super::attachments::limit_text(state.settings.max_upload_bytes),
+    }
 }
 
 /// Owners offered on forms: active quality and engineering users.
@@ -476,6 +553,13 @@ async fn show_page(
             forms.push(format!("item-{}-change", i.n));
         }
     }
+    let attachments = attachments_panel(state, s, c, &kept.attachments, &name_of);
+    if attachments.post_to.is_some() {
+        forms.push("attach".into());
+    }
+    for a in attachments.list.iter().filter(|a| a.can_remove) {
+        forms.push(format!("remove-{}", a.id));
+    }
     let mut sent = sent;
     sent.place(&forms);
     let page = CapaPage {
@@ -562,6 +646,7 @@ async fn show_page(
         can_add_items,
         can_plan,
         signatures,
+        attachments,
         history,
     };
     html_status(status, &page)
