@@ -502,16 +502,7 @@ async fn show_page(
         (open, may_attach),
         &file_people,
     );
-    if attachments.post_to.is_some() {
-        forms.push("attach".into());
-    }
-    forms.extend(
-        attachments
-            .list
-            .iter()
-            .filter(|a| a.can_remove)
-            .map(|a| format!("remove-{}", a.id)),
-    );
+    forms.extend(attachments.forms());
     let mut sent = sent;
     sent.place(&forms);
     let page = NcPage {

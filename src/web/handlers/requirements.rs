@@ -389,16 +389,7 @@ async fn show_page(
         (active, can_edit(s)),
         &file_people,
     );
-    if attachments.post_to.is_some() {
-        forms.push("attach".into());
-    }
-    forms.extend(
-        attachments
-            .list
-            .iter()
-            .filter(|a| a.can_remove)
-            .map(|a| format!("remove-{}", a.id)),
-    );
+    forms.extend(attachments.forms());
     let mut sent = sent;
     sent.place(&forms);
     let page = RequirementPage {

@@ -76,6 +76,19 @@ pub struct AttachmentsPanel {
 }
 
 impl AttachmentsPanel {
+    /// The forms the section shows (for `Sent::place`): the upload form and
+    /// each removal form.
+    pub fn forms(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.post_to.iter().map(|_| "attach".to_string()).collect();
+        out.extend(
+            self.list
+                .iter()
+                .filter(|a| a.can_remove)
+                .map(|a| format!("remove-{}", a.id)),
+        );
+        out
+    }
+
     /// The files attached to `part` (an action item's evidence), not removed.
     pub fn of_part(&self, part: &str) -> Vec<&AttachmentView> {
         self.list

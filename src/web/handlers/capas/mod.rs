@@ -554,12 +554,7 @@ async fn show_page(
         }
     }
     let attachments = attachments_panel(state, s, c, &kept.attachments, &name_of);
-    if attachments.post_to.is_some() {
-        forms.push("attach".into());
-    }
-    for a in attachments.list.iter().filter(|a| a.can_remove) {
-        forms.push(format!("remove-{}", a.id));
-    }
+    forms.extend(attachments.forms());
     let mut sent = sent;
     sent.place(&forms);
     let page = CapaPage {
