@@ -42,9 +42,9 @@ secret=$(curl -s -c "$ajar" -b "$ajar" --data-urlencode provider=github --data-u
 median() { sort -n | awk '{ t[NR] = $1 * 1000 } END { printf "median %.0f ms, max %.0f ms (%d runs)", t[int((NR + 1) / 2)], t[NR], NR }'; }
 
 echo "cores: $(nproc); $nreq requirements, $ncommits commits, $ntests tests; load and server on the same machine"
-first=$(curl -s -o /dev/null -w '%{time_total}' -H "Cookie: $cookie" "$base/trace?product=1")
+first=$(curl -s -o /dev/null -w '%{time_total}' -H "Cookie: $cookie" "$base/traceability?product=1")
 echo "matrix page, first view (matrix computed): $(echo "$first" | awk '{printf "%.0f ms", $1 * 1000}')"
-for path in "/trace?product=1" "/trace?product=1&coverage=failing" "/trace?product=1&page=50"; do
+for path in "/traceability?product=1" "/traceability?product=1&coverage=failing" "/traceability?product=1&page=50"; do
   for conns in 2 8; do
     out=$(wrk -t1 -c"$conns" -d"${secs}s" --latency -H "Cookie: $cookie" "$base$path")
     rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
@@ -56,8 +56,8 @@ done
 for format in csv xlsx; do
   for _ in 1 2 3 4 5; do
     curl -s -o /dev/null -w '%{time_total}\n' -c "$jar" -b "$jar" --data-urlencode product_id=1 \
-      --data-urlencode format=$format --data-urlencode "csrf_token=$(csrf "$jar" /trace/exports?product=1)" \
-      -o /dev/null --fail "$base/trace/exports" || { echo "an export was refused" >&2; exit 1; }
+      --data-urlencode format=$format --data-urlencode "csrf_token=$(csrf "$jar" /traceability/exports?product=1)" \
+      -o /dev/null --fail "$base/traceability/exports" || { echo "an export was refused" >&2; exit 1; }
   done | median | sed "s/^/full $format export (POST to the export page), /"; echo
 done
 

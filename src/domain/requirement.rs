@@ -219,7 +219,13 @@ impl RequirementFields {
                 format!("The text can have at most {MAX_TEXT} characters."),
             ));
         }
-        let kind = ReqKind::parse(kind.trim());
+        // The stored name, or its label as an export writes it.
+        let kind = ReqKind::parse(kind.trim()).or_else(|| {
+            ReqKind::ALL
+                .iter()
+                .copied()
+                .find(|k| k.label().eq_ignore_ascii_case(kind.trim()))
+        });
         if kind.is_none() {
             errors.push(FieldError::new(
                 "kind",
@@ -287,6 +293,20 @@ pub struct ImportRow {
 /// order; case and surrounding spaces do not matter).
 pub const IMPORT_COLUMNS: [&str; 6] = ["key", "title", "text", "kind", "safety_class", "parents"];
 
+/// The headings of a matrix export that an import passes over.
+const EXPORT_ONLY: [&str; 10] = [
+    "version",
+    "status",
+    "derived requirements",
+    "risks",
+    "commits",
+    "newest commit",
+    "tests",
+    "latest results",
+    "coverage",
+    "gaps",
+];
+
 /// Reads an import file: a header row, then one requirement a row. Errors
 /// that stop the whole file (no header, unknown or missing columns, bad
 /// CSV, too many rows) come back as `Err`; a row's own problems stay with
@@ -309,6 +329,15 @@ pub fn read_import(text: &str, default_class: SafetyClass) -> Result<Vec<ImportR
     let mut column: HashMap<&'static str, usize> = HashMap::new();
     for (i, h) in headers.iter().enumerate() {
         let name = h.trim().to_ascii_lowercase();
+        // A matrix export (its columns in people's words) reads back: its
+        // headings name the same columns, and the ones only the matrix
+        // has (coverage, tests, ...) are passed over.
+        let name = match name.as_str() {
+            "software safety class" => "safety_class".to_string(),
+            "derives from" => "parents".to_string(),
+            other if EXPORT_ONLY.contains(&other) => continue,
+            _ => name,
+        };
         match IMPORT_COLUMNS.iter().find(|c| **c == name) {
             Some(c) if column.contains_key(c) => {
                 return Err(format!("The column {c:?} appears twice."));

@@ -29,7 +29,8 @@ pub fn create(
     write_tx(conn, |conn| {
         let p = products::find(conn, product)?.ok_or(RecordError::NotFound)?;
         let rows = super::trace::rows(conn, product)?;
-        let log_size = audit::size(conn)?;
+        let head = audit::tree::head(conn)?;
+        let log_size = head.size;
         let created = audit::format_time(ctx.now);
         let meta = Meta {
             product: p.name.clone(),
@@ -37,6 +38,10 @@ pub fn create(
             generated_at: created.clone(),
             generated_by: ctx.actor.name.clone(),
             log_size,
+            log_root: {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD.encode(head.root)
+            },
         };
         let bytes = export::render(format, &meta, &rows).map_err(RecordError::Fault)?;
         let sha = super::sha256_hex(&bytes);

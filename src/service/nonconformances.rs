@@ -219,3 +219,78 @@ pub fn audit_restorations(conn: &mut DbConnection, ctx: &Ctx) -> Result<usize, R
     }
     Ok(recorded)
 }
+
+/// The dashboard's nonconformance figures.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NcStats {
+    /// Every state with its count, in the workflow's order.
+    pub by_state: Vec<(crate::domain::nonconformance::NcState, i64)>,
+    /// Open ones by severity (label), "Not assessed yet" last.
+    pub by_severity: Vec<(&'static str, i64)>,
+    /// The last 12 months (first day of each), each with its reports by
+    /// source in `Source::ALL` order.
+    pub months: Vec<(chrono::NaiveDate, Vec<i64>)>,
+}
+
+/// NC figures kept until the data changes, by day.
+pub type NcStatsCache = super::KeptUntilDataChanges<chrono::NaiveDate, NcStats>;
+
+/// The first day of the month `back` months before `day`'s.
+fn month_start(day: chrono::NaiveDate, back: u32) -> chrono::NaiveDate {
+    use chrono::Datelike;
+    let months = day.year() * 12 + day.month0() as i32 - back as i32;
+    chrono::NaiveDate::from_ymd_opt(months.div_euclid(12), months.rem_euclid(12) as u32 + 1, 1)
+        .unwrap_or(day)
+}
+
+/// The dashboard's figures: NCs by state, open ones by severity, and the
+/// last 12 months' reports by source (14 indexed queries at most).
+pub fn stats(conn: &mut DbConnection, today: chrono::NaiveDate) -> diesel::QueryResult<NcStats> {
+    use crate::db::repo::nonconformances::stats as q;
+    use crate::domain::nonconformance::{NcState, Severity, Source};
+    let counts = q::by_state(conn)?;
+    let by_state = NcState::ALL
+        .iter()
+        .map(|s| {
+            let n = counts
+                .iter()
+                .find(|(name, _)| name == s.as_str())
+                .map_or(0, |c| c.1);
+            (*s, n)
+        })
+        .collect();
+    let severities = q::open_by_severity(conn)?;
+    let count_of = |name: Option<&str>| {
+        severities
+            .iter()
+            .find(|(s, _)| s.as_deref() == name)
+            .map_or(0, |c| c.1)
+    };
+    let mut by_severity: Vec<(&'static str, i64)> = Severity::ALL
+        .iter()
+        .rev()
+        .map(|s| (s.label(), count_of(Some(s.as_str()))))
+        .collect();
+    by_severity.push(("Not assessed yet", count_of(None)));
+    let mut months = Vec::new();
+    for back in (0..12).rev() {
+        let from = month_start(today, back);
+        let to = from + chrono::Months::new(1);
+        let midnight = |d: chrono::NaiveDate| d.and_time(chrono::NaiveTime::MIN);
+        let rows = q::reported_by_source(conn, midnight(from), midnight(to))?;
+        let per_source = Source::ALL
+            .iter()
+            .map(|s| {
+                rows.iter()
+                    .find(|(n, _)| n == s.as_str())
+                    .map_or(0, |r| r.1)
+            })
+            .collect();
+        months.push((from, per_source));
+    }
+    Ok(NcStats {
+        by_state,
+        by_severity,
+        months,
+    })
+}

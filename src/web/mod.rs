@@ -45,6 +45,8 @@ pub struct AppState {
     pub cookies: CookieNames,
     /// The dashboard's CAPA figures, taken again when the data changes.
     pub capa_stats: Arc<crate::service::capas::StatsCache>,
+    /// The dashboard's nonconformance figures, likewise.
+    pub nc_stats: Arc<crate::service::nonconformances::NcStatsCache>,
     /// Each product's traceability matrix, computed again when the data changes.
     pub matrices: Arc<crate::service::trace::MatrixCache>,
     /// Pages of the CAPA and NC lists, read again when the data changes.
@@ -105,6 +107,7 @@ impl AppState {
             cookies,
             settings,
             capa_stats: Arc::default(),
+            nc_stats: Arc::default(),
             matrices: Arc::default(),
             capa_lists: Arc::default(),
             nc_lists: Arc::default(),

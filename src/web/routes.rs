@@ -123,17 +123,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::get().to(super::api::get_nonconformances),
                 ),
         )
-        .route("/trace", web::get().to(trace::matrix_page))
-        .route("/trace/gaps", web::get().to(trace::gaps_page))
-        .route("/trace/exports", web::get().to(trace::exports_page))
-        .route("/trace/exports", web::post().to(trace::create_export))
-        .route("/trace/exports/{id}", web::get().to(trace::export_page))
+        .route("/traceability", web::get().to(trace::matrix_page))
+        .route("/trace", web::to(trace::moved))
+        .route("/trace/{tail:.*}", web::to(trace::moved))
+        .route("/traceability/gaps", web::get().to(trace::gaps_page))
+        .route("/traceability/exports", web::get().to(trace::exports_page))
         .route(
-            "/trace/exports/{id}/file",
+            "/traceability/exports",
+            web::post().to(trace::create_export),
+        )
+        .route(
+            "/traceability/exports/{id}",
+            web::get().to(trace::export_page),
+        )
+        .route(
+            "/traceability/exports/{id}/file",
             web::get().to(trace::export_file),
         )
         .route(
-            "/trace/exports/{id}/manifest",
+            "/traceability/exports/{id}/view",
+            web::get().to(trace::export_view),
+        )
+        .route(
+            "/traceability/exports/{id}/manifest",
             web::get().to(trace::export_manifest),
         )
         .route("/hooks/github", web::post().to(hooks::github))

@@ -753,14 +753,22 @@ async fn the_dashboard_charts_count_a_known_data_set_exactly() {
             ("verification".into(), Some(5.0), 1),
         ]
     );
-    // The page shows the same numbers in its tables, beside the charts.
+    // The page shows the same numbers in its tables, folded under the
+    // charts: four for CAPAs (and three for nonconformances after them).
     assert_eq!(quinn.login("quinn", QUINN_PW).await.status(), 303);
     let page = quinn.get_html("/").await;
+    let capa_part = page
+        .split("id=\"capa-figures\"")
+        .nth(1)
+        .and_then(|r| r.split("id=\"nc-figures\"").next())
+        .unwrap_or_default();
     assert_eq!(
-        page.matches("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\"")
+        capa_part
+            .matches("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\"")
             .count(),
         4
     );
+    assert_eq!(capa_part.matches("<details class=\"numbers\">").count(), 4);
     assert!(
         page.contains(&format!("<td>{today}</td><td>3</td>")),
         "{page}"
@@ -1391,4 +1399,88 @@ async fn the_dashboard_links_each_action_item_to_its_place_on_the_record_page() 
         "{page}"
     );
     assert!(page.contains("id=\"next\""));
+}
+
+/// Issue 14, item 8: quality sees the team's overdue action items, not
+/// only their own; the dashboard counts nonconformances by state, severity
+/// and source per month, and shows each product's coverage; every chart's
+/// numbers are folded under it.
+#[tokio::test]
+async fn the_dashboard_shows_the_teams_overdue_items_nc_figures_and_coverage() {
+    use attest::domain::capa::CapaState;
+    use attest::seed::walk::{self, Signer};
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (quinn, quinn_id) = app.user_with_roles("quinn", &["quality"], QUINN_PW).await;
+    let (ellen, ellen_id) = app.user_with_roles("ellen", &["engineer"], ELLEN_PW).await;
+    let pid = product(&admin, &app, "HNG").await;
+    for (title, severity) in [("One", "high"), ("Two", "high"), ("Three", "low")] {
+        let res = ellen
+            .submit(
+                "/nonconformances/new",
+                "/nonconformances",
+                &report_fields(title, &pid, severity, "Found"),
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+    }
+    let mut conn = app.conn();
+    let owner = walk::account(&mut conn, attest::domain::ids::UserId(ellen_id)).unwrap();
+    let signing = walk::account(&mut conn, attest::domain::ids::UserId(quinn_id)).unwrap();
+    let mut signer = Signer::open(&mut conn, signing, QUINN_PW).unwrap();
+    let c = walked(
+        &app,
+        &mut conn,
+        (&owner, &mut signer),
+        ellen_id,
+        "Late",
+        CapaState::Action,
+    );
+    // Its items fall due in 30 days; 40 days on they are late.
+    app.clock.advance(chrono::Duration::days(40));
+    assert_eq!(quinn.login("quinn", QUINN_PW).await.status(), 303);
+    let dash = quinn.get_html("/").await;
+    let team = dash
+        .split("id=\"team-overdue\"")
+        .nth(1)
+        .and_then(|r| r.split("</section>").next())
+        .unwrap_or_default();
+    assert!(
+        team.contains(&format!("href=\"/capas/{}#item-1\"", c.id)),
+        "{dash}"
+    );
+    assert!(team.contains("ellen Person&#39;s"), "{team}");
+    assert!(team.contains("(10 days late)"), "{team}");
+    // An engineer sees their own, not the team's.
+    assert_eq!(ellen.login("ellen", ELLEN_PW).await.status(), 303);
+    let theirs = ellen.get_html("/").await;
+    assert!(!theirs.contains("id=\"team-overdue\""));
+    assert!(theirs.contains(&format!("href=\"/capas/{}#item-1\"", c.id)));
+    // Nonconformance figures, their numbers folded under each chart.
+    let nc = dash
+        .split("id=\"nc-figures\"")
+        .nth(1)
+        .and_then(|r| r.split("</section>").next())
+        .unwrap_or_default();
+    assert_eq!(nc.matches("<details class=\"numbers\">").count(), 3, "{nc}");
+    assert!(nc.contains("<tr><td>Reported</td><td>3</td></tr>"), "{nc}");
+    assert!(nc.contains("<tr><td>High</td><td>2</td></tr>"), "{nc}");
+    assert!(nc.contains("<tr><td>Low</td><td>1</td></tr>"), "{nc}");
+    let month = app.clock.today().format("%Y-%m").to_string();
+    let reported_then = (app.clock.today() - chrono::Duration::days(40))
+        .format("%Y-%m")
+        .to_string();
+    assert!(nc.contains(&format!("<td>{month}</td>")), "{nc}");
+    // report_fields reports from production; the row of that month has 3 in all.
+    let row = nc
+        .split(&format!("<tr><td>{reported_then}</td>"))
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .unwrap_or_default();
+    assert!(row.ends_with("<td>3</td>"), "{row}");
+    // Coverage by product.
+    assert!(
+        dash.contains("<a href=\"/traceability?product=1\">"),
+        "{dash}"
+    );
 }

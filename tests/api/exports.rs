@@ -14,15 +14,15 @@ const ELLEN_PW: &str = "granite orchard passphrase 3";
 async fn export(b: &Browser, format: &str) -> i64 {
     let res = b
         .submit(
-            "/trace/exports?product=1",
-            "/trace/exports",
+            "/traceability/exports?product=1",
+            "/traceability/exports",
             &[("product_id", "1"), ("format", format)],
         )
         .await;
     assert_eq!(res.status(), 303, "{format}");
-    res.headers()["location"].to_str().unwrap()[15..]
-        .parse()
-        .unwrap()
+    let to = res.headers()["location"].to_str().unwrap();
+    assert!(to.starts_with("/traceability/exports/"), "{to}");
+    to.rsplit('/').next().unwrap().parse().unwrap()
 }
 
 async fn bytes(b: &Browser, path: &str) -> Vec<u8> {
@@ -73,17 +73,19 @@ async fn every_export_format_is_signed_kept_and_checked_offline_and_tampering_is
     for format in ["csv", "xlsx", "json", "html", "reqif"] {
         // An auditor, who changes nothing, may export.
         let id = export(&audrey, format).await;
-        let page = audrey.get_html(&format!("/trace/exports/{id}")).await;
+        let page = audrey
+            .get_html(&format!("/traceability/exports/{id}"))
+            .await;
         assert!(page.contains("Download the signed manifest"), "{page}");
-        let file = bytes(&audrey, &format!("/trace/exports/{id}/file")).await;
-        let manifest = bytes(&audrey, &format!("/trace/exports/{id}/manifest")).await;
+        let file = bytes(&audrey, &format!("/traceability/exports/{id}/file")).await;
+        let manifest = bytes(&audrey, &format!("/traceability/exports/{id}/manifest")).await;
         let checked = attest::trace::manifest::verify(&file, &manifest, &vkey)
             .unwrap_or_else(|e| panic!("{format}: {e}"));
         assert_eq!(checked.manifest.format, format);
         assert!(page.contains(&checked.manifest.sha256));
         // The same bytes again later: the export is kept as made.
         assert_eq!(
-            bytes(&audrey, &format!("/trace/exports/{id}/file")).await,
+            bytes(&audrey, &format!("/traceability/exports/{id}/file")).await,
             file
         );
 
@@ -172,7 +174,7 @@ async fn every_export_format_is_signed_kept_and_checked_offline_and_tampering_is
     assert!(!out.status.success());
     assert_eq!(
         audrey
-            .get("/trace/exports?product=1")
+            .get("/traceability/exports?product=1")
             .await
             .status()
             .as_u16(),
@@ -214,16 +216,87 @@ async fn a_tag_push_records_a_release_with_the_matrix_as_it_stood() {
     assert_eq!(res.status(), 200);
     let out: serde_json::Value = res.json().await.unwrap();
     let id = out["release_export"].as_i64().expect("a release snapshot");
-    let page = ellen.get_html("/trace/exports?product=1").await;
+    let page = ellen.get_html("/traceability/exports?product=1").await;
     assert!(page.contains("<code>v1.0</code>"), "{page}");
-    let snapshot = ellen.get_html(&format!("/trace/exports/{id}")).await;
+    let snapshot = ellen.get_html(&format!("/traceability/exports/{id}")).await;
     assert!(snapshot.contains("pump-release-v1.0-"), "{snapshot}");
-    let file = ellen.get(&format!("/trace/exports/{id}/file")).await;
+    let file = ellen.get(&format!("/traceability/exports/{id}/file")).await;
     let v: serde_json::Value = file.json().await.unwrap();
     assert_eq!(v["requirements"][0]["key"], "SRS-1");
     let manifest = ellen
-        .get(&format!("/trace/exports/{id}/manifest"))
+        .get(&format!("/traceability/exports/{id}/manifest"))
         .await
         .status();
     assert_eq!(manifest, 200, "the checkpoint was signed with the release");
+}
+
+/// Issue 14, item 9: the matrix page exports in one step; a print-ready
+/// export opens in the browser, allowed nothing but its own stylesheet;
+/// the old `/trace` addresses lead to `/traceability`.
+#[tokio::test]
+async fn the_matrix_exports_in_one_step_and_the_print_view_opens_in_the_browser() {
+    use sha2::{Digest, Sha256};
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    product(&admin, &app, "PUMP").await;
+    let (audrey, _) = app
+        .user_with_roles("audrey", &["auditor"], "slate meadow passphrase 5")
+        .await;
+    let matrix = audrey.get_html("/traceability?product=1").await;
+    assert!(matrix.contains(
+        "<form method=\"post\" action=\"/traceability/exports\" class=\"filters export-now\">"
+    ));
+    assert!(matrix.contains("<input type=\"hidden\" name=\"product_id\" value=\"1\">"));
+    let res = audrey
+        .submit(
+            "/traceability?product=1",
+            "/traceability/exports",
+            &[("product_id", "1"), ("format", "html")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let to = res.headers()["location"].to_str().unwrap().to_string();
+    let page = audrey.get_html(&to).await;
+    assert!(page.contains(&format!("href=\"{to}/view\"")), "{page}");
+    assert!(page.contains("Download the signed manifest"));
+    let res = audrey.get(&format!("{to}/view")).await;
+    assert_eq!(res.status(), 200);
+    let h = res.headers().clone();
+    assert!(h["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        h["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("inline")
+    );
+    let body = res.text().await.unwrap();
+    let css = body
+        .split("<style>")
+        .nth(1)
+        .unwrap()
+        .split("</style>")
+        .next()
+        .unwrap();
+    let hash = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(css))
+    };
+    assert_eq!(
+        h["content-security-policy"],
+        format!("default-src 'none'; style-src 'sha256-{hash}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'").as_str()
+    );
+    assert!(body.contains("<dt>By</dt><dd>audrey Person</dd>"), "{body}");
+    // A CSV export opens no view.
+    let csv = export(&audrey, "csv").await;
+    assert_eq!(
+        audrey
+            .get(&format!("/traceability/exports/{csv}/view"))
+            .await
+            .status(),
+        404
+    );
+    // The old address.
+    let res = audrey.get("/trace?product=1").await;
+    assert_eq!(res.status(), 308);
+    assert_eq!(res.headers()["location"], "/traceability?product=1");
 }

@@ -102,7 +102,7 @@ async fn the_matrix_shows_each_coverage_status_and_the_gap_report_lists_every_ga
         .unwrap();
     assert_eq!(res.status(), 201);
 
-    let page = ellen.get_html("/trace?product=1").await;
+    let page = ellen.get_html("/traceability?product=1").await;
     assert_eq!(
         coverage_of(&page, "SYS-1"),
         "verified",
@@ -139,19 +139,24 @@ async fn the_matrix_shows_each_coverage_status_and_the_gap_report_lists_every_ga
         ];
         assert_eq!(ellen.submit(&page, &page, &f).await.status(), 303);
     }
-    let page = ellen.get_html("/trace?product=1").await;
+    let page = ellen.get_html("/traceability?product=1").await;
     assert_eq!(coverage_of(&page, "SRS-4"), "suspect");
     assert_eq!(coverage_of(&page, "SYS-1"), "suspect");
     assert_eq!(coverage_of(&page, "SRS-1"), "suspect", "its parent changed");
-    let failing = ellen.get_html("/trace?product=1&coverage=failing").await;
+    let failing = ellen
+        .get_html("/traceability?product=1&coverage=failing")
+        .await;
     assert!(failing.contains("SRS-2") && !failing.contains("<code>SRS-1</code>"));
     assert_eq!(
-        ellen.get("/trace?product=1&coverage=fine").await.status(),
+        ellen
+            .get("/traceability?product=1&coverage=fine")
+            .await
+            .status(),
         400
     );
-    assert_eq!(ellen.get("/trace?product=99").await.status(), 404);
+    assert_eq!(ellen.get("/traceability?product=99").await.status(), 404);
 
-    let gaps = ellen.get_html("/trace/gaps?product=1").await;
+    let gaps = ellen.get_html("/traceability/gaps?product=1").await;
     assert!(
         gaps.contains("0 of 5 active requirements are verified."),
         "{gaps}"
@@ -242,7 +247,7 @@ async fn the_matrix_shows_each_coverage_status_and_the_gap_report_lists_every_ga
         .submit(&page, &format!("{page}/commits"), &[("sha", "abc")])
         .await;
     assert_eq!(res.status(), 400);
-    let matrix = ellen.get_html("/trace?product=1").await;
+    let matrix = ellen.get_html("/traceability?product=1").await;
     assert_eq!(
         coverage_of(&matrix, "SRS-3"),
         "verified",
@@ -256,7 +261,7 @@ async fn the_matrix_shows_each_coverage_status_and_the_gap_report_lists_every_ga
         .unwrap()
         .to_string();
     assert_eq!(ellen.submit(&page, &unlink, &[]).await.status(), 303);
-    let matrix = ellen.get_html("/trace?product=1").await;
+    let matrix = ellen.get_html("/traceability?product=1").await;
     assert_ne!(coverage_of(&matrix, "SRS-3"), "verified");
     let on_srs3: Vec<_> = app
         .audit_of("link.created")

@@ -604,6 +604,30 @@ pub fn open_items_of(
         })
 }
 
+/// Open action items due before `today` on CAPAs that are not closed or
+/// cancelled, oldest due first, with their CAPA's number and title: the
+/// team's overdue work (read through `capa_items_open_by_due`).
+pub fn overdue_items(
+    conn: &mut DbConnection,
+    today: NaiveDate,
+    limit: i64,
+) -> QueryResult<Vec<(Item, i64, String)>> {
+    it::table
+        .inner_join(t::table.on(t::id.eq(it::capa_id)))
+        .filter(it::done_on.is_null())
+        .filter(it::due_on.lt(today.to_string()))
+        .filter(t::state.ne_all(TERMINAL))
+        .order((it::due_on.asc(), it::id.asc()))
+        .limit(limit)
+        .select((ItemRow::as_select(), t::title))
+        .load::<(ItemRow, String)>(conn)
+        .and_then(|rows| {
+            rows.into_iter()
+                .map(|(r, title)| item(r).map(|s| (s.item, s.capa_id, title)))
+                .collect()
+        })
+}
+
 /// Each action item of `capas` by its number on its CAPA (1 for the first
 /// added): the `#item-n` its record page shows it under. One indexed read.
 pub fn item_numbers(

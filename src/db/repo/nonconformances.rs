@@ -280,3 +280,39 @@ pub fn restoration_audited(conn: &mut DbConnection, nc_id: i64, seq: u64) -> Que
         .execute(conn)?;
     Ok(n == 1)
 }
+
+/// The dashboard's figures of nonconformances (read through indexes).
+pub mod stats {
+    use super::*;
+
+    /// Nonconformances in each state (stored names).
+    pub fn by_state(conn: &mut DbConnection) -> QueryResult<Vec<(String, i64)>> {
+        t::table
+            .group_by(t::state)
+            .select((t::state, diesel::dsl::count_star()))
+            .load(conn)
+    }
+
+    /// Open (not closed) nonconformances by severity; `None` is not assessed yet.
+    pub fn open_by_severity(conn: &mut DbConnection) -> QueryResult<Vec<(Option<String>, i64)>> {
+        t::table
+            .filter(t::state.ne(NcState::Closed.as_str()))
+            .group_by(t::severity)
+            .select((t::severity, diesel::dsl::count_star()))
+            .load(conn)
+    }
+
+    /// Nonconformances reported in `[from, to)` by source.
+    pub fn reported_by_source(
+        conn: &mut DbConnection,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+    ) -> QueryResult<Vec<(String, i64)>> {
+        t::table
+            .filter(t::created_at.ge(from))
+            .filter(t::created_at.lt(to))
+            .group_by(t::source)
+            .select((t::source, diesel::dsl::count_star()))
+            .load(conn)
+    }
+}

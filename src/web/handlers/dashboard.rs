@@ -13,7 +13,7 @@ use crate::web::AppState;
 use crate::web::error::AppError;
 use crate::web::extract::CurrentUser;
 use crate::web::views::charts;
-use crate::web::views::{ChartView, DashboardPage, NeedItem};
+use crate::web::views::{ChartView, CoverageRow, DashboardPage, NeedItem};
 
 pub async fn index(
     state: web::Data<AppState>,
@@ -25,7 +25,8 @@ pub async fn index(
     let today = state.clock.today();
     let now = state.clock.now();
     let cache = state.capa_stats.clone();
-    let (needs, stats) = state
+    let (nc_cache, matrices) = (state.nc_stats.clone(), state.matrices.clone());
+    let (needs, stats, (team_overdue, nc_stats, coverage)) = state
         .db(move |conn| {
             let mut needs = Vec::new();
             // My action items, soonest due first, each linked to its place
@@ -100,15 +101,95 @@ pub async fn index(
                 }
             }
             let stats = cache.get(conn, today, |c| crate::service::capas::stats(c, today))?;
-            Ok((needs, stats))
+            let nc_stats =
+                nc_cache.get(conn, today, |c| crate::service::nonconformances::stats(c, today))?;
+            let team_overdue = if is_quality {
+                Some(team_overdue(conn, today)?)
+            } else {
+                None
+            };
+            let coverage = coverage(conn, &matrices)?;
+            Ok((needs, stats, (team_overdue, nc_stats, coverage)))
         })
         .await?;
     html(&DashboardPage {
         ctx: page_ctx(&state, &s, "/").await?,
         needs,
+        team_overdue,
         last_login: when(s.account.last_login_at),
-        charts: chart_views(&stats),
+        capa_charts: chart_views(&stats),
+        nc_charts: nc_chart_views(&nc_stats),
+        coverage,
     })
+}
+
+/// Every overdue open action item on the team's open CAPAs (at most 50),
+/// each linked to its place on its CAPA's page.
+fn team_overdue(
+    conn: &mut crate::db::DbConnection,
+    today: chrono::NaiveDate,
+) -> Result<Vec<NeedItem>, AppError> {
+    let items = capas::overdue_items(conn, today, 50)?;
+    let ids: Vec<i64> = items.iter().map(|(_, capa, _)| *capa).collect();
+    let numbers = capas::item_numbers(conn, &ids)?;
+    let owners: Vec<i64> = items.iter().map(|(i, _, _)| i.owner_id).collect();
+    let names = users::names(conn, &owners)?;
+    Ok(items
+        .into_iter()
+        .map(|(item, capa, title)| {
+            let anchor = numbers
+                .get(&item.id)
+                .map_or_else(|| "#actions".to_string(), |n| format!("#item-{n}"));
+            let owner = names
+                .get(&item.owner_id)
+                .cloned()
+                .unwrap_or_else(|| format!("u-{}", item.owner_id));
+            let late = (today - item.due_on).num_days();
+            NeedItem {
+                href: format!("{}{anchor}", record::CAPA.page_of(capa).unwrap_or_default()),
+                title: format!("CAPA-{capa} action: {}", clip(&item.text, 80)),
+                detail: format!(
+                    "{title}; {owner}'s; due {} ({late} {} late)",
+                    item.due_on,
+                    if late == 1 { "day" } else { "days" }
+                ),
+            }
+        })
+        .collect())
+}
+
+/// Each active product's traceability coverage (its matrix, kept until the
+/// data changes), at most 50 products.
+fn coverage(
+    conn: &mut crate::db::DbConnection,
+    matrices: &crate::service::trace::MatrixCache,
+) -> Result<Vec<CoverageRow>, AppError> {
+    use crate::trace::matrix::{self, Coverage};
+    let products = crate::db::repo::products::list(conn, false, 0, 50)?.0;
+    let mut out = Vec::new();
+    for p in products {
+        let rows = matrices.get(conn, p.id, |c| crate::service::trace::rows(c, p.id))?;
+        let active: Vec<&matrix::Row> = rows
+            .iter()
+            .filter(|r| r.status == crate::domain::requirement::ReqStatus::Active.as_str())
+            .collect();
+        let counts = matrix::counts(active.iter().copied());
+        let verified = counts
+            .iter()
+            .find(|(c, _)| *c == Coverage::Verified)
+            .map_or(0, |c| c.1);
+        out.push(CoverageRow {
+            product_id: p.id,
+            product: p.name,
+            requirements: active.len(),
+            verified_percent: (verified * 100).checked_div(active.len()).unwrap_or(0),
+            counts: counts
+                .into_iter()
+                .map(|(c, n)| (c.label(), c.as_str(), n))
+                .collect(),
+        });
+    }
+    Ok(out)
 }
 
 /// A record page at its "Next steps" panel.
@@ -124,6 +205,12 @@ fn clip(s: &str, n: usize) -> String {
     }
 }
 
+fn pairs(v: &[(String, i64)]) -> Vec<Vec<String>> {
+    v.iter()
+        .map(|(l, n)| vec![l.clone(), n.to_string()])
+        .collect()
+}
+
 /// The four CAPA charts, each with its numbers.
 fn chart_views(st: &crate::service::capas::Stats) -> Vec<ChartView> {
     let open: Vec<(String, i64)> = st
@@ -132,10 +219,10 @@ fn chart_views(st: &crate::service::capas::Stats) -> Vec<ChartView> {
         .filter(|(s, _)| !s.terminal())
         .map(|(s, n)| (s.label().to_string(), *n))
         .collect();
-    let counts: Vec<(String, String)> = st
+    let counts: Vec<(String, i64)> = st
         .by_state
         .iter()
-        .map(|(s, n)| (s.label().to_string(), n.to_string()))
+        .map(|(s, n)| (s.label().to_string(), *n))
         .collect();
     let ageing: Vec<(String, i64)> = st
         .ageing
@@ -152,35 +239,32 @@ fn chart_views(st: &crate::service::capas::Stats) -> Vec<ChartView> {
         .iter()
         .map(|(s, m, _)| (s.label().to_string(), m.map_or(0, |d| d.round() as i64)))
         .collect();
-    let table = |v: &[(String, i64)]| -> Vec<(String, String)> {
-        v.iter().map(|(l, n)| (l.clone(), n.to_string())).collect()
-    };
     vec![
         ChartView {
             id: "chart-state",
             title: "Open CAPAs by state",
             svg: charts::bars("Open CAPAs by state", "chart-state-svg", &open),
-            head: ("State", "CAPAs"),
-            rows: counts,
+            head: vec!["State", "CAPAs"],
+            rows: pairs(&counts),
             note: "the table counts every state",
         },
         ChartView {
             id: "chart-ageing",
             title: "Age of open CAPAs",
             svg: charts::bars("Age of open CAPAs", "chart-ageing-svg", &ageing),
-            head: ("Open for", "CAPAs"),
-            rows: table(&ageing),
+            head: vec!["Open for", "CAPAs"],
+            rows: pairs(&ageing),
             note: "since the day each was opened",
         },
         ChartView {
             id: "chart-overdue",
             title: "Overdue CAPAs, last 12 weeks",
             svg: charts::line("Overdue CAPAs, last 12 weeks", "chart-overdue-svg", &trend),
-            head: ("As the day began", "Overdue"),
+            head: vec!["As the day began", "Overdue"],
             rows: st
                 .overdue_trend
                 .iter()
-                .map(|(d, n)| (d.to_string(), n.to_string()))
+                .map(|(d, n)| vec![d.to_string(), n.to_string()])
                 .collect(),
             note: "weekly, ending today",
         },
@@ -188,18 +272,92 @@ fn chart_views(st: &crate::service::capas::Stats) -> Vec<ChartView> {
             id: "chart-median",
             title: "Median days in each state",
             svg: charts::bars("Median days in each state", "chart-median-svg", &median),
-            head: ("State", "Median days (stays)"),
+            head: vec!["State", "Median days (stays)"],
             rows: st
                 .median_days
                 .iter()
                 .map(|(s, m, n)| {
-                    (
+                    vec![
                         s.label().to_string(),
                         m.map_or_else(|| "—".to_string(), |d| format!("{d:.1} ({n})")),
-                    )
+                    ]
                 })
                 .collect(),
             note: "over every completed stay",
+        },
+    ]
+}
+
+/// The three nonconformance charts, each with its numbers.
+fn nc_chart_views(st: &crate::service::nonconformances::NcStats) -> Vec<ChartView> {
+    use crate::domain::nonconformance::{NcState, Source};
+    let open: Vec<(String, i64)> = st
+        .by_state
+        .iter()
+        .filter(|(s, _)| *s != NcState::Closed)
+        .map(|(s, n)| (s.label().to_string(), *n))
+        .collect();
+    let all: Vec<(String, i64)> = st
+        .by_state
+        .iter()
+        .map(|(s, n)| (s.label().to_string(), *n))
+        .collect();
+    let severity: Vec<(String, i64)> = st
+        .by_severity
+        .iter()
+        .map(|(l, n)| ((*l).to_string(), *n))
+        .collect();
+    let sources: Vec<&str> = Source::ALL.iter().map(|s| s.label()).collect();
+    let months: Vec<(String, Vec<i64>)> = st
+        .months
+        .iter()
+        .map(|(m, v)| (m.format("%b").to_string(), v.clone()))
+        .collect();
+    let mut head = vec!["Month"];
+    head.extend(sources.iter().copied());
+    head.push("All");
+    vec![
+        ChartView {
+            id: "chart-nc-state",
+            title: "Open nonconformances by state",
+            svg: charts::bars("Open nonconformances by state", "chart-nc-state-svg", &open),
+            head: vec!["State", "Nonconformances"],
+            rows: pairs(&all),
+            note: "the table counts every state",
+        },
+        ChartView {
+            id: "chart-nc-severity",
+            title: "Open nonconformances by severity",
+            svg: charts::bars(
+                "Open nonconformances by severity",
+                "chart-nc-severity-svg",
+                &severity,
+            ),
+            head: vec!["Severity", "Open"],
+            rows: pairs(&severity),
+            note: "not closed",
+        },
+        ChartView {
+            id: "chart-nc-reported",
+            title: "Nonconformances reported per month, by source",
+            svg: charts::stacked(
+                "Nonconformances reported per month, by source",
+                "chart-nc-reported-svg",
+                &months,
+                &sources,
+            ),
+            head,
+            rows: st
+                .months
+                .iter()
+                .map(|(m, v)| {
+                    let mut row = vec![m.format("%Y-%m").to_string()];
+                    row.extend(v.iter().map(i64::to_string));
+                    row.push(v.iter().sum::<i64>().to_string());
+                    row
+                })
+                .collect(),
+            note: "the last 12 months",
         },
     ]
 }

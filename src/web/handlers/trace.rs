@@ -1,4 +1,4 @@
-//! The traceability matrix (`/trace`) and the gap report (`/trace/gaps`)
+//! The traceability matrix (`/traceability`) and the gap report (`/traceability/gaps`)
 //! of a product: everyone signed in reads them.
 
 use std::collections::HashMap;
@@ -155,7 +155,7 @@ fn matrix_row(r: &Row) -> MatrixRow {
     }
 }
 
-/// `GET /trace?product=N`
+/// `GET /traceability?product=N`
 pub async fn matrix_page(
     state: web::Data<AppState>,
     CurrentUser(s): CurrentUser,
@@ -178,7 +178,7 @@ pub async fn matrix_page(
             Ok((all, product, rows))
         })
         .await?;
-    let ctx = page_ctx(&state, &s, "/trace").await?;
+    let ctx = page_ctx(&state, &s, "/traceability").await?;
     let kinds = choices(
         ReqKind::ALL,
         ReqKind::as_str,
@@ -211,6 +211,7 @@ pub async fn matrix_page(
         .collect();
     let (Some(product), Some(rows)) = (product, rows) else {
         return html(&MatrixPage {
+            formats: format_choices(),
             ctx,
             product_id: 0,
             product: String::new(),
@@ -265,7 +266,7 @@ pub async fn matrix_page(
             let mut p = vec![format!("product={pid}")];
             p.extend(params.iter().cloned());
             p.push(format!("page={n}"));
-            format!("/trace?{}", p.join("&"))
+            format!("/traceability?{}", p.join("&"))
         },
     );
     let shown: Vec<MatrixRow> = matching
@@ -280,6 +281,7 @@ pub async fn matrix_page(
         (page - 1) * PER_PAGE + 1
     };
     html(&MatrixPage {
+        formats: format_choices(),
         ctx,
         product_id: product.id,
         products: product_choices(&all, product.id),
@@ -301,7 +303,7 @@ pub async fn matrix_page(
     })
 }
 
-/// `GET /trace/gaps?product=N`
+/// `GET /traceability/gaps?product=N`
 pub async fn gaps_page(
     state: web::Data<AppState>,
     CurrentUser(s): CurrentUser,
@@ -327,7 +329,7 @@ pub async fn gaps_page(
         .filter(|r| r.status == ReqStatus::Active.as_str())
         .collect();
     html(&GapsPage {
-        ctx: page_ctx(&state, &s, "/trace").await?,
+        ctx: page_ctx(&state, &s, "/traceability").await?,
         product_id: product.id,
         products: product_choices(&all, product.id),
         product: product.name,
@@ -370,6 +372,19 @@ pub async fn gaps_page(
     })
 }
 
+/// The export formats as a form offers them, CSV first.
+fn format_choices() -> Vec<Choice> {
+    use crate::trace::export::Format;
+    Format::ALL
+        .iter()
+        .map(|f| Choice {
+            value: f.as_str().into(),
+            label: f.label().into(),
+            selected: *f == Format::Csv,
+        })
+        .collect()
+}
+
 fn human_size(bytes: i64) -> String {
     match bytes {
         b if b < 1024 => format!("{b} B"),
@@ -378,14 +393,13 @@ fn human_size(bytes: i64) -> String {
     }
 }
 
-/// `GET /trace/exports?product=N`
+/// `GET /traceability/exports?product=N`
 pub async fn exports_page(
     state: web::Data<AppState>,
     CurrentUser(s): CurrentUser,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
     use crate::db::repo::{exports, git, users};
-    use crate::trace::export::Format;
     let asked = filter_value(&query_text(&query, "product"), "product", |v| {
         v.parse().ok()
     })?;
@@ -406,18 +420,11 @@ pub async fn exports_page(
         })
         .await?;
     html(&ExportsPage {
-        ctx: page_ctx(&state, &s, "/trace").await?,
+        ctx: page_ctx(&state, &s, "/traceability").await?,
         product_id: product.id,
         products: product_choices(&all, product.id),
         product: product.name,
-        formats: Format::ALL
-            .iter()
-            .map(|f| Choice {
-                value: f.as_str().into(),
-                label: f.label().into(),
-                selected: *f == Format::Csv,
-            })
-            .collect(),
+        formats: format_choices(),
         rows: list
             .into_iter()
             .map(|e| ExportRow {
@@ -457,7 +464,7 @@ pub struct ExportData {
     format: String,
 }
 
-/// `POST /trace/exports`: makes the export, signs a checkpoint that holds
+/// `POST /traceability/exports`: makes the export, signs a checkpoint that holds
 /// its audit entry, and shows it.
 pub async fn create_export(
     state: web::Data<AppState>,
@@ -476,10 +483,10 @@ pub async fn create_export(
         })
         .await?;
     state.checkpoint().await?;
-    Ok(super::see_other(&format!("/trace/exports/{id}")))
+    Ok(super::see_other(&format!("/traceability/exports/{id}")))
 }
 
-/// `GET /trace/exports/{id}`
+/// `GET /traceability/exports/{id}`
 pub async fn export_page(
     state: web::Data<AppState>,
     CurrentUser(s): CurrentUser,
@@ -500,8 +507,9 @@ pub async fn export_page(
             Ok((e, product, by, ready))
         })
         .await?;
+    let printable = e.format == crate::trace::export::Format::Html.as_str();
     html(&ExportPage {
-        ctx: page_ctx(&state, &s, "/trace").await?,
+        ctx: page_ctx(&state, &s, "/traceability").await?,
         id: e.id,
         product_id: product.id,
         product: product.name,
@@ -517,6 +525,7 @@ pub async fn export_page(
         at: when(Some(e.created_at)),
         audit_seq: e.audit_seq,
         manifest_ready: ready,
+        printable,
     })
 }
 
@@ -534,7 +543,7 @@ fn attachment(name: &str, content_type: &str, body: Vec<u8>) -> HttpResponse {
         .body(body)
 }
 
-/// `GET /trace/exports/{id}/file`: the exact bytes exported.
+/// `GET /traceability/exports/{id}/file`: the exact bytes exported.
 pub async fn export_file(
     state: web::Data<AppState>,
     _user: CurrentUser,
@@ -554,7 +563,51 @@ pub async fn export_file(
     Ok(attachment(&e.file_name, format, content))
 }
 
-/// `GET /trace/exports/{id}/manifest`: the signed manifest file.
+/// `GET /traceability/exports/{id}/view`: a print-ready export opened in
+/// the browser, byte for byte as kept. Its page allows nothing but its own
+/// stylesheet, by that stylesheet's hash: no script, no other style, no
+/// request anywhere.
+pub async fn export_view(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    use crate::db::repo::exports;
+    use base64::Engine;
+    use sha2::Digest;
+    let id = path.into_inner();
+    let (e, content) = state
+        .db(move |conn| {
+            let e = exports::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let content = exports::content(conn, id)?.ok_or(AppError::NotFound)?;
+            Ok((e, content))
+        })
+        .await?;
+    if e.format != crate::trace::export::Format::Html.as_str() {
+        return Err(AppError::NotFound);
+    }
+    let text = String::from_utf8_lossy(&content);
+    let style = text
+        .split_once("<style>")
+        .and_then(|(_, rest)| rest.split_once("</style>"))
+        .map_or("", |(css, _)| css);
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(style));
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((
+            "Content-Security-Policy",
+            format!(
+                "default-src 'none'; style-src 'sha256-{hash}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+            ),
+        ))
+        .insert_header((
+            "Content-Disposition",
+            format!("inline; filename=\"{}\"", e.file_name),
+        ))
+        .body(content))
+}
+
+/// `GET /traceability/exports/{id}/manifest`: the signed manifest file.
 pub async fn export_manifest(
     state: web::Data<AppState>,
     _user: CurrentUser,
@@ -574,4 +627,17 @@ pub async fn export_manifest(
                 .into(),
         )),
     }
+}
+
+/// `/trace…`, the matrix's address before it matched the menu's word:
+/// permanently at `/traceability…` (308 keeps the method and the query).
+pub async fn moved(req: actix_web::HttpRequest) -> HttpResponse {
+    let rest = req.path().strip_prefix("/trace").unwrap_or_default();
+    let query = match req.query_string() {
+        "" => String::new(),
+        q => format!("?{q}"),
+    };
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", format!("/traceability{rest}{query}")))
+        .finish()
 }

@@ -192,7 +192,8 @@ fn clip(s: &str, n: usize) -> String {
 
 /// The fishbone (Ishikawa) diagram as SVG: the problem at the head, the six
 /// categories as bones (three above the spine, three below), each cause
-/// listed along its bone. Every text is escaped here; the template marks
+/// listed along its bone (a long one cut, whole in its tooltip; the page
+/// lists every cause in full beside the drawing). Every text is escaped here; the template marks
 /// the result safe for that reason.
 pub fn fishbone_svg(problem: &str, causes: &[(&str, Vec<String>)]) -> Svg {
     const W: i32 = 960;
@@ -256,8 +257,9 @@ pub fn fishbone_svg(problem: &str, causes: &[(&str, Vec<String>)]) -> Svg {
             let x = x_start + (x_end - x_start) * (y - y_far) / (spine - y_far);
             let _ = write!(
                 svg,
-                r#"<text class="cause" x="{}" y="{y}" text-anchor="end">{}</text>"#,
+                r#"<text class="cause" x="{}" y="{y}" text-anchor="end"><title>{}</title>{}</text>"#,
                 x - 8,
+                escape(cause),
                 escape(&clip(cause, 36))
             );
         }
@@ -280,12 +282,22 @@ mod tests {
             ),
             ("Method", vec![]),
             ("Material", vec![]),
-            ("Measurement", vec!["Gauge & fixture".into()]),
+            (
+                "Measurement",
+                vec![
+                    "Gauge & fixture".into(),
+                    "The torque gauge on line 3 was last calibrated in 2024".into(),
+                ],
+            ),
             ("Environment", vec![]),
         ];
         let svg = fishbone_svg("Cracked hinge \"A\"", &causes);
         assert_eq!(svg.matches("<line class=\"bone\"").count(), 6);
-        assert_eq!(svg.matches("<text class=\"cause\"").count(), 4);
+        assert_eq!(svg.matches("<text class=\"cause\"").count(), 5);
+        // A long cause is cut on the bone and whole in its tooltip.
+        assert!(svg.contains(
+            "<title>The torque gauge on line 3 was last calibrated in 2024</title>The torque gauge on line 3 was last…"
+        ));
         assert!(svg.contains("Untrained &lt;operator&gt;"));
         assert!(svg.contains("Gauge &amp; fixture"));
         assert!(svg.contains("Cracked hinge &quot;A&quot;"));

@@ -6,70 +6,77 @@ use std::fmt::Write as _;
 
 use crate::domain::svg::{Svg, escape};
 
-const W: i64 = 560;
-const H: i64 = 220;
-const LEFT: i64 = 40;
-const BOTTOM: i64 = 40;
-const TOP: i64 = 16;
+/// Every chart is drawn at its natural size, 360 wide, with 12-unit text:
+/// shown at most that wide, its text is never smaller than 11 px on a
+/// screen 330 px wide or more (issue 14, item 8).
+pub const W: i64 = 360;
+/// The text size in the picture's units.
+pub const FONT: i64 = 12;
+const LABEL_W: i64 = 128;
+const ROW: i64 = 26;
 
-fn scale_max(values: impl Iterator<Item = i64>) -> i64 {
-    values.max().unwrap_or(0).max(1)
-}
-
-fn frame(svg: &mut String, title: &str, id: &str, max: i64) {
-    let _ = write!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" aria-labelledby="{id}"><title id="{id}">{}</title>"#,
-        escape(title)
-    );
-    let base = H - BOTTOM;
-    let _ = write!(
-        svg,
-        r#"<line class="axis" x1="{LEFT}" y1="{base}" x2="{}" y2="{base}"/><line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{base}"/><text class="tick" x="{}" y="{}" text-anchor="end">{max}</text><text class="tick" x="{}" y="{base}" text-anchor="end">0</text>"#,
-        W - 8,
-        LEFT - 6,
-        TOP + 4,
-        LEFT - 6
-    );
-}
-
-/// A bar chart of labelled counts.
+/// A horizontal bar chart of labelled counts: a row each, its label on the
+/// left (whole in its tooltip when long), its count after the bar.
 pub fn bars(title: &str, id: &str, data: &[(String, i64)]) -> Svg {
-    let mut svg = String::new();
-    let max = scale_max(data.iter().map(|d| d.1));
-    frame(&mut svg, title, id, max);
-    let n = data.len().max(1) as i64;
-    let slot = (W - LEFT - 16) / n;
-    let base = H - BOTTOM;
+    let max = data.iter().map(|d| d.1).max().unwrap_or(0).max(1);
+    let h = 8 + ROW * data.len().max(1) as i64;
+    let span = W - LABEL_W - 44;
+    let mut svg = open(title, id, h);
     for (i, (label, v)) in data.iter().enumerate() {
-        let h = (base - TOP) * v / max;
-        let x = LEFT + 8 + slot * i as i64;
+        let y = 4 + ROW * i as i64;
+        let w = span * v / max;
+        let shown = clip(label, 17);
         let _ = write!(
             svg,
-            r#"<rect class="bar" x="{x}" y="{}" width="{}" height="{h}"><title>{}: {v}</title></rect><text class="value" x="{}" y="{}" text-anchor="middle">{v}</text><text class="label" x="{}" y="{}" text-anchor="middle">{}</text>"#,
-            base - h,
-            (slot - 10).max(4),
+            r##"<text class="label" x="{}" y="{}" text-anchor="end" fill="#5b6676"><title>{}</title>{}</text><rect class="bar" x="{LABEL_W}" y="{}" width="{}" height="{}" fill="#1f4e79"><title>{}: {v}</title></rect><text class="value" x="{}" y="{}" fill="#1b2330" font-weight="600">{v}</text>"##,
+            LABEL_W - 6,
+            y + 16,
             escape(label),
-            x + (slot - 10).max(4) / 2,
-            base - h - 4,
-            x + (slot - 10).max(4) / 2,
-            base + 16,
-            escape(label)
+            escape(&shown),
+            y + 4,
+            w.max(1),
+            ROW - 8,
+            escape(label),
+            LABEL_W + w.max(1) + 5,
+            y + 16,
         );
     }
     svg.push_str("</svg>");
     Svg::drawn(svg)
 }
 
-/// A line chart of counts over labelled points (left to right).
-pub fn line(title: &str, id: &str, data: &[(String, i64)]) -> Svg {
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
+}
+
+fn open(title: &str, id: &str, h: i64) -> String {
     let mut svg = String::new();
-    let max = scale_max(data.iter().map(|d| d.1));
-    frame(&mut svg, title, id, max);
-    let base = H - BOTTOM;
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {W} {h}" width="{W}" height="{h}" font-family="system-ui, sans-serif" font-size="{FONT}" role="img" aria-labelledby="{id}"><title id="{id}">{}</title>"#,
+        escape(title)
+    );
+    svg
+}
+
+const LEFT: i64 = 36;
+const PLOT_H: i64 = 140;
+const TOP: i64 = 16;
+
+/// A line chart of counts over labelled points (left to right), every
+/// other point labelled.
+pub fn line(title: &str, id: &str, data: &[(String, i64)]) -> Svg {
+    let max = data.iter().map(|d| d.1).max().unwrap_or(0).max(1);
+    let base = TOP + PLOT_H;
+    let mut svg = open(title, id, base + 28);
+    axes(&mut svg, base, max);
     let n = data.len().max(2) as i64;
     let step = (W - LEFT - 24) / (n - 1);
-    let point = |i: usize, v: i64| (LEFT + 8 + step * i as i64, base - (base - TOP) * v / max);
+    let point = |i: usize, v: i64| (LEFT + 8 + step * i as i64, base - PLOT_H * v / max);
     let path: Vec<String> = data
         .iter()
         .enumerate()
@@ -80,24 +87,104 @@ pub fn line(title: &str, id: &str, data: &[(String, i64)]) -> Svg {
         .collect();
     let _ = write!(
         svg,
-        r#"<polyline class="series" fill="none" points="{}"/>"#,
+        r##"<polyline class="series" fill="none" stroke="#1f4e79" stroke-width="2" points="{}"/>"##,
         path.join(" ")
     );
     for (i, (label, v)) in data.iter().enumerate() {
         let (x, y) = point(i, *v);
         let _ = write!(
             svg,
-            r#"<circle class="dot" cx="{x}" cy="{y}" r="3"><title>{}: {v}</title></circle>"#,
+            r##"<circle class="dot" cx="{x}" cy="{y}" r="3" fill="#1f4e79"><title>{}: {v}</title></circle>"##,
             escape(label)
         );
         if i % 2 == (data.len() + 1) % 2 {
             let _ = write!(
                 svg,
-                r#"<text class="label" x="{x}" y="{}" text-anchor="middle">{}</text>"#,
-                base + 16,
+                r##"<text class="label" x="{x}" y="{}" text-anchor="middle" fill="#5b6676">{}</text>"##,
+                base + 18,
                 escape(label)
             );
         }
+    }
+    svg.push_str("</svg>");
+    Svg::drawn(svg)
+}
+
+fn axes(svg: &mut String, base: i64, max: i64) {
+    let _ = write!(
+        svg,
+        r##"<line class="axis" x1="{LEFT}" y1="{base}" x2="{}" y2="{base}" stroke="#8d98a7"/><line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{base}" stroke="#8d98a7"/><text class="tick" x="{}" y="{}" text-anchor="end" fill="#5b6676">{max}</text><text class="tick" x="{}" y="{base}" text-anchor="end" fill="#5b6676">0</text>"##,
+        W - 8,
+        LEFT - 6,
+        TOP + 4,
+        LEFT - 6
+    );
+}
+
+/// The colours of stacked series, each distinct on white and in print.
+pub const SERIES: [&str; 7] = [
+    "#1f4e79", "#b5541c", "#2e7d32", "#7b3f98", "#a31545", "#00796b", "#5d4037",
+];
+
+/// Stacked columns: for each labelled column, the counts of each series
+/// (in `series` order), with a legend of the series under the plot.
+pub fn stacked(title: &str, id: &str, columns: &[(String, Vec<i64>)], series: &[&str]) -> Svg {
+    let max = columns
+        .iter()
+        .map(|(_, v)| v.iter().sum::<i64>())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let base = TOP + PLOT_H;
+    let legend_rows = (series.len() as i64 + 1) / 2;
+    let mut svg = open(title, id, base + 28 + 20 * legend_rows);
+    axes(&mut svg, base, max);
+    let n = columns.len().max(1) as i64;
+    let slot = (W - LEFT - 12) / n;
+    for (i, (label, values)) in columns.iter().enumerate() {
+        let x = LEFT + 6 + slot * i as i64;
+        let mut y = base;
+        for (k, v) in values.iter().enumerate().filter(|(_, v)| **v > 0) {
+            let h = PLOT_H * v / max;
+            y -= h;
+            let _ = write!(
+                svg,
+                r#"<rect class="bar series-{k}" x="{x}" y="{y}" width="{}" height="{h}" fill="{}"><title>{}, {}: {v}</title></rect>"#,
+                (slot - 4).max(2),
+                SERIES[k % SERIES.len()],
+                escape(label),
+                escape(series.get(k).copied().unwrap_or_default()),
+            );
+        }
+        let total: i64 = values.iter().sum();
+        if total > 0 {
+            let _ = write!(
+                svg,
+                r##"<text class="value" x="{}" y="{}" text-anchor="middle" fill="#1b2330">{total}</text>"##,
+                x + (slot - 4) / 2,
+                y - 3
+            );
+        }
+        let _ = write!(
+            svg,
+            r##"<text class="label" x="{}" y="{}" text-anchor="middle" fill="#5b6676">{}</text>"##,
+            x + (slot - 4) / 2,
+            base + 18,
+            escape(label)
+        );
+    }
+    for (k, name) in series.iter().enumerate() {
+        let (col, row) = (k as i64 % 2, k as i64 / 2);
+        let (x, y) = (LEFT + col * 160, base + 34 + row * 20);
+        let _ = write!(
+            svg,
+            r##"<rect class="series-{k}" x="{x}" y="{}" width="12" height="12" fill="{}"/><text class="legend" x="{}" y="{}" fill="#1b2330">{}</text>"##,
+            y - 10,
+            SERIES[k % SERIES.len()],
+            x + 17,
+            y,
+            escape(name)
+        );
     }
     svg.push_str("</svg>");
     Svg::drawn(svg)
@@ -107,19 +194,54 @@ pub fn line(title: &str, id: &str, data: &[(String, i64)]) -> Svg {
 mod tests {
     use super::*;
 
+    /// Each text's size in the picture's units: its own, or the picture's.
+    fn font_sizes(svg: &str) -> Vec<i64> {
+        let whole = svg
+            .split("font-size=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        svg.split("<text ")
+            .skip(1)
+            .map(|t| {
+                t.split('>')
+                    .next()
+                    .and_then(|attrs| attrs.split("font-size=\"").nth(1))
+                    .and_then(|r| r.split('"').next())
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(whole)
+            })
+            .collect()
+    }
+
     #[test]
-    fn bars_scale_to_the_largest_value_and_escape_labels() {
+    fn bars_scale_to_the_largest_value_escape_labels_and_stay_legible() {
         let svg = bars(
             "Open <CAPAs>",
             "c1",
-            &[("A&B".into(), 4), ("C".into(), 2), ("D".into(), 0)],
+            &[
+                ("A&B".into(), 4),
+                ("C".into(), 2),
+                ("Incoming inspection and more".into(), 0),
+            ],
         );
         assert!(svg.contains("<title id=\"c1\">Open &lt;CAPAs&gt;</title>"));
         assert_eq!(svg.matches("<rect class=\"bar\"").count(), 3);
-        // The tallest bar fills the plot; half the value, half the height.
-        assert!(svg.contains(&format!("height=\"{}\"", H - BOTTOM - TOP)));
-        assert!(svg.contains(&format!("height=\"{}\"", (H - BOTTOM - TOP) / 2)));
+        // The longest bar fills the span; half the value, half the width.
+        let span = W - LABEL_W - 44;
+        assert!(svg.contains(&format!("width=\"{span}\"")));
+        assert!(svg.contains(&format!("width=\"{}\"", span / 2)));
         assert!(svg.contains("A&amp;B: 4"));
+        // A long label is cut in the picture and whole in its tooltip.
+        assert!(svg.contains("<title>Incoming inspection and more</title>Incoming inspect…"));
+        // 360 wide at most, 12-unit text: 11 px or more from 330 px up.
+        assert!(svg.contains(&format!("width=\"{W}\"")));
+        assert!(
+            font_sizes(&svg)
+                .iter()
+                .all(|s| *s as f64 * 330.0 / W as f64 >= 11.0)
+        );
     }
 
     #[test]
@@ -128,5 +250,33 @@ mod tests {
         let svg = line("Overdue", "c2", &data);
         assert_eq!(svg.matches("<circle class=\"dot\"").count(), 12);
         assert!(svg.contains("<polyline class=\"series\""));
+        assert!(font_sizes(&svg).iter().all(|s| *s >= FONT));
+    }
+
+    #[test]
+    fn stacked_columns_add_up_and_name_every_series() {
+        let columns = vec![
+            ("Jan".to_string(), vec![2, 0, 1]),
+            ("Feb".to_string(), vec![0, 0, 0]),
+        ];
+        let svg = stacked(
+            "Reported",
+            "c3",
+            &columns,
+            &["Production", "Complaint", "Supplier"],
+        );
+        assert_eq!(
+            svg.matches("<rect class=\"bar ").count(),
+            2,
+            "no empty pieces"
+        );
+        assert!(svg.contains("<title>Jan, Supplier: 1</title>"));
+        assert!(svg.contains(">3</text>"), "the column's total");
+        for name in ["Production", "Complaint", "Supplier"] {
+            assert!(
+                svg.contains(&format!(">{name}</text>")),
+                "{name} in the legend"
+            );
+        }
     }
 }

@@ -113,9 +113,9 @@ impl PageCtx {
             current: current == "/requirements",
         });
         nav.push(NavItem {
-            href: "/trace",
+            href: "/traceability",
             label: "Traceability",
-            current: current == "/trace",
+            current: current == "/traceability",
         });
         nav.push(NavItem {
             href: "/products",

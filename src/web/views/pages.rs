@@ -36,19 +36,44 @@ pub struct NeedItem {
 pub struct DashboardPage {
     pub ctx: PageCtx,
     pub needs: Vec<NeedItem>,
+    /// For quality: the team's overdue action items, not only the reader's.
+    pub team_overdue: Option<Vec<NeedItem>>,
     pub last_login: String,
-    pub charts: Vec<ChartView>,
+    pub capa_charts: Vec<ChartView>,
+    pub nc_charts: Vec<ChartView>,
+    pub coverage: Vec<CoverageRow>,
 }
 
-/// A chart with the numbers it is drawn from (shown as a table too).
+impl DashboardPage {
+    /// The figures' sections: (anchor, heading, charts).
+    pub fn chart_groups(&self) -> [(&'static str, &'static str, &[ChartView]); 2] {
+        [
+            ("capa-figures", "CAPAs in figures", &self.capa_charts),
+            ("nc-figures", "Nonconformances in figures", &self.nc_charts),
+        ]
+    }
+}
+
+/// A chart with the numbers it is drawn from (in a table folded under it).
 pub struct ChartView {
     pub id: &'static str,
     pub title: &'static str,
     pub svg: crate::domain::svg::Svg,
     /// Column headings of the table.
-    pub head: (&'static str, &'static str),
-    pub rows: Vec<(String, String)>,
+    pub head: Vec<&'static str>,
+    pub rows: Vec<Vec<String>>,
     pub note: &'static str,
+}
+
+/// One product's traceability coverage.
+pub struct CoverageRow {
+    pub product_id: i64,
+    pub product: String,
+    pub requirements: usize,
+    /// (coverage label, CSS name, count), in the matrix's order.
+    pub counts: Vec<(&'static str, &'static str, usize)>,
+    /// Verified, in whole percent of the active requirements.
+    pub verified_percent: usize,
 }
 
 #[derive(Template)]

@@ -50,6 +50,8 @@ pub struct MatrixPage {
     pub chart: crate::domain::svg::Svg,
     pub counts: Vec<(String, usize)>,
     pub no_products: bool,
+    /// The export formats, for the one-step export.
+    pub formats: Vec<Choice>,
 }
 
 pub struct GapRow {
@@ -132,4 +134,6 @@ pub struct ExportPage {
     pub audit_seq: i64,
     pub verify: String,
     pub manifest_ready: bool,
+    /// A print-ready page, which opens in the browser.
+    pub printable: bool,
 }
