@@ -588,20 +588,7 @@ pub fn open_items_of(
     owner: i64,
     limit: i64,
 ) -> QueryResult<Vec<(Item, i64, String)>> {
-    it::table
-        .inner_join(t::table.on(t::id.eq(it::capa_id)))
-        .filter(it::owner_id.eq(owner))
-        .filter(it::done_on.is_null())
-        .filter(t::state.ne_all(TERMINAL))
-        .order((it::due_on.asc(), it::id.asc()))
-        .limit(limit)
-        .select((ItemRow::as_select(), t::title))
-        .load::<(ItemRow, String)>(conn)
-        .and_then(|rows| {
-            rows.into_iter()
-                .map(|(r, title)| item(r).map(|s| (s.item, s.capa_id, title)))
-                .collect()
-        })
+    open_items(conn, OpenItems::OwnedBy(owner), limit)
 }
 
 /// Open action items due before `today` on CAPAs that are not closed or
@@ -612,12 +599,31 @@ pub fn overdue_items(
     today: NaiveDate,
     limit: i64,
 ) -> QueryResult<Vec<(Item, i64, String)>> {
-    it::table
+    open_items(conn, OpenItems::DueBefore(today), limit)
+}
+
+/// Which open action items a list takes.
+enum OpenItems {
+    OwnedBy(i64),
+    DueBefore(NaiveDate),
+}
+
+/// Open action items of CAPAs not closed or cancelled, soonest due first.
+fn open_items(
+    conn: &mut DbConnection,
+    which: OpenItems,
+    limit: i64,
+) -> QueryResult<Vec<(Item, i64, String)>> {
+    let mut q = it::table
         .inner_join(t::table.on(t::id.eq(it::capa_id)))
         .filter(it::done_on.is_null())
-        .filter(it::due_on.lt(today.to_string()))
         .filter(t::state.ne_all(TERMINAL))
-        .order((it::due_on.asc(), it::id.asc()))
+        .into_boxed();
+    q = match which {
+        OpenItems::OwnedBy(owner) => q.filter(it::owner_id.eq(owner)),
+        OpenItems::DueBefore(day) => q.filter(it::due_on.lt(day.to_string())),
+    };
+    q.order((it::due_on.asc(), it::id.asc()))
         .limit(limit)
         .select((ItemRow::as_select(), t::title))
         .load::<(ItemRow, String)>(conn)

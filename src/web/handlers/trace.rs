@@ -549,18 +549,25 @@ pub async fn export_file(
     _user: CurrentUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
+    let (e, content) = kept_export(&state, path.into_inner()).await?;
+    let format = crate::trace::export::Format::parse(&e.format)
+        .map_or("application/octet-stream", |f| f.content_type());
+    Ok(attachment(&e.file_name, format, content))
+}
+
+/// An export's record and its bytes as kept.
+async fn kept_export(
+    state: &web::Data<AppState>,
+    id: i64,
+) -> Result<(crate::db::repo::exports::Export, Vec<u8>), AppError> {
     use crate::db::repo::exports;
-    let id = path.into_inner();
-    let (e, content) = state
+    state
         .db(move |conn| {
             let e = exports::find(conn, id)?.ok_or(AppError::NotFound)?;
             let content = exports::content(conn, id)?.ok_or(AppError::NotFound)?;
             Ok((e, content))
         })
-        .await?;
-    let format = crate::trace::export::Format::parse(&e.format)
-        .map_or("application/octet-stream", |f| f.content_type());
-    Ok(attachment(&e.file_name, format, content))
+        .await
 }
 
 /// `GET /traceability/exports/{id}/view`: a print-ready export opened in
@@ -572,17 +579,9 @@ pub async fn export_view(
     _user: CurrentUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    use crate::db::repo::exports;
     use base64::Engine;
     use sha2::Digest;
-    let id = path.into_inner();
-    let (e, content) = state
-        .db(move |conn| {
-            let e = exports::find(conn, id)?.ok_or(AppError::NotFound)?;
-            let content = exports::content(conn, id)?.ok_or(AppError::NotFound)?;
-            Ok((e, content))
-        })
-        .await?;
+    let (e, content) = kept_export(&state, path.into_inner()).await?;
     if e.format != crate::trace::export::Format::Html.as_str() {
         return Err(AppError::NotFound);
     }
