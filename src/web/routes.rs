@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use super::assets;
 use super::handlers::back_to_record;
 use super::handlers::{
-    account, admin, attachments, audit, auth, capas, dashboard, health, hooks,
+    account, admin, attachments, audit, auth, capas, dashboard, health, help, hooks,
     nonconformances as nc, products, repositories, requirements as req, signatures, tokens, trace,
 };
 use super::step::step;
@@ -45,6 +45,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/account/password",
             web::post().to(account::change_password),
         )
+        .route("/help", web::get().to(help::index))
+        .route("/help/{page}", web::get().to(help::page))
         .route("/audit", web::get().to(audit::browse))
         .route("/audit/entry/{seq}", web::get().to(audit::entry))
         // Before the upload's pattern, which would take `{n}/remove` too.

@@ -146,3 +146,43 @@ async fn a_get_on_a_records_post_only_url_leads_back_to_the_record() {
             .starts_with("/login")
     );
 }
+
+/// Issue 14, item 11: the docs the pages point to are readable inside the
+/// app, their links kept inside /help, for anyone signed in.
+#[tokio::test]
+async fn the_docs_are_readable_inside_the_app() {
+    let app = spawn_app().await;
+    let anonymous = app.browser();
+    assert_eq!(anonymous.get("/help/using").await.status(), 303);
+    let admin = app.admin().await;
+    let index = admin.get_html("/help").await;
+    for page in [
+        "using",
+        "workflows",
+        "audit",
+        "traceability",
+        "api",
+        "security",
+    ] {
+        assert!(
+            index.contains(&format!("href=\"/help/{page}\"")),
+            "{page}: {index}"
+        );
+    }
+    let using = admin.get_html("/help/using").await;
+    assert!(
+        using.contains("<h1 id=\"using-attest-day-to-day\">Using Attest day to day</h1>"),
+        "{using}"
+    );
+    assert!(using.contains("href=\"/help/workflows\""));
+    let workflows = admin.get_html("/help/workflows").await;
+    assert!(
+        workflows.contains("src=\"/help/capa-workflow.svg\""),
+        "{workflows}"
+    );
+    let svg = admin.get("/help/capa-workflow.svg").await;
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    assert_eq!(admin.get("/help/nothing-here").await.status(), 404);
+    let tokens = admin.get_html("/account/tokens").await;
+    assert!(tokens.contains("href=\"/help/api\""));
+}

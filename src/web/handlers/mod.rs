@@ -9,6 +9,7 @@ pub mod auth;
 pub mod capas;
 pub mod dashboard;
 pub mod health;
+pub mod help;
 pub mod hooks;
 pub mod nonconformances;
 pub mod products;

@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod audit;
 pub mod capas;
 pub mod charts;
+pub mod help;
 pub mod nonconformances;
 pub mod pages;
 pub mod products;
@@ -147,6 +148,11 @@ impl PageCtx {
             href: "/account",
             label: "My account",
             current: current == "/account",
+        });
+        nav.push(NavItem {
+            href: "/help",
+            label: "Help",
+            current: current == "/help",
         });
         Self {
             user: Some(UserView {
