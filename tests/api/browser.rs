@@ -232,6 +232,72 @@ impl Driver {
         )
         .await
     }
+
+    /// Shows pages `width` CSS pixels wide, as a phone (390) or a desktop
+    /// (1440) does: Chromium's device emulation, since a headless window
+    /// cannot be narrower than 500 px.
+    async fn set_width(&self, width: u32) {
+        self.cmd(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
+                "width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600
+            }}),
+        )
+        .await;
+    }
+
+    /// The page does not scroll sideways: nothing is wider than the window.
+    async fn assert_fits(&self, what: &str) {
+        let r = self
+            .script("return [document.documentElement.scrollWidth, window.innerWidth]")
+            .await;
+        let (scroll, inner) = (r[0].as_i64().unwrap(), r[1].as_i64().unwrap());
+        assert!(
+            scroll <= inner,
+            "{what}: the page is {scroll} px wide in a {inner} px window"
+        );
+    }
+
+    /// Sets an input's value as a date picker would (typing a date into a
+    /// date field depends on the browser's locale).
+    async fn set_value(&self, css: &str, value: &str) {
+        self.script(&format!(
+            "document.querySelector({css:?}).value = {value:?}; return null"
+        ))
+        .await;
+    }
+
+    /// Opens the disclosure whose summary `css` names.
+    async fn open(&self, css: &str) {
+        self.script(&format!(
+            "document.querySelector({css:?}).closest('details').open = true; return null"
+        ))
+        .await;
+    }
+
+    /// Whether element `css` is inside the window now (scrolled to).
+    async fn in_view(&self, css: &str) -> bool {
+        self.script(&format!(
+            "const r = document.querySelector({css:?}).getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight"
+        ))
+        .await
+        .as_bool()
+        .unwrap_or(false)
+    }
+
+    async fn sign_in(&self, base: &str, username: &str, password: &str) {
+        self.goto(&format!("{base}/login")).await;
+        self.type_into("#username", username).await;
+        self.type_into("#password", password).await;
+        self.click("button[type=submit]").await;
+        self.wait_for_path("/").await;
+    }
+
+    async fn sign_out(&self) {
+        self.click("header form button").await;
+        self.wait_for_path("/login?signed_out=1").await;
+    }
 }
 
 #[tokio::test]
@@ -519,4 +585,332 @@ async fn the_owner_records_and_reorders_a_five_whys_chain_and_sees_the_fishbone_
     assert_eq!(c.whys.len(), 2);
     assert_eq!(c.whys[1].question, "Why did the seal leak?");
     browser.quit().await;
+}
+
+const QUINN: &str = "quality passphrase 1";
+const PETRA: &str = "quality passphrase 2";
+
+/// Issue 14, "Done when": the whole walk in a real browser at `width`
+/// px: report an NC, escalate it, investigate with five whys and a
+/// fishbone, plan and complete actions with evidence files, verify, close
+/// with another quality manager's signature, read the history; a refused
+/// form on the way keeps what was typed and shows its summary; no page
+/// scrolls sideways; the stepper marks the current step.
+async fn the_whole_walk_at(width: u32) {
+    let Some(b) = Driver::start().await else {
+        return;
+    };
+    b.set_width(width).await;
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let pid = crate::nonconformances::product(&admin, &app, "PUMP").await;
+    let (_, quinn_id) = app.user_with_roles("quinn", &["quality"], QUINN).await;
+    app.user_with_roles("petra", &["quality"], PETRA).await;
+    let base = app.base.clone();
+    let at = |what: &str| format!("{what} at {width} px");
+
+    b.sign_in(&base, "quinn", QUINN).await;
+    b.assert_fits(&at("the dashboard")).await;
+    b.goto(&format!("{base}/nonconformances/new")).await;
+    b.assert_fits(&at("the report form")).await;
+    b.type_into("#title", "Bent housing at hinge").await;
+    b.click("#source option[value=production]").await;
+    b.click(&format!("#product_id option[value='{pid}']")).await;
+    b.click("#severity option[value=high]").await;
+    b.type_into("#description", "3 of 40 housings bent at the hinge")
+        .await;
+    b.click("main form button[type=submit]").await;
+    b.wait_for_text("NC-1 reported.").await;
+    b.assert_fits(&at("the NC page")).await;
+    b.click("form#step-start_review button").await;
+    b.wait_for_text("NC-1 is now under review.").await;
+    let current = "return document.querySelector('ol.stepper li[aria-current=step]').textContent";
+    assert!(
+        b.script(current)
+            .await
+            .as_str()
+            .unwrap()
+            .starts_with("Under review")
+    );
+    b.click("form#step-escalate_to_capa button").await;
+    b.wait_for_text("CAPA-1 opened from NC-1").await;
+    b.assert_fits(&at("the new CAPA's page")).await;
+
+    // Details: owner and priority; the checklist then allows the step.
+    b.open("#details").await;
+    b.click(&format!("#details-owner_id option[value='{quinn_id}']"))
+        .await;
+    b.click("#details-priority option[value=high]").await;
+    b.click("form#details button[type=submit]").await;
+    b.wait_for_text("Saved.").await;
+    b.click("form#step-start_investigation button").await;
+    b.wait_for_text("CAPA-1 is now in investigation.").await;
+    assert!(
+        b.script(current)
+            .await
+            .as_str()
+            .unwrap()
+            .starts_with("Investigation")
+    );
+
+    // The investigation: five whys and a fishbone.
+    b.open("#investigation-form").await;
+    let row = |n: usize, field: &str| format!(".why-row:nth-of-type({n}) input[name={field}]");
+    b.click("#investigation-rca_method option[value=five_whys]")
+        .await;
+    b.type_into(&row(1, "why_q"), "Why did the housing bend?")
+        .await;
+    b.type_into(&row(1, "why_a"), "The hinge boss is too thin")
+        .await;
+    b.type_into("#cause-machine", "Worn mould insert").await;
+    b.type_into("#cause-method", "No wall-thickness check")
+        .await;
+    b.type_into(
+        "#investigation-root_cause",
+        "The mould insert wore and thinned the boss",
+    )
+    .await;
+    b.click("#investigation-action_required option[value=yes]")
+        .await;
+    b.type_into("#investigation-action_rationale", "Recurs every lot")
+        .await;
+    b.click("form#investigation-form button[type=submit]").await;
+    b.wait_for_text("Investigation saved.").await;
+    b.assert_fits(&at("the CAPA page with its fishbone")).await;
+
+    // An action item; a due date in the past is refused, nothing lost.
+    b.open("#item-new").await;
+    b.type_into("#item-new-text", "Replace the mould insert")
+        .await;
+    b.click(&format!("#item-new-owner_id option[value='{quinn_id}']"))
+        .await;
+    b.set_value("#item-new-due_on", "2001-01-01").await;
+    b.click("form#item-new button[type=submit]").await;
+    b.wait_for_text("The due date cannot be in the past.").await;
+    assert!(
+        b.in_view("#item-new-problems").await,
+        "{}",
+        at("the summary in view")
+    );
+    assert_eq!(
+        b.script("return document.querySelector('#item-new-text').value")
+            .await,
+        "Replace the mould insert"
+    );
+    b.assert_fits(&at("a refused form")).await;
+    let due = (app.clock.today() + chrono::Duration::days(14)).to_string();
+    b.set_value("#item-new-due_on", &due).await;
+    b.click("form#item-new button[type=submit]").await;
+    b.wait_for_text("Action item added.").await;
+    b.click("form#step-plan_actions button").await;
+    b.wait_for_text("CAPA-1 is now in action.").await;
+
+    // Done with its evidence, and the evidence file attached to the item.
+    b.open("#item-1-done").await;
+    b.type_into("#item-1-done-evidence", "Insert replaced, work order WO-88")
+        .await;
+    b.click("form#item-1-done button[type=submit]").await;
+    b.wait_for_text("Action item done.").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("WO-88 report.txt");
+    std::fs::write(&file, b"Work order 88: insert replaced, 30 parts measured").unwrap();
+    let item = attest::db::repo::capas::find(&mut app.conn(), 1)
+        .unwrap()
+        .unwrap()
+        .items[0]
+        .id;
+    b.click(&format!("#attach-part option[value='capa-item-{item}']"))
+        .await;
+    b.type_into("#attach-file", file.to_str().unwrap()).await;
+    b.click("form#attach button[type=submit]").await;
+    b.wait_for_text("WO-88 report.txt attached").await;
+    let card = "return document.querySelector('#item-1').textContent";
+    assert!(
+        b.script(card)
+            .await
+            .as_str()
+            .unwrap()
+            .contains("WO-88 report.txt")
+    );
+
+    // The verification plan, then verification.
+    b.open("#plan").await;
+    b.type_into(
+        "#plan-no_adverse_effect",
+        "None on other parts of the housing",
+    )
+    .await;
+    b.type_into("#plan-effectiveness_criteria", "No bent housing in 3 lots")
+        .await;
+    b.set_value("#plan-effectiveness_due", &due).await;
+    b.click("form#plan button[type=submit]").await;
+    b.wait_for_text("Plan saved.").await;
+    b.click("form#step-submit_verification button").await;
+    b.wait_for_text("CAPA-1 is now in verification.").await;
+    // The owner may not sign the closure: the page says whom it waits on.
+    b.wait_for_text("Waiting on a quality signature that is not the owner's")
+        .await;
+    b.sign_out().await;
+
+    // Another quality manager checks effectiveness and signs.
+    b.sign_in(&base, "petra", PETRA).await;
+    b.goto(&format!("{base}/capas/1")).await;
+    b.type_into(
+        "#step-close_effective-effectiveness_evidence",
+        "3 lots, 0 bent housings",
+    )
+    .await;
+    b.click("form#step-close_effective button[value=effective]")
+        .await;
+    b.wait_for_text("Sign: Close as effective of CAPA-1").await;
+    b.assert_fits(&at("the signing form")).await;
+    b.type_into("#signature_username", "petra").await;
+    b.type_into("#signature_password", PETRA).await;
+    b.click("form button.primary").await;
+    let text = b.wait_for_text("CAPA-1 is now closed.").await;
+    assert!(text.contains("✓ verified"), "{text}");
+    assert!(
+        b.script(current)
+            .await
+            .as_str()
+            .unwrap()
+            .starts_with("Closed")
+    );
+
+    // The history in people's words.
+    let history = "return document.querySelector('#history').textContent";
+    let h = b.script(history).await;
+    let h = h.as_str().unwrap();
+    assert!(h.contains("CAPA: Close as effective"), "{h}");
+    assert!(
+        h.contains("Approved: effective, for “Close as effective”"),
+        "{h}"
+    );
+    assert!(!h.contains("close_effective"), "{h}");
+    b.assert_fits(&at("the closed CAPA")).await;
+    b.goto(&format!("{base}/audit/record/capa/capa-1/packet"))
+        .await;
+    b.wait_for_text("Record packet: CAPA CAPA-1").await;
+    b.assert_fits(&at("the record packet")).await;
+    b.quit().await;
+}
+
+#[tokio::test]
+async fn the_whole_walk_works_in_a_real_browser_at_1440_px() {
+    the_whole_walk_at(1440).await;
+}
+
+#[tokio::test]
+async fn the_whole_walk_works_in_a_real_browser_at_390_px() {
+    the_whole_walk_at(390).await;
+}
+
+/// Issue 14, items 7, 8 and 12: every list and record page fits a 390 px
+/// and a 1440 px window without scrolling sideways; at 390 px the menu is
+/// folded, at 1440 px the administrator's menu is one line; chart text is
+/// 11 px or more.
+#[tokio::test]
+async fn every_page_fits_a_phone_and_a_desktop() {
+    let Some(b) = Driver::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let pid = crate::nonconformances::product(&admin, &app, "PUMP").await;
+    let (quinn, quinn_id) = app
+        .user_with_roles("quinn", &["quality", "admin"], QUINN)
+        .await;
+    let res = quinn
+        .submit(
+            "/nonconformances/new",
+            "/nonconformances",
+            &crate::nonconformances::report_fields(
+                "A long title to see it wrap on a small screen: the hinge of the housing bent",
+                &pid,
+                "high",
+                "Found at incoming inspection",
+            ),
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    {
+        use attest::domain::capa::CapaState;
+        use attest::seed::walk::{self, Signer};
+        let mut conn = app.conn();
+        let owner = walk::account(&mut conn, attest::domain::ids::UserId(quinn_id)).unwrap();
+        let mut signer = Signer::open(&mut conn, owner.clone(), QUINN).unwrap();
+        crate::capas::walked(
+            &app,
+            &mut conn,
+            (&owner, &mut signer),
+            quinn_id,
+            "Walked",
+            CapaState::Action,
+        );
+    }
+    b.sign_in(&app.base, "quinn", QUINN).await;
+    let pages = [
+        "/",
+        "/capas",
+        "/capas/1",
+        "/nonconformances",
+        "/nonconformances/1",
+        "/requirements",
+        "/products",
+        "/products/1",
+        "/traceability?product=1",
+        "/traceability/exports?product=1",
+        "/audit",
+        "/audit?view=table",
+        "/audit/record/capa/capa-1/packet",
+        "/signatures",
+        "/admin/users",
+        "/admin/users/1",
+        "/admin/repositories",
+        "/account",
+        "/account/tokens",
+        "/help",
+        "/help/using",
+        "/help/traceability",
+    ];
+    for width in [390, 1440] {
+        b.set_width(width).await;
+        for page in pages {
+            b.goto(&format!("{}{page}", app.base)).await;
+            b.assert_fits(&format!("{page} at {width} px")).await;
+        }
+        b.goto(&format!("{}/", app.base)).await;
+        let menu = b
+            .script("return [getComputedStyle(document.querySelector('nav.nav-row')).display, getComputedStyle(document.querySelector('details.nav-menu')).display]")
+            .await;
+        if width == 390 {
+            assert_eq!(menu, json!(["none", "block"]), "the menu folds at 390 px");
+            // Chart text: 12 units drawn at the chart's shown width.
+            let smallest = b
+                .script("return Math.min(...[...document.querySelectorAll('svg.chart')].map(s => s.getBoundingClientRect().width / s.viewBox.baseVal.width * 12))")
+                .await;
+            assert!(
+                smallest.as_f64().unwrap() >= 11.0,
+                "chart text {smallest} px"
+            );
+        } else {
+            assert_eq!(
+                menu,
+                json!(["flex", "none"]),
+                "the menu is a row at 1440 px"
+            );
+            let tops = b
+                .script("return [...document.querySelectorAll('nav.nav-row a')].map(a => a.getBoundingClientRect().top)")
+                .await;
+            let tops: Vec<f64> = tops
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_f64().unwrap())
+                .collect();
+            assert!(tops.len() >= 11, "an administrator's menu: {tops:?}");
+            assert!(tops.iter().all(|t| *t == tops[0]), "one line: {tops:?}");
+        }
+    }
+    b.quit().await;
 }

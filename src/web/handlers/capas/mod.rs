@@ -148,8 +148,9 @@ fn kept_page(conn: &mut DbConnection, people: &PeopleCache, id: i64) -> Result<K
 
 /// A CAPA's Attachments section for this reader: every file (removed ones
 /// crossed out), what each belongs to, and what they may attach files to
-/// (quality and the owner: the CAPA, its effectiveness check and any open
-/// action item; an item's owner: their item) while it is open.
+/// (quality and the owner: the CAPA, its effectiveness check and any
+/// action item, done or not; an item's owner: their item) while the CAPA is
+/// open.
 fn attachments_panel(
     state: &AppState,
     s: &SessionCtx,
@@ -192,7 +193,9 @@ fn attachments_panel(
         });
     }
     for (n, i) in c.items.iter().enumerate() {
-        if open && i.done_on.is_none() && (editor || i.owner_id == me) {
+        // Evidence often comes after the item is marked done: done items
+        // take files too while the CAPA is open.
+        if open && (editor || i.owner_id == me) {
             parts.push(Choice {
                 value: format!("capa-item-{}", i.id),
                 label: format!("{} (evidence)", item_label(n + 1, i)),
