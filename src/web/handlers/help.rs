@@ -21,27 +21,28 @@ struct Docs;
 
 const README: &str = include_str!("../../../README.md");
 
-/// The docs in the order the index lists them: (page, file).
-const ORDER: [(&str, &str); 10] = [
-    ("readme", "README.md"),
-    ("using", "using.md"),
-    ("workflows", "workflows.md"),
-    ("signatures", "signatures.md"),
-    ("audit", "audit.md"),
-    ("traceability", "traceability.md"),
-    ("api", "api.md"),
-    ("security", "security.md"),
-    ("architecture", "architecture.md"),
-    ("benchmarks", "benchmarks.md"),
+/// The docs in the order the index lists them: each is `docs/<page>.md`,
+/// but for the README.
+const ORDER: [&str; 10] = [
+    "readme",
+    "using",
+    "workflows",
+    "signatures",
+    "audit",
+    "traceability",
+    "api",
+    "security",
+    "architecture",
+    "benchmarks",
 ];
 
 /// The Markdown of help page `page`, if there is one.
 fn source(page: &str) -> Option<String> {
-    let (_, file) = ORDER.iter().find(|(p, _)| *p == page)?;
-    if *file == "README.md" {
+    let page = ORDER.iter().find(|p| **p == page)?;
+    if *page == "readme" {
         return Some(README.to_string());
     }
-    Docs::get(file).map(|f| String::from_utf8_lossy(&f.data).into_owned())
+    Docs::get(&format!("{page}.md")).map(|f| String::from_utf8_lossy(&f.data).into_owned())
 }
 
 /// A heading's anchor: its words in lower case, joined by `-`.
@@ -68,10 +69,9 @@ fn link_target(dest: &str) -> String {
     let page = if name.eq_ignore_ascii_case("README.md") {
         Some("readme")
     } else {
-        ORDER
-            .iter()
-            .find(|(_, file)| *file == name)
-            .map(|(page, _)| *page)
+        name.strip_suffix(".md")
+            .and_then(|stem| ORDER.iter().find(|p| **p == stem))
+            .copied()
     };
     let hash = if fragment.is_empty() {
         String::new()
@@ -155,7 +155,7 @@ fn rendered(page: &str) -> Option<&'static (String, HelpHtml)> {
         .get_or_init(|| {
             ORDER
                 .iter()
-                .filter_map(|(p, _)| source(p).map(|md| (*p, render(&md))))
+                .filter_map(|p| source(p).map(|md| (*p, render(&md))))
                 .collect()
         })
         .iter()
@@ -170,7 +170,7 @@ pub async fn index(
 ) -> Result<HttpResponse, AppError> {
     let pages = ORDER
         .iter()
-        .filter_map(|(p, _)| {
+        .filter_map(|p| {
             rendered(p).map(|(title, _)| HelpLink {
                 href: format!("/help/{p}"),
                 title: title.clone(),
@@ -226,7 +226,7 @@ mod tests {
         assert!(!html.contains("<script>"));
         assert!(html.contains("<table>"));
         // Every page of the order is there.
-        for (p, _) in ORDER {
+        for p in ORDER {
             assert!(rendered(p).is_some(), "{p}");
         }
     }
