@@ -512,9 +512,6 @@ pub struct Stats {
     pub median_days: Vec<(CapaState, Option<f64>, i64)>,
 }
 
-/// The dashboard's figures, kept per day until a record changes.
-pub type StatsCache = super::KeptUntilDataChanges<chrono::NaiveDate, Stats>;
-
 /// The dashboard's figures, read from the database now.
 pub fn stats(conn: &mut DbConnection, today: chrono::NaiveDate) -> diesel::QueryResult<Stats> {
     use repo::stats as q;

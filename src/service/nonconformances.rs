@@ -232,9 +232,6 @@ pub struct NcStats {
     pub months: Vec<(chrono::NaiveDate, Vec<i64>)>,
 }
 
-/// NC figures kept until the data changes, by day.
-pub type NcStatsCache = super::KeptUntilDataChanges<chrono::NaiveDate, NcStats>;
-
 /// The first day of the month `back` months before `day`'s.
 fn month_start(day: chrono::NaiveDate, back: u32) -> chrono::NaiveDate {
     use chrono::Datelike;

@@ -43,10 +43,9 @@ pub struct AppState {
     pub clock: crate::clock::Clock,
     pub login_limiter: DefaultKeyedRateLimiter<IpAddr>,
     pub cookies: CookieNames,
-    /// The dashboard's CAPA figures, taken again when the data changes.
-    pub capa_stats: Arc<crate::service::capas::StatsCache>,
-    /// The dashboard's nonconformance figures, likewise.
-    pub nc_stats: Arc<crate::service::nonconformances::NcStatsCache>,
+    /// The dashboard's figures (CAPAs, nonconformances, coverage), taken
+    /// and drawn again when the data changes or the day does.
+    pub figures: Arc<crate::service::KeptUntilDataChanges<chrono::NaiveDate, views::Figures>>,
     /// Each product's traceability matrix, computed again when the data changes.
     pub matrices: Arc<crate::service::trace::MatrixCache>,
     /// Pages of the CAPA and NC lists, read again when the data changes.
@@ -106,8 +105,7 @@ impl AppState {
             login_limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
             cookies,
             settings,
-            capa_stats: Arc::default(),
-            nc_stats: Arc::default(),
+            figures: Arc::default(),
             matrices: Arc::default(),
             capa_lists: Arc::default(),
             nc_lists: Arc::default(),

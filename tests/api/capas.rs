@@ -1483,4 +1483,22 @@ async fn the_dashboard_shows_the_teams_overdue_items_nc_figures_and_coverage() {
         dash.contains("<a href=\"/traceability?product=1\">"),
         "{dash}"
     );
+    // The figures are kept drawn for everyone, and drawn again as soon as
+    // the data changes: a fourth report counts at once, for every reader.
+    let res = ellen
+        .submit(
+            "/nonconformances/new",
+            "/nonconformances",
+            &report_fields("Four", &pid, "low", "Found"),
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    for reader in [&quinn, &ellen] {
+        let again = reader.get_html("/").await;
+        assert!(
+            again.contains("<tr><td>Reported</td><td>4</td></tr>"),
+            "{again}"
+        );
+        assert!(again.contains("<tr><td>Low</td><td>2</td></tr>"), "{again}");
+    }
 }

@@ -13,7 +13,7 @@ use crate::web::AppState;
 use crate::web::error::AppError;
 use crate::web::extract::CurrentUser;
 use crate::web::views::charts;
-use crate::web::views::{ChartView, CoverageRow, DashboardPage, NeedItem};
+use crate::web::views::{ChartView, CoverageRow, DashboardPage, Figures, NeedItem};
 
 pub async fn index(
     state: web::Data<AppState>,
@@ -24,9 +24,8 @@ pub async fn index(
     let me = s.account.id.0;
     let today = state.clock.today();
     let now = state.clock.now();
-    let cache = state.capa_stats.clone();
-    let (nc_cache, matrices) = (state.nc_stats.clone(), state.matrices.clone());
-    let (needs, stats, (team_overdue, nc_stats, coverage)) = state
+    let (cache, matrices) = (state.figures.clone(), state.matrices.clone());
+    let (needs, figures, team_overdue) = state
         .db(move |conn| {
             let mut needs = Vec::new();
             // My action items, soonest due first, each linked to its place
@@ -100,16 +99,19 @@ pub async fn index(
                     });
                 }
             }
-            let stats = cache.get(conn, today, |c| crate::service::capas::stats(c, today))?;
-            let nc_stats =
-                nc_cache.get(conn, today, |c| crate::service::nonconformances::stats(c, today))?;
+            let figures = cache.get(conn, today, |c| {
+                Ok::<_, AppError>(Figures {
+                    capa_charts: chart_views(&crate::service::capas::stats(c, today)?),
+                    nc_charts: nc_chart_views(&crate::service::nonconformances::stats(c, today)?),
+                    coverage: coverage(c, &matrices)?,
+                })
+            })?;
             let team_overdue = if is_quality {
                 Some(team_overdue(conn, today)?)
             } else {
                 None
             };
-            let coverage = coverage(conn, &matrices)?;
-            Ok((needs, stats, (team_overdue, nc_stats, coverage)))
+            Ok((needs, figures, team_overdue))
         })
         .await?;
     html(&DashboardPage {
@@ -117,9 +119,7 @@ pub async fn index(
         needs,
         team_overdue,
         last_login: when(s.account.last_login_at),
-        capa_charts: chart_views(&stats),
-        nc_charts: nc_chart_views(&nc_stats),
-        coverage,
+        figures,
     })
 }
 

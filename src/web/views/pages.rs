@@ -39,6 +39,13 @@ pub struct DashboardPage {
     /// For quality: the team's overdue action items, not only the reader's.
     pub team_overdue: Option<Vec<NeedItem>>,
     pub last_login: String,
+    /// The same for everyone, kept until the data changes.
+    pub figures: std::sync::Arc<Figures>,
+}
+
+/// The dashboard's figures, drawn: the same for every reader, so drawn once
+/// per day and change of the data (see `AppState::figures`).
+pub struct Figures {
     pub capa_charts: Vec<ChartView>,
     pub nc_charts: Vec<ChartView>,
     pub coverage: Vec<CoverageRow>,
@@ -48,8 +55,16 @@ impl DashboardPage {
     /// The figures' sections: (anchor, heading, charts).
     pub fn chart_groups(&self) -> [(&'static str, &'static str, &[ChartView]); 2] {
         [
-            ("capa-figures", "CAPAs in figures", &self.capa_charts),
-            ("nc-figures", "Nonconformances in figures", &self.nc_charts),
+            (
+                "capa-figures",
+                "CAPAs in figures",
+                &self.figures.capa_charts,
+            ),
+            (
+                "nc-figures",
+                "Nonconformances in figures",
+                &self.figures.nc_charts,
+            ),
         ]
     }
 }
