@@ -344,11 +344,13 @@ async fn files_on_records_with(store: &str) {
     );
 }
 
+// SECURITY.md 18, 19, 27
 #[tokio::test]
 async fn files_attach_to_records_with_the_store_in_a_directory() {
     files_on_records_with("directory").await;
 }
 
+// SECURITY.md 18, 19, 27
 #[tokio::test]
 async fn files_attach_to_records_with_the_store_in_the_database() {
     files_on_records_with("database").await;
