@@ -263,7 +263,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 "Nonconformance workflow",
             ),
             "capa" => diagram_svg::<crate::domain::capa::CapaWorkflow>(None, "CAPA workflow"),
-            other => bail!("there is no workflow {other:?}; try: nonconformance, capa"),
+            "document" => diagram_svg::<crate::domain::document::DocWorkflow>(
+                None,
+                "Document version workflow",
+            ),
+            other => bail!("there is no workflow {other:?}; try: nonconformance, capa, document"),
         };
         println!("{svg}");
         return Ok(());

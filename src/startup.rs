@@ -373,11 +373,18 @@ impl Application {
             prepared.pool.clone(),
             settings.database.clone(),
             state.clock.clone(),
-            vec![crate::jobs::checkpoint_job(
-                prepared.log_key.clone(),
-                settings.checkpoint_file(),
-                std::time::Duration::from_secs(settings.checkpoint_interval_seconds),
-            )],
+            vec![
+                crate::jobs::checkpoint_job(
+                    prepared.log_key.clone(),
+                    settings.checkpoint_file(),
+                    std::time::Duration::from_secs(settings.checkpoint_interval_seconds),
+                ),
+                // Approved document versions take effect on their day.
+                crate::service::documents::effective_dates_job(
+                    prepared.log_origin.clone(),
+                    std::time::Duration::from_secs(60),
+                ),
+            ],
         ));
         scheduler.start();
         let listener = TcpListener::bind(settings.bind)

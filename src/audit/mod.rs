@@ -267,6 +267,7 @@ pub fn changes_records(action: &str) -> bool {
                 | "signature.refused"
                 | "repository.ping_received"
                 | "repository.event_ignored"
+                | "document_version.printed"
         ))
 }
 

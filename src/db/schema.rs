@@ -438,9 +438,66 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    documents (id) {
+        id -> BigInt,
+        title -> Text,
+        doc_type -> Text,
+        owner_id -> BigInt,
+        product_id -> Nullable<BigInt>,
+        review_months -> BigInt,
+        next_review_on -> Nullable<Text>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    document_versions (id) {
+        id -> BigInt,
+        document_id -> BigInt,
+        number -> BigInt,
+        title -> Text,
+        body -> Text,
+        change_reason -> Text,
+        change_summary -> Text,
+        author_id -> BigInt,
+        reviewers -> Text,
+        reviewed -> Text,
+        round -> BigInt,
+        approver_id -> Nullable<BigInt>,
+        effective_on -> Nullable<Text>,
+        training_required -> Bool,
+        comment -> Text,
+        reason -> Text,
+        effective_from -> Nullable<Text>,
+        reviewed_on -> Nullable<Text>,
+        state -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    document_rounds (version_id, round) {
+        version_id -> BigInt,
+        round -> BigInt,
+        content -> Text,
+        content_sha256 -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(document_versions -> documents (document_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     app_meta,
+    documents,
+    document_versions,
+    document_rounds,
     nonconformances,
     nc_state_restorations,
     products,

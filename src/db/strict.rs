@@ -31,7 +31,12 @@ impl Cols {
         }
     }
 
-    fn bad(&self, column: &'static str, value: &str, what: &'static str) -> diesel::result::Error {
+    pub fn bad(
+        &self,
+        column: &'static str,
+        value: &str,
+        what: &'static str,
+    ) -> diesel::result::Error {
         diesel::result::Error::DeserializationError(Box::new(BadValue {
             table: self.table,
             row: self.row.clone(),

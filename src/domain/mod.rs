@@ -24,11 +24,13 @@ macro_rules! named {
 }
 
 pub mod capa;
+pub mod document;
 pub mod event;
 pub mod ids;
 pub mod nonconformance;
 pub mod product;
 pub mod record;
+pub mod redline;
 pub mod requirement;
 pub mod svg;
 pub mod text;

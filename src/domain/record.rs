@@ -87,6 +87,28 @@ pub const CAPA: RecordKind = RecordKind {
     in_commits: true,
     ..PLAIN
 };
+pub const DOCUMENT: RecordKind = RecordKind {
+    kind: "document",
+    name: "Document",
+    plural: "Documents",
+    id_prefix: "doc-",
+    key_prefix: Some("DOC-"),
+    page: Some("/documents/"),
+    history_for_all: true,
+    in_commits: true,
+    ..PLAIN
+};
+/// A version of a document: its key is the document's and the number
+/// (`DOC-4 v3`); its page is the document's, at that version.
+pub const DOCUMENT_VERSION: RecordKind = RecordKind {
+    kind: "document_version",
+    name: "Document version",
+    plural: "Document versions",
+    id_prefix: "docv-",
+    page: Some("/document-versions/"),
+    history_for_all: true,
+    ..PLAIN
+};
 /// Requirement keys (`SRS-012`) are chosen per product; commits name them
 /// through the product's repositories, not through this registry.
 pub const REQUIREMENT: RecordKind = RecordKind {
@@ -137,6 +159,8 @@ pub const KINDS: &[&RecordKind] = &[
     &PRODUCT,
     &NONCONFORMANCE,
     &CAPA,
+    &DOCUMENT,
+    &DOCUMENT_VERSION,
     &REQUIREMENT,
     &REQUIREMENT_IMPORT,
     &REPOSITORY,

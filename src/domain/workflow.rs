@@ -200,6 +200,28 @@ pub trait Workflow: Sized + 'static {
     fn events(_before: &Self::Record, _after: &Self::Record) -> Vec<DomainEvent> {
         Vec::new()
     }
+    /// Whether `who` may take `action` because the record names them for
+    /// it (a document's reviewers, its approver), whatever their roles.
+    fn named_for(_record: &Self::Record, _action: Self::Action, _who: Who<'_>) -> bool {
+        false
+    }
+    /// Whom a step the record names people for is for, in a refusal's
+    /// words ("the named reviewers who have not signed in this round").
+    fn named_words(_action: Self::Action) -> Option<&'static str> {
+        None
+    }
+    /// Whether only Attest itself takes `action` (a document version
+    /// superseded when the next one becomes effective): never offered to a
+    /// person, refused to anyone who is one.
+    fn by_system(_action: Self::Action) -> bool {
+        false
+    }
+    /// Notes on the record who takes `action`, before its input is applied
+    /// and its guard runs (a reviewer's signature counted in this round).
+    fn taken_by(_record: &mut Self::Record, _action: Self::Action, _user: Option<i64>) {}
+    /// Notes on the record the moment a step is decided at, for guards that
+    /// compare dates (an effective date reached). Never stored.
+    fn as_of(_record: &mut Self::Record, _now: chrono::DateTime<chrono::Utc>) {}
 }
 
 /// Who wants to take an action: their roles and, when known, their user id
@@ -344,6 +366,8 @@ pub enum Refused {
         action: &'static str,
         roles: &'static [Role],
         owner: bool,
+        /// Whom the record names for it, when it names someone.
+        named: Option<&'static str>,
     },
     Guards(Vec<Refusal>),
 }
@@ -380,8 +404,19 @@ impl fmt::Display for Refused {
                 action,
                 roles,
                 owner,
+                named,
             } => {
                 let names: Vec<&str> = roles.iter().map(|r| r.label()).collect();
+                if let Some(named) = named {
+                    return match names.is_empty() {
+                        true => write!(f, "{action} is for {named}"),
+                        false => write!(
+                            f,
+                            "{action} is for {named} or the role {}",
+                            names.join(" or ")
+                        ),
+                    };
+                }
                 match (names.is_empty(), owner) {
                     (true, _) => write!(f, "{action} is for the record's owner"),
                     (false, true) => write!(
@@ -473,12 +508,25 @@ pub fn may_start<'a, W: Workflow>(
             state: state_label::<W>(state),
         });
     }
+    if W::by_system(action.action) {
+        return match who.user {
+            None => Ok(()),
+            Some(_) => Err(Refused::Role {
+                action: action.label,
+                roles: &[],
+                owner: false,
+                named: Some("Attest itself, never a person"),
+            }),
+        };
+    }
     let is_owner = action.owner && who.user.is_some() && W::owner(record) == who.user;
-    if !who.roles.has_any(action.roles) && !is_owner {
+    let is_named = W::named_for(record, action.action, who);
+    if !who.roles.has_any(action.roles) && !is_owner && !is_named {
         return Err(Refused::Role {
             action: action.label,
             roles: action.roles,
             owner: action.owner,
+            named: W::named_words(action.action),
         });
     }
     Ok(())
@@ -507,6 +555,9 @@ pub fn offer<'a, W: Workflow>(
     who: impl Into<Who<'a>>,
 ) -> Offer {
     let who = who.into();
+    if W::by_system(action.action) {
+        return Offer::Hidden;
+    }
     let rule = (action.signature)(record);
     match may_start::<W>(record, action, who) {
         Ok(()) => {}
@@ -525,11 +576,11 @@ pub fn offer<'a, W: Workflow>(
 /// Whom a step waits on: its roles (or the owner), and for a signed step
 /// the signature with who may not give it.
 fn waiting_words<W: Workflow>(action: &ActionDef<W>, rule: Option<SignatureRule>) -> String {
-    let mut whom: Vec<String> = action
-        .roles
-        .iter()
-        .map(|r| r.label().to_lowercase())
+    let mut whom: Vec<String> = W::named_words(action.action)
+        .into_iter()
+        .map(str::to_string)
         .collect();
+    whom.extend(action.roles.iter().map(|r| r.label().to_lowercase()));
     if action.owner {
         whom.push("the owner".into());
     }
@@ -565,6 +616,20 @@ pub fn readiness<W: Workflow>(record: &W::Record, action: &ActionDef<W>) -> Vec<
         .collect()
 }
 
+/// [`decide`] at the moment `now` (passed in, never read from a clock):
+/// the record notes it first, for guards that compare dates.
+pub fn decide_at<'a, W: Workflow>(
+    record: &W::Record,
+    name: &str,
+    input: &W::Input,
+    who: impl Into<Who<'a>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Decision<W>, Refused> {
+    let mut at = record.clone();
+    W::as_of(&mut at, now);
+    decide::<W>(&at, name, input, who)
+}
+
 /// Applies the action named `name` with `input` to `record` for `who`.
 /// Pure: no clock, no database.
 pub fn decide<'a, W: Workflow>(
@@ -573,10 +638,12 @@ pub fn decide<'a, W: Workflow>(
     input: &W::Input,
     who: impl Into<Who<'a>>,
 ) -> Result<Decision<W>, Refused> {
+    let who = who.into();
     let action = action_def::<W>(name).ok_or_else(|| Refused::UnknownAction(name.into()))?;
     may_start::<W>(record, action, who)?;
     let from = W::state_of(record);
     let mut next = record.clone();
+    W::taken_by(&mut next, action.action, who.user);
     (action.apply)(&mut next, input);
     let mut checks = Checks::default();
     (action.guard)(&next, &mut checks);

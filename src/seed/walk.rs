@@ -114,7 +114,8 @@ pub fn step(
     };
     let with = match signer {
         Some(s) => {
-            let (_, to_sign) = preview::<CapaWorkflow>(conn, me, id, version, name, input, None)?;
+            let (_, to_sign) =
+                preview::<CapaWorkflow>(conn, me, id, version, name, input, None, ctx.now)?;
             if let Some(to_sign) = to_sign {
                 s.with.shown = to_sign.shown;
                 Some(&s.with)

@@ -53,6 +53,7 @@ fn refused(action: &'static str, roles: &'static [Role], owner: bool) -> RecordE
         action,
         roles,
         owner,
+        named: None,
     })
 }
 
@@ -134,6 +135,26 @@ fn check(conn: &mut DbConnection, t: &Target, who: &Account) -> Result<EntityRef
                 return Err(refused("Attaching files to requirements", EDITORS, false));
             }
             Ok(super::requirements::entity(&r))
+        }
+        "document_version" => {
+            let v = crate::db::repo::documents::find_version(conn, number)?
+                .ok_or(RecordError::NotFound)?;
+            if !t.part.is_empty() {
+                return Err(RecordError::NotFound);
+            }
+            // A version's files are its content: fixed once it is sent for
+            // review, like its body (WORKFLOWS.md).
+            if v.state != crate::domain::document::VersionState::Draft {
+                return Err(RecordError::Conflict(format!(
+                    "{} is {}: its files are part of its content, fixed from review on; start a new version to change them",
+                    v.key(),
+                    v.state.label().to_lowercase()
+                )));
+            }
+            if !(quality || v.author_id == who.id.0) {
+                return Err(refused("Attaching files to this draft", QUALITY, true));
+            }
+            Ok(<crate::domain::document::DocWorkflow as super::workflow::Stored>::entity(&v))
         }
         _ => Err(RecordError::NotFound),
     }

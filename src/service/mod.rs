@@ -5,6 +5,7 @@ pub mod access;
 pub mod accounts;
 pub mod attachments;
 pub mod capas;
+pub mod documents;
 pub mod edit;
 pub mod error;
 pub mod events;

@@ -29,6 +29,9 @@ pub fn current_content_hash(
     match record::kind(record_type) {
         Some(k) if *k == NONCONFORMANCE => hash::<NcWorkflow>(conn, k.number(record_id)),
         Some(k) if *k == CAPA => hash::<CapaWorkflow>(conn, k.number(record_id)),
+        Some(k) if *k == record::DOCUMENT_VERSION => {
+            hash::<crate::domain::document::DocWorkflow>(conn, k.number(record_id))
+        }
         // A user account is signed only by its certification (11.100(c)).
         Some(k) if *k == record::USER => match k.number(record_id) {
             Some(n) if crate::db::repo::users::find(conn, UserId(n))?.is_some() => Ok(
@@ -52,7 +55,50 @@ pub struct Checked {
 pub fn check(conn: &mut DbConnection, stored: signature::Stored) -> diesel::QueryResult<Checked> {
     let key = repo::key_on_file(conn, &stored.key_id)?;
     let content = current_content_hash(conn, &stored.record_type, &stored.record_id)?;
+    let rounds = earlier_rounds(conn, &stored.record_type, &stored.record_id)?;
+    let content = content_signed(&stored, content, &rounds);
     Ok(checked(stored, key.as_ref(), content.as_deref()))
+}
+
+/// The hashes of the content each review round of a document version was
+/// sent out with (recomputed from the content kept, never read as stored);
+/// empty for any other record.
+fn earlier_rounds(
+    conn: &mut DbConnection,
+    record_type: &str,
+    record_id: &str,
+) -> diesel::QueryResult<Vec<String>> {
+    let Some(n) = record_id
+        .strip_prefix("docv-")
+        .and_then(|n| n.parse::<i64>().ok())
+        .filter(|_| record_type == "document_version")
+    else {
+        return Ok(Vec::new());
+    };
+    Ok(crate::db::repo::documents::rounds(conn, n)?
+        .into_iter()
+        .filter_map(|(_, content)| {
+            let value: serde_json::Value = serde_json::from_str(&content).ok()?;
+            signature::content_sha256(&value).ok()
+        })
+        .collect())
+}
+
+/// The content a signature is checked against: the record's as it is now,
+/// or, for a reviewer's signature of a round returned for changes, the
+/// content that round was sent out with (WORKFLOWS.md: kept in history,
+/// void for approval). A signature whose content is neither is checked
+/// against the record's current content, and fails.
+fn content_signed(
+    stored: &signature::Stored,
+    now: Option<String>,
+    rounds: &[String],
+) -> Option<String> {
+    let signed = Message::parse(&stored.message).map(|m| m.content_sha256);
+    match signed {
+        Some(h) if now.as_ref() != Some(&h) && now.is_some() && rounds.contains(&h) => Some(h),
+        _ => now,
+    }
 }
 
 /// A record's content hash as it is now, already known to the caller (a
@@ -78,6 +124,7 @@ pub fn check_all(
         contents.insert((k.record_type.into(), k.record_id.into()), k.content);
     }
     let mut keys = HashMap::new();
+    let mut rounds: HashMap<(String, String), Vec<String>> = HashMap::new();
     let mut out = Vec::with_capacity(stored.len());
     for s in stored {
         let record = (s.record_type.clone(), s.record_id.clone());
@@ -85,11 +132,16 @@ pub fn check_all(
             let now = current_content_hash(conn, &record.0, &record.1)?;
             contents.insert(record.clone(), now);
         }
+        if !rounds.contains_key(&record) {
+            let kept = earlier_rounds(conn, &record.0, &record.1)?;
+            rounds.insert(record.clone(), kept);
+        }
         if !keys.contains_key(&s.key_id) {
             let key = repo::key_on_file(conn, &s.key_id)?;
             keys.insert(s.key_id.clone(), key);
         }
         let content = contents.get(&record).cloned().flatten();
+        let content = content_signed(&s, content, rounds.get(&record).map_or(&[], |r| r));
         let key = keys.get(&s.key_id).and_then(Option::as_ref);
         out.push(checked(s, key, content.as_deref()));
     }

@@ -13,7 +13,7 @@ use super::signing::{Shown, SignWith, check_signer, sign_record};
 use crate::audit::{self, EntityRef};
 use crate::db::repo::users;
 use crate::db::{DbConnection, write_tx};
-use crate::domain::workflow::{Who, Workflow, decide, sod_refusal};
+use crate::domain::workflow::{Who, Workflow, decide_at, sod_refusal};
 use crate::signature::{RecordRef, content_sha256};
 
 /// A workflow whose records are stored.
@@ -31,6 +31,17 @@ pub trait Stored: Workflow {
     /// RFC 8785 SHA-256 the signed message carries. It must not change once
     /// a signed transition has been taken.
     fn signed_content(record: &Self::Record) -> Value;
+    /// What must happen before the step's record is saved, in the same
+    /// transaction (the version in force superseded before the next one
+    /// is saved as effective, so the database never holds two).
+    fn before_save(
+        _conn: &mut DbConnection,
+        _ctx: &Ctx,
+        _action: &str,
+        _record: &Self::Record,
+    ) -> Result<(), RecordError> {
+        Ok(())
+    }
     /// What a step does beyond the record itself (escalate_to_capa opens the
     /// CAPA), run inside the transition's transaction after the record is
     /// saved and audited, so both happen or neither does.
@@ -68,6 +79,24 @@ pub fn transition<'a, W: Stored>(
 ) -> Result<W::Record, RecordError> {
     let who = who.into();
     write_tx(conn, |conn| {
+        take_step::<W>(conn, ctx, who, (id, version), name, input, signer)
+    })
+}
+
+/// [`transition`] inside a transaction the caller holds: a step that makes
+/// another happen with it (a document version approved for today becomes
+/// effective, the one before it superseded) takes that step here, so all
+/// of them are saved and audited together or none is.
+pub fn take_step<W: Stored>(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    who: Who<'_>,
+    (id, version): (i64, i64),
+    name: &str,
+    input: &W::Input,
+    signer: Option<&SignWith>,
+) -> Result<W::Record, RecordError> {
+    {
         let record = W::load(conn, id)?.ok_or(RecordError::NotFound)?;
         if let Some(with) = signer {
             shown_record::<W>(&record, version, &with.shown)?;
@@ -87,7 +116,8 @@ pub fn transition<'a, W: Stored>(
             },
             None => who,
         };
-        let decision = decide::<W>(&record, name, input, who).map_err(RecordError::Refused)?;
+        let decision =
+            decide_at::<W>(&record, name, input, who, ctx.now).map_err(RecordError::Refused)?;
         let mut next = decision.record;
         W::bump(&mut next, ctx.now);
         let mut signed = None;
@@ -139,6 +169,7 @@ pub fn transition<'a, W: Stored>(
                 rule.meaning,
             )?);
         }
+        W::before_save(conn, ctx, decision.action.name, &next)?;
         if !W::save(conn, &next)? {
             return Err(RecordError::Stale);
         }
@@ -157,7 +188,7 @@ pub fn transition<'a, W: Stored>(
         super::events::append(conn, ctx, &W::entity(&next), &decision.events)?;
         W::after_step(conn, ctx, decision.action.name, decision.from, &next)?;
         Ok(next)
-    })
+    }
 }
 
 /// Refuses a signing form sent for another record than the one it showed,
@@ -215,6 +246,7 @@ impl ToSign {
 /// What a step would do, without saving anything: the record as the step
 /// would leave it and, for a signed step, what the signature would bind (the
 /// signing form shows and carries it back).
+#[allow(clippy::too_many_arguments)]
 pub fn preview<'a, W: Stored>(
     conn: &mut DbConnection,
     who: impl Into<Who<'a>>,
@@ -223,6 +255,7 @@ pub fn preview<'a, W: Stored>(
     name: &str,
     input: &W::Input,
     shown: Option<&Shown>,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(W::Record, Option<ToSign>), RecordError> {
     let record = W::load(conn, id)?.ok_or(RecordError::NotFound)?;
     if let Some(shown) = shown {
@@ -231,7 +264,7 @@ pub fn preview<'a, W: Stored>(
     if W::version(&record) != version {
         return Err(RecordError::Stale);
     }
-    let decision = decide::<W>(&record, name, input, who).map_err(RecordError::Refused)?;
+    let decision = decide_at::<W>(&record, name, input, who, now).map_err(RecordError::Refused)?;
     let to_sign = match decision.signature {
         None => None,
         Some(rule) => {

@@ -137,7 +137,7 @@ fn cells(r: &Row) -> [String; 16] {
 }
 
 /// A cell as a spreadsheet must show it: text, never a formula.
-fn neutral(value: &str) -> String {
+pub fn neutral(value: &str) -> String {
     if value
         .chars()
         .next()

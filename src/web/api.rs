@@ -439,6 +439,132 @@ pub async fn get_nonconformances(
     Ok(listing(items, page, per_page, total))
 }
 
+/// A version as the API shows it.
+fn version_json(v: &crate::domain::document::DocVersion) -> serde_json::Value {
+    serde_json::json!({
+        "version": v.number,
+        "key": v.key(),
+        "state": v.state.as_str(),
+        "title": v.title,
+        "author_id": v.author_id,
+        "reviewers": v.reviewers,
+        "reviewed_this_round": v.reviewed,
+        "approver_id": v.approver_id,
+        "effective_on": v.effective_on.map(|d| d.to_string()),
+        "effective_from": v.effective_from.map(|d| d.to_string()),
+        "training_required": v.training_required,
+        "change_reason": v.change_reason,
+        "change_summary": v.change_summary,
+        "files": v.files.iter().map(|f| serde_json::json!({"name": f.name, "sha256": f.sha256, "size": f.size})).collect::<Vec<_>>(),
+        "content_sha256": crate::service::workflow::content_hash::<crate::domain::document::DocWorkflow>(v).ok(),
+    })
+}
+
+/// `GET /api/v1/documents[?type=…&state=…&owner=…&product=…&review=due&q=…]`:
+/// the master list, paged.
+pub async fn get_documents(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    use crate::db::repo::documents as repo;
+    user.require(Scope::Read)?;
+    let q = ListQuery::read(&query, super::handlers::documents::PARAMS, API_PAGE)?;
+    let today = state.clock.today();
+    let (f, order) = super::handlers::documents::filter_of(&q, today)?;
+    let (page, per_page, offset) = (q.page, q.per_page, q.offset());
+    let (rows, total) = state
+        .db(move |conn| Ok(repo::list(conn, &f, order, offset, per_page)?))
+        .await?;
+    let items: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "id": r.doc.id,
+                "key": r.doc.key(),
+                "title": r.doc.title,
+                "type": r.doc.doc_type.as_str(),
+                "owner_id": r.doc.owner_id,
+                "product_id": r.doc.product_id,
+                "review_months": r.doc.review_months,
+                "next_review_on": r.doc.next_review_on.map(|d| d.to_string()),
+                "review_due": r.doc.review_due(today),
+                "effective_version": r.effective.map(|(n, _)| n),
+                "effective_from": r.effective.and_then(|(_, d)| d).map(|d| d.to_string()),
+                "open_version": r.open.map(|(n, s)| serde_json::json!({"version": n, "state": s.as_str()})),
+                "latest_version": r.latest.map(|(n, s)| serde_json::json!({"version": n, "state": s.as_str()})),
+            })
+        })
+        .collect();
+    Ok(listing(items, page, per_page, total))
+}
+
+/// `GET /api/v1/documents/{key}` (`DOC-4`): the document, every version
+/// with its state, and every signature with whether it verifies now.
+pub async fn get_document(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    use crate::db::repo::documents as repo;
+    user.require(Scope::Read)?;
+    let key = path.into_inner();
+    let n = match crate::domain::record::by_key(&key) {
+        Some((k, n)) if *k == crate::domain::record::DOCUMENT => n,
+        _ => {
+            return Err(AppError::BadRequest(format!(
+                "{key:?} is not a document number like DOC-4"
+            )));
+        }
+    };
+    let (doc, versions, signatures) = state
+        .db(move |conn| {
+            let doc = repo::find_document(conn, n)?.ok_or(AppError::NotFound)?;
+            let versions = repo::versions_of(conn, &doc)?;
+            let mut signatures = Vec::new();
+            for v in &versions {
+                for c in crate::web::handlers::signatures::checked_of::<
+                    crate::domain::document::DocWorkflow,
+                >(conn, v)?
+                {
+                    signatures.push((v.number, c));
+                }
+            }
+            Ok::<_, AppError>((doc, versions, signatures))
+        })
+        .await?;
+    let today = state.clock.today();
+    let sigs: Vec<serde_json::Value> = signatures
+        .iter()
+        .map(|(n, c)| {
+            let message = crate::signature::Message::parse(&c.stored.message);
+            serde_json::json!({
+                "id": format!("sig-{}", c.stored.id),
+                "version": n,
+                "meaning": message.as_ref().map(|m| m.meaning.clone()),
+                "transition": message.as_ref().and_then(|m| m.transition.clone()),
+                "signer": message.as_ref().map(|m| serde_json::json!({"id": m.signer.id, "username": m.signer.username, "name": m.signer.name})),
+                "signed_at": message.as_ref().map(|m| m.signed_at.clone()),
+                "verified": c.outcome.is_ok(),
+                "problem": c.outcome.as_ref().err(),
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "id": doc.id,
+        "key": doc.key(),
+        "title": doc.title,
+        "type": doc.doc_type.as_str(),
+        "owner_id": doc.owner_id,
+        "product_id": doc.product_id,
+        "review_months": doc.review_months,
+        "next_review_on": doc.next_review_on.map(|d| d.to_string()),
+        "review_due": doc.review_due(today),
+        "versions": versions.iter().map(version_json).collect::<Vec<_>>(),
+        "signatures": sigs,
+    })))
+}
+
 /// The token of an `Authorization` header's `Bearer` credentials; the scheme
 /// name is case-insensitive (RFC 9110 11.1), so `bearer` and `BEARER` work.
 fn bearer_token(header: &str) -> Option<&str> {

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod handlers;
 pub mod headers;
 pub mod list;
+pub mod markdown;
 pub mod record;
 pub mod rejected;
 pub mod routes;

@@ -5,11 +5,12 @@ use actix_web::{HttpResponse, web};
 use super::assets;
 use super::handlers::back_to_record;
 use super::handlers::{
-    account, admin, attachments, audit, auth, capas, dashboard, health, help, hooks,
+    account, admin, attachments, audit, auth, capas, dashboard, documents, health, help, hooks,
     nonconformances as nc, products, repositories, requirements as req, signatures, tokens, trace,
 };
 use super::step::step;
 use crate::domain::capa::CapaWorkflow;
+use crate::domain::document::DocWorkflow;
 use crate::domain::nonconformance::NcWorkflow;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -92,6 +93,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
         )
         .service(
+            web::scope("/documents")
+                .route("", web::get().to(documents::list))
+                .route("", web::post().to(documents::create))
+                .route("/new", web::get().to(documents::new_form))
+                .route("/export.{format}", web::get().to(documents::export))
+                .route("/{id}", web::get().to(documents::show))
+                .route("/{id}/edit", web::post().to(documents::correct))
+                .route("/{id}/revise", web::post().to(documents::revise))
+                .route("/{id}/redline", web::get().to(documents::redline))
+                .route("/{id}/v/{number}", web::get().to(documents::show_version))
+                .route("/{id}/v/{number}/print", web::get().to(documents::print))
+                .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
+        )
+        .service(
+            web::scope("/document-versions")
+                .route("/{id}", web::get().to(documents::version_by_id))
+                .route("/{id}/draft", web::post().to(documents::save_draft))
+                .route("/{id}/{action}", web::post().to(step::<DocWorkflow>))
+                .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
+        )
+        .service(
             web::scope("/capas")
                 .route("", web::get().to(capas::list))
                 .route("", web::post().to(capas::create))
@@ -120,6 +142,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/test-cases", web::get().to(super::api::get_test_cases))
                 .route("/matrix", web::get().to(super::api::get_matrix))
                 .route("/capas", web::get().to(super::api::get_capas))
+                .route("/documents", web::get().to(super::api::get_documents))
+                .route("/documents/{key}", web::get().to(super::api::get_document))
                 .route(
                     "/nonconformances",
                     web::get().to(super::api::get_nonconformances),

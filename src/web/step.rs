@@ -201,6 +201,7 @@ where
     let previewed = {
         let (roles, name, input) = (roles.clone(), name.clone(), input.clone());
         let shown = typed.as_ref().map(|t| t.shown.clone());
+        let now = ctx.now;
         state
             .db(move |conn| {
                 let who = Who {
@@ -208,7 +209,7 @@ where
                     roles: &roles,
                 };
                 Ok(
-                    match preview::<W>(conn, who, id, version, &name, &input, shown.as_ref()) {
+                    match preview::<W>(conn, who, id, version, &name, &input, shown.as_ref(), now) {
                         Ok((next, Some(to_sign))) => {
                             let fields = W::signed_fields(conn, &next)?;
                             Ok(Some((next, to_sign, fields)))

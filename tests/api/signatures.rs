@@ -598,6 +598,7 @@ async fn disabled_users_and_other_users_names_cannot_sign_and_old_signatures_sur
             "disposition",
             &input,
             None,
+            chrono::Utc::now(),
         )
         .unwrap();
     let with = signing::SignWith {

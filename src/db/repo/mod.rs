@@ -2,6 +2,7 @@
 
 pub mod attachments;
 pub mod capas;
+pub mod documents;
 pub mod events;
 pub mod exports;
 pub mod git;
@@ -64,7 +65,7 @@ pub fn existing(
     kind: &crate::domain::record::RecordKind,
     ids: &[i64],
 ) -> diesel::QueryResult<Vec<i64>> {
-    use crate::db::schema::{capas, nonconformances};
+    use crate::db::schema::{capas, documents, nonconformances};
     use crate::domain::record;
     use diesel::prelude::*;
     chunked(ids, |chunk| {
@@ -77,6 +78,11 @@ pub fn existing(
             nonconformances::table
                 .filter(nonconformances::id.eq_any(chunk))
                 .select(nonconformances::id)
+                .load(conn)
+        } else if *kind == record::DOCUMENT {
+            documents::table
+                .filter(documents::id.eq_any(chunk))
+                .select(documents::id)
                 .load(conn)
         } else {
             Ok(Vec::new())

@@ -40,6 +40,9 @@ async fn record_page(
         "capa" => CapaWorkflow::refused_page(state, s, n, rejected, status).await,
         "nonconformance" => NcWorkflow::refused_page(state, s, n, rejected, status).await,
         "requirement" => super::requirements::refused_page(state, s, n, rejected, status).await,
+        "document_version" => {
+            crate::domain::document::DocWorkflow::refused_page(state, s, n, rejected, status).await
+        }
         _ => Err(AppError::NotFound),
     }
 }

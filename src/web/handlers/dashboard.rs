@@ -74,6 +74,14 @@ pub async fn index(
                     });
                 }
             }
+            // Documents: reviews, approvals, returned drafts, periodic reviews.
+            for n in crate::service::documents::needs_of(conn, me, today)? {
+                needs.push(NeedItem {
+                    href: n.href,
+                    title: n.title,
+                    detail: n.detail,
+                });
+            }
             if is_admin {
                 for a in users::locked(conn, now, 20)? {
                     needs.push(NeedItem {

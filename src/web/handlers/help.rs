@@ -23,10 +23,11 @@ const README: &str = include_str!("../../../README.md");
 
 /// The docs in the order the index lists them: each is `docs/<page>.md`,
 /// but for the README.
-const ORDER: [&str; 10] = [
+const ORDER: [&str; 11] = [
     "readme",
     "using",
     "workflows",
+    "documents",
     "signatures",
     "audit",
     "traceability",

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod capas;
 pub mod dashboard;
+pub mod documents;
 pub mod health;
 pub mod help;
 pub mod hooks;

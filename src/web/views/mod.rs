@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod audit;
 pub mod capas;
 pub mod charts;
+pub mod documents;
 pub mod help;
 pub mod nonconformances;
 pub mod pages;
@@ -107,6 +108,11 @@ impl PageCtx {
             href: "/nonconformances",
             label: "Nonconformances",
             current: current == "/nonconformances",
+        });
+        nav.push(NavItem {
+            href: "/documents",
+            label: "Documents",
+            current: current == "/documents",
         });
         nav.push(NavItem {
             href: "/requirements",

@@ -1,0 +1,4 @@
+DROP TABLE document_rounds;
+DROP TABLE document_versions;
+DROP TABLE documents;
+DROP FUNCTION attest_round_kept();

@@ -1,0 +1,670 @@
+//! Controlled documents over HTTP (issue 15): drafting, parallel review,
+//! signed approval, effective dates (at once and by the scheduler), the
+//! version before superseded in the same transaction, immutability from
+//! approval, the refusals the issue names, redlines, the controlled copy.
+
+use crate::helpers::*;
+
+const AUTHOR_PW: &str = "author passphrase 1";
+const REVIEW_PW: &str = "reviewer passphrase 1";
+const QA_PW: &str = "approver passphrase 1";
+
+/// The people of a document's life: an engineer who writes, two reviewers,
+/// a quality approver.
+struct People {
+    author: Browser,
+    r1: Browser,
+    r2: Browser,
+    qa: Browser,
+    ids: [i64; 4],
+}
+
+async fn people(app: &TestApp) -> People {
+    let (author, a) = app.user_with_roles("erin", &["engineer"], AUTHOR_PW).await;
+    let (r1, b) = app.user_with_roles("rita", &["engineer"], REVIEW_PW).await;
+    let (r2, c) = app.user_with_roles("ravi", &["engineer"], REVIEW_PW).await;
+    let (qa, d) = app.user_with_roles("quinn", &["quality"], QA_PW).await;
+    People {
+        author,
+        r1,
+        r2,
+        qa,
+        ids: [a, b, c, d],
+    }
+}
+
+/// The stored row version and row id of DOC-`doc` v`n`.
+fn version_of(app: &TestApp, doc: i64, n: i64) -> (i64, i64) {
+    let mut conn = app.conn();
+    let id = attest::db::repo::documents::version_id(&mut conn, doc, n)
+        .unwrap()
+        .unwrap();
+    let v = attest::db::repo::documents::find_version(&mut conn, id)
+        .unwrap()
+        .unwrap();
+    (id, v.version)
+}
+
+fn state_of(app: &TestApp, doc: i64, n: i64) -> String {
+    let (id, _) = version_of(app, doc, n);
+    attest::db::repo::documents::find_version(&mut app.conn(), id)
+        .unwrap()
+        .unwrap()
+        .state
+        .as_str()
+        .to_string()
+}
+
+/// Creates a document as `b`; returns its number.
+async fn create(b: &Browser, title: &str, doc_type: &str, owner: i64) -> i64 {
+    let res = b
+        .submit(
+            "/documents/new",
+            "/documents",
+            &[
+                ("title", title),
+                ("doc_type", doc_type),
+                ("owner", &owner.to_string()),
+                ("product_id", ""),
+                ("review_months", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let to = res.headers()["location"].to_str().unwrap().to_string();
+    to.trim_start_matches("/documents/")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Saves the draft v`n` of DOC-`doc` as `b` with `fields` (and the stored version).
+async fn save_draft(
+    app: &TestApp,
+    b: &Browser,
+    (doc, n): (i64, i64),
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let (id, version) = version_of(app, doc, n);
+    let v = version.to_string();
+    let mut all = vec![("version", v.as_str())];
+    all.extend_from_slice(fields);
+    b.submit(
+        &format!("/documents/{doc}/v/{n}"),
+        &format!("/document-versions/{id}/draft"),
+        &all,
+    )
+    .await
+}
+
+fn draft_fields<'a>(
+    body: &'a str,
+    reviewers: &'a [String],
+    approver: &'a str,
+    effective_on: &'a str,
+    reason: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    let mut f = vec![
+        ("title", "Cleaning of the moulding line"),
+        ("body", body),
+        ("approver", approver),
+        ("effective_on", effective_on),
+        ("training_required", "yes"),
+        ("change_reason", reason),
+        ("change_summary", ""),
+    ];
+    for r in reviewers {
+        f.push(("reviewers", r.as_str()));
+    }
+    f
+}
+
+/// Takes step `action` on DOC-`doc` v`n` as `b`; signs it with `password`
+/// when the step answers with the signing form.
+async fn step(
+    app: &TestApp,
+    b: &Browser,
+    (doc, n): (i64, i64),
+    action: &str,
+    fields: &[(&str, &str)],
+    sign: Option<(&str, &str)>,
+) -> reqwest::Response {
+    let (id, version) = version_of(app, doc, n);
+    let v = version.to_string();
+    let mut all = vec![("version", v.as_str())];
+    all.extend_from_slice(fields);
+    let res = b
+        .submit(
+            &format!("/documents/{doc}/v/{n}"),
+            &format!("/document-versions/{id}/{action}"),
+            &all,
+        )
+        .await;
+    match sign {
+        Some((user, pw)) if res.status() == 200 => {
+            let html = res.text().await.unwrap();
+            SignForm::of(&html).send(b, Some(user), pw).await
+        }
+        _ => res,
+    }
+}
+
+/// Drafts v`n` of `doc` with both reviewers and quinn, reviews and approves it.
+async fn approve(
+    app: &TestApp,
+    p: &People,
+    (doc, n): (i64, i64),
+    body: &str,
+    effective_on: &str,
+    reason: &str,
+) {
+    let reviewers = [p.ids[1].to_string(), p.ids[2].to_string()];
+    let approver = p.ids[3].to_string();
+    let f = draft_fields(body, &reviewers, &approver, effective_on, reason);
+    let res = save_draft(app, &p.author, (doc, n), &f).await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let res = step(app, &p.author, (doc, n), "submit_review", &[], None).await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    for (b, user) in [(&p.r1, "rita"), (&p.r2, "ravi")] {
+        let res = step(app, b, (doc, n), "review", &[], Some((user, REVIEW_PW))).await;
+        assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    }
+    let res = step(app, &p.qa, (doc, n), "approve", &[], Some(("quinn", QA_PW))).await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn a_document_is_reviewed_in_parallel_approved_and_its_next_version_supersedes_it_on_its_day()
+{
+    let app = spawn_app().await;
+    let p = people(&app).await;
+    let doc = create(&p.author, "Cleaning of the moulding line", "sop", p.ids[0]).await;
+    assert_eq!(state_of(&app, doc, 1), "draft");
+
+    // The approver cannot approve before both reviewers signed.
+    let reviewers = [p.ids[1].to_string(), p.ids[2].to_string()];
+    let approver = p.ids[3].to_string();
+    let f = draft_fields(
+        "# Purpose\nDry for 10 minutes.\n",
+        &reviewers,
+        &approver,
+        "",
+        "",
+    );
+    assert_eq!(
+        save_draft(&app, &p.author, (doc, 1), &f).await.status(),
+        303
+    );
+    let res = step(&app, &p.author, (doc, 1), "submit_review", &[], None).await;
+    assert_eq!(res.status(), 303);
+    let res = step(
+        &app,
+        &p.r1,
+        (doc, 1),
+        "review",
+        &[],
+        Some(("rita", REVIEW_PW)),
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let res = step(
+        &app,
+        &p.qa,
+        (doc, 1),
+        "approve",
+        &[],
+        Some(("quinn", QA_PW)),
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        res.headers()["attest-refused-rules"],
+        "document.reviews_missing"
+    );
+    // A reviewer who signed cannot sign again; the author cannot review.
+    let res = step(
+        &app,
+        &p.r1,
+        (doc, 1),
+        "review",
+        &[],
+        Some(("rita", REVIEW_PW)),
+    )
+    .await;
+    assert_eq!(res.status(), 403);
+    let res = step(
+        &app,
+        &p.r2,
+        (doc, 1),
+        "review",
+        &[],
+        Some(("ravi", REVIEW_PW)),
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let res = step(
+        &app,
+        &p.qa,
+        (doc, 1),
+        "approve",
+        &[],
+        Some(("quinn", QA_PW)),
+    )
+    .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    // No effective date: effective on approval, in the same transaction.
+    assert_eq!(state_of(&app, doc, 1), "effective");
+    let page = p.author.get_html(&format!("/documents/{doc}")).await;
+    assert!(page.contains("DOC-1 v1"), "{page}");
+    assert!(page.contains("<h1>Purpose</h1>"), "the body is rendered");
+    assert_eq!(
+        page.matches("sig-ok").count(),
+        3,
+        "two reviews and the approval, verified"
+    );
+
+    // v2: a revision needs a change reason; it waits for its date.
+    let res = p
+        .author
+        .submit(
+            &format!("/documents/{doc}"),
+            &format!("/documents/{doc}/revise"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(state_of(&app, doc, 2), "draft");
+    let in_3_days = (app.clock.now().date_naive() + chrono::Days::new(3)).to_string();
+    let f = draft_fields(
+        "# Purpose\nDry for 15 minutes.\n",
+        &reviewers,
+        &approver,
+        &in_3_days,
+        "",
+    );
+    let res = save_draft(&app, &p.author, (doc, 2), &f).await;
+    assert_eq!(res.status(), 400);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("a revision needs a change reason"), "{body}");
+    assert!(
+        body.contains("Dry for 15 minutes."),
+        "the typed body is kept"
+    );
+    approve(
+        &app,
+        &p,
+        (doc, 2),
+        "# Purpose\nDry for 15 minutes.\n",
+        &in_3_days,
+        "The drying time was too short (CAPA-1)",
+    )
+    .await;
+    assert_eq!(state_of(&app, doc, 2), "approved");
+    assert_eq!(state_of(&app, doc, 1), "effective", "v1 stays in force");
+
+    // An approved version's content is fixed.
+    let f = draft_fields("changed", &reviewers, &approver, "", "x");
+    let res = save_draft(&app, &p.author, (doc, 2), &f).await;
+    assert_eq!(res.status(), 409, "{}", res.text().await.unwrap());
+
+    // The scheduler does nothing before the day, then makes v2 effective and
+    // supersedes v1 in the same transaction.
+    app.scheduler.run_named("document_effective_dates").unwrap();
+    assert_eq!(state_of(&app, doc, 2), "approved");
+    app.clock.advance(chrono::Duration::days(3));
+    let ran = app.scheduler.run_named("document_effective_dates").unwrap();
+    assert_eq!(
+        ran,
+        attest::jobs::Outcome::Ran("1 document versions made effective".into())
+    );
+    assert_eq!(state_of(&app, doc, 2), "effective");
+    assert_eq!(state_of(&app, doc, 1), "superseded");
+    let entries = app.audit_of("document_version.transition");
+    let last_two: Vec<&str> = entries[entries.len() - 2..]
+        .iter()
+        .map(|e| e["after"]["transition"].as_str().unwrap())
+        .collect();
+    assert_eq!(last_two, ["supersede", "make_effective"]);
+    assert_eq!(entries.last().unwrap()["actor"]["id"], "system");
+
+    // The superseded version stays readable, marked so; its print says so.
+    // (Three days on, rita signs in again.)
+    assert_eq!(p.r1.login("rita", REVIEW_PW).await.status(), 303);
+    let old = p.r1.get_html(&format!("/documents/{doc}/v/1")).await;
+    assert!(old.contains("SUPERSEDED"), "{old}");
+    let res = p.r1.get(&format!("/documents/{doc}/v/1/print")).await;
+    let print = res.text().await.unwrap();
+    for words in [
+        "SUPERSEDED",
+        "Revision history",
+        "uncontrolled after that day",
+        "Approved",
+    ] {
+        assert!(print.contains(words), "{words}: {print}");
+    }
+    // Every signature still verifies.
+    let report = attest::service::verification::verify_all(&mut app.conn()).unwrap();
+    assert!(report.ok, "{:?}", report.failures);
+    assert_eq!(report.signatures, 6);
+
+    // The redline of v1 to v2.
+    let red =
+        p.r1.get_html(&format!("/documents/{doc}/redline?from=1&to=2"))
+            .await;
+    assert!(red.contains("<del>10</del><ins>15</ins>"), "{red}");
+    assert!(red.contains("1 word added, 1 removed"), "{red}");
+    let side =
+        p.r1.get_html(&format!("/documents/{doc}/redline?from=1&to=2&view=side"))
+            .await;
+    assert!(side.contains("<del>10</del>") && side.contains("<ins>15</ins>"));
+
+    // The master list shows v2 effective; review due filters work.
+    let list = p.r1.get_html("/documents?type=sop").await;
+    assert!(
+        list.contains("DOC-1") && list.contains("v2, since"),
+        "{list}"
+    );
+    let none = p.r1.get_html("/documents?review=due").await;
+    assert!(none.contains("No document matches"), "{none}");
+}
+
+#[tokio::test]
+async fn the_draft_form_refuses_bad_input_keeps_it_and_saves_nothing() {
+    let app = spawn_app().await;
+    let p = people(&app).await;
+    let doc = create(
+        &p.author,
+        "Incoming inspection",
+        "work_instruction",
+        p.ids[0],
+    )
+    .await;
+    let (_, before) = version_of(&app, doc, 1);
+    let r1 = [p.ids[1].to_string()];
+    let cases: Vec<(Vec<String>, String, &str, String, &str)> = vec![
+        // A reviewer who is the approver.
+        (
+            vec![p.ids[3].to_string()],
+            p.ids[3].to_string(),
+            "",
+            "Body text kept".into(),
+            "The approver cannot also be a reviewer",
+        ),
+        // An approver without the quality role.
+        (
+            r1.to_vec(),
+            p.ids[2].to_string(),
+            "",
+            "Body text kept".into(),
+            "The approver must hold the quality role",
+        ),
+        // An effective date in the past.
+        (
+            r1.to_vec(),
+            p.ids[3].to_string(),
+            "2020-01-01",
+            "Body text kept".into(),
+            "The effective date cannot be in the past",
+        ),
+        // A body over the limit.
+        (
+            r1.to_vec(),
+            p.ids[3].to_string(),
+            "",
+            format!("Body text kept {}", "x".repeat(200_001)),
+            "The body can have at most 200 KB",
+        ),
+        // The author as approver.
+        (
+            r1.to_vec(),
+            p.ids[0].to_string(),
+            "",
+            "Body text kept".into(),
+            "The approver cannot be the author",
+        ),
+    ];
+    for (reviewers, approver, date, body, words) in cases {
+        let f = draft_fields(&body, &reviewers, &approver, date, "");
+        let res = save_draft(&app, &p.author, (doc, 1), &f).await;
+        assert_eq!(res.status(), 400, "{words}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains(words), "{words}: {html}");
+        assert!(html.contains("Body text kept"), "the typed body comes back");
+        assert!(
+            html.contains("id=\"draft-problems\""),
+            "a summary at the top"
+        );
+        assert_eq!(version_of(&app, doc, 1).1, before, "nothing saved: {words}");
+    }
+    // A reviewer who is not an engineer of ours cannot approve, and an
+    // engineer cannot correct the document's facts.
+    let res =
+        p.r1.submit(
+            &format!("/documents/{doc}"),
+            &format!("/documents/{doc}/edit"),
+            &[
+                ("owner", "1"),
+                ("review_months", "12"),
+                ("reason", "x"),
+                ("version", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    assert!(!app.audit_of("access.denied").is_empty());
+}
+
+#[tokio::test]
+async fn a_request_for_changes_voids_the_round_and_its_signatures_still_verify() {
+    let app = spawn_app().await;
+    let p = people(&app).await;
+    let doc = create(&p.author, "Labelling", "sop", p.ids[0]).await;
+    let reviewers = [p.ids[1].to_string(), p.ids[2].to_string()];
+    let approver = p.ids[3].to_string();
+    let f = draft_fields("Label every box.", &reviewers, &approver, "", "");
+    assert_eq!(
+        save_draft(&app, &p.author, (doc, 1), &f).await.status(),
+        303
+    );
+    assert_eq!(
+        step(&app, &p.author, (doc, 1), "submit_review", &[], None)
+            .await
+            .status(),
+        303
+    );
+    let res = step(
+        &app,
+        &p.r1,
+        (doc, 1),
+        "review",
+        &[],
+        Some(("rita", REVIEW_PW)),
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    // A request for changes needs a comment.
+    let res = step(
+        &app,
+        &p.r2,
+        (doc, 1),
+        "request_changes",
+        &[("comment", " ")],
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        res.headers()["attest-refused-rules"],
+        "document.comment_required"
+    );
+    let res = step(
+        &app,
+        &p.r2,
+        (doc, 1),
+        "request_changes",
+        &[("comment", "Say which label printer")],
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(state_of(&app, doc, 1), "draft");
+    let page = p.author.get_html(&format!("/documents/{doc}/v/1")).await;
+    assert!(
+        page.contains("Say which label printer"),
+        "the author reads why"
+    );
+    // The draft changes; rita's signature of round 1 binds what she read.
+    let f = draft_fields(
+        "Label every box on printer L2.",
+        &reviewers,
+        &approver,
+        "",
+        "",
+    );
+    assert_eq!(
+        save_draft(&app, &p.author, (doc, 1), &f).await.status(),
+        303
+    );
+    assert_eq!(
+        step(&app, &p.author, (doc, 1), "submit_review", &[], None)
+            .await
+            .status(),
+        303
+    );
+    // Round 2 needs both again.
+    let res = step(
+        &app,
+        &p.qa,
+        (doc, 1),
+        "approve",
+        &[],
+        Some(("quinn", QA_PW)),
+    )
+    .await;
+    assert_eq!(
+        res.headers()["attest-refused-rules"],
+        "document.reviews_missing"
+    );
+    let report = attest::service::verification::verify_all(&mut app.conn()).unwrap();
+    assert!(report.ok, "{:?}", report.failures);
+    // A round's kept content cannot be changed behind Attest's back.
+    use diesel::RunQueryDsl;
+    let changed =
+        diesel::sql_query("UPDATE document_rounds SET content = '{}'").execute(&mut app.conn());
+    assert!(changed.is_err(), "a round's content is kept as sent");
+}
+
+#[tokio::test]
+async fn never_two_effective_versions_and_two_approvals_at_once_make_one() {
+    let app = spawn_app().await;
+    let p = people(&app).await;
+    let doc = create(&p.author, "Sterilisation", "sop", p.ids[0]).await;
+    approve(&app, &p, (doc, 1), "v1", "", "").await;
+    assert_eq!(state_of(&app, doc, 1), "effective");
+    // v2 in review, reviewed; then two approvals of it sent at once.
+    let res = p
+        .author
+        .submit(
+            &format!("/documents/{doc}"),
+            &format!("/documents/{doc}/revise"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    // A second open version is refused while v2 is open.
+    let res = p
+        .author
+        .submit(
+            &format!("/documents/{doc}"),
+            &format!("/documents/{doc}/revise"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        version_of_opt(&app, doc, 3).is_none(),
+        "no v3 while v2 is open"
+    );
+    let reviewers = [p.ids[1].to_string(), p.ids[2].to_string()];
+    let approver = p.ids[3].to_string();
+    let f = draft_fields("v2", &reviewers, &approver, "", "Clarified");
+    assert_eq!(
+        save_draft(&app, &p.author, (doc, 2), &f).await.status(),
+        303
+    );
+    assert_eq!(
+        step(&app, &p.author, (doc, 2), "submit_review", &[], None)
+            .await
+            .status(),
+        303
+    );
+    for (b, user) in [(&p.r1, "rita"), (&p.r2, "ravi")] {
+        let res = step(&app, b, (doc, 2), "review", &[], Some((user, REVIEW_PW))).await;
+        assert_eq!(res.status(), 303);
+    }
+    let (id, version) = version_of(&app, doc, 2);
+    let v = version.to_string();
+    let page = format!("/documents/{doc}/v/2");
+    let action = format!("/document-versions/{id}/approve");
+    let first = p.qa.submit(&page, &action, &[("version", &v)]).await;
+    let form = SignForm::of(&first.text().await.unwrap());
+    let (a, b) = tokio::join!(
+        form.send(&p.qa, Some("quinn"), QA_PW),
+        form.send(&p.qa, Some("quinn"), QA_PW)
+    );
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses[0], 303, "{statuses:?}");
+    assert_ne!(statuses[1], 303, "the second is refused: {statuses:?}");
+    assert_eq!(state_of(&app, doc, 2), "effective");
+    assert_eq!(state_of(&app, doc, 1), "superseded");
+    // The database itself holds one effective version per document.
+    use diesel::RunQueryDsl;
+    let forced = diesel::sql_query(format!(
+        "UPDATE document_versions SET state = 'effective' WHERE document_id = {doc} AND number = 1"
+    ))
+    .execute(&mut app.conn());
+    assert!(forced.is_err(), "a second effective version is refused");
+}
+
+fn version_of_opt(app: &TestApp, doc: i64, n: i64) -> Option<i64> {
+    attest::db::repo::documents::version_id(&mut app.conn(), doc, n).unwrap()
+}
+
+#[tokio::test]
+async fn a_body_cannot_carry_script_into_the_page() {
+    let app = spawn_app().await;
+    let p = people(&app).await;
+    let doc = create(&p.author, "Hostile", "form", p.ids[0]).await;
+    let body = "Hello <script>alert(1)</script> [x](javascript:alert(2)) <img src=x onerror=alert(3)> <svg onload=alert(4)>";
+    let reviewers = [p.ids[1].to_string()];
+    let approver = p.ids[3].to_string();
+    let f = draft_fields(body, &reviewers, &approver, "", "");
+    assert_eq!(
+        save_draft(&app, &p.author, (doc, 1), &f).await.status(),
+        303
+    );
+    let page = p.r1.get_html(&format!("/documents/{doc}/v/1")).await;
+    let article = page
+        .split("<article class=\"doc-body\">")
+        .nth(1)
+        .unwrap()
+        .split("</article>")
+        .next()
+        .unwrap();
+    // Inside the markup (between < and >) none of it survives; as text it is inert.
+    let tags: Vec<&str> = article
+        .split('<')
+        .skip(1)
+        .filter_map(|t| t.split('>').next())
+        .collect();
+    for bad in ["script", "javascript:", "img", "onerror", "svg", "onload"] {
+        assert!(tags.iter().all(|t| !t.contains(bad)), "{bad} in {tags:?}");
+    }
+    assert!(
+        article.contains("&lt;script&gt;"),
+        "shown as text: {article}"
+    );
+}
