@@ -424,3 +424,52 @@ pub fn transitions(count: u64, dir: &Path) -> anyhow::Result<String> {
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
+
+/// The redline page's work for two versions of `kib` KiB each, a word in
+/// 40 changed: the word diff (inline and side by side) and the marked-up
+/// HTML both views write, `runs` times; median and slowest.
+pub fn redline(kib: usize, runs: u32) -> String {
+    let mut seed = 0x5eed_u64;
+    let old = crate::seed::documents::body(&mut seed, kib * 1024);
+    let new: String = old
+        .split(' ')
+        .enumerate()
+        .map(|(i, w)| if i % 40 == 7 { "changed" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut times = Vec::new();
+    let mut size = 0;
+    for _ in 0..runs.max(1) {
+        let started = Instant::now();
+        let r = crate::domain::redline::compare(&old, &new);
+        let mut html = String::with_capacity(old.len() * 2);
+        for run in r
+            .inline
+            .iter()
+            .chain(r.side.iter().flat_map(|l| l.old.iter().chain(&l.new)))
+        {
+            let (open, close) = match run.mark {
+                crate::domain::redline::Mark::Same => ("", ""),
+                crate::domain::redline::Mark::Removed => ("<del>", "</del>"),
+                crate::domain::redline::Mark::Added => ("<ins>", "</ins>"),
+            };
+            html.push_str(open);
+            html.push_str(&crate::domain::svg::escape(&run.text));
+            html.push_str(close);
+        }
+        size = html.len();
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        std::hint::black_box(&r.summary);
+    }
+    times.sort_by(f64::total_cmp);
+    format!(
+        "redline of two {} KiB versions ({} and {} bytes, a word in 40 changed), {} runs: median {:.1} ms, slowest {:.1} ms; {} KiB of marked-up HTML\n",
+        kib,
+        old.len(),
+        new.len(),
+        times.len(),
+        times[times.len() / 2],
+        times[times.len() - 1],
+        size / 1024
+    )
+}

@@ -65,9 +65,9 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
-    /// Print a workflow's state diagram as SVG (for docs): nonconformance, capa
+    /// Print a workflow's state diagram as SVG (for docs): nonconformance, capa, document
     Diagram {
-        /// The workflow: nonconformance or capa
+        /// The workflow: nonconformance, capa or document
         workflow: String,
     },
     /// Fill a trial or measurement database with demonstration data (never real records)
@@ -98,6 +98,15 @@ enum SeedCommand {
         /// Who uploads the test run: an active engineering or quality user
         #[arg(long)]
         uploader: String,
+    },
+    /// Documents with three versions each (v3 effective), on a database without documents
+    Documents {
+        /// How many documents
+        #[arg(long, default_value_t = 10_000)]
+        count: u64,
+        /// Who writes and owns them: an active quality or engineering user
+        #[arg(long)]
+        author: String,
     },
     /// CAPAs in every state over the last year, on a database without CAPAs
     Capas {
@@ -130,6 +139,13 @@ enum BenchCommand {
         /// `attest verify` command that checks them
         #[arg(long)]
         keep: bool,
+    },
+    /// A redline of two document versions of --kib KiB each (a word in 40 changed)
+    Redline {
+        #[arg(long, default_value_t = 100)]
+        kib: usize,
+        #[arg(long, default_value_t = 20)]
+        runs: u32,
     },
     /// Workflow steps through the transition service, unsigned and signed, on SQLite
     Transitions {
@@ -281,6 +297,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         return verify_export(file, manifest, key.as_deref());
     }
     if let Some(Command::Bench {
+        command: BenchCommand::Redline { kib, runs },
+    }) = &cli.command
+    {
+        print!("{}", crate::bench::redline(*kib, *runs));
+        return Ok(());
+    }
+    if let Some(Command::Bench {
         command: BenchCommand::Transitions { count, dir },
     }) = &cli.command
     {
@@ -350,14 +373,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Seed {
+            command: SeedCommand::Documents { count, author },
+        } => {
+            let (prepared, mut conn, author) = seeding(&settings, &author)?;
+            let started = std::time::Instant::now();
+            let made = crate::seed::documents::documents(
+                &mut conn,
+                &cli_ctx(prepared.log_origin.as_str()),
+                author.id.0,
+                count,
+            )?;
+            println!(
+                "Seeded {made} documents ({} versions) written by {} in {:.1} s.",
+                made * 3,
+                author.username,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Seed {
             command: SeedCommand::Capas { count, owner },
         } => {
-            let prepared = startup::prepare(&settings)?;
-            let mut conn = prepared
-                .pool
-                .get()
-                .context("cannot get a database connection")?;
-            let owner = find(&mut conn, &owner)?;
+            let (prepared, mut conn, owner) = seeding(&settings, &owner)?;
             let started = std::time::Instant::now();
             let made = crate::seed::capas(
                 &mut conn,
@@ -590,6 +627,21 @@ fn print_admin(admin: &Option<CreatedAdmin>, settings: &Settings) {
             admin.username
         ),
     }
+}
+
+/// The database of a seeding command, a connection to it, and the user
+/// named `username` who owns what is seeded.
+fn seeding(
+    settings: &Settings,
+    username: &str,
+) -> anyhow::Result<(startup::Prepared, crate::db::PooledConn, Account)> {
+    let prepared = startup::prepare(settings)?;
+    let mut conn = prepared
+        .pool
+        .get()
+        .context("cannot get a database connection")?;
+    let who = find(&mut conn, username)?;
+    Ok((prepared, conn, who))
 }
 
 fn cli_ctx(log: &str) -> Ctx {

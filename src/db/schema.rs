@@ -482,6 +482,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    document_words (word, document_id) {
+        word -> Text,
+        document_id -> BigInt,
+    }
+}
+
+diesel::table! {
     document_rounds (version_id, round) {
         version_id -> BigInt,
         round -> BigInt,
@@ -497,6 +504,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     app_meta,
     documents,
     document_versions,
+    document_words,
     document_rounds,
     nonconformances,
     nc_state_restorations,

@@ -171,6 +171,18 @@ pub fn next_review(from: NaiveDate, months: u32) -> Option<NaiveDate> {
     from.checked_add_months(chrono::Months::new(months))
 }
 
+/// Longest word kept for text search, in characters.
+pub const MAX_WORD: usize = 40;
+
+/// The words of `text` as text search keeps them: lower case, letters and
+/// digits, 2 to 40 characters, each once.
+pub fn words(text: &str) -> std::collections::BTreeSet<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| (2..=MAX_WORD).contains(&w.chars().count()))
+        .map(str::to_lowercase)
+        .collect()
+}
+
 /// A file of a version: part of what its signatures bind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VersionFile {

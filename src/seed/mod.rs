@@ -18,16 +18,17 @@ use crate::domain::capa::{CapaFields, CapaSource, CapaState, Kind, Priority};
 use crate::domain::user::Account;
 use crate::service::Ctx;
 
+pub mod documents;
 pub mod walk;
 
 /// CAPAs opened in one transaction.
 const BATCH: u64 = 500;
 
 /// A small deterministic generator, so two seeded databases hold the same data.
-struct Dice(u64);
+pub(crate) struct Dice(pub(crate) u64);
 
 impl Dice {
-    fn roll(&mut self, n: u64) -> u64 {
+    pub(crate) fn roll(&mut self, n: u64) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;

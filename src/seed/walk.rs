@@ -100,10 +100,25 @@ pub fn step(
     input: &CapaInput,
     signer: Option<&mut Signer>,
 ) -> Result<Capa, WalkError> {
-    let version = CapaWorkflow::load(conn, id)
+    take::<CapaWorkflow>(conn, ctx, who, id, name, input, signer)
+}
+
+/// Takes step `name` of record `id` of any stored workflow as `who` at
+/// `ctx.now`, signed by `signer` when the step signs (what is signed is
+/// what the preview shows): the generic [`step`].
+pub fn take<W: Stored>(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    who: &Account,
+    id: i64,
+    name: &str,
+    input: &W::Input,
+    signer: Option<&mut Signer>,
+) -> Result<W::Record, WalkError> {
+    let record = W::load(conn, id)
         .map_err(RecordError::from)?
-        .ok_or(RecordError::NotFound)?
-        .version;
+        .ok_or(RecordError::NotFound)?;
+    let version = W::version(&record);
     let (user, roles) = match &signer {
         Some(s) => (s.account.id.0, s.account.roles.clone()),
         None => (who.id.0, who.roles.clone()),
@@ -114,18 +129,18 @@ pub fn step(
     };
     let with = match signer {
         Some(s) => {
-            let (_, to_sign) =
-                preview::<CapaWorkflow>(conn, me, id, version, name, input, None, ctx.now)?;
-            if let Some(to_sign) = to_sign {
-                s.with.shown = to_sign.shown;
-                Some(&s.with)
-            } else {
-                None
+            let (_, to_sign) = preview::<W>(conn, me, id, version, name, input, None, ctx.now)?;
+            match to_sign {
+                Some(to_sign) => {
+                    s.with.shown = to_sign.shown;
+                    Some(&s.with)
+                }
+                None => None,
             }
         }
         None => None,
     };
-    Ok(transition::<CapaWorkflow>(
+    Ok(transition::<W>(
         conn, ctx, me, id, version, name, input, with,
     )?)
 }

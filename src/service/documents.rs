@@ -271,6 +271,7 @@ pub fn create(
                 .entity(document_entity(&doc))
                 .after(doc.audit_fields()),
         )?;
+        repo::add_words(conn, doc.id, &crate::domain::document::words(&doc.title))?;
         let v1 = new_version(conn, ctx, &doc, author, None)?;
         Ok((doc, v1))
     })
@@ -423,6 +424,9 @@ pub fn edit_draft(
             None,
             |c, v| Ok(repo::save_version(c, v)?),
         )?;
+        let mut words = crate::domain::document::words(&saved.title);
+        words.extend(crate::domain::document::words(&saved.body));
+        repo::add_words(conn, saved.document_id, &words)?;
         // The document is listed under its newest version's title.
         if saved.title != before.title {
             update_document(conn, ctx, saved.document_id, |d| {
@@ -581,13 +585,17 @@ pub fn export_list(
                     r.doc.key(),
                     r.doc.title.clone(),
                     r.doc.doc_type.label().into(),
-                    r.effective.map(|(n, _)| format!("v{n}")).unwrap_or_default(),
+                    r.effective
+                        .map(|(n, _)| format!("v{n}"))
+                        .unwrap_or_default(),
                     r.effective
                         .and_then(|(_, d)| d)
                         .map(|d| d.to_string())
                         .unwrap_or_default(),
                     r.open.map(|(n, _)| format!("v{n}")).unwrap_or_default(),
-                    r.open.map(|(_, s)| s.label().to_string()).unwrap_or_default(),
+                    r.open
+                        .map(|(_, s)| s.label().to_string())
+                        .unwrap_or_default(),
                     names.get(&r.doc.owner_id).cloned().unwrap_or_default(),
                     r.doc.product_id.map(|p| p.to_string()).unwrap_or_default(),
                     r.doc.review_months.to_string(),
@@ -699,12 +707,350 @@ pub fn needs_of(
     let soon = today + chrono::Days::new(30);
     for d in repo::reviews_due(conn, Some(me), soon, 50)? {
         let when = d.next_review_on.map(|n| n.to_string()).unwrap_or_default();
-        let overdue = if d.review_due(today) { " — overdue" } else { "" };
+        let overdue = if d.review_due(today) {
+            " — overdue"
+        } else {
+            ""
+        };
         out.push(Need {
             href: format!("/documents/{}#next", d.id),
             title: format!("{} {} (you own it)", d.key(), d.title),
             detail: format!("Periodic review due {when}{overdue}: sign Reviewed: still valid, or start a new version"),
         });
+    }
+    Ok(out)
+}
+
+/// A record a document is linked to, as its page lists it.
+pub struct Linked {
+    pub link_id: i64,
+    /// `CAPA-3`, `NC-2`, `SRS-012 (PUMP)`.
+    pub label: String,
+    pub href: Option<String>,
+    /// How they relate, in words ("its impact names this document").
+    pub relation: &'static str,
+    /// The other record's title and state, when known.
+    pub about: String,
+}
+
+/// How a link between a document and another record reads on its page.
+fn relation_words(relation: &str) -> &'static str {
+    match relation {
+        "impact" => "the CAPA's impact names this document to revise",
+        "concerns" => "the nonconformance concerns this document",
+        "covers" => "this document covers the requirement",
+        _ => "linked",
+    }
+}
+
+/// Links document `doc_id` to the CAPA, nonconformance or requirement
+/// named by `key` (`CAPA-3`, `NC-2`, `SRS-012`), audited on the document;
+/// by quality or engineering. A key that names nothing, or names a
+/// requirement of more than one product, is refused on the form.
+pub fn link(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    doc_id: i64,
+    key: &str,
+    who: &Account,
+) -> Result<String, RecordError> {
+    use crate::domain::record::{self, CAPA, NONCONFORMANCE};
+    if !who.roles.has_any(AUTHORS) {
+        return Err(RecordError::Refused(
+            crate::domain::workflow::Refused::Role {
+                action: "Linking documents",
+                roles: AUTHORS,
+                owner: false,
+                named: None,
+            },
+        ));
+    }
+    let key = key.trim().to_uppercase();
+    if key.is_empty() {
+        return Err(RecordError::field(
+            "key",
+            "Type the key of a CAPA (CAPA-3), a nonconformance (NC-2) or a requirement (SRS-012).",
+        ));
+    }
+    write_tx(conn, |conn| {
+        let doc = repo::find_document(conn, doc_id)?.ok_or(RecordError::NotFound)?;
+        let doc_end = ("document".to_string(), format!("doc-{doc_id}"));
+        let (from, relation, to, label) = match record::by_key(&key) {
+            Some((k, n)) if *k == CAPA || *k == NONCONFORMANCE => {
+                if crate::db::repo::existing(conn, k, &[n])?.is_empty() {
+                    return Err(RecordError::field("key", format!("There is no {key}.")));
+                }
+                let relation = if *k == CAPA { "impact" } else { "concerns" };
+                (
+                    (k.kind.to_string(), k.id(n)),
+                    relation,
+                    doc_end.clone(),
+                    key.clone(),
+                )
+            }
+            _ => {
+                let found = crate::db::repo::requirements::with_key(conn, &key, 2)?;
+                match found.as_slice() {
+                    [r] => (
+                        doc_end.clone(),
+                        "covers",
+                        ("requirement".to_string(), format!("req-{}", r.id)),
+                        r.key.clone(),
+                    ),
+                    [] => {
+                        return Err(RecordError::field(
+                            "key",
+                            format!(
+                                "Nothing has the key {key}: type a CAPA (CAPA-3), a nonconformance (NC-2) or a requirement key."
+                            ),
+                        ));
+                    }
+                    _ => {
+                        return Err(RecordError::field(
+                            "key",
+                            format!(
+                                "More than one product has a requirement {key}: link it from the requirement's page."
+                            ),
+                        ));
+                    }
+                }
+            }
+        };
+        let (from, to) = (
+            (from.0.as_str(), from.1.as_str()),
+            (to.0.as_str(), to.1.as_str()),
+        );
+        if crate::db::repo::links::find_active(conn, from, relation, to)?.is_some() {
+            return Err(RecordError::field(
+                "key",
+                format!("{} is linked to {label} already.", doc.key()),
+            ));
+        }
+        super::links::create(conn, ctx, from, relation, to, document_entity(&doc))?;
+        Ok(label)
+    })
+}
+
+/// Removes link `link_id` from document `doc_id` (the link stays in the
+/// History, marked removed); by quality or engineering.
+pub fn unlink(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    doc_id: i64,
+    link_id: i64,
+    who: &Account,
+) -> Result<(), RecordError> {
+    if !who.roles.has_any(AUTHORS) {
+        return Err(RecordError::Refused(
+            crate::domain::workflow::Refused::Role {
+                action: "Unlinking documents",
+                roles: AUTHORS,
+                owner: false,
+                named: None,
+            },
+        ));
+    }
+    write_tx(conn, |conn| {
+        let doc = repo::find_document(conn, doc_id)?.ok_or(RecordError::NotFound)?;
+        let me = format!("doc-{doc_id}");
+        let link = crate::db::repo::links::of(conn, "document", &me)?
+            .into_iter()
+            .find(|l| l.id == link_id)
+            .ok_or(RecordError::NotFound)?;
+        super::links::remove(conn, ctx, &link, document_entity(&doc))?;
+        Ok(())
+    })
+}
+
+/// The records document `doc_id` is linked to (not commits), with their
+/// titles and states.
+pub fn linked_records(conn: &mut DbConnection, doc_id: i64) -> diesel::QueryResult<Vec<Linked>> {
+    use crate::domain::record;
+    let me = format!("doc-{doc_id}");
+    let mut out = Vec::new();
+    for l in crate::db::repo::links::of(conn, "document", &me)? {
+        let (kind, id) = if l.from_type == "document" && l.from_id == me {
+            (l.to_type.clone(), l.to_id.clone())
+        } else {
+            (l.from_type.clone(), l.from_id.clone())
+        };
+        let Some(k) = record::kind(&kind).filter(|k| k.kind != "commit") else {
+            continue;
+        };
+        let n = k.number(&id).unwrap_or_default();
+        let (label, about) = match k.kind {
+            "capa" => match crate::db::repo::capas::find(conn, n)? {
+                Some(c) => (c.key(), format!("{}: {}", c.title, c.state.label())),
+                None => (k.label(&id), String::new()),
+            },
+            "nonconformance" => match crate::db::repo::nonconformances::find(conn, n)? {
+                Some(x) => (x.key(), format!("{}: {}", x.title, x.state.label())),
+                None => (k.label(&id), String::new()),
+            },
+            "requirement" => match crate::db::repo::requirements::find(conn, n)? {
+                Some(r) => (r.key.clone(), format!("{}: {}", r.title, r.status.label())),
+                None => (k.label(&id), String::new()),
+            },
+            _ => (k.label(&id), String::new()),
+        };
+        out.push(Linked {
+            link_id: l.id,
+            label,
+            href: k.page_of(n),
+            relation: relation_words(&l.relation),
+            about,
+        });
+    }
+    Ok(out)
+}
+
+/// Where a document stands, in a few words ("v3 effective; v4 in review"),
+/// for pages that link to it.
+pub fn standing(conn: &mut DbConnection, doc_id: i64) -> diesel::QueryResult<String> {
+    let Some(doc) = repo::find_document(conn, doc_id)? else {
+        return Ok(String::new());
+    };
+    let versions = repo::versions_of(conn, &doc)?;
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(e) = versions.iter().find(|v| v.state == VersionState::Effective) {
+        parts.push(format!("v{} effective", e.number));
+    }
+    if let Some(o) = versions.iter().find(|v| v.state.open()) {
+        parts.push(format!("v{} {}", o.number, o.state.label().to_lowercase()));
+    }
+    if parts.is_empty()
+        && let Some(last) = versions.first()
+    {
+        parts.push(format!(
+            "v{} {}",
+            last.number,
+            last.state.label().to_lowercase()
+        ));
+    }
+    Ok(format!("{}: {}", doc.title, parts.join("; ")))
+}
+
+/// Records that version `version_id` carries out action item `item_id` of
+/// a CAPA linked to its document, audited on the CAPA; by quality or the
+/// CAPA's owner or the item's owner, while the item is not done.
+pub fn carries_out(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    version_id: i64,
+    item_id: i64,
+    who: &Account,
+) -> Result<(), RecordError> {
+    write_tx(conn, |conn| {
+        let v = repo::find_version(conn, version_id)?.ok_or(RecordError::NotFound)?;
+        let capa_id = crate::db::repo::capas::find_item(conn, item_id)?
+            .map(|i| i.capa_id)
+            .ok_or_else(|| RecordError::field("item", "Choose an action item from the list."))?;
+        let capa = crate::db::repo::capas::find(conn, capa_id)?.ok_or(RecordError::NotFound)?;
+        let item = capa
+            .items
+            .iter()
+            .find(|i| i.id == item_id)
+            .ok_or(RecordError::NotFound)?;
+        let me = Some(who.id.0);
+        if !(who.roles.contains(Role::Quality) || capa.owner_id == me || Some(item.owner_id) == me)
+        {
+            return Err(RecordError::Refused(
+                crate::domain::workflow::Refused::Role {
+                    action: "Naming the revision that carries out an action item",
+                    roles: &[Role::Quality],
+                    owner: true,
+                    named: Some("the CAPA's or the item's owner"),
+                },
+            ));
+        }
+        if item.done_on.is_some() || capa.state.terminal() {
+            return Err(RecordError::Conflict(format!(
+                "That action item of {} is done: it keeps the record it was done with",
+                capa.key()
+            )));
+        }
+        let from = ("capa_item", format!("capa-item-{item_id}"));
+        let to = ("document_version", format!("docv-{}", v.id));
+        if crate::db::repo::links::find_active(
+            conn,
+            (from.0, &from.1),
+            "carried_out_by",
+            (to.0, &to.1),
+        )?
+        .is_some()
+        {
+            return Err(RecordError::field(
+                "item",
+                format!("{} is named for that item already.", v.key()),
+            ));
+        }
+        super::links::create(
+            conn,
+            ctx,
+            (from.0, &from.1),
+            "carried_out_by",
+            (to.0, &to.1),
+            super::capas::entity(&capa),
+        )?;
+        Ok(())
+    })
+}
+
+/// A version named for an action item: `DOC-4 v2`, its page, its state.
+pub type Revision = (String, String, &'static str);
+
+/// The document versions named as carrying out each of `items` (item id →
+/// revisions), for a CAPA's page.
+pub fn revisions_of_items(
+    conn: &mut DbConnection,
+    items: &[i64],
+) -> diesel::QueryResult<std::collections::HashMap<i64, Vec<Revision>>> {
+    let mut out: std::collections::HashMap<i64, Vec<Revision>> = std::collections::HashMap::new();
+    for item in items {
+        for l in crate::db::repo::links::of(conn, "capa_item", &format!("capa-item-{item}"))? {
+            if l.relation != "carried_out_by" {
+                continue;
+            }
+            let Some(id) = l.to_id.strip_prefix("docv-").and_then(|n| n.parse().ok()) else {
+                continue;
+            };
+            if let Some(v) = repo::find_version(conn, id)? {
+                out.entry(*item).or_default().push((
+                    v.key(),
+                    format!("/documents/{}/v/{}", v.document_id, v.number),
+                    v.state.label(),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The open action items of the CAPAs linked to document `doc_id` (item
+/// id, `CAPA-3 item 2: text`), for the version page's picker.
+pub fn open_items_of_linked_capas(
+    conn: &mut DbConnection,
+    doc_id: i64,
+) -> diesel::QueryResult<Vec<(i64, String)>> {
+    let me = format!("doc-{doc_id}");
+    let mut out = Vec::new();
+    for l in crate::db::repo::links::of(conn, "document", &me)? {
+        if l.from_type != "capa" || l.relation != "impact" {
+            continue;
+        }
+        let Some(n) = l.from_id.strip_prefix("capa-").and_then(|n| n.parse().ok()) else {
+            continue;
+        };
+        if let Some(c) = crate::db::repo::capas::find(conn, n)?
+            && !c.state.terminal()
+        {
+            for (i, item) in c.items.iter().enumerate() {
+                if item.done_on.is_none() {
+                    let text: String = item.text.chars().take(80).collect();
+                    out.push((item.id, format!("{} item {}: {text}", c.key(), i + 1)));
+                }
+            }
+        }
     }
     Ok(out)
 }

@@ -119,8 +119,17 @@ mod tests {
                 .filter_map(|t| t.split('>').next())
                 .collect();
             for bad in [
-                "script", "onerror", "onload", "ontoggle", "javascript:", "svg", "math",
-                "iframe", "style", "img", "data:text",
+                "script",
+                "onerror",
+                "onload",
+                "ontoggle",
+                "javascript:",
+                "svg",
+                "math",
+                "iframe",
+                "style",
+                "img",
+                "data:text",
             ] {
                 assert!(
                     tags.iter().all(|t| !t.contains(bad)),

@@ -101,6 +101,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/{id}", web::get().to(documents::show))
                 .route("/{id}/edit", web::post().to(documents::correct))
                 .route("/{id}/revise", web::post().to(documents::revise))
+                .route("/{id}/links", web::post().to(documents::link))
+                .route(
+                    "/{id}/links/{link}/remove",
+                    web::post().to(documents::unlink),
+                )
                 .route("/{id}/redline", web::get().to(documents::redline))
                 .route("/{id}/v/{number}", web::get().to(documents::show_version))
                 .route("/{id}/v/{number}/print", web::get().to(documents::print))
@@ -110,6 +115,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/document-versions")
                 .route("/{id}", web::get().to(documents::version_by_id))
                 .route("/{id}/draft", web::post().to(documents::save_draft))
+                .route("/{id}/carries-out", web::post().to(documents::carries_out))
                 .route("/{id}/{action}", web::post().to(step::<DocWorkflow>))
                 .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
         )

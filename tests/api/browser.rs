@@ -848,9 +848,60 @@ async fn every_page_fits_a_phone_and_a_desktop() {
             CapaState::Action,
         );
     }
+    // A document whose body has a wide table and a long line.
+    let me = quinn_id.to_string();
+    let res = quinn
+        .submit(
+            "/documents/new",
+            "/documents",
+            &[
+                ("title", "Incoming inspection of housings"),
+                ("doc_type", "work_instruction"),
+                ("owner", &me),
+                ("product_id", ""),
+                ("review_months", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let body = format!(
+        "# Scope\n\n{}\n\n| Step | Gauge | Limit | Record | Who | Notes |\n|---|---|---|---|---|---|\n| 1 | GA-0001-calliper-long-name | 12.00 ± 0.05 mm | DHR form F-12 section 4 | inspector | {}\n",
+        "Inspect every housing. ".repeat(20),
+        "a long note ".repeat(8)
+    );
+    let draft = quinn.get_html("/documents/1/v/1").await;
+    let version = draft
+        .split("name=\"version\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let res = quinn
+        .submit(
+            "/documents/1/v/1",
+            "/document-versions/1/draft",
+            &[
+                ("version", &version),
+                ("title", "Incoming inspection of housings"),
+                ("body", &body),
+                ("change_reason", ""),
+                ("change_summary", ""),
+                ("approver", ""),
+                ("effective_on", ""),
+                ("training_required", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
     b.sign_in(&app.base, "quinn", QUINN).await;
     let pages = [
         "/",
+        "/documents",
+        "/documents/1",
+        "/documents/1/v/1/print",
+        "/help/documents",
         "/capas",
         "/capas/1",
         "/nonconformances",

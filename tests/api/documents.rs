@@ -151,8 +151,19 @@ async fn step(
     }
 }
 
-/// Drafts v`n` of `doc` with both reviewers and quinn, reviews and approves it.
-async fn approve(
+/// `b` (rita or ravi) signs v`n` of `doc` as reviewed.
+async fn review_as(app: &TestApp, b: &Browser, user: &str, at: (i64, i64)) -> reqwest::Response {
+    step(app, b, at, "review", &[], Some((user, REVIEW_PW))).await
+}
+
+/// quinn approves v`n` of `doc` (signed).
+async fn approve_as_quinn(app: &TestApp, p: &People, at: (i64, i64)) -> reqwest::Response {
+    step(app, &p.qa, at, "approve", &[], Some(("quinn", QA_PW))).await
+}
+
+/// Drafts v`n` of `doc` with both reviewers and quinn as approver and
+/// sends it for review.
+async fn send_for_review(
     app: &TestApp,
     p: &People,
     (doc, n): (i64, i64),
@@ -167,6 +178,18 @@ async fn approve(
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
     let res = step(app, &p.author, (doc, n), "submit_review", &[], None).await;
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+}
+
+/// Drafts v`n` of `doc` with both reviewers and quinn, reviews and approves it.
+async fn approve(
+    app: &TestApp,
+    p: &People,
+    (doc, n): (i64, i64),
+    body: &str,
+    effective_on: &str,
+    reason: &str,
+) {
+    send_for_review(app, p, (doc, n), body, effective_on, reason).await;
     for (b, user) in [(&p.r1, "rita"), (&p.r2, "ravi")] {
         let res = step(app, b, (doc, n), "review", &[], Some((user, REVIEW_PW))).await;
         assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
@@ -199,60 +222,20 @@ async fn a_document_is_reviewed_in_parallel_approved_and_its_next_version_supers
     );
     let res = step(&app, &p.author, (doc, 1), "submit_review", &[], None).await;
     assert_eq!(res.status(), 303);
-    let res = step(
-        &app,
-        &p.r1,
-        (doc, 1),
-        "review",
-        &[],
-        Some(("rita", REVIEW_PW)),
-    )
-    .await;
+    let res = review_as(&app, &p.r1, "rita", (doc, 1)).await;
     assert_eq!(res.status(), 303);
-    let res = step(
-        &app,
-        &p.qa,
-        (doc, 1),
-        "approve",
-        &[],
-        Some(("quinn", QA_PW)),
-    )
-    .await;
+    let res = approve_as_quinn(&app, &p, (doc, 1)).await;
     assert_eq!(res.status(), 400);
     assert_eq!(
         res.headers()["attest-refused-rules"],
         "document.reviews_missing"
     );
     // A reviewer who signed cannot sign again; the author cannot review.
-    let res = step(
-        &app,
-        &p.r1,
-        (doc, 1),
-        "review",
-        &[],
-        Some(("rita", REVIEW_PW)),
-    )
-    .await;
+    let res = review_as(&app, &p.r1, "rita", (doc, 1)).await;
     assert_eq!(res.status(), 403);
-    let res = step(
-        &app,
-        &p.r2,
-        (doc, 1),
-        "review",
-        &[],
-        Some(("ravi", REVIEW_PW)),
-    )
-    .await;
+    let res = review_as(&app, &p.r2, "ravi", (doc, 1)).await;
     assert_eq!(res.status(), 303);
-    let res = step(
-        &app,
-        &p.qa,
-        (doc, 1),
-        "approve",
-        &[],
-        Some(("quinn", QA_PW)),
-    )
-    .await;
+    let res = approve_as_quinn(&app, &p, (doc, 1)).await;
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
     // No effective date: effective on approval, in the same transaction.
     assert_eq!(state_of(&app, doc, 1), "effective");
@@ -461,28 +444,8 @@ async fn a_request_for_changes_voids_the_round_and_its_signatures_still_verify()
     let app = spawn_app().await;
     let p = people(&app).await;
     let doc = create(&p.author, "Labelling", "sop", p.ids[0]).await;
-    let reviewers = [p.ids[1].to_string(), p.ids[2].to_string()];
-    let approver = p.ids[3].to_string();
-    let f = draft_fields("Label every box.", &reviewers, &approver, "", "");
-    assert_eq!(
-        save_draft(&app, &p.author, (doc, 1), &f).await.status(),
-        303
-    );
-    assert_eq!(
-        step(&app, &p.author, (doc, 1), "submit_review", &[], None)
-            .await
-            .status(),
-        303
-    );
-    let res = step(
-        &app,
-        &p.r1,
-        (doc, 1),
-        "review",
-        &[],
-        Some(("rita", REVIEW_PW)),
-    )
-    .await;
+    send_for_review(&app, &p, (doc, 1), "Label every box.", "", "").await;
+    let res = review_as(&app, &p.r1, "rita", (doc, 1)).await;
     assert_eq!(res.status(), 303);
     // A request for changes needs a comment.
     let res = step(
@@ -516,33 +479,9 @@ async fn a_request_for_changes_voids_the_round_and_its_signatures_still_verify()
         "the author reads why"
     );
     // The draft changes; rita's signature of round 1 binds what she read.
-    let f = draft_fields(
-        "Label every box on printer L2.",
-        &reviewers,
-        &approver,
-        "",
-        "",
-    );
-    assert_eq!(
-        save_draft(&app, &p.author, (doc, 1), &f).await.status(),
-        303
-    );
-    assert_eq!(
-        step(&app, &p.author, (doc, 1), "submit_review", &[], None)
-            .await
-            .status(),
-        303
-    );
+    send_for_review(&app, &p, (doc, 1), "Label every box on printer L2.", "", "").await;
     // Round 2 needs both again.
-    let res = step(
-        &app,
-        &p.qa,
-        (doc, 1),
-        "approve",
-        &[],
-        Some(("quinn", QA_PW)),
-    )
-    .await;
+    let res = approve_as_quinn(&app, &p, (doc, 1)).await;
     assert_eq!(
         res.headers()["attest-refused-rules"],
         "document.reviews_missing"
@@ -587,19 +526,7 @@ async fn never_two_effective_versions_and_two_approvals_at_once_make_one() {
         version_of_opt(&app, doc, 3).is_none(),
         "no v3 while v2 is open"
     );
-    let reviewers = [p.ids[1].to_string(), p.ids[2].to_string()];
-    let approver = p.ids[3].to_string();
-    let f = draft_fields("v2", &reviewers, &approver, "", "Clarified");
-    assert_eq!(
-        save_draft(&app, &p.author, (doc, 2), &f).await.status(),
-        303
-    );
-    assert_eq!(
-        step(&app, &p.author, (doc, 2), "submit_review", &[], None)
-            .await
-            .status(),
-        303
-    );
+    send_for_review(&app, &p, (doc, 2), "v2", "", "Clarified").await;
     for (b, user) in [(&p.r1, "rita"), (&p.r2, "ravi")] {
         let res = step(&app, b, (doc, 2), "review", &[], Some((user, REVIEW_PW))).await;
         assert_eq!(res.status(), 303);
@@ -667,4 +594,309 @@ async fn a_body_cannot_carry_script_into_the_page() {
         article.contains("&lt;script&gt;"),
         "shown as text: {article}"
     );
+}
+
+/// A version's files are part of what its signatures bind; the API reads
+/// the master list and a document with its signatures; the master list
+/// exports; what needs whom is on their dashboard; the owner's periodic
+/// review moves the clock; retiring ends the document's life.
+#[tokio::test]
+async fn files_api_exports_dashboards_periodic_review_and_retirement() {
+    let app = spawn_app().await;
+    let p = people(&app).await;
+    let doc = create(&p.author, "Device history record form", "form", p.ids[0]).await;
+    let (id, _) = version_of(&app, doc, 1);
+    let page = format!("/documents/{doc}/v/1");
+    let to = format!("/attachments/document_version/docv-{id}");
+    let res =
+        crate::attachments::attach(&p.author, (&page, &to), "", ("dhr.pdf", b"%PDF-1.4 form"))
+            .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    // A reviewer may not attach to someone else's draft.
+    let res = crate::attachments::attach(&p.r1, (&page, &to), "", ("x.txt", b"x")).await;
+    assert_eq!(res.status(), 403);
+
+    // Dashboards: the reviewers see their review, the approver waits.
+    send_for_review(&app, &p, (doc, 1), "", "", "").await;
+    let rita = p.r1.get_html("/").await;
+    assert!(
+        rita.contains("DOC-1 v1") && rita.contains("sign Reviewed"),
+        "{rita}"
+    );
+    let quinn = p.qa.get_html("/").await;
+    assert!(
+        quinn.contains("Yours to approve once 2 more reviewer(s) sign"),
+        "{quinn}"
+    );
+    // From review on, the files are fixed with the content.
+    let res = crate::attachments::attach(&p.author, (&page, &to), "", ("late.pdf", b"late")).await;
+    assert_eq!(res.status(), 409, "{}", res.text().await.unwrap());
+    // The signing form shows the file with its SHA-256.
+    let (vid, version) = version_of(&app, doc, 1);
+    let signing =
+        p.r1.submit(
+            &page,
+            &format!("/document-versions/{vid}/review"),
+            &[("version", &version.to_string())],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"%PDF-1.4 form"));
+    assert!(signing.contains(&sha), "the signer sees the file's digest");
+    let res = SignForm::of(&signing)
+        .send(&p.r1, Some("rita"), REVIEW_PW)
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = review_as(&app, &p.r2, "ravi", (doc, 1)).await;
+    assert_eq!(res.status(), 303);
+    let res = approve_as_quinn(&app, &p, (doc, 1)).await;
+    assert_eq!(res.status(), 303);
+
+    // The read API.
+    let token = p.qa.api_token("docs", &["read"]).await;
+    let (status, list) = app.api_get("/api/v1/documents?type=form", &token).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["key"], "DOC-1");
+    assert_eq!(list["items"][0]["effective_version"], 1);
+    let (status, one) = app.api_get("/api/v1/documents/DOC-1", &token).await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(one["versions"][0]["state"], "effective");
+    assert_eq!(one["versions"][0]["files"][0]["sha256"], sha.as_str());
+    let sigs = one["signatures"].as_array().unwrap();
+    assert_eq!(sigs.len(), 3);
+    assert!(sigs.iter().all(|s| s["verified"] == true), "{sigs:?}");
+    let (status, _) = app.api_get("/api/v1/documents/CAPA-1", &token).await;
+    assert_eq!(status, 400);
+    let (status, _) = app.api_get("/api/v1/documents/DOC-99", &token).await;
+    assert_eq!(status, 404);
+    let (status, _) = app.api_get("/api/v1/documents?review=soon", &token).await;
+    assert_eq!(status, 400);
+
+    // The master list exports, audited with its digest.
+    let res = p.r1.get("/documents/export.csv?type=form").await;
+    assert_eq!(res.status(), 200);
+    let csv = res.text().await.unwrap();
+    assert!(
+        csv.starts_with("number,title,type,effective_version"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("DOC-1,Cleaning of the moulding line,Form,v1"),
+        "{csv}"
+    );
+    let entry = app.audit_of("document.exported").pop().unwrap();
+    assert_eq!(entry["after"]["rows"], 1);
+    assert_eq!(
+        entry["after"]["sha256"],
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(csv.as_bytes()))
+    );
+    let xlsx = p.r1.get("/documents/export.xlsx").await;
+    assert_eq!(xlsx.status(), 200);
+    assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
+
+    // Periodic review: a form is reviewed every 36 months from today.
+    let today = app.clock.now().date_naive();
+    let doc_row = attest::db::repo::documents::find_document(&mut app.conn(), doc)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        doc_row.next_review_on,
+        attest::domain::document::next_review(today, 36)
+    );
+    app.clock.advance(chrono::Duration::days(36 * 31));
+    assert_eq!(p.author.login("erin", AUTHOR_PW).await.status(), 303);
+    let erin = p.author.get_html("/").await;
+    assert!(
+        erin.contains("Periodic review due") && erin.contains("overdue"),
+        "{erin}"
+    );
+    let due = p.author.get_html("/documents?review=due").await;
+    assert!(due.contains("DOC-1"), "{due}");
+    // erin owns it: she signs Reviewed: still valid.
+    let res = step(
+        &app,
+        &p.author,
+        (doc, 1),
+        "periodic_review",
+        &[],
+        Some(("erin", AUTHOR_PW)),
+    )
+    .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let later = app.clock.now().date_naive();
+    let doc_row = attest::db::repo::documents::find_document(&mut app.conn(), doc)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        doc_row.next_review_on,
+        attest::domain::document::next_review(later, 36)
+    );
+    // Retirement: quality, with a reason and a signature; nothing effective after.
+    assert_eq!(p.qa.login("quinn", QA_PW).await.status(), 303);
+    let res = step(
+        &app,
+        &p.qa,
+        (doc, 1),
+        "retire",
+        &[("reason", "")],
+        Some(("quinn", QA_PW)),
+    )
+    .await;
+    assert_eq!(
+        res.headers()["attest-refused-rules"],
+        "document.reason_required"
+    );
+    let res = step(
+        &app,
+        &p.qa,
+        (doc, 1),
+        "retire",
+        &[("reason", "Replaced by the electronic DHR")],
+        Some(("quinn", QA_PW)),
+    )
+    .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    assert_eq!(state_of(&app, doc, 1), "obsolete");
+    let page = p.qa.get_html(&format!("/documents/{doc}")).await;
+    assert!(page.contains("OBSOLETE"), "{page}");
+    assert!(
+        !page.contains("Start a new version"),
+        "a retired document takes no new version"
+    );
+    let report = attest::service::verification::verify_all(&mut app.conn()).unwrap();
+    assert!(report.ok, "{:?}", report.failures);
+}
+
+/// Item 9: a CAPA's impact names the documents to revise, an action item
+/// names the revision that carries it out, and the CAPA shows where that
+/// revision stands; a nonconformance lists the documents it concerns. The
+/// master list finds documents by the beginnings of words in any version.
+#[tokio::test]
+async fn documents_link_to_capas_and_their_items_and_are_found_by_their_words() {
+    use attest::domain::capa::CapaState;
+    use attest::seed::walk::{self, Signer};
+    let app = spawn_app().await;
+    let p = people(&app).await;
+    let doc = create(&p.author, "Moulding line cleaning", "sop", p.ids[0]).await;
+    let quinn_id = p.ids[3];
+    let capa = {
+        let mut conn = app.conn();
+        let owner = walk::account(&mut conn, attest::domain::ids::UserId(quinn_id)).unwrap();
+        let mut signer = Signer::open(&mut conn, owner.clone(), QA_PW).unwrap();
+        crate::capas::walked(
+            &app,
+            &mut conn,
+            (&owner, &mut signer),
+            quinn_id,
+            "Flash on housings",
+            CapaState::Action,
+        )
+    };
+    let page = format!("/documents/{doc}");
+    // A key that names nothing is refused on the form, the key kept.
+    let res = p
+        .author
+        .submit(
+            &page,
+            &format!("/documents/{doc}/links"),
+            &[("key", "CAPA-77")],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("There is no CAPA-77") && html.contains("value=\"CAPA-77\""),
+        "{html}"
+    );
+    let res = p
+        .author
+        .submit(
+            &page,
+            &format!("/documents/{doc}/links"),
+            &[("key", &capa.key().to_lowercase())],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let res = p
+        .author
+        .submit(
+            &page,
+            &format!("/documents/{doc}/links"),
+            &[("key", &capa.key())],
+        )
+        .await;
+    assert_eq!(res.status(), 400, "linked already");
+    // v1 carries out the CAPA's first action item.
+    let (vid, _) = version_of(&app, doc, 1);
+    let item = capa.items[0].id.to_string();
+    let res =
+        p.qa.submit(
+            &page,
+            &format!("/document-versions/{vid}/carries-out"),
+            &[("item", &item)],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    // An engineer who owns neither the CAPA nor the item may not.
+    let res =
+        p.r1.submit(
+            &page,
+            &format!("/document-versions/{vid}/carries-out"),
+            &[("item", &item)],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    let capa_page = p.qa.get_html(&format!("/capas/{}", capa.id)).await;
+    assert!(
+        capa_page.contains("DOC-1")
+            && capa_page.contains("v1 draft")
+            && capa_page.contains("(to revise)"),
+        "{capa_page}"
+    );
+    assert!(capa_page.contains("Carried out by"), "{capa_page}");
+    approve(&app, &p, (doc, 1), "Scrape the mould, then dry it.", "", "").await;
+    let capa_page = p.qa.get_html(&format!("/capas/{}", capa.id)).await;
+    assert!(
+        capa_page.contains("v1 effective"),
+        "the CAPA sees the revision in force"
+    );
+    let doc_page = p.qa.get_html(&page).await;
+    assert!(
+        doc_page.contains(&format!("{} item 1", capa.key())),
+        "{doc_page}"
+    );
+
+    // Found by the beginnings of its words, in the title or any version's body.
+    for (q, found) in [
+        ("scrap", true),
+        ("MOULD dry", true),
+        ("cleaning", true),
+        ("dryer", false),
+        ("zzz", false),
+    ] {
+        let list =
+            p.r1.get_html(&format!("/documents?q={}", q.replace(' ', "+")))
+                .await;
+        assert_eq!(list.contains("DOC-1"), found, "{q}: {list}");
+    }
+    // Unlinking keeps the link in the History.
+    let link_id = attest::db::repo::links::of(&mut app.conn(), "document", "doc-1")
+        .unwrap()
+        .into_iter()
+        .find(|l| l.from_type == "capa")
+        .unwrap()
+        .id;
+    let res = p
+        .author
+        .submit(
+            &page,
+            &format!("/documents/{doc}/links/{link_id}/remove"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(app.audit_of("link.removed").len(), 1);
 }

@@ -254,6 +254,37 @@ async fn a_push_links_commits_to_requirements_and_capas_once_per_delivery() {
         nc_page.contains("Deburr the housing mould") && nc_page.contains("<td>refs</td>"),
         "{nc_page}"
     );
+
+    // So does a controlled document (`Refs: DOC-1`).
+    let me = app.user_id("ellen").to_string();
+    let res = ellen
+        .submit(
+            "/documents/new",
+            "/documents",
+            &[
+                ("title", "Deburring instruction"),
+                ("doc_type", "work_instruction"),
+                ("owner", &me),
+                ("product_id", ""),
+                ("review_months", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let body = push_body(
+        "acme/pump-fw",
+        &[(
+            "d0c0ffee0123456789abcdef0123456789abcdef",
+            "Deburring steps as in the instruction\n\nRefs: DOC-1",
+        )],
+    );
+    let (status, out) = github(&app, &q, "push", "d-6", Some(&sign(&secret, &body)), body).await;
+    assert_eq!((status, out["links"].as_i64()), (200, Some(1)), "{out}");
+    let doc_page = ellen.get_html("/documents/1").await;
+    assert!(
+        doc_page.contains("Deburring steps as in the instruction"),
+        "{doc_page}"
+    );
 }
 
 // SECURITY.md 14, 16, 17, 18

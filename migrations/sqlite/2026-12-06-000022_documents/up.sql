@@ -17,6 +17,16 @@ CREATE TABLE documents (
     updated_at     TIMESTAMP NOT NULL,
     version        BIGINT NOT NULL DEFAULT 1
 );
+-- The words of every version's title and body, for the master list's text
+-- search (a word's prefix finds it through the primary key; compared byte
+-- by byte). Words are only ever added: a word of an earlier draft still
+-- finds the document, whose versions all stay readable.
+CREATE TABLE document_words (
+    word        TEXT NOT NULL,
+    document_id BIGINT NOT NULL REFERENCES documents (id),
+    PRIMARY KEY (word, document_id)
+);
+CREATE INDEX documents_by_title ON documents (title, id);
 CREATE INDEX documents_by_type ON documents (doc_type, id);
 CREATE INDEX documents_by_owner ON documents (owner_id, id);
 CREATE INDEX documents_by_product ON documents (product_id, id);

@@ -5,7 +5,9 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::db::schema::{document_rounds as r, document_versions as v, documents as d};
+use crate::db::schema::{
+    document_rounds as r, document_versions as v, document_words as w, documents as d,
+};
 use crate::db::strict::Cols;
 use crate::db::{DbConnection, naive, utc};
 use crate::domain::document::{DocType, DocVersion, Document, VersionFile, VersionState};
@@ -304,6 +306,31 @@ pub(crate) fn save_step(conn: &mut DbConnection, x: &DocVersion) -> QueryResult<
     Ok(n == 1)
 }
 
+/// Adds `words` to document `doc`'s search words (those it has already
+/// are left as they are). The caller's transaction holds the document
+/// (its version was just saved), so no other adds its words meanwhile.
+pub fn add_words(
+    conn: &mut DbConnection,
+    doc: i64,
+    words: &std::collections::BTreeSet<String>,
+) -> QueryResult<()> {
+    let all: Vec<&str> = words.iter().map(String::as_str).collect();
+    for chunk in all.chunks(400) {
+        let known: std::collections::HashSet<String> = w::table
+            .filter(w::document_id.eq(doc).and(w::word.eq_any(chunk)))
+            .select(w::word)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect();
+        for word in chunk.iter().filter(|x| !known.contains(**x)) {
+            diesel::insert_into(w::table)
+                .values((w::word.eq(*word), w::document_id.eq(doc)))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
 /// Keeps the content a review round was sent with.
 pub fn insert_round(
     conn: &mut DbConnection,
@@ -470,14 +497,24 @@ pub fn list(
             ));
         }
         if let Some(text) = f.text.as_deref().filter(|x| !x.is_empty()) {
-            let pattern = format!("%{}%", super::escape_like(text));
-            q = q.filter(
-                d::title.like(pattern.clone()).escape('\\').or(exists(
-                    v::table
-                        .filter(v::document_id.eq(d::id))
-                        .filter(v::body.like(pattern).escape('\\')),
-                )),
-            );
+            // Every word typed begins a word of the title or of a version's
+            // body (found through the words' primary key, byte by byte);
+            // text without such words is looked for in the titles.
+            let typed = crate::domain::document::words(text);
+            if typed.is_empty() {
+                let pattern = format!("%{}%", super::escape_like(text));
+                q = q.filter(d::title.like(pattern).escape('\\'));
+            }
+            for word in typed {
+                let above = format!("{word}\u{10FFFF}");
+                q = q.filter(
+                    d::id.eq_any(
+                        w::table
+                            .filter(w::word.ge(word).and(w::word.lt(above)))
+                            .select(w::document_id),
+                    ),
+                );
+            }
         }
         q
     };

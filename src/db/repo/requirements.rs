@@ -71,6 +71,18 @@ pub fn by_keys(
     })
 }
 
+/// Requirements of any product with the (stored, upper-case) key `key`, at
+/// most `limit` (a key names one when a single product has it).
+pub fn with_key(conn: &mut DbConnection, key: &str, limit: i64) -> QueryResult<Vec<Requirement>> {
+    t::table
+        .filter(t::key.eq(key))
+        .order(t::id.asc())
+        .limit(limit)
+        .select(Row::as_select())
+        .load(conn)
+        .and_then(|rows| rows.into_iter().map(record).collect())
+}
+
 pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Requirement>> {
     super::chunked(ids, |chunk| {
         t::table

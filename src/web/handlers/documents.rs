@@ -539,6 +539,9 @@ struct Loaded {
     files: Vec<crate::db::repo::attachments::Attachment>,
     commits: Vec<crate::service::git::LinkedCommit>,
     form_products: Vec<Choice>,
+    linked: Vec<service::Linked>,
+    carry_items: Vec<(i64, String)>,
+    carried: Vec<(String, String)>,
 }
 
 /// A version's record page, with a refused form as typed when there is one.
@@ -589,7 +592,17 @@ async fn version_page(
             )?;
             let products = all_products(conn)?;
             let selected = doc.product_id.map(|p| p.to_string()).unwrap_or_default();
+            let linked = service::linked_records(conn, doc.id)?;
+            let carry_items = if v.state.open() || v.state == VersionState::Effective {
+                service::open_items_of_linked_capas(conn, doc.id)?
+            } else {
+                Vec::new()
+            };
+            let carried = carried_items(conn, v.id)?;
             Ok::<_, AppError>(Loaded {
+                linked,
+                carry_items,
+                carried,
                 people: people(conn)?,
                 form_products: choices_of(&products, &selected),
                 doc,
@@ -629,6 +642,9 @@ async fn render_version(
         files,
         commits,
         form_products,
+        linked,
+        carry_items,
+        carried,
     } = l;
     let roles = &s.account.roles;
     let me = s.account.id.0;
@@ -751,6 +767,13 @@ async fn render_version(
     if can_correct {
         forms.push("document".into());
     }
+    let can_link = roles.has_any(Authors::ROLES);
+    if can_link {
+        forms.push("link".into());
+        if !carry_items.is_empty() {
+            forms.push("carries".into());
+        }
+    }
     forms.extend(attachments.forms());
     sent.place(&forms);
     let reviewers: BTreeMap<i64, String> = v
@@ -828,7 +851,7 @@ async fn render_version(
             .collect(),
         redline_href,
         history,
-        doc_history_href: format!("/audit?entity_type=document&entity_id=doc-{}", doc.id),
+        doc_history_href: format!("/audit?type=document&record=doc-{}", doc.id),
         signatures,
         commits: commits
             .iter()
@@ -838,8 +861,55 @@ async fn render_version(
         commits_hint: format!("Refs: {}", doc.key()),
         commits_unlink: None,
         attachments,
+        linked: linked
+            .into_iter()
+            .map(|l| LinkedView {
+                link_id: l.link_id,
+                label: l.label,
+                href: l.href,
+                relation: l.relation,
+                about: l.about,
+            })
+            .collect(),
+        can_link,
+        carry_items: carry_items
+            .into_iter()
+            .map(|(id, label)| Choice {
+                value: id.to_string(),
+                label,
+                selected: false,
+            })
+            .collect(),
+        carried,
     };
     html_status(status, &page)
+}
+
+/// The action items version `id` is named as carrying out (`CAPA-3 item`,
+/// the item's place on its CAPA's page).
+fn carried_items(conn: &mut DbConnection, id: i64) -> Result<Vec<(String, String)>, AppError> {
+    let mut out = Vec::new();
+    for l in crate::db::repo::links::of(conn, "document_version", &format!("docv-{id}"))? {
+        if l.relation != "carried_out_by" {
+            continue;
+        }
+        let Some(item) = l
+            .from_id
+            .strip_prefix("capa-item-")
+            .and_then(|n| n.parse::<i64>().ok())
+        else {
+            continue;
+        };
+        if let Some(stored) = crate::db::repo::capas::find_item(conn, item)? {
+            let numbers = crate::db::repo::capas::item_numbers(conn, &[stored.capa_id])?;
+            let n = numbers.get(&item).copied().unwrap_or_default();
+            out.push((
+                format!("CAPA-{} item {n}", stored.capa_id),
+                format!("/capas/{}#item-{n}", stored.capa_id),
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// `POST /document-versions/{id}/draft`
@@ -1344,7 +1414,11 @@ pub async fn export(
             )?)
         })
         .await?;
-    let ext = if format == service::ListFormat::Csv { "csv" } else { "xlsx" };
+    let ext = if format == service::ListFormat::Csv {
+        "csv"
+    } else {
+        "xlsx"
+    };
     Ok(HttpResponse::Ok()
         .content_type(mime)
         .insert_header((
@@ -1355,4 +1429,132 @@ pub async fn export(
             ),
         ))
         .body(bytes))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkForm {
+    #[serde(default)]
+    key: String,
+}
+
+/// The version page to show a document's forms on again.
+async fn page_again(
+    state: &web::Data<AppState>,
+    s: &SessionCtx,
+    doc: i64,
+    rejected: Rejected,
+    e: RecordError,
+) -> Result<HttpResponse, AppError> {
+    let shown = state.read(move |conn| shown_version(conn, doc)).await?;
+    let (status, rejected) = super::refused_form(state, s, e, rejected, None).await?;
+    version_page(state, s, shown, None, Sent::of(rejected), status).await
+}
+
+/// `POST /documents/{n}/links`: links the document to a CAPA, a
+/// nonconformance or a requirement by its key.
+pub async fn link(
+    state: web::Data<AppState>,
+    r: WithRole<Authors>,
+    OpId(op): OpId,
+    path: web::Path<i64>,
+    Form(f): Form<LinkForm>,
+) -> Result<HttpResponse, AppError> {
+    let (s, doc) = (r.session(), path.into_inner());
+    let ctx = user_ctx(&state, s, op);
+    let account = s.account.clone();
+    let key = f.key.clone();
+    let done = state
+        .db(move |conn| Ok(service::link(conn, &ctx, doc, &key, &account)))
+        .await?;
+    match done {
+        Ok(label) => {
+            flash(&state, s, "ok", &format!("DOC-{doc} linked to {label}.")).await?;
+            Ok(see_other(&format!("/documents/{doc}#links")))
+        }
+        Err(e) => {
+            let rejected = Rejected::named("link").typed("key", &f.key);
+            page_again(&state, s, doc, rejected, e).await
+        }
+    }
+}
+
+/// `POST /documents/{n}/links/{link}/remove`
+pub async fn unlink(
+    state: web::Data<AppState>,
+    r: WithRole<Authors>,
+    OpId(op): OpId,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (s, (doc, link)) = (r.session(), path.into_inner());
+    let ctx = user_ctx(&state, s, op);
+    let account = s.account.clone();
+    state
+        .db(move |conn| Ok(service::unlink(conn, &ctx, doc, link, &account)?))
+        .await?;
+    flash(&state, s, "ok", "Link removed (kept in the History).").await?;
+    Ok(see_other(&format!("/documents/{doc}#links")))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CarriesOutForm {
+    #[serde(default)]
+    item: String,
+}
+
+/// `POST /document-versions/{id}/carries-out`: names this version as the
+/// revision that carries out an action item of a linked CAPA.
+pub async fn carries_out(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    OpId(op): OpId,
+    path: web::Path<i64>,
+    Form(f): Form<CarriesOutForm>,
+) -> Result<HttpResponse, AppError> {
+    let (s, id) = (&user.0, path.into_inner());
+    let Ok(item) = f.item.trim().parse::<i64>() else {
+        let rejected = Rejected::named("carries")
+            .typed("item", &f.item)
+            .problem("item", "Choose an action item from the list.");
+        return version_page(
+            &state,
+            s,
+            id,
+            None,
+            Sent::of(rejected),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    };
+    let ctx = user_ctx(&state, s, op.clone());
+    let account = s.account.clone();
+    let done = state
+        .db(move |conn| Ok(service::carries_out(conn, &ctx, id, item, &account)))
+        .await?;
+    match done {
+        Ok(()) => {
+            flash(
+                &state,
+                s,
+                "ok",
+                "The CAPA's action item now names this version.",
+            )
+            .await?;
+            let v = state
+                .read(move |conn| repo::find_version(conn, id)?.ok_or(AppError::NotFound))
+                .await?;
+            Ok(see_other(&format!("{}#links", DocWorkflow::page(&v))))
+        }
+        Err(e) => {
+            if let RecordError::Refused(r @ crate::domain::workflow::Refused::Role { .. }) = &e {
+                let path = format!("/document-versions/{id}/carries-out");
+                super::deny(&state, s, op, None, "POST", path, r.to_string()).await?;
+                return Err(AppError::Forbidden(r.to_string()));
+            }
+            let rejected = Rejected::named("carries").typed("item", &f.item);
+            let (status, rejected) = super::refused_form(&state, s, e, rejected, None).await?;
+            version_page(&state, s, id, None, Sent::of(rejected), status).await
+        }
+    }
 }

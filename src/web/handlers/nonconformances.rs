@@ -440,25 +440,39 @@ async fn show_page(
                 conn,
                 ("nonconformance", &format!("nc-{id}")),
             )?;
-            let capas: Vec<(String, String)> =
-                crate::service::links::linked(conn, "nonconformance", &format!("nc-{id}"))?
-                    .into_iter()
-                    .filter(|(t, _)| t == "capa")
-                    .filter_map(|(_, i)| {
-                        let n = i.strip_prefix("capa-")?.to_string();
-                        Some((format!("CAPA-{n}"), format!("/capas/{n}")))
-                    })
-                    .collect();
+            let linked =
+                crate::service::links::linked(conn, "nonconformance", &format!("nc-{id}"))?;
+            let capas: Vec<(String, String)> = linked
+                .iter()
+                .filter(|(t, _)| t == "capa")
+                .filter_map(|(_, i)| {
+                    let n = i.strip_prefix("capa-")?.to_string();
+                    Some((format!("CAPA-{n}"), format!("/capas/{n}")))
+                })
+                .collect();
+            let mut documents = Vec::new();
+            for (_, i) in linked.iter().filter(|(t, _)| t == "document") {
+                if let Some(n) = i.strip_prefix("doc-").and_then(|n| n.parse::<i64>().ok()) {
+                    let standing = crate::service::documents::standing(conn, n)?;
+                    documents.push((format!("DOC-{n}"), format!("/documents/{n}"), standing));
+                }
+            }
             Ok((
                 nc,
                 product,
                 reporter,
                 form,
-                (history, signatures, capas, commits, (files, file_people)),
+                (
+                    history,
+                    signatures,
+                    (capas, documents),
+                    commits,
+                    (files, file_people),
+                ),
             ))
         })
         .await?;
-    let (history, signatures, capas, commits, (files, file_people)) = more;
+    let (history, signatures, (capas, documents), commits, (files, file_people)) = more;
     let roles = &s.account.roles;
     let who = Who {
         user: Some(s.account.id.0),
@@ -529,6 +543,7 @@ async fn show_page(
         history,
         signatures,
         capas,
+        documents,
         commits: commits
             .iter()
             .map(crate::web::views::CommitView::new)

@@ -115,6 +115,8 @@ pub struct ItemView {
     /// The owner's and due date's form values.
     pub owner_id: String,
     pub due_on: String,
+    /// Document versions named as carrying it out: key, page, state.
+    pub revisions: Vec<(String, String, &'static str)>,
 }
 
 /// A linked record.

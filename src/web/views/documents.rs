@@ -157,6 +157,23 @@ pub struct DocPage {
     pub commits_hint: String,
     pub commits_unlink: Option<String>,
     pub attachments: super::attachments::AttachmentsPanel,
+    /// CAPAs, nonconformances and requirements linked to the document.
+    pub linked: Vec<LinkedView>,
+    /// Whether this reader may link and unlink.
+    pub can_link: bool,
+    /// Open action items of linked CAPAs this version may be named for.
+    pub carry_items: Vec<Choice>,
+    /// The action items this version is named as carrying out.
+    pub carried: Vec<(String, String)>,
+}
+
+/// A record linked to the document.
+pub struct LinkedView {
+    pub link_id: i64,
+    pub label: String,
+    pub href: Option<String>,
+    pub relation: &'static str,
+    pub about: String,
 }
 
 /// One run of a redline, as a page marks it.

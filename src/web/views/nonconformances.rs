@@ -91,6 +91,8 @@ pub struct NcPage {
     pub signatures: Vec<super::signatures::SignatureView>,
     /// Linked CAPAs: key and page.
     pub capas: Vec<(String, String)>,
+    /// Linked documents: key, page, where they stand.
+    pub documents: Vec<(String, String, String)>,
     /// Commits whose messages name the NC (`Refs: NC-1`).
     pub commits: Vec<super::CommitView>,
     pub commits_of: String,

@@ -88,6 +88,10 @@ pub struct KeptPage {
     names: HashMap<i64, String>,
     item_owners: Vec<Choice>,
     links: Vec<(String, String)>,
+    /// Where each linked document stands ("title: v3 effective; v4 in review").
+    documents: HashMap<String, String>,
+    /// The document versions named as carrying out each action item.
+    revisions: HashMap<i64, Vec<(String, String, &'static str)>>,
     commits: Vec<crate::service::git::LinkedCommit>,
     signatures: Vec<crate::service::verification::Checked>,
     attachments: Vec<crate::db::repo::attachments::Attachment>,
@@ -115,6 +119,17 @@ fn kept_page(conn: &mut DbConnection, people: &PeopleCache, id: i64) -> Result<K
     let key = format!("capa-{id}");
     let mut links = crate::service::links::linked(conn, "capa", &key)?;
     links.retain(|(kind, _)| kind != "commit");
+    let mut documents = HashMap::new();
+    for (kind, id) in &links {
+        if let (true, Some(n)) = (
+            kind == "document",
+            id.strip_prefix("doc-").and_then(|n| n.parse::<i64>().ok()),
+        ) {
+            documents.insert(id.clone(), crate::service::documents::standing(conn, n)?);
+        }
+    }
+    let item_ids: Vec<i64> = capa.items.iter().map(|i| i.id).collect();
+    let revisions = crate::service::documents::revisions_of_items(conn, &item_ids)?;
     let commits = crate::service::git::commits_linked_to(conn, ("capa", &key))?;
     let signatures = super::signatures::checked_of::<CapaWorkflow>(conn, &capa)?;
     let by_category: Vec<(&str, Vec<String>)> = Category::ALL
@@ -140,6 +155,8 @@ fn kept_page(conn: &mut DbConnection, people: &PeopleCache, id: i64) -> Result<K
         names,
         item_owners,
         links,
+        documents,
+        revisions,
         commits,
         signatures,
         attachments,
@@ -531,6 +548,7 @@ async fn show_page(
             can_change: can_edit && c.items_addable() && i.done_on.is_none(),
             owner_id: i.owner_id.to_string(),
             due_on: i.due_on.to_string(),
+            revisions: kept.revisions.get(&i.id).cloned().unwrap_or_default(),
         })
         .collect();
     // The forms on the page; a refused one that is not (the CAPA moved on)
@@ -627,8 +645,14 @@ async fn show_page(
             .iter()
             .map(|(kind, id)| LinkView {
                 href: record_href(kind, id, &s.account.roles),
-                label: crate::domain::record::kind(kind)
-                    .map_or_else(|| format!("{kind} {id}"), |k| k.label(id)),
+                label: {
+                    let label = crate::domain::record::kind(kind)
+                        .map_or_else(|| format!("{kind} {id}"), |k| k.label(id));
+                    match kept.documents.get(id) {
+                        Some(standing) => format!("{label} {standing} (to revise)"),
+                        None => label,
+                    }
+                },
             })
             .collect(),
         commits: kept
