@@ -482,6 +482,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    document_exports (id) {
+        id -> BigInt,
+        format -> Text,
+        file_name -> Text,
+        filters -> Text,
+        rows -> BigInt,
+        sha256 -> Text,
+        bytes -> BigInt,
+        content -> Binary,
+        manifest -> Text,
+        audit_seq -> BigInt,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     document_words (word, document_id) {
         word -> Text,
         document_id -> BigInt,
@@ -503,6 +520,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     app_meta,
     documents,
+    document_exports,
     document_versions,
     document_words,
     document_rounds,

@@ -561,14 +561,16 @@ const LIST_COLUMNS: [&str; 11] = [
 ];
 
 /// The filtered master list as a file (read a page at a time), audited
-/// with its filters, row count and SHA-256 in the same transaction.
+/// with its filters, row count and SHA-256, kept byte for byte with its
+/// manifest signed by the log key, in one transaction; the export's number.
 pub fn export_list(
     conn: &mut DbConnection,
     ctx: &Ctx,
+    key: &crate::audit::key::LogKey,
     (filter, order): (&repo::Filter, repo::Sort),
     described: &[String],
     format: ListFormat,
-) -> Result<Vec<u8>, RecordError> {
+) -> Result<i64, RecordError> {
     write_tx(conn, |conn| {
         let mut rows: Vec<[String; 11]> = Vec::new();
         let mut offset = 0;
@@ -616,17 +618,51 @@ pub fn export_list(
             }
             ListFormat::Xlsx => list_xlsx(&rows).map_err(RecordError::Fault)?,
         };
-        audit::append(
+        let ext = match format {
+            ListFormat::Csv => "csv",
+            ListFormat::Xlsx => "xlsx",
+        };
+        let sha = super::sha256_hex(&bytes);
+        let file_name = format!("documents-{}.{ext}", ctx.now.format("%Y%m%d-%H%M%S"));
+        let seq = audit::append(
             conn,
             &ctx.entry("document.exported").after(serde_json::json!({
-                "format": match format { ListFormat::Csv => "csv", ListFormat::Xlsx => "xlsx" },
+                "format": ext,
+                "file_name": file_name,
                 "filters": described,
                 "rows": rows.len(),
-                "sha256": super::sha256_hex(&bytes),
+                "sha256": sha,
                 "bytes": bytes.len(),
             })),
         )?;
-        Ok(bytes)
+        let note = crate::trace::manifest::Manifest {
+            file: file_name.clone(),
+            format: ext.to_string(),
+            product: "documents (master list)".into(),
+            sha256: sha.clone(),
+            bytes: bytes.len() as u64,
+            created: audit::format_time(ctx.now),
+            by: ctx.actor.name.clone(),
+            audit_entry: seq,
+        }
+        .sign(key)
+        .map_err(RecordError::Fault)?;
+        let id = repo::insert_export(
+            conn,
+            &repo::NewExport {
+                format: ext,
+                file_name: &file_name,
+                filters: &described.join(" "),
+                rows: i64::try_from(rows.len()).unwrap_or(i64::MAX),
+                sha256: &sha,
+                content: &bytes,
+                manifest: &note,
+                audit_seq: i64::try_from(seq).unwrap_or(i64::MAX),
+                created_by: super::actor_user(ctx),
+            },
+            ctx.now,
+        )?;
+        Ok(id)
     })
 }
 

@@ -113,12 +113,23 @@ pub fn manifest_file(
     let Some(e) = repo::find(conn, id)? else {
         return Ok(None);
     };
-    let seq = u64::try_from(e.audit_seq).unwrap_or(u64::MAX);
+    manifest_of(conn, vkey, (e.audit_seq, &e.manifest, &e.file_name))
+}
+
+/// The manifest file of an export recorded by audit entry `seq` with the
+/// signed manifest note `note`, once a checkpoint holds the entry: any
+/// kept export (the matrix's, the document master list's).
+pub fn manifest_of(
+    conn: &mut DbConnection,
+    vkey: &str,
+    (seq, note, file_name): (i64, &str, &str),
+) -> Result<Option<(String, Vec<u8>)>, RecordError> {
+    let seq = u64::try_from(seq).unwrap_or(u64::MAX);
     let Some(cp) = checkpoint::first_covering(conn, seq)? else {
         return Ok(None);
     };
     Ok(Some((
-        format!("{}.manifest.json", e.file_name),
-        manifest::file(&e.manifest, &cp.note, vkey, &e.file_name),
+        format!("{file_name}.manifest.json"),
+        manifest::file(note, &cp.note, vkey, file_name),
     )))
 }

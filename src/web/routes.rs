@@ -97,7 +97,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("", web::get().to(documents::list))
                 .route("", web::post().to(documents::create))
                 .route("/new", web::get().to(documents::new_form))
-                .route("/export.{format}", web::get().to(documents::export))
+                .route("/exports", web::get().to(documents::exports))
+                .route("/exports", web::post().to(documents::export))
+                .route("/exports/{id}/file", web::get().to(documents::export_file))
+                .route(
+                    "/exports/{id}/manifest",
+                    web::get().to(documents::export_manifest),
+                )
                 .route("/{id}", web::get().to(documents::show))
                 .route("/{id}/edit", web::post().to(documents::correct))
                 .route("/{id}/revise", web::post().to(documents::revise))

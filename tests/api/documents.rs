@@ -675,27 +675,58 @@ async fn files_api_exports_dashboards_periodic_review_and_retirement() {
     let (status, _) = app.api_get("/api/v1/documents?review=soon", &token).await;
     assert_eq!(status, 400);
 
-    // The master list exports, audited with its digest.
-    let res = p.r1.get("/documents/export.csv?type=form").await;
-    assert_eq!(res.status(), 200);
-    let csv = res.text().await.unwrap();
+    // The master list exports, kept with a signed manifest, audited.
+    let res =
+        p.r1.submit(
+            "/documents?type=form",
+            "/documents/exports",
+            &[("type", "form"), ("format", "csv")],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let listed = p.r1.get_html("/documents/exports").await;
     assert!(
-        csv.starts_with("number,title,type,effective_version"),
-        "{csv}"
+        listed.contains("type=form") && listed.contains("/documents/exports/1/file"),
+        "{listed}"
+    );
+    let csv =
+        p.r1.get("/documents/exports/1/file")
+            .await
+            .bytes()
+            .await
+            .unwrap();
+    let text = String::from_utf8_lossy(&csv).to_string();
+    assert!(
+        text.starts_with("number,title,type,effective_version"),
+        "{text}"
     );
     assert!(
-        csv.contains("DOC-1,Cleaning of the moulding line,Form,v1"),
-        "{csv}"
+        text.contains("DOC-1,Cleaning of the moulding line,Form,v1"),
+        "{text}"
     );
+    let manifest = p.r1.get("/documents/exports/1/manifest").await;
+    assert_eq!(manifest.status(), 200);
+    let manifest = manifest.bytes().await.unwrap();
+    let vkey = p.r1.get("/audit/key").await.text().await.unwrap();
+    let checked = attest::trace::manifest::verify(&csv, &manifest, vkey.trim()).unwrap();
+    assert_eq!(checked.manifest.format, "csv");
     let entry = app.audit_of("document.exported").pop().unwrap();
     assert_eq!(entry["after"]["rows"], 1);
-    assert_eq!(
-        entry["after"]["sha256"],
-        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(csv.as_bytes()))
-    );
-    let xlsx = p.r1.get("/documents/export.xlsx").await;
-    assert_eq!(xlsx.status(), 200);
+    assert_eq!(entry["after"]["sha256"], checked.manifest.sha256.as_str());
+    // A changed byte no longer verifies.
+    let mut changed = csv.to_vec();
+    changed[0] ^= 1;
+    assert!(attest::trace::manifest::verify(&changed, &manifest, vkey.trim()).is_err());
+    let res =
+        p.r1.submit("/documents", "/documents/exports", &[("format", "xlsx")])
+            .await;
+    assert_eq!(res.status(), 303);
+    let xlsx = p.r1.get("/documents/exports/2/file").await;
     assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
+    let res =
+        p.r1.submit("/documents", "/documents/exports", &[("format", "pdf")])
+            .await;
+    assert_eq!(res.status(), 400);
 
     // Periodic review: a form is reviewed every 36 months from today.
     let today = app.clock.now().date_naive();
@@ -899,4 +930,115 @@ async fn documents_link_to_capas_and_their_items_and_are_found_by_their_words() 
         .await;
     assert_eq!(res.status(), 303);
     assert_eq!(app.audit_of("link.removed").len(), 1);
+}
+
+/// Every guard of the document workflow refuses over HTTP with its rule's
+/// id and changes nothing; withdrawing needs a reason.
+#[tokio::test]
+async fn every_guard_refuses_over_http_and_changes_nothing() {
+    let app = spawn_app().await;
+    let p = people(&app).await;
+    let doc = create(&p.author, "Supplier audits", "plan", p.ids[0]).await;
+    // Nothing written, no reviewer, no approver.
+    let before = version_of(&app, doc, 1);
+    let res = step(&app, &p.author, (doc, 1), "submit_review", &[], None).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        res.headers()["attest-refused-rules"],
+        "document.content_required document.reviewer_required document.approver_required"
+    );
+    assert_eq!(version_of(&app, doc, 1), before, "nothing saved");
+    // Someone else's draft: not theirs to send.
+    let res = step(&app, &p.r1, (doc, 1), "submit_review", &[], None).await;
+    assert_eq!(res.status(), 403);
+    // A planned date, passed by the time of the approval.
+    let tomorrow = (app.clock.now().date_naive() + chrono::Days::new(1)).to_string();
+    send_for_review(
+        &app,
+        &p,
+        (doc, 1),
+        "Audit every supplier yearly.",
+        &tomorrow,
+        "",
+    )
+    .await;
+    for (b, user) in [(&p.r1, "rita"), (&p.r2, "ravi")] {
+        assert_eq!(review_as(&app, b, user, (doc, 1)).await.status(), 303);
+    }
+    app.clock.advance(chrono::Duration::days(2));
+    assert_eq!(p.qa.login("quinn", QA_PW).await.status(), 303);
+    let res = approve_as_quinn(&app, &p, (doc, 1)).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        res.headers()["attest-refused-rules"],
+        "document.effective_date_passed"
+    );
+    // Back to draft with a new date; approved for a day to come, quality
+    // cannot make it effective early.
+    let res = step(
+        &app,
+        &p.qa,
+        (doc, 1),
+        "request_changes",
+        &[("comment", "New date")],
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(p.author.login("erin", AUTHOR_PW).await.status(), 303);
+    assert_eq!(p.r1.login("rita", REVIEW_PW).await.status(), 303);
+    assert_eq!(p.r2.login("ravi", REVIEW_PW).await.status(), 303);
+    let in_5 = (app.clock.now().date_naive() + chrono::Days::new(5)).to_string();
+    send_for_review(
+        &app,
+        &p,
+        (doc, 1),
+        "Audit every supplier yearly.",
+        &in_5,
+        "",
+    )
+    .await;
+    for (b, user) in [(&p.r1, "rita"), (&p.r2, "ravi")] {
+        assert_eq!(review_as(&app, b, user, (doc, 1)).await.status(), 303);
+    }
+    assert_eq!(approve_as_quinn(&app, &p, (doc, 1)).await.status(), 303);
+    assert_eq!(state_of(&app, doc, 1), "approved");
+    let res = step(&app, &p.qa, (doc, 1), "make_effective", &[], None).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        res.headers()["attest-refused-rules"],
+        "document.effective_date_not_reached"
+    );
+    // Nobody supersedes by hand.
+    let res = step(&app, &p.qa, (doc, 1), "supersede", &[], None).await;
+    assert_ne!(res.status(), 303);
+    assert_eq!(state_of(&app, doc, 1), "approved");
+    // A withdrawal needs its reason.
+    let doc2 = create(&p.author, "Withdrawn idea", "policy", p.ids[0]).await;
+    let res = step(
+        &app,
+        &p.author,
+        (doc2, 1),
+        "withdraw",
+        &[("reason", "")],
+        None,
+    )
+    .await;
+    assert_eq!(
+        res.headers()["attest-refused-rules"],
+        "document.reason_required"
+    );
+    let res = step(
+        &app,
+        &p.author,
+        (doc2, 1),
+        "withdraw",
+        &[("reason", "Covered by the quality manual")],
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(state_of(&app, doc2, 1), "withdrawn");
+    let page = p.author.get_html(&format!("/documents/{doc2}")).await;
+    assert!(page.contains("WITHDRAWN - NEVER IN FORCE"), "{page}");
 }

@@ -91,7 +91,29 @@ CREATE TRIGGER document_rounds_data_changed AFTER INSERT OR UPDATE OR DELETE OR 
     FOR EACH STATEMENT EXECUTE FUNCTION attest_data_changed();
 CREATE FUNCTION attest_round_kept() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'a review round''s content is kept as sent';
+    RAISE EXCEPTION '% rows are kept as written', TG_TABLE_NAME;
 END $$;
 CREATE TRIGGER document_rounds_no_change BEFORE UPDATE ON document_rounds
     FOR EACH ROW EXECUTE FUNCTION attest_round_kept();
+-- Exports of the master list, kept byte for byte with their manifest
+-- signed by the log key (as the matrix's exports are).
+CREATE TABLE document_exports (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    format     TEXT NOT NULL CHECK (format IN ('csv', 'xlsx')),
+    file_name  TEXT NOT NULL,
+    filters    TEXT NOT NULL,
+    rows       BIGINT NOT NULL,
+    sha256     TEXT NOT NULL,
+    bytes      BIGINT NOT NULL,
+    content    BYTEA NOT NULL,
+    manifest   TEXT NOT NULL,
+    audit_seq  BIGINT NOT NULL,
+    created_by BIGINT REFERENCES users (id),
+    created_at TIMESTAMP NOT NULL
+);
+CREATE TRIGGER document_exports_no_change BEFORE UPDATE ON document_exports
+    FOR EACH ROW EXECUTE FUNCTION attest_round_kept();
+CREATE TRIGGER document_exports_no_delete BEFORE DELETE ON document_exports
+    FOR EACH ROW EXECUTE FUNCTION attest_refuse_delete();
+CREATE TRIGGER document_exports_no_truncate BEFORE TRUNCATE ON document_exports
+    FOR EACH STATEMENT EXECUTE FUNCTION attest_refuse_delete();

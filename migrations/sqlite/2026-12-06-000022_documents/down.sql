@@ -1,3 +1,4 @@
+DROP TABLE document_exports;
 DROP TABLE document_words;
 DROP TABLE document_rounds;
 DROP TABLE document_versions;

@@ -91,3 +91,23 @@ CREATE TRIGGER document_rounds_data_changed_update AFTER UPDATE ON document_roun
 BEGIN UPDATE data_stamp SET changes = changes + 1 WHERE id = 1; END;
 CREATE TRIGGER document_rounds_no_change BEFORE UPDATE ON document_rounds
 BEGIN SELECT RAISE(ABORT, 'a review round''s content is kept as sent'); END;
+-- Exports of the master list, kept byte for byte with their manifest
+-- signed by the log key (as the matrix's exports are).
+CREATE TABLE document_exports (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    format     TEXT NOT NULL CHECK (format IN ('csv', 'xlsx')),
+    file_name  TEXT NOT NULL,
+    filters    TEXT NOT NULL,
+    rows       BIGINT NOT NULL,
+    sha256     TEXT NOT NULL,
+    bytes      BIGINT NOT NULL,
+    content    BLOB NOT NULL,
+    manifest   TEXT NOT NULL,
+    audit_seq  BIGINT NOT NULL,
+    created_by BIGINT REFERENCES users (id),
+    created_at TIMESTAMP NOT NULL
+);
+CREATE TRIGGER document_exports_no_change BEFORE UPDATE ON document_exports
+BEGIN SELECT RAISE(ABORT, 'an export is kept as made'); END;
+CREATE TRIGGER document_exports_no_delete BEFORE DELETE ON document_exports
+BEGIN SELECT RAISE(ABORT, 'document_exports are never deleted'); END;

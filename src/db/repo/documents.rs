@@ -569,3 +569,90 @@ pub fn list(
     }
     Ok((rows, total))
 }
+
+/// An export of the master list, without its bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = crate::db::schema::document_exports)]
+pub struct ExportRow {
+    pub id: i64,
+    pub format: String,
+    pub file_name: String,
+    pub filters: String,
+    pub rows: i64,
+    pub sha256: String,
+    pub bytes: i64,
+    pub manifest: String,
+    pub audit_seq: i64,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+/// A new export of the master list.
+pub struct NewExport<'a> {
+    pub format: &'a str,
+    pub file_name: &'a str,
+    pub filters: &'a str,
+    pub rows: i64,
+    pub sha256: &'a str,
+    pub content: &'a [u8],
+    pub manifest: &'a str,
+    pub audit_seq: i64,
+    pub created_by: Option<i64>,
+}
+
+/// Keeps an export; its number.
+pub fn insert_export(
+    conn: &mut DbConnection,
+    x: &NewExport<'_>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> QueryResult<i64> {
+    use crate::db::schema::document_exports as e;
+    diesel::insert_into(e::table)
+        .values((
+            e::format.eq(x.format),
+            e::file_name.eq(x.file_name),
+            e::filters.eq(x.filters),
+            e::rows.eq(x.rows),
+            e::sha256.eq(x.sha256),
+            e::bytes.eq(i64::try_from(x.content.len()).unwrap_or(i64::MAX)),
+            e::content.eq(x.content),
+            e::manifest.eq(x.manifest),
+            e::audit_seq.eq(x.audit_seq),
+            e::created_by.eq(x.created_by),
+            e::created_at.eq(naive(at)),
+        ))
+        .execute(conn)?;
+    crate::db::last_insert_id(conn)
+}
+
+pub fn find_export(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ExportRow>> {
+    use crate::db::schema::document_exports as e;
+    e::table
+        .find(id)
+        .select(ExportRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The kept bytes of export `id`.
+pub fn export_content(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Vec<u8>>> {
+    use crate::db::schema::document_exports as e;
+    e::table.find(id).select(e::content).first(conn).optional()
+}
+
+/// Exports of the master list, newest first, and how many there are.
+pub fn exports(
+    conn: &mut DbConnection,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<ExportRow>, i64)> {
+    use crate::db::schema::document_exports as e;
+    let total = e::table.count().get_result(conn)?;
+    let rows = e::table
+        .order(e::id.desc())
+        .offset(offset)
+        .limit(limit)
+        .select(ExportRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}

@@ -138,7 +138,11 @@ pub async fn list(
     let (first, last) = q.shown(rows.len());
     let pages = q.pages("/documents", total);
     let sort = q.get("sort");
-    let kept = q.query_string();
+    let kept: Vec<(&'static str, String)> = PARAMS
+        .iter()
+        .map(|k| (*k, q.get(k).to_string()))
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
     html(&DocListPage {
         ctx: page_ctx(&state, s, "/documents").await?,
         rows: rows
@@ -175,11 +179,7 @@ pub async fn list(
         filtered: q.filtered(),
         can_create: s.account.roles.has_any(Authors::ROLES),
         pages,
-        query: if kept.is_empty() {
-            String::new()
-        } else {
-            format!("?{kept}")
-        },
+        kept,
     })
 }
 
@@ -1375,27 +1375,43 @@ pub async fn print(
     })
 }
 
-/// `GET /documents/export.csv` and `/documents/export.xlsx`: the filtered
-/// master list, every page, audited with its filters and SHA-256.
+/// `POST /documents/exports`: the filtered master list (every page) as CSV
+/// or XLSX, kept byte for byte with its manifest signed by the log key and
+/// audited with its filters and SHA-256; a checkpoint holding its entry is
+/// signed at once, so the manifest can be downloaded straight away.
 pub async fn export(
     state: web::Data<AppState>,
     user: CurrentUser,
     OpId(op): OpId,
-    path: web::Path<String>,
-    query: web::Query<HashMap<String, String>>,
+    Typed(_, pairs): Typed<IgnoredFields>,
 ) -> Result<HttpResponse, AppError> {
     let s = &user.0;
-    let (format, mime) = match path.into_inner().as_str() {
-        "csv" => (service::ListFormat::Csv, "text/csv; charset=utf-8"),
-        "xlsx" => (
-            service::ListFormat::Xlsx,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-        _ => return Err(AppError::NotFound),
+    let mut query: HashMap<String, String> = HashMap::new();
+    let mut format = String::new();
+    for (k, v) in pairs {
+        match k.as_str() {
+            "format" => format = v,
+            k if PARAMS.contains(&k) => {
+                query.insert(k.to_string(), v);
+            }
+            other => {
+                return Err(AppError::BadRequest(format!(
+                    "The form could not be accepted: unknown field `{other}`"
+                )));
+            }
+        }
+    }
+    let format = match format.as_str() {
+        "csv" => service::ListFormat::Csv,
+        "xlsx" => service::ListFormat::Xlsx,
+        other => {
+            return Err(AppError::BadRequest(format!(
+                "There is no export format {other:?}"
+            )));
+        }
     };
     let q = ListQuery::read(&query, PARAMS, PerPage::Fixed(PER_PAGE))?;
-    let today = state.clock.today();
-    let (filter, order) = filter_of(&q, today)?;
+    let (filter, order) = filter_of(&q, state.clock.today())?;
     let mut described: Vec<String> = query
         .iter()
         .filter(|(_, v)| !v.is_empty())
@@ -1403,32 +1419,116 @@ pub async fn export(
         .collect();
     described.sort();
     let ctx = user_ctx(&state, s, op);
-    let bytes = state
+    let key = state.log_key.clone();
+    let id = state
         .db(move |conn| {
             Ok(service::export_list(
                 conn,
                 &ctx,
+                &key,
                 (&filter, order),
                 &described,
                 format,
             )?)
         })
         .await?;
-    let ext = if format == service::ListFormat::Csv {
-        "csv"
+    state.checkpoint().await?;
+    flash(
+        &state,
+        s,
+        "ok",
+        "Exported: download the file and its signed manifest below.",
+    )
+    .await?;
+    Ok(see_other(&format!("/documents/exports#export-{id}")))
+}
+
+/// `GET /documents/exports`: the master list's exports, newest first.
+pub async fn exports(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let q = ListQuery::read(&query, &[], PerPage::Fixed(PER_PAGE))?;
+    let (offset, limit) = (q.offset(), q.per_page);
+    let (rows, total, names) = state
+        .read(move |conn| {
+            let (rows, total) = repo::exports(conn, offset, limit)?;
+            let ids: Vec<i64> = rows.iter().filter_map(|r| r.created_by).collect();
+            let names = users::names(conn, &ids)?;
+            Ok::<_, AppError>((rows, total, names))
+        })
+        .await?;
+    let pages = q.pages("/documents/exports", total);
+    html(&ExportsPage {
+        ctx: page_ctx(&state, &user.0, "/documents").await?,
+        verify: format!(
+            "attest verify-export FILE FILE.manifest.json --key '{}'",
+            state.log_vkey
+        ),
+        rows: rows
+            .into_iter()
+            .map(|r| ExportView {
+                id: r.id,
+                file_name: r.file_name,
+                format: r.format,
+                filters: r.filters,
+                rows: r.rows,
+                sha256: r.sha256,
+                bytes: size_text(r.bytes),
+                by: r
+                    .created_by
+                    .map(|u| name_of(&names, u))
+                    .unwrap_or_else(|| "system".into()),
+                at: crate::audit::format_time(crate::db::utc(r.created_at)),
+            })
+            .collect(),
+        pages,
+    })
+}
+
+/// `GET /documents/exports/{id}/file`: the exact bytes exported.
+pub async fn export_file(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let (e, content) = state
+        .read(move |conn| {
+            let e = repo::find_export(conn, id)?.ok_or(AppError::NotFound)?;
+            let content = repo::export_content(conn, id)?.ok_or(AppError::NotFound)?;
+            Ok::<_, AppError>((e, content))
+        })
+        .await?;
+    let mime = if e.format == "csv" {
+        "text/csv; charset=utf-8"
     } else {
-        "xlsx"
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     };
-    Ok(HttpResponse::Ok()
-        .content_type(mime)
-        .insert_header((
-            "Content-Disposition",
-            format!(
-                "attachment; filename=\"documents-{}.{ext}\"",
-                today.format("%Y%m%d")
-            ),
-        ))
-        .body(bytes))
+    Ok(super::trace::attachment(&e.file_name, mime, content))
+}
+
+/// `GET /documents/exports/{id}/manifest`: the signed manifest file.
+pub async fn export_manifest(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let vkey = state.log_vkey.clone();
+    let file = state
+        .db(move |conn| {
+            let e = repo::find_export(conn, id)?.ok_or(AppError::NotFound)?;
+            crate::service::exports::manifest_of(
+                conn,
+                &vkey,
+                (e.audit_seq, &e.manifest, &e.file_name),
+            )
+            .map_err(AppError::from)
+        })
+        .await?;
+    super::trace::manifest_answer(file)
 }
 
 #[derive(Deserialize)]

@@ -529,7 +529,7 @@ pub async fn export_page(
     })
 }
 
-fn attachment(name: &str, content_type: &str, body: Vec<u8>) -> HttpResponse {
+pub(crate) fn attachment(name: &str, content_type: &str, body: Vec<u8>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(content_type.to_string())
         .insert_header((
@@ -619,6 +619,12 @@ pub async fn export_manifest(
             crate::service::exports::manifest_file(conn, &vkey, id).map_err(AppError::from)
         })
         .await?;
+    manifest_answer(file)
+}
+
+/// A manifest file to download, or why there is none yet (any kept export:
+/// the matrix's, the document master list's).
+pub(crate) fn manifest_answer(file: Option<(String, Vec<u8>)>) -> Result<HttpResponse, AppError> {
     match file {
         Some((name, body)) => Ok(attachment(&name, "application/json", body)),
         None => Err(AppError::Unavailable(

@@ -47,8 +47,8 @@ pub struct DocListPage {
     pub filtered: bool,
     pub can_create: bool,
     pub pages: Vec<PageLink>,
-    /// The list's query without the page, for the CSV and XLSX links.
-    pub query: String,
+    /// The list's filters as they were given, for the export form.
+    pub kept: Vec<(&'static str, String)>,
 }
 
 /// The new-document and correction form as typed.
@@ -238,4 +238,26 @@ pub struct PrintPage {
     pub signatures: Vec<PrintedSignature>,
     pub history: Vec<(i64, String, String, String, &'static str)>,
     pub content_sha256: String,
+}
+
+/// An export of the master list.
+pub struct ExportView {
+    pub id: i64,
+    pub file_name: String,
+    pub format: String,
+    pub filters: String,
+    pub rows: i64,
+    pub sha256: String,
+    pub bytes: String,
+    pub by: String,
+    pub at: String,
+}
+
+#[derive(Template)]
+#[template(path = "documents/exports.html")]
+pub struct ExportsPage {
+    pub ctx: PageCtx,
+    pub rows: Vec<ExportView>,
+    pub verify: String,
+    pub pages: Vec<PageLink>,
 }
