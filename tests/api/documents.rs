@@ -288,6 +288,7 @@ async fn a_document_is_reviewed_in_parallel_approved_and_its_next_version_supers
     assert_eq!(state_of(&app, doc, 1), "effective", "v1 stays in force");
 
     // An approved version's content is fixed.
+    // SECURITY.md 8
     let f = draft_fields("changed", &reviewers, &approver, "", "x");
     let res = save_draft(&app, &p.author, (doc, 2), &f).await;
     assert_eq!(res.status(), 409, "{}", res.text().await.unwrap());
@@ -527,6 +528,13 @@ async fn never_two_effective_versions_and_two_approvals_at_once_make_one() {
         "no v3 while v2 is open"
     );
     send_for_review(&app, &p, (doc, 2), "v2", "", "Clarified").await;
+    // A reviewer opens on what changed against the version in force.
+    let review_page = p.r1.get_html(&format!("/documents/{doc}/v/2")).await;
+    assert!(
+        review_page.contains("read what changed against the effective version")
+            && review_page.contains("redline?from=1&#38;to=2"),
+        "{review_page}"
+    );
     for (b, user) in [(&p.r1, "rita"), (&p.r2, "ravi")] {
         let res = step(&app, b, (doc, 2), "review", &[], Some((user, REVIEW_PW))).await;
         assert_eq!(res.status(), 303);
@@ -561,7 +569,7 @@ fn version_of_opt(app: &TestApp, doc: i64, n: i64) -> Option<i64> {
 }
 
 #[tokio::test]
-async fn a_body_cannot_carry_script_into_the_page() {
+async fn a_body_cannot_carry_script_into_the_page_security_26() {
     let app = spawn_app().await;
     let p = people(&app).await;
     let doc = create(&p.author, "Hostile", "form", p.ids[0]).await;
