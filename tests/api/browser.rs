@@ -168,6 +168,11 @@ impl Driver {
     }
 
     async fn click(&self, css: &str) {
+        // In the middle of the window, clear of the sticky section menu.
+        self.script(&format!(
+            "const e = document.querySelector({css:?}); if (e) e.scrollIntoView({{block: 'center'}}); return null"
+        ))
+        .await;
         let id = self.element(css).await;
         self.cmd(
             reqwest::Method::POST,
@@ -963,5 +968,110 @@ async fn every_page_fits_a_phone_and_a_desktop() {
             assert!(tops.iter().all(|t| *t == tops[0]), "one line: {tops:?}");
         }
     }
+    b.quit().await;
+}
+
+/// A controlled document's life in Chromium: an engineer creates it, writes
+/// the draft (Markdown), names a reviewer and an approver and sends it for
+/// review; the reviewer, who opens the page from their dashboard, signs
+/// Reviewed; the approver signs Approved; the version is effective at once
+/// and its signatures verify; a refused draft comes back filled in.
+#[tokio::test]
+async fn a_document_is_written_reviewed_and_approved_in_a_real_browser() {
+    let Some(b) = Driver::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let (_, erin) = app
+        .user_with_roles("erin", &["engineer"], "copper lantern phrase 1")
+        .await;
+    let (_, rita) = app
+        .user_with_roles("rita", &["engineer"], "silver meadow phrase 2")
+        .await;
+    let (_, quinn) = app.user_with_roles("quinn", &["quality"], QUINN).await;
+    b.sign_in(&app.base, "erin", "copper lantern phrase 1")
+        .await;
+    b.goto(&format!("{}/documents", app.base)).await;
+    b.click("a.button.primary").await;
+    b.wait_for_path("/documents/new").await;
+    b.type_into("#title", "Cleaning of the moulding line").await;
+    b.set_value("#doc_type", "sop").await;
+    b.click("form button.primary").await;
+    b.wait_for_text("DOC-1 created with v1 as a draft").await;
+    assert_eq!(b.path().await, "/documents/1/v/1#content");
+    // The draft, with a body over the limit first: refused, kept, told.
+    b.open("#draft").await;
+    b.set_value(
+        "#draft-body",
+        &format!("# Purpose\n\n{}", "x".repeat(200_001)),
+    )
+    .await;
+    b.set_value("#draft-approver", &quinn.to_string()).await;
+    b.click("#draft button.primary").await;
+    b.wait_for_text("The body can have at most 200 KB").await;
+    assert!(
+        b.in_view("#draft-problems").await,
+        "the summary is scrolled to"
+    );
+    let kept = b
+        .script("return document.querySelector('#draft-body').value.length")
+        .await;
+    assert!(kept.as_u64().unwrap() > 200_000, "the typed body is kept");
+    b.set_value(
+        "#draft-body",
+        "# Purpose\n\nKeep the line clean.\n\n| Step | Who |\n|---|---|\n| Dry 10 minutes | operator |\n",
+    )
+    .await;
+    b.script(&format!(
+        "document.querySelector('#draft-reviewers option[value=\"{rita}\"]').selected = true; return null"
+    ))
+    .await;
+    b.set_value("#draft-approver", &quinn.to_string()).await;
+    b.click("#draft button.primary").await;
+    b.wait_for_text("DOC-1 v1 saved.").await;
+    b.click("form#step-submit_review button").await;
+    let text = b.wait_for_text("DOC-1 v1 is now in review.").await;
+    assert!(text.contains("Waiting on"), "{text}");
+    b.sign_out().await;
+
+    // The reviewer: from "What needs me" to the signing form.
+    b.sign_in(&app.base, "rita", "silver meadow phrase 2").await;
+    let dashboard = b.wait_for_text("DOC-1 v1").await;
+    assert!(dashboard.contains("sign Reviewed"), "{dashboard}");
+    b.goto(&format!("{}/documents/1/v/1", app.base)).await;
+    let page = b.text().await;
+    assert!(
+        page.contains("Purpose") && page.contains("Dry 10 minutes"),
+        "{page}"
+    );
+    b.click("form#step-review button").await;
+    let form = b.wait_for_text("Sign: Sign as reviewed of DOC-1 v1").await;
+    assert!(
+        form.contains("Keep the line clean."),
+        "the signer sees the body"
+    );
+    b.type_into("#signature_username", "rita").await;
+    b.type_into("#signature_password", "silver meadow phrase 2")
+        .await;
+    b.click("form button.primary").await;
+    b.wait_for_text("Reviewed by rita Person (rita)").await;
+    b.sign_out().await;
+
+    // The approver.
+    b.sign_in(&app.base, "quinn", QUINN).await;
+    b.goto(&format!("{}/documents/1/v/1", app.base)).await;
+    b.click("form#step-approve button").await;
+    b.wait_for_text("Sign: Approve of DOC-1 v1").await;
+    b.type_into("#signature_username", "quinn").await;
+    b.type_into("#signature_password", QUINN).await;
+    b.click("form button.primary").await;
+    let text = b.wait_for_text("DOC-1 v1 is now effective.").await;
+    assert_eq!(text.matches("✓ verified").count(), 2, "{text}");
+    assert!(text.contains("since"), "{text}");
+    let current = b
+        .script("return document.querySelector('.stepper li[aria-current]').textContent")
+        .await;
+    assert!(current.as_str().unwrap().contains("Effective"), "{current}");
+    let _ = erin;
     b.quit().await;
 }

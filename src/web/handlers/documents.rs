@@ -1166,6 +1166,26 @@ impl WebWorkflow for DocWorkflow {
     fn page(v: &DocVersion) -> String {
         format!("/documents/{}/v/{}", v.document_id, v.number)
     }
+
+    /// An approval may have made the version effective in the same
+    /// transaction: say where it stands now.
+    async fn done(
+        state: &web::Data<AppState>,
+        s: &SessionCtx,
+        v: &DocVersion,
+        _action: &str,
+    ) -> Result<HttpResponse, AppError> {
+        let id = v.id;
+        let now = state
+            .read(move |conn| repo::find_version(conn, id)?.ok_or(AppError::NotFound))
+            .await?;
+        let mut words = format!("{} is now {}.", now.key(), now.state.label().to_lowercase());
+        if now.state == VersionState::Effective && v.state == VersionState::Approved {
+            words.push_str(" The version before it, if any, is superseded.");
+        }
+        flash(state, s, "ok", &words).await?;
+        Ok(see_other(&Self::page(&now)))
+    }
 }
 
 /// The query of the redline.
