@@ -754,6 +754,13 @@ async fn files_api_exports_dashboards_periodic_review_and_retirement() {
     );
     let due = p.author.get_html("/documents?review=due").await;
     assert!(due.contains("DOC-1"), "{due}");
+    // Quality sees every document past its review, whoever owns it.
+    assert_eq!(p.qa.login("quinn", QA_PW).await.status(), 303);
+    let team = p.qa.get_html("/").await;
+    assert!(
+        team.contains("Documents past their periodic review: 1 owned by others"),
+        "{team}"
+    );
     // erin owns it: she signs Reviewed: still valid.
     let res = step(
         &app,
@@ -774,7 +781,6 @@ async fn files_api_exports_dashboards_periodic_review_and_retirement() {
         attest::domain::document::next_review(later, 36)
     );
     // Retirement: quality, with a reason and a signature; nothing effective after.
-    assert_eq!(p.qa.login("quinn", QA_PW).await.status(), 303);
     let res = step(
         &app,
         &p.qa,

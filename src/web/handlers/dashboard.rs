@@ -82,6 +82,19 @@ pub async fn index(
                     detail: n.detail,
                 });
             }
+            if is_quality {
+                // Every document past its periodic review, whoever owns it.
+                let due = crate::db::repo::documents::reviews_due(conn, None, today, 51)?;
+                let others = due.iter().filter(|d| d.owner_id != me).count();
+                if others > 0 {
+                    let n = if due.len() > 50 { "more than 50".to_string() } else { others.to_string() };
+                    needs.push(NeedItem {
+                        href: "/documents?review=due&sort=review".into(),
+                        title: format!("Documents past their periodic review: {n} owned by others"),
+                        detail: "ISO 13485 4.2.4: each owner signs Reviewed: still valid or starts a new version".into(),
+                    });
+                }
+            }
             if is_admin {
                 for a in users::locked(conn, now, 20)? {
                     needs.push(NeedItem {
