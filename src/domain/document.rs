@@ -459,6 +459,12 @@ impl DraftFields {
                 None
             }
         };
+        if reviewers.contains(&author) {
+            errors.push(FieldError::new(
+                "reviewers",
+                "The author cannot review their own version: choose other reviewers.",
+            ));
+        }
         if let Some(a) = approver_id {
             if a == author {
                 errors.push(FieldError::new(
@@ -682,6 +688,16 @@ fn submit_guard(v: &DocVersion, out: &mut Checks) {
         Refusal::new(
             "document.reviewer_required",
             "Name at least one reviewer",
+            Some("ISO 13485 4.2.4 a"),
+        )
+        .at(PEOPLE),
+    );
+    out.require(
+        !v.reviewers.contains(&v.author_id),
+        "The author is not among the reviewers",
+        Refusal::new(
+            "document.author_is_reviewer",
+            "The author cannot review their own version",
             Some("ISO 13485 4.2.4 a"),
         )
         .at(PEOPLE),

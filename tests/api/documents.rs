@@ -400,6 +400,14 @@ async fn the_draft_form_refuses_bad_input_keeps_it_and_saves_nothing() {
             format!("Body text kept {}", "x".repeat(200_001)),
             "The body can have at most 200 KB",
         ),
+        // The author as a reviewer.
+        (
+            vec![p.ids[0].to_string()],
+            p.ids[3].to_string(),
+            "",
+            "Body text kept".into(),
+            "The author cannot review their own version",
+        ),
         // The author as approver.
         (
             r1.to_vec(),

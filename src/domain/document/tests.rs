@@ -108,6 +108,11 @@ fn submitting_for_review_states_every_missing_thing() {
             "document.approver_is_author",
         ]
     );
+    v.reviewers = vec![AUTHOR];
+    let r = step(&v, "submit_review", AUTHOR, &Roles::default())
+        .err()
+        .unwrap();
+    assert!(r.rule_ids().contains(&"document.author_is_reviewer"));
     v.reviewers = vec![APPROVER];
     v.approver_id = Some(APPROVER);
     let r = step(&v, "submit_review", AUTHOR, &Roles::default())
