@@ -52,6 +52,7 @@ pub struct AppState {
     /// Pages of the CAPA and NC lists, read again when the data changes.
     pub capa_lists: Arc<crate::web::handlers::capas::ListCache>,
     pub nc_lists: Arc<crate::web::handlers::nonconformances::ListCache>,
+    pub doc_lists: Arc<crate::web::handlers::documents::ListCache>,
     /// Who a CAPA or an action item can be given to.
     pub people: Arc<crate::web::handlers::capas::PeopleCache>,
     /// CAPA pages' data and checked signatures, kept until the data changes.
@@ -110,6 +111,7 @@ impl AppState {
             matrices: Arc::default(),
             capa_lists: Arc::default(),
             nc_lists: Arc::default(),
+            doc_lists: Arc::default(),
             people: Arc::default(),
             histories: Arc::default(),
             capa_pages: Arc::default(),

@@ -118,22 +118,23 @@ pub async fn list(
     let (filter, order) = filter_of(&q, today)?;
     let (offset, limit) = (q.offset(), q.per_page);
     let (owner_sel, product_sel) = (q.get("owner").to_string(), q.get("product").to_string());
-    let (rows, total, names, owners, products) = state
+    // Read by filters, day and data alone (not by who reads), kept until a
+    // record changes.
+    let key = format!("{filter:?}|{order:?}|{offset}|{limit}|{owner_sel}|{product_sel}|{today}");
+    let cache = state.doc_lists.clone();
+    let data = state
         .read(move |conn| {
-            let (rows, total) = repo::list(conn, &filter, order, offset, limit)?;
-            let ids: Vec<i64> = rows.iter().map(|r| r.doc.owner_id).collect();
-            let names = users::names(conn, &ids)?;
-            let all = people(conn)?;
-            let owners = person_choices(&all, |_| true, &[&owner_sel]);
-            let products_all = all_products(conn)?;
-            let product_names: HashMap<i64, String> = products_all
-                .iter()
-                .map(|p| (p.id, p.name.clone()))
-                .collect();
-            let products = choices_of(&products_all, &product_sel);
-            Ok::<_, AppError>((rows, total, (names, product_names), owners, products))
+            cache.get(conn, key, |conn| {
+                list_page(
+                    conn,
+                    (&filter, order),
+                    (offset, limit),
+                    (&owner_sel, &product_sel),
+                )
+            })
         })
         .await?;
+    let (rows, total, names, owners, products) = (*data).clone();
     let (names, product_names) = names;
     let (first, last) = q.shown(rows.len());
     let pages = q.pages("/documents", total);
@@ -181,6 +182,38 @@ pub async fn list(
         pages,
         kept,
     })
+}
+
+/// A page of the master list with what its rows and filters name.
+pub type ListPage = (
+    Vec<ListRow>,
+    i64,
+    (HashMap<i64, String>, HashMap<i64, String>),
+    Vec<Choice>,
+    Vec<Choice>,
+);
+
+/// Pages of the master list, kept until a record changes.
+pub type ListCache = crate::service::KeptUntilDataChanges<String, ListPage>;
+
+fn list_page(
+    conn: &mut DbConnection,
+    (filter, order): (&Filter, Sort),
+    (offset, limit): (i64, i64),
+    (owner_sel, product_sel): (&str, &str),
+) -> Result<ListPage, AppError> {
+    let (rows, total) = repo::list(conn, filter, order, offset, limit)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.doc.owner_id).collect();
+    let names = users::names(conn, &ids)?;
+    let all = people(conn)?;
+    let owners = person_choices(&all, |_| true, &[owner_sel]);
+    let products_all = all_products(conn)?;
+    let product_names: HashMap<i64, String> = products_all
+        .iter()
+        .map(|p| (p.id, p.name.clone()))
+        .collect();
+    let products = choices_of(&products_all, product_sel);
+    Ok((rows, total, (names, product_names), owners, products))
 }
 
 fn row_view(
