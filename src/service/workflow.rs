@@ -96,99 +96,96 @@ pub fn take_step<W: Stored>(
     input: &W::Input,
     signer: Option<&SignWith>,
 ) -> Result<W::Record, RecordError> {
-    {
-        let record = W::load(conn, id)?.ok_or(RecordError::NotFound)?;
-        if let Some(with) = signer {
-            shown_record::<W>(&record, version, &with.shown)?;
-        }
-        if W::version(&record) != version {
-            return Err(RecordError::Stale);
-        }
-        // A signer's roles are read now, not from when their session began.
-        let account = match signer {
-            Some(with) => Some(users::find(conn, with.user)?.ok_or(RecordError::NotFound)?),
-            None => None,
-        };
-        let who = match &account {
-            Some(a) => Who {
-                user: Some(a.id.0),
-                roles: &a.roles,
-            },
-            None => who,
-        };
-        let decision =
-            decide_at::<W>(&record, name, input, who, ctx.now).map_err(RecordError::Refused)?;
-        let mut next = decision.record;
-        W::bump(&mut next, ctx.now);
-        let mut signed = None;
-        if decision.signature.is_none() && signer.is_some() {
-            return Err(RecordError::unsigned_step(decision.action.name));
-        }
-        if let Some(rule) = decision.signature {
-            let (Some(with), Some(account)) = (signer, account.as_ref()) else {
-                return Err(RecordError::SignatureRequired {
-                    action: decision.action.label,
-                    meaning: rule.meaning,
-                });
-            };
-            check_signer(conn, ctx, account, with)?;
-            if let Some(refused) =
-                sod_refusal(decision.signature, decision.barred_signer, account.id.0)
-            {
-                return Err(RecordError::Refused(refused));
-            }
-            let entity = W::entity(&next);
-            let content = content_hash::<W>(&next)?;
-            let now = Shown {
-                record_type: entity.kind.clone(),
-                record_id: entity.id.clone(),
-                record_key: entity.key.clone(),
-                version: entity.version,
-                action: decision.action.name.to_string(),
-                meaning: rule.meaning.to_string(),
-                content_sha256: content.clone(),
-            };
-            let differences = with.shown.differences(&now, decision.action.label);
-            if !differences.is_empty() {
-                return Err(RecordError::NotAsShown(differences));
-            }
-            let record_ref = RecordRef {
-                kind: entity.kind,
-                id: entity.id,
-                key: entity.key,
-                version: entity.version,
-            };
-            signed = Some(sign_record(
-                conn,
-                ctx,
-                account,
-                with,
-                record_ref,
-                content,
-                Some(decision.action.name),
-                rule.meaning,
-            )?);
-        }
-        W::before_save(conn, ctx, decision.action.name, &next)?;
-        if !W::save(conn, &next)? {
-            return Err(RecordError::Stale);
-        }
-        let (mut was, mut now) = changed(&W::audit_fields(&record), &W::audit_fields(&next));
-        was.insert("transition".into(), Value::Null);
-        now.insert("transition".into(), json!(decision.action.name));
-        let mut entry = ctx
-            .entry(&format!("{}.transition", W::KIND))
-            .entity(W::entity(&next))
-            .before(Value::Object(was))
-            .after(Value::Object(now));
-        if let Some(s) = signed {
-            entry = entry.signature(s);
-        }
-        audit::append(conn, &entry)?;
-        super::events::append(conn, ctx, &W::entity(&next), &decision.events)?;
-        W::after_step(conn, ctx, decision.action.name, decision.from, &next)?;
-        Ok(next)
+    let record = W::load(conn, id)?.ok_or(RecordError::NotFound)?;
+    if let Some(with) = signer {
+        shown_record::<W>(&record, version, &with.shown)?;
     }
+    if W::version(&record) != version {
+        return Err(RecordError::Stale);
+    }
+    // A signer's roles are read now, not from when their session began.
+    let account = match signer {
+        Some(with) => Some(users::find(conn, with.user)?.ok_or(RecordError::NotFound)?),
+        None => None,
+    };
+    let who = match &account {
+        Some(a) => Who {
+            user: Some(a.id.0),
+            roles: &a.roles,
+        },
+        None => who,
+    };
+    let decision =
+        decide_at::<W>(&record, name, input, who, ctx.now).map_err(RecordError::Refused)?;
+    let mut next = decision.record;
+    W::bump(&mut next, ctx.now);
+    let mut signed = None;
+    if decision.signature.is_none() && signer.is_some() {
+        return Err(RecordError::unsigned_step(decision.action.name));
+    }
+    if let Some(rule) = decision.signature {
+        let (Some(with), Some(account)) = (signer, account.as_ref()) else {
+            return Err(RecordError::SignatureRequired {
+                action: decision.action.label,
+                meaning: rule.meaning,
+            });
+        };
+        check_signer(conn, ctx, account, with)?;
+        if let Some(refused) = sod_refusal(decision.signature, decision.barred_signer, account.id.0)
+        {
+            return Err(RecordError::Refused(refused));
+        }
+        let entity = W::entity(&next);
+        let content = content_hash::<W>(&next)?;
+        let now = Shown {
+            record_type: entity.kind.clone(),
+            record_id: entity.id.clone(),
+            record_key: entity.key.clone(),
+            version: entity.version,
+            action: decision.action.name.to_string(),
+            meaning: rule.meaning.to_string(),
+            content_sha256: content.clone(),
+        };
+        let differences = with.shown.differences(&now, decision.action.label);
+        if !differences.is_empty() {
+            return Err(RecordError::NotAsShown(differences));
+        }
+        let record_ref = RecordRef {
+            kind: entity.kind,
+            id: entity.id,
+            key: entity.key,
+            version: entity.version,
+        };
+        signed = Some(sign_record(
+            conn,
+            ctx,
+            account,
+            with,
+            record_ref,
+            content,
+            Some(decision.action.name),
+            rule.meaning,
+        )?);
+    }
+    W::before_save(conn, ctx, decision.action.name, &next)?;
+    if !W::save(conn, &next)? {
+        return Err(RecordError::Stale);
+    }
+    let (mut was, mut now) = changed(&W::audit_fields(&record), &W::audit_fields(&next));
+    was.insert("transition".into(), Value::Null);
+    now.insert("transition".into(), json!(decision.action.name));
+    let mut entry = ctx
+        .entry(&format!("{}.transition", W::KIND))
+        .entity(W::entity(&next))
+        .before(Value::Object(was))
+        .after(Value::Object(now));
+    if let Some(s) = signed {
+        entry = entry.signature(s);
+    }
+    audit::append(conn, &entry)?;
+    super::events::append(conn, ctx, &W::entity(&next), &decision.events)?;
+    W::after_step(conn, ctx, decision.action.name, decision.from, &next)?;
+    Ok(next)
 }
 
 /// Refuses a signing form sent for another record than the one it showed,
