@@ -31,6 +31,7 @@ use crate::web::record::{Fact, RecordHead, Section, next_steps};
 use crate::web::rejected::{Rejected, Sent};
 use crate::web::session::SessionCtx;
 use crate::web::step::{WebWorkflow, text};
+use crate::web::views::attachments::size_text;
 use crate::web::views::audit::Choice;
 use crate::web::views::documents::*;
 use crate::web::views::signatures::SignedField;
@@ -540,14 +541,6 @@ pub async fn version_by_id(
     Ok(see_other(&DocWorkflow::page(&v)))
 }
 
-fn size_text(bytes: i64) -> String {
-    match bytes {
-        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1_000_000.0),
-        b if b >= 1_000 => format!("{:.1} kB", b as f64 / 1_000.0),
-        b => format!("{b} bytes"),
-    }
-}
-
 fn file_rows(v: &DocVersion) -> Vec<FileRow> {
     v.files
         .iter()
@@ -587,6 +580,8 @@ async fn version_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let roles = s.account.roles.clone();
+    // Only those who may write or correct a document see the people pickers.
+    let pickers = roles.has_any(Authors::ROLES);
     let histories = state.histories.clone();
     let doc_form_sent = match sent.rejected() {
         Some(r) if r.form == "document" => Some(r.clone()),
@@ -636,7 +631,7 @@ async fn version_page(
                 linked,
                 carry_items,
                 carried,
-                people: people(conn)?,
+                people: if pickers { people(conn)? } else { Vec::new() },
                 form_products: choices_of(&products, &selected),
                 doc,
                 v,
