@@ -721,7 +721,7 @@ pub fn needs_of(
                 detail: "In review: read it (the redline shows what changed) and sign Reviewed, or request changes".into(),
             });
         } else if v.approver_id == Some(me) {
-            let waiting = v.awaiting_review().len();
+            let waiting = v.reviews_missing();
             out.push(Need {
                 href: page,
                 title: format!("{} {}", v.key(), v.title),
@@ -946,22 +946,18 @@ pub fn standing(conn: &mut DbConnection, doc_id: i64) -> diesel::QueryResult<Str
     let Some(doc) = repo::find_document(conn, doc_id)? else {
         return Ok(String::new());
     };
-    let versions = repo::versions_of(conn, &doc)?;
+    let versions = repo::states_of(conn, doc_id)?;
+    let words = |(n, s): &(i64, VersionState)| format!("v{n} {}", s.label().to_lowercase());
     let mut parts: Vec<String> = Vec::new();
-    if let Some(e) = versions.iter().find(|v| v.state == VersionState::Effective) {
-        parts.push(format!("v{} effective", e.number));
-    }
-    if let Some(o) = versions.iter().find(|v| v.state.open()) {
-        parts.push(format!("v{} {}", o.number, o.state.label().to_lowercase()));
-    }
-    if parts.is_empty()
-        && let Some(last) = versions.first()
-    {
-        parts.push(format!(
-            "v{} {}",
-            last.number,
-            last.state.label().to_lowercase()
-        ));
+    parts.extend(
+        versions
+            .iter()
+            .find(|(_, s)| *s == VersionState::Effective)
+            .map(words),
+    );
+    parts.extend(versions.iter().find(|(_, s)| s.open()).map(words));
+    if parts.is_empty() {
+        parts.extend(versions.first().map(words));
     }
     Ok(format!("{}: {}", doc.title, parts.join("; ")))
 }

@@ -379,18 +379,81 @@ pub fn due_to_take_effect(
         .load(conn)
 }
 
-/// Versions in review (for "What needs me": the reviewers are read from
-/// each), oldest first.
-pub fn in_review(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<DocVersion>> {
-    let rows: Vec<(VersionRow, DocRow)> = v::table
-        .inner_join(d::table)
+/// A version in review as "What needs me" reads it: who reviews and
+/// approves it, not its content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InReview {
+    pub document_id: i64,
+    pub number: i64,
+    pub title: String,
+    pub reviewers: Vec<i64>,
+    pub reviewed: Vec<i64>,
+    pub approver_id: Option<i64>,
+}
+
+impl InReview {
+    /// `DOC-4 v3`.
+    pub fn key(&self) -> String {
+        format!("DOC-{} v{}", self.document_id, self.number)
+    }
+
+    /// How many reviewers have not signed in this round.
+    pub fn reviews_missing(&self) -> usize {
+        self.reviewers
+            .iter()
+            .filter(|r| !self.reviewed.contains(r))
+            .count()
+    }
+}
+
+/// Versions in review, oldest first, without their bodies (the dashboard
+/// reads them on every view).
+pub fn in_review(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<InReview>> {
+    type Row = (i64, i64, i64, String, String, String, Option<i64>);
+    let rows: Vec<Row> = v::table
         .filter(v::state.eq(VersionState::InReview.as_str()))
         .order(v::id.asc())
         .limit(limit)
-        .select((VersionRow::as_select(), DocRow::as_select()))
+        .select((
+            v::id,
+            v::document_id,
+            v::number,
+            v::title,
+            v::reviewers,
+            v::reviewed,
+            v::approver_id,
+        ))
         .load(conn)?;
     rows.into_iter()
-        .map(|(row, doc)| version(row, &document(doc)?, Vec::new()))
+        .map(
+            |(id, document_id, number, title, reviewers, reviewed, approver_id)| {
+                let c = Cols::new("document_versions", id);
+                Ok(InReview {
+                    document_id,
+                    number,
+                    title,
+                    reviewers: c.json("reviewers", &reviewers)?,
+                    reviewed: c.json("reviewed", &reviewed)?,
+                    approver_id,
+                })
+            },
+        )
+        .collect()
+}
+
+/// The number and state of each version of document `doc`, newest first.
+pub fn states_of(conn: &mut DbConnection, doc: i64) -> QueryResult<Vec<(i64, VersionState)>> {
+    let rows: Vec<(i64, i64, String)> = v::table
+        .filter(v::document_id.eq(doc))
+        .order(v::number.desc())
+        .limit(1000)
+        .select((v::id, v::number, v::state))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, number, state)| {
+            let c = Cols::new("document_versions", id);
+            Ok((number, c.one_of("state", &state, VersionState::parse)?))
+        })
         .collect()
 }
 
