@@ -338,7 +338,7 @@ pub fn transitions(count: u64, dir: &Path) -> anyhow::Result<String> {
             email: "owner@example.com".into(),
             roles: Roles::new([Role::Quality]),
         })?;
-        let owner = accounts::create_user(&mut conn, &system, &valid, &hash, false)?;
+        let owner = crate::service::people::create_user(&mut conn, &system, &valid, &hash, false)?;
         let mut signer = walk::Signer::seeded(&mut conn, &system, "bench-signer")?;
         let as_owner = || Ctx {
             actor: accounts::actor(&owner),

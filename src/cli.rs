@@ -683,7 +683,7 @@ fn user(settings: Settings, command: UserCommand) -> anyhow::Result<()> {
             let valid = accounts::validate_new_user(&input)?;
             let otp = Zeroizing::new(password::one_time_password()?);
             let hash = password::hash_blocking(&otp)?;
-            let a = accounts::create_user(conn, &cli_ctx(log), &valid, &hash, true)?;
+            let a = crate::service::people::create_user(conn, &cli_ctx(log), &valid, &hash, true)?;
             println!(
                 "Created {} ({}, {}). One-time password (shown once): {}",
                 a.username,
@@ -721,12 +721,28 @@ fn user(settings: Settings, command: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::Disable(args) => {
             let a = find(conn, &args.username)?;
-            accounts::set_active(conn, &cli_ctx(log), a.id, None, false, &args.reason, None)?;
+            crate::service::people::set_active(
+                conn,
+                &cli_ctx(log),
+                a.id,
+                None,
+                false,
+                &args.reason,
+                None,
+            )?;
             println!("Disabled {} and ended its sessions.", a.username);
         }
         UserCommand::Enable(args) => {
             let a = find(conn, &args.username)?;
-            accounts::set_active(conn, &cli_ctx(log), a.id, None, true, &args.reason, None)?;
+            crate::service::people::set_active(
+                conn,
+                &cli_ctx(log),
+                a.id,
+                None,
+                true,
+                &args.reason,
+                None,
+            )?;
             println!("Enabled {}.", a.username);
         }
         UserCommand::ResetPassword(args) => {

@@ -261,7 +261,7 @@ fn ensure_admin(
         roles: Roles::new([Role::Admin]),
     };
     let valid = accounts::validate_new_user(&input)?;
-    match accounts::create_user(
+    match crate::service::people::create_user(
         conn,
         &system_ctx(origin, "init"),
         &valid,
@@ -383,6 +383,11 @@ impl Application {
                 crate::service::documents::effective_dates_job(
                     prepared.log_origin.clone(),
                     std::time::Duration::from_secs(60),
+                ),
+                // Training passing its due date is told once.
+                crate::service::training::overdue_job(
+                    prepared.log_origin.clone(),
+                    std::time::Duration::from_secs(300),
                 ),
             ],
         ));

@@ -268,6 +268,8 @@ pub fn changes_records(action: &str) -> bool {
                 | "repository.ping_received"
                 | "repository.event_ignored"
                 | "document_version.printed"
+                | "training.record_printed"
+                | "training.gate_refused"
         ))
 }
 

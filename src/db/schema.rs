@@ -495,6 +495,7 @@ diesel::table! {
         audit_seq -> BigInt,
         created_by -> Nullable<BigInt>,
         created_at -> Timestamp,
+        subject -> Text,
     }
 }
 
@@ -515,7 +516,93 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    training_scope (id) {
+        id -> BigInt,
+        document_id -> BigInt,
+        role -> Nullable<Text>,
+        user_id -> Nullable<BigInt>,
+        added_at -> Timestamp,
+        removed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    training_due (document_id) {
+        document_id -> BigInt,
+        due_days -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    training_assignments (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        document_id -> BigInt,
+        version_id -> BigInt,
+        version_number -> BigInt,
+        content_sha256 -> Text,
+        state -> Text,
+        due_on -> Text,
+        because -> Text,
+        trained_before -> Nullable<BigInt>,
+        carried_from -> Nullable<BigInt>,
+        opened_at -> Nullable<Timestamp>,
+        quiz_passed_at -> Nullable<Timestamp>,
+        quiz_score -> Text,
+        acknowledged_at -> Nullable<Timestamp>,
+        overdue_noted -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    training_quizzes (version_id) {
+        version_id -> BigInt,
+        pass_mark -> BigInt,
+        set_by -> BigInt,
+        set_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    training_questions (id) {
+        id -> BigInt,
+        version_id -> BigInt,
+        n -> BigInt,
+        question -> Text,
+        choices -> Text,
+        correct -> BigInt,
+        retired -> Bool,
+    }
+}
+
+diesel::table! {
+    training_attempts (id) {
+        id -> BigInt,
+        assignment_id -> BigInt,
+        answers -> Text,
+        correct -> BigInt,
+        questions -> BigInt,
+        passed -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    settings (name) {
+        name -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(document_versions -> documents (document_id));
+diesel::joinable!(training_assignments -> users (user_id));
+diesel::joinable!(training_assignments -> documents (document_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     app_meta,
@@ -524,6 +611,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     document_versions,
     document_words,
     document_rounds,
+    training_scope,
+    training_due,
+    training_assignments,
+    training_quizzes,
+    training_questions,
+    training_attempts,
+    settings,
     nonconformances,
     nc_state_restorations,
     products,

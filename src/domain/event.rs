@@ -23,15 +23,23 @@ pub enum EventKind {
     ItemAssigned,
     /// An account was locked after wrong passwords (`data`: until).
     AccountLocked,
+    /// A person was assigned training on a document version (`data`: to,
+    /// document, version, due_on).
+    TrainingAssigned,
+    /// A person's training passed its due date (`data`: to, document,
+    /// version, due_on).
+    TrainingOverdue,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 5] = [
+    pub const ALL: [EventKind; 7] = [
         Self::StepTaken,
         Self::SignatureNeeded,
         Self::Assigned,
         Self::ItemAssigned,
         Self::AccountLocked,
+        Self::TrainingAssigned,
+        Self::TrainingOverdue,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +49,8 @@ impl EventKind {
             Self::Assigned => "assigned",
             Self::ItemAssigned => "item_assigned",
             Self::AccountLocked => "account_locked",
+            Self::TrainingAssigned => "training_assigned",
+            Self::TrainingOverdue => "training_overdue",
         }
     }
 
@@ -95,6 +105,26 @@ impl DomainEvent {
                 "item": item,
                 "to": UserId(to).to_string(),
                 "due_on": due_on.map(|d| d.to_string()),
+            }),
+        }
+    }
+
+    /// `to` is to be trained on `document` version `version` by `due_on`;
+    /// `kind` says whether it was just assigned or is now overdue.
+    pub fn training(
+        kind: EventKind,
+        to: i64,
+        document: &str,
+        version: i64,
+        due_on: chrono::NaiveDate,
+    ) -> Self {
+        Self {
+            kind,
+            data: json!({
+                "to": UserId(to).to_string(),
+                "document": document,
+                "version": version,
+                "due_on": due_on.to_string(),
             }),
         }
     }

@@ -35,6 +35,7 @@ pub mod requirement;
 pub mod svg;
 pub mod text;
 pub mod trace;
+pub mod training;
 pub mod user;
 pub mod words;
 pub mod workflow;

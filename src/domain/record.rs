@@ -109,6 +109,17 @@ pub const DOCUMENT_VERSION: RecordKind = RecordKind {
     history_for_all: true,
     ..PLAIN
 };
+/// One person's training on one document version (`TRN-12`); its page is
+/// for the trainee, quality, auditors and administrators.
+pub const TRAINING_ASSIGNMENT: RecordKind = RecordKind {
+    kind: "training_assignment",
+    name: "Training assignment",
+    plural: "Training assignments",
+    id_prefix: "trn-",
+    key_prefix: Some("TRN-"),
+    page: Some("/training/"),
+    ..PLAIN
+};
 /// Requirement keys (`SRS-012`) are chosen per product; commits name them
 /// through the product's repositories, not through this registry.
 pub const REQUIREMENT: RecordKind = RecordKind {
@@ -161,6 +172,7 @@ pub const KINDS: &[&RecordKind] = &[
     &CAPA,
     &DOCUMENT,
     &DOCUMENT_VERSION,
+    &TRAINING_ASSIGNMENT,
     &REQUIREMENT,
     &REQUIREMENT_IMPORT,
     &REPOSITORY,

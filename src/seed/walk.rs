@@ -78,8 +78,8 @@ impl Signer {
             roles: Roles::new([Role::Quality]),
         })
         .map_err(|e| setup(&e))?;
-        let account =
-            accounts::create_user(conn, ctx, &valid, &hash, false).map_err(|e| setup(&e))?;
+        let account = crate::service::people::create_user(conn, ctx, &valid, &hash, false)
+            .map_err(|e| setup(&e))?;
         let key = crate::signature::generate(account.id.0, &password).map_err(|e| setup(&e))?;
         crate::db::write_tx(conn, |conn| {
             keys::issue(conn, ctx, &account, &key, "seeded signer")

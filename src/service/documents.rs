@@ -5,14 +5,12 @@
 //! and the version effective before it is superseded there too; the
 //! scheduler makes future-dated versions effective on their day.
 
-use std::sync::Arc;
-
 use serde_json::Value;
 
 use super::Ctx;
 use super::error::RecordError;
 use super::workflow::{Stored, take_step};
-use crate::audit::{self, Actor, EntityRef};
+use crate::audit::{self, EntityRef};
 use crate::db::repo::{documents as repo, products, users};
 use crate::db::{DbConnection, write_tx};
 use crate::domain::document::{
@@ -89,9 +87,21 @@ impl Stored for DocWorkflow {
                 }
                 Ok(())
             }
-            "make_effective" => took_effect(conn, ctx, v),
+            "make_effective" => {
+                took_effect(conn, ctx, v)?;
+                // Training on it is assigned (or carried forward) at once.
+                super::training::reconcile_document(
+                    conn,
+                    ctx,
+                    v.document_id,
+                    "no longer in the curriculum",
+                )
+            }
             "periodic_review" => review_clock(conn, ctx, v, v.reviewed_on),
-            "retire" => review_clock(conn, ctx, v, None),
+            "retire" => {
+                review_clock(conn, ctx, v, None)?;
+                super::training::reconcile_document(conn, ctx, v.document_id, "document retired")
+            }
             _ => Ok(()),
         }
     }
@@ -522,29 +532,16 @@ pub fn make_due_effective(conn: &mut DbConnection, ctx: &Ctx) -> Result<usize, R
 
 /// The scheduler's job that makes versions effective on their day.
 pub fn effective_dates_job(log: String, every: std::time::Duration) -> crate::jobs::Job {
-    crate::jobs::Job {
-        name: "document_effective_dates",
+    super::system_job(
+        "document_effective_dates",
+        log,
         every,
-        run: Arc::new(move |conn, clock| {
-            let ctx = Ctx {
-                log: log.clone(),
-                actor: Actor::system(),
-                now: clock.now(),
-                op: None,
-            };
-            make_due_effective(conn, &ctx)
-                .map(|n| format!("{n} document versions made effective"))
-                .map_err(|e| e.to_string())
-        }),
-    }
+        make_due_effective,
+        "document versions made effective",
+    )
 }
 
-/// The formats the master list exports to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ListFormat {
-    Csv,
-    Xlsx,
-}
+pub use super::exports::ListFormat;
 
 const LIST_COLUMNS: [&str; 11] = [
     "number",
@@ -572,7 +569,7 @@ pub fn export_list(
     format: ListFormat,
 ) -> Result<i64, RecordError> {
     write_tx(conn, |conn| {
-        let mut rows: Vec<[String; 11]> = Vec::new();
+        let mut rows: Vec<Vec<String>> = Vec::new();
         let mut offset = 0;
         loop {
             let (page, _) = repo::list(conn, filter, order, offset, 1000)?;
@@ -583,7 +580,7 @@ pub fn export_list(
             let ids: Vec<i64> = page.iter().map(|r| r.doc.owner_id).collect();
             let names = users::names(conn, &ids)?;
             for r in page {
-                rows.push([
+                rows.push(vec![
                     r.doc.key(),
                     r.doc.title.clone(),
                     r.doc.doc_type.label().into(),
@@ -608,91 +605,23 @@ pub fn export_list(
                 ]);
             }
         }
-        let bytes = match format {
-            ListFormat::Csv => {
-                let mut out = crate::csv::line(&LIST_COLUMNS);
-                for r in &rows {
-                    out.push_str(&crate::csv::line(r));
-                }
-                out.into_bytes()
-            }
-            ListFormat::Xlsx => list_xlsx(&rows).map_err(RecordError::Fault)?,
-        };
-        let ext = match format {
-            ListFormat::Csv => "csv",
-            ListFormat::Xlsx => "xlsx",
-        };
-        let sha = super::sha256_hex(&bytes);
-        let file_name = format!("documents-{}.{ext}", ctx.now.format("%Y%m%d-%H%M%S"));
-        let seq = audit::append(
+        super::exports::keep_list(
             conn,
-            &ctx.entry("document.exported").after(serde_json::json!({
-                "format": ext,
-                "file_name": file_name,
-                "filters": described,
-                "rows": rows.len(),
-                "sha256": sha,
-                "bytes": bytes.len(),
-            })),
-        )?;
-        let note = crate::trace::manifest::Manifest {
-            file: file_name.clone(),
-            format: ext.to_string(),
-            product: "documents (master list)".into(),
-            sha256: sha.clone(),
-            bytes: bytes.len() as u64,
-            created: audit::format_time(ctx.now),
-            by: ctx.actor.name.clone(),
-            audit_entry: seq,
-        }
-        .sign(key)
-        .map_err(RecordError::Fault)?;
-        let id = repo::insert_export(
-            conn,
-            &repo::NewExport {
-                format: ext,
-                file_name: &file_name,
-                filters: &described.join(" "),
-                rows: i64::try_from(rows.len()).unwrap_or(i64::MAX),
-                sha256: &sha,
-                content: &bytes,
-                manifest: &note,
-                audit_seq: i64::try_from(seq).unwrap_or(i64::MAX),
-                created_by: super::actor_user(ctx),
+            ctx,
+            key,
+            &super::exports::KeptList {
+                subject: "documents",
+                what: "documents (master list)",
+                action: "document.exported",
+                sheet: "Documents",
+                columns: &LIST_COLUMNS,
+                number_columns: &[9],
+                rows: &rows,
+                described,
             },
-            ctx.now,
-        )?;
-        Ok(id)
+            format,
+        )
     })
-}
-
-fn list_xlsx(rows: &[[String; 11]]) -> Result<Vec<u8>, String> {
-    use rust_xlsxwriter::{Format as Fmt, Workbook};
-    let err = |e: rust_xlsxwriter::XlsxError| format!("the spreadsheet could not be written: {e}");
-    let mut book = Workbook::new();
-    let bold = Fmt::new().set_bold();
-    let sheet = book.add_worksheet();
-    sheet.set_name("Documents").map_err(err)?;
-    for (c, name) in LIST_COLUMNS.iter().enumerate() {
-        let col = u16::try_from(c).map_err(|e| e.to_string())?;
-        sheet
-            .write_string_with_format(0, col, *name, &bold)
-            .map_err(err)?;
-    }
-    for (i, r) in rows.iter().enumerate() {
-        let row = u32::try_from(i + 1).map_err(|e| e.to_string())?;
-        for (c, value) in r.iter().enumerate() {
-            let col = u16::try_from(c).map_err(|e| e.to_string())?;
-            match value.parse::<f64>() {
-                Ok(n) if c == 9 => sheet.write_number(row, col, n).map_err(err)?,
-                _ => sheet
-                    .write_string(row, col, crate::trace::export::neutral(value))
-                    .map_err(err)?,
-            };
-        }
-    }
-    sheet.set_freeze_panes(1, 1).map_err(err)?;
-    book.save_to_buffer().map_err(err)
 }
 
 /// Something a document waits on a person for ("What needs me").

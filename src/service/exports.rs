@@ -133,3 +133,134 @@ pub fn manifest_of(
         manifest::file(note, &cp.note, vkey, file_name),
     )))
 }
+
+/// The formats a list (the document master list, the training matrix)
+/// exports to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListFormat {
+    Csv,
+    Xlsx,
+}
+
+impl ListFormat {
+    pub fn ext(self) -> &'static str {
+        match self {
+            ListFormat::Csv => "csv",
+            ListFormat::Xlsx => "xlsx",
+        }
+    }
+}
+
+/// A list to export and keep.
+pub struct KeptList<'a> {
+    /// What it lists, as kept (`documents`, `training`).
+    pub subject: &'a str,
+    /// What the manifest says it is of.
+    pub what: &'a str,
+    /// The audit action recording it.
+    pub action: &'a str,
+    pub sheet: &'a str,
+    pub columns: &'a [&'a str],
+    /// The columns a spreadsheet holds as numbers.
+    pub number_columns: &'a [usize],
+    pub rows: &'a [Vec<String>],
+    /// Its filters in words.
+    pub described: &'a [String],
+}
+
+/// Writes `list` as a file, records it in the audit log with its filters,
+/// row count and SHA-256, and keeps it byte for byte with its manifest
+/// signed by the log key, in the caller's transaction; the export's number.
+pub fn keep_list(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    key: &LogKey,
+    list: &KeptList<'_>,
+    format: ListFormat,
+) -> Result<i64, RecordError> {
+    use crate::db::repo::documents as kept;
+    let bytes = match format {
+        ListFormat::Csv => {
+            let mut out = crate::csv::line(list.columns);
+            for r in list.rows {
+                out.push_str(&crate::csv::line(r));
+            }
+            out.into_bytes()
+        }
+        ListFormat::Xlsx => list_xlsx(list).map_err(RecordError::Fault)?,
+    };
+    let ext = format.ext();
+    let sha = super::sha256_hex(&bytes);
+    let file_name = format!("{}-{}.{ext}", list.subject, ctx.now.format("%Y%m%d-%H%M%S"));
+    let seq = audit::append(
+        conn,
+        &ctx.entry(list.action).after(json!({
+            "format": ext,
+            "file_name": file_name,
+            "filters": list.described,
+            "rows": list.rows.len(),
+            "sha256": sha,
+            "bytes": bytes.len(),
+        })),
+    )?;
+    let note = Manifest {
+        file: file_name.clone(),
+        format: ext.to_string(),
+        product: list.what.into(),
+        sha256: sha.clone(),
+        bytes: bytes.len() as u64,
+        created: audit::format_time(ctx.now),
+        by: ctx.actor.name.clone(),
+        audit_entry: seq,
+    }
+    .sign(key)
+    .map_err(RecordError::Fault)?;
+    let id = kept::insert_export(
+        conn,
+        &kept::NewExport {
+            subject: list.subject,
+            format: ext,
+            file_name: &file_name,
+            filters: &list.described.join(" "),
+            rows: i64::try_from(list.rows.len()).unwrap_or(i64::MAX),
+            sha256: &sha,
+            content: &bytes,
+            manifest: &note,
+            audit_seq: i64::try_from(seq).unwrap_or(i64::MAX),
+            created_by: super::actor_user(ctx),
+        },
+        ctx.now,
+    )?;
+    Ok(id)
+}
+
+fn list_xlsx(list: &KeptList<'_>) -> Result<Vec<u8>, String> {
+    use rust_xlsxwriter::{Format as Fmt, Workbook};
+    let err = |e: rust_xlsxwriter::XlsxError| format!("the spreadsheet could not be written: {e}");
+    let mut book = Workbook::new();
+    let bold = Fmt::new().set_bold();
+    let sheet = book.add_worksheet();
+    sheet.set_name(list.sheet).map_err(err)?;
+    for (c, name) in list.columns.iter().enumerate() {
+        let col = u16::try_from(c).map_err(|e| e.to_string())?;
+        sheet
+            .write_string_with_format(0, col, *name, &bold)
+            .map_err(err)?;
+    }
+    for (i, r) in list.rows.iter().enumerate() {
+        let row = u32::try_from(i + 1).map_err(|e| e.to_string())?;
+        for (c, value) in r.iter().enumerate() {
+            let col = u16::try_from(c).map_err(|e| e.to_string())?;
+            match value.parse::<f64>() {
+                Ok(n) if list.number_columns.contains(&c) => {
+                    sheet.write_number(row, col, n).map_err(err)?
+                }
+                _ => sheet
+                    .write_string(row, col, crate::trace::export::neutral(value))
+                    .map_err(err)?,
+            };
+        }
+    }
+    sheet.set_freeze_panes(1, 1).map_err(err)?;
+    book.save_to_buffer().map_err(err)
+}

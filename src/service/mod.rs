@@ -10,17 +10,20 @@ pub mod edit;
 pub mod error;
 pub mod events;
 pub mod exports;
+pub mod gate;
 pub mod git;
 pub mod keys;
 pub mod links;
 pub mod nonconformances;
 pub mod password;
+pub mod people;
 pub mod products;
 pub mod requirements;
 pub mod signing;
 pub mod testruns;
 pub mod tokens;
 pub mod trace;
+pub mod training;
 pub mod verification;
 pub mod workflow;
 
@@ -41,6 +44,32 @@ pub struct Ctx {
 impl Ctx {
     pub fn entry(&self, action: &str) -> NewEntry {
         NewEntry::new(&self.log, self.now, self.actor.clone(), action).op(self.op.clone())
+    }
+}
+
+/// A scheduler job that runs `run` as Attest itself at the clock's now
+/// (`log` names the log), reporting "`n` `what`".
+pub fn system_job(
+    name: &'static str,
+    log: String,
+    every: std::time::Duration,
+    run: fn(&mut crate::db::DbConnection, &Ctx) -> Result<usize, error::RecordError>,
+    what: &'static str,
+) -> crate::jobs::Job {
+    crate::jobs::Job {
+        name,
+        every,
+        run: std::sync::Arc::new(move |conn, clock| {
+            let ctx = Ctx {
+                log: log.clone(),
+                actor: crate::audit::Actor::system(),
+                now: clock.now(),
+                op: None,
+            };
+            run(conn, &ctx)
+                .map(|n| format!("{n} {what}"))
+                .map_err(|e| e.to_string())
+        }),
     }
 }
 

@@ -32,6 +32,9 @@ pub fn current_content_hash(
         Some(k) if *k == record::DOCUMENT_VERSION => {
             hash::<crate::domain::document::DocWorkflow>(conn, k.number(record_id))
         }
+        Some(k) if *k == record::TRAINING_ASSIGNMENT => {
+            hash::<crate::domain::training::TrainingWorkflow>(conn, k.number(record_id))
+        }
         // A user account is signed only by its certification (11.100(c)).
         Some(k) if *k == record::USER => match k.number(record_id) {
             Some(n) if crate::db::repo::users::find(conn, UserId(n))?.is_some() => Ok(

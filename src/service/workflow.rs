@@ -136,6 +136,16 @@ pub fn take_step<W: Stored>(
             return Err(RecordError::Refused(refused));
         }
         let entity = W::entity(&next);
+        // The training gate: a signer overdue on the procedure governing
+        // the step is refused, or signs with the warning audited.
+        super::gate::at_signing(
+            conn,
+            ctx,
+            W::KIND,
+            decision.action.name,
+            account.id.0,
+            &entity,
+        )?;
         let content = content_hash::<W>(&next)?;
         let now = Shown {
             record_type: entity.kind.clone(),

@@ -575,6 +575,106 @@ fn bearer_token(header: &str) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// `GET /api/v1/training[?role=…&person=…&document=…&state=…&page=…]`: the
+/// training matrix as the page shows it (its filters; people paged), for a
+/// token of someone with the quality, auditor or administrator role.
+pub async fn get_training(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    use super::handlers::training::{self as page, TrainingReaders};
+    use crate::web::extract::RoleSet;
+    user.require(Scope::Read)?;
+    if !user.account.roles.has_any(TrainingReaders::ROLES) {
+        let why = "the training matrix is for quality, auditors and administrators".to_string();
+        let ctx = user.ctx(&state);
+        let denied_why = why.clone();
+        state
+            .db(move |conn| {
+                let denied = crate::service::access::Denied {
+                    method: "GET",
+                    path: "/api/v1/training",
+                    why: &denied_why,
+                    extra: None,
+                };
+                Ok(crate::service::access::denied(conn, &ctx, None, &denied)?)
+            })
+            .await?;
+        return Err(AppError::Forbidden(why));
+    }
+    let q = ListQuery::read(&query, page::PARAMS, API_PAGE)?;
+    let filter = page::filter_of(&q)?;
+    let today = state.clock.today();
+    let (page_no, per_page, offset) = (q.page, q.per_page, q.offset());
+    let m = state
+        .db(move |conn| Ok(crate::service::training::matrix(conn, &filter, today)?))
+        .await?;
+    let total = i64::try_from(m.rows.len()).unwrap_or(i64::MAX);
+    let documents: Vec<serde_json::Value> = m
+        .documents
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "key": format!("DOC-{}", d.id),
+                "title": d.title,
+                "version_in_force": d.in_force,
+            })
+        })
+        .collect();
+    let people: Vec<serde_json::Value> = m
+        .rows
+        .iter()
+        .skip(usize::try_from(offset).unwrap_or(0))
+        .take(usize::try_from(per_page).unwrap_or(0))
+        .map(|r| {
+            let cells: Vec<serde_json::Value> = m
+                .documents
+                .iter()
+                .zip(&r.cells)
+                .filter_map(|(d, c)| {
+                    let c = c.as_ref()?;
+                    Some(serde_json::json!({
+                        "document": format!("DOC-{}", d.id),
+                        "assignment": format!("TRN-{}", c.assignment),
+                        "standing": c.cell.as_str(),
+                        "version": c.version,
+                        "due_on": c.due_on.to_string(),
+                        "acknowledged_at": c.acknowledged_at.map(crate::audit::format_time),
+                        "trained_before": c.trained_before,
+                    }))
+                })
+                .collect();
+            serde_json::json!({
+                "id": format!("u-{}", r.user_id),
+                "username": r.username,
+                "name": r.name,
+                "roles": r.roles.to_json(),
+                "group": r.group.map(|g| g.as_str()),
+                "cells": cells,
+            })
+        })
+        .collect();
+    let counts: serde_json::Map<String, serde_json::Value> = crate::domain::training::Cell::ALL
+        .into_iter()
+        .map(|c| {
+            (
+                c.as_str().to_string(),
+                serde_json::json!(m.counts.get(&c).copied().unwrap_or(0)),
+            )
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "as_of": today.to_string(),
+        "documents": documents,
+        "counts": counts,
+        "items": people,
+        "page": page_no,
+        "per_page": per_page,
+        "total": total,
+    })))
+}
+
 #[cfg(test)]
 mod tests {
     use super::bearer_token;

@@ -53,6 +53,8 @@ pub struct AppState {
     pub capa_lists: Arc<crate::web::handlers::capas::ListCache>,
     pub nc_lists: Arc<crate::web::handlers::nonconformances::ListCache>,
     pub doc_lists: Arc<crate::web::handlers::documents::ListCache>,
+    /// The training matrix by filters and day, kept until the data changes.
+    pub training: Arc<crate::web::handlers::training::MatrixCache>,
     /// Who a CAPA or an action item can be given to.
     pub people: Arc<crate::web::handlers::capas::PeopleCache>,
     /// CAPA pages' data and checked signatures, kept until the data changes.
@@ -112,6 +114,7 @@ impl AppState {
             capa_lists: Arc::default(),
             nc_lists: Arc::default(),
             doc_lists: Arc::default(),
+            training: Arc::default(),
             people: Arc::default(),
             histories: Arc::default(),
             capa_pages: Arc::default(),

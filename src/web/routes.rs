@@ -7,11 +7,13 @@ use super::handlers::back_to_record;
 use super::handlers::{
     account, admin, attachments, audit, auth, capas, dashboard, documents, health, help, hooks,
     nonconformances as nc, products, repositories, requirements as req, signatures, tokens, trace,
+    training,
 };
 use super::step::step;
 use crate::domain::capa::CapaWorkflow;
 use crate::domain::document::DocWorkflow;
 use crate::domain::nonconformance::NcWorkflow;
+use crate::domain::training::TrainingWorkflow;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
@@ -122,7 +124,35 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/{id}", web::get().to(documents::version_by_id))
                 .route("/{id}/draft", web::post().to(documents::save_draft))
                 .route("/{id}/carries-out", web::post().to(documents::carries_out))
+                .route("/{id}/quiz", web::get().to(training::quiz_form))
+                .route("/{id}/quiz", web::post().to(training::save_quiz))
                 .route("/{id}/{action}", web::post().to(step::<DocWorkflow>))
+                .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
+        )
+        .service(
+            web::scope("/training")
+                .route("", web::get().to(training::matrix))
+                .route("/mine", web::get().to(training::mine))
+                .route("/curricula", web::get().to(training::curricula))
+                .route("/curricula/edit", web::get().to(training::curriculum_form))
+                .route(
+                    "/curricula/{doc}",
+                    web::post().to(training::save_curriculum),
+                )
+                .route("/settings", web::get().to(training::settings_form))
+                .route("/settings", web::post().to(training::save_settings))
+                .route("/exports", web::get().to(training::exports))
+                .route("/exports", web::post().to(training::export))
+                .route("/exports/{id}/file", web::get().to(training::export_file))
+                .route(
+                    "/exports/{id}/manifest",
+                    web::get().to(training::export_manifest),
+                )
+                .route("/people/{id}", web::get().to(training::person))
+                .route("/people/{id}/print", web::get().to(training::person_print))
+                .route("/{id}", web::get().to(training::show))
+                .route("/{id}/quiz", web::post().to(training::quiz))
+                .route("/{id}/{action}", web::post().to(step::<TrainingWorkflow>))
                 .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
         )
         .service(
@@ -156,6 +186,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/capas", web::get().to(super::api::get_capas))
                 .route("/documents", web::get().to(super::api::get_documents))
                 .route("/documents/{key}", web::get().to(super::api::get_document))
+                .route("/training", web::get().to(super::api::get_training))
                 .route(
                     "/nonconformances",
                     web::get().to(super::api::get_nonconformances),

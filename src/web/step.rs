@@ -138,6 +138,7 @@ where
         content_sha256: to_sign.shown.content_sha256.clone(),
         carried,
         shown: to_sign.shown,
+        warning: None,
     }
 }
 
@@ -212,7 +213,14 @@ where
                     match preview::<W>(conn, who, id, version, &name, &input, shown.as_ref(), now) {
                         Ok((next, Some(to_sign))) => {
                             let fields = W::signed_fields(conn, &next)?;
-                            Ok(Some((next, to_sign, fields)))
+                            let gate = crate::service::gate::gate(
+                                conn,
+                                W::KIND,
+                                &to_sign.shown.action,
+                                me,
+                                now.date_naive(),
+                            )?;
+                            Ok(Some((next, to_sign, fields, gate)))
                         }
                         Ok((_, None)) => Ok(None),
                         Err(e) => Err(e),
@@ -230,12 +238,28 @@ where
             return refused::<W>(&state, s, &asked, form, e).await;
         }
         Ok(None) => {}
-        Ok(Some((next, to_sign, fields))) => {
+        Ok(Some((next, to_sign, fields, gate))) => {
             // Told before any password is asked for.
             if let Some(e) = to_sign.refusal_of(me) {
                 return refused::<W>(&state, s, &asked, form, e).await;
             }
-            let request = sign_request::<W>(id, &next, &name, to_sign, fields, sent.clone());
+            // The training gate: refused here when it blocks, else the
+            // signing form says so.
+            let warning = match gate {
+                Some(g) if g.mode == crate::domain::training::GateMode::Block => {
+                    let e = RecordError::Refused(crate::domain::workflow::Refused::Guards(vec![
+                        g.refusal(),
+                    ]));
+                    return refused::<W>(&state, s, &asked, form, e).await;
+                }
+                Some(g) => Some(format!(
+                    "{}. You may sign; the warning is kept in the audit trail with your signature.",
+                    g.words()
+                )),
+                None => None,
+            };
+            let mut request = sign_request::<W>(id, &next, &name, to_sign, fields, sent.clone());
+            request.warning = warning;
             match ceremony(&state, s, &ctx, request, typed).await? {
                 Ceremony::Signer(with) => signer = Some(with),
                 Ceremony::Answer(page) => return Ok(page),

@@ -5,21 +5,21 @@
 
 use crate::helpers::*;
 
-const AUTHOR_PW: &str = "author passphrase 1";
-const REVIEW_PW: &str = "reviewer passphrase 1";
-const QA_PW: &str = "approver passphrase 1";
+pub(crate) const AUTHOR_PW: &str = "author passphrase 1";
+pub(crate) const REVIEW_PW: &str = "reviewer passphrase 1";
+pub(crate) const QA_PW: &str = "approver passphrase 1";
 
 /// The people of a document's life: an engineer who writes, two reviewers,
 /// a quality approver.
-struct People {
-    author: Browser,
-    r1: Browser,
-    r2: Browser,
-    qa: Browser,
-    ids: [i64; 4],
+pub(crate) struct People {
+    pub(crate) author: Browser,
+    pub(crate) r1: Browser,
+    pub(crate) r2: Browser,
+    pub(crate) qa: Browser,
+    pub(crate) ids: [i64; 4],
 }
 
-async fn people(app: &TestApp) -> People {
+pub(crate) async fn people(app: &TestApp) -> People {
     let (author, a) = app.user_with_roles("erin", &["engineer"], AUTHOR_PW).await;
     let (r1, b) = app.user_with_roles("rita", &["engineer"], REVIEW_PW).await;
     let (r2, c) = app.user_with_roles("ravi", &["engineer"], REVIEW_PW).await;
@@ -34,7 +34,7 @@ async fn people(app: &TestApp) -> People {
 }
 
 /// The stored row version and row id of DOC-`doc` v`n`.
-fn version_of(app: &TestApp, doc: i64, n: i64) -> (i64, i64) {
+pub(crate) fn version_of(app: &TestApp, doc: i64, n: i64) -> (i64, i64) {
     let mut conn = app.conn();
     let id = attest::db::repo::documents::version_id(&mut conn, doc, n)
         .unwrap()
@@ -45,7 +45,7 @@ fn version_of(app: &TestApp, doc: i64, n: i64) -> (i64, i64) {
     (id, v.version)
 }
 
-fn state_of(app: &TestApp, doc: i64, n: i64) -> String {
+pub(crate) fn state_of(app: &TestApp, doc: i64, n: i64) -> String {
     let (id, _) = version_of(app, doc, n);
     attest::db::repo::documents::find_version(&mut app.conn(), id)
         .unwrap()
@@ -56,7 +56,7 @@ fn state_of(app: &TestApp, doc: i64, n: i64) -> String {
 }
 
 /// Creates a document as `b`; returns its number.
-async fn create(b: &Browser, title: &str, doc_type: &str, owner: i64) -> i64 {
+pub(crate) async fn create(b: &Browser, title: &str, doc_type: &str, owner: i64) -> i64 {
     let res = b
         .submit(
             "/documents/new",
@@ -81,7 +81,7 @@ async fn create(b: &Browser, title: &str, doc_type: &str, owner: i64) -> i64 {
 }
 
 /// Saves the draft v`n` of DOC-`doc` as `b` with `fields` (and the stored version).
-async fn save_draft(
+pub(crate) async fn save_draft(
     app: &TestApp,
     b: &Browser,
     (doc, n): (i64, i64),
@@ -99,7 +99,7 @@ async fn save_draft(
     .await
 }
 
-fn draft_fields<'a>(
+pub(crate) fn draft_fields<'a>(
     body: &'a str,
     reviewers: &'a [String],
     approver: &'a str,
@@ -123,7 +123,7 @@ fn draft_fields<'a>(
 
 /// Takes step `action` on DOC-`doc` v`n` as `b`; signs it with `password`
 /// when the step answers with the signing form.
-async fn step(
+pub(crate) async fn step(
     app: &TestApp,
     b: &Browser,
     (doc, n): (i64, i64),
@@ -163,7 +163,7 @@ async fn approve_as_quinn(app: &TestApp, p: &People, at: (i64, i64)) -> reqwest:
 
 /// Drafts v`n` of `doc` with both reviewers and quinn as approver and
 /// sends it for review.
-async fn send_for_review(
+pub(crate) async fn send_for_review(
     app: &TestApp,
     p: &People,
     (doc, n): (i64, i64),
@@ -181,7 +181,7 @@ async fn send_for_review(
 }
 
 /// Drafts v`n` of `doc` with both reviewers and quinn, reviews and approves it.
-async fn approve(
+pub(crate) async fn approve(
     app: &TestApp,
     p: &People,
     (doc, n): (i64, i64),

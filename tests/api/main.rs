@@ -30,4 +30,5 @@ mod signatures;
 mod startup;
 mod testruns;
 mod trace;
+mod training;
 mod webhooks;

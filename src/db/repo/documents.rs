@@ -648,10 +648,13 @@ pub struct ExportRow {
     pub audit_seq: i64,
     pub created_by: Option<i64>,
     pub created_at: NaiveDateTime,
+    /// What it lists: `documents` (the master list) or `training` (the matrix).
+    pub subject: String,
 }
 
-/// A new export of the master list.
+/// A new kept export (the master list, the training matrix).
 pub struct NewExport<'a> {
+    pub subject: &'a str,
     pub format: &'a str,
     pub file_name: &'a str,
     pub filters: &'a str,
@@ -672,6 +675,7 @@ pub fn insert_export(
     use crate::db::schema::document_exports as e;
     diesel::insert_into(e::table)
         .values((
+            e::subject.eq(x.subject),
             e::format.eq(x.format),
             e::file_name.eq(x.file_name),
             e::filters.eq(x.filters),
@@ -703,15 +707,20 @@ pub fn export_content(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Ve
     e::table.find(id).select(e::content).first(conn).optional()
 }
 
-/// Exports of the master list, newest first, and how many there are.
+/// Kept exports of `subject`, newest first, and how many there are.
 pub fn exports(
     conn: &mut DbConnection,
+    subject: &str,
     offset: i64,
     limit: i64,
 ) -> QueryResult<(Vec<ExportRow>, i64)> {
     use crate::db::schema::document_exports as e;
-    let total = e::table.count().get_result(conn)?;
+    let total = e::table
+        .filter(e::subject.eq(subject))
+        .count()
+        .get_result(conn)?;
     let rows = e::table
+        .filter(e::subject.eq(subject))
         .order(e::id.desc())
         .offset(offset)
         .limit(limit)

@@ -15,6 +15,7 @@ pub mod sessions;
 pub mod signatures;
 pub mod tests;
 pub mod tokens;
+pub mod training;
 pub mod users;
 
 /// `s` with LIKE's wildcards escaped (use with `.escape('\\')`).

@@ -285,6 +285,29 @@ pub fn for_record(
         .map(|rows| rows.into_iter().map(stored).collect())
 }
 
+/// The signatures on records of one type, oldest first.
+pub fn for_records(
+    conn: &mut DbConnection,
+    record_type: &str,
+    record_ids: &[String],
+) -> QueryResult<Vec<Stored>> {
+    let mut out = Vec::new();
+    for chunk in record_ids.chunks(500) {
+        let rows: Vec<SigCols> = sig::table
+            .filter(
+                sig::record_type
+                    .eq(record_type)
+                    .and(sig::record_id.eq_any(chunk)),
+            )
+            .order(sig::id.asc())
+            .select(SigCols::as_select())
+            .load(conn)?;
+        out.extend(rows.into_iter().map(stored));
+    }
+    out.sort_by_key(|s| s.id);
+    Ok(out)
+}
+
 /// Signatures with id above `after`, oldest first (verification walks them all).
 pub fn after(conn: &mut DbConnection, after: i64, limit: i64) -> QueryResult<Vec<Stored>> {
     sig::table

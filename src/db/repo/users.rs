@@ -176,7 +176,7 @@ pub fn count_active_with_role(conn: &mut DbConnection, role: Role) -> QueryResul
 
 /// Stored roles are a sorted comma list of distinct names, none a substring
 /// of another, so a LIKE on the name is exact.
-fn role_filter(role: Role) -> diesel::dsl::Like<users::roles, String> {
+pub(crate) fn role_filter(role: Role) -> diesel::dsl::Like<users::roles, String> {
     users::roles.like(format!("%{}%", role.as_str()))
 }
 

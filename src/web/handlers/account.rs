@@ -90,6 +90,7 @@ pub async fn certify(
         back_to: "/account/certification".into(),
         post_to: "/account/certification".into(),
         action_label: "Certify my electronic signature",
+        warning: None,
         meaning: signing::CERTIFIED,
         fields: vec![
             SignedField {

@@ -249,7 +249,11 @@ pub async fn create(
     let hash = state.passwords.hash(password.clone()).await?;
     let ctx = user_ctx(&state, s, op);
     let created = state
-        .db(move |conn| Ok(accounts::create_user(conn, &ctx, &valid, &hash, true)))
+        .db(move |conn| {
+            Ok(crate::service::people::create_user(
+                conn, &ctx, &valid, &hash, true,
+            ))
+        })
         .await?;
     let account = match created {
         Ok(a) => a,
@@ -439,7 +443,7 @@ pub async fn update_roles(
         (id, Some(f.version)),
         Rejected::named("roles").typed_all(&typed),
         "Roles saved.",
-        move |conn| accounts::set_roles(conn, &ctx, id, f.version, roles),
+        move |conn| crate::service::people::set_roles(conn, &ctx, id, f.version, roles),
     )
     .await
 }
@@ -494,7 +498,17 @@ async fn set_active(
         (id, f.version),
         rejected,
         notice,
-        move |conn| accounts::set_active(conn, &ctx, id, f.version, active, &f.reason, Some(me)),
+        move |conn| {
+            crate::service::people::set_active(
+                conn,
+                &ctx,
+                id,
+                f.version,
+                active,
+                &f.reason,
+                Some(me),
+            )
+        },
     )
     .await
 }

@@ -21,11 +21,15 @@ pub async fn index(
 ) -> Result<HttpResponse, AppError> {
     let is_admin = s.account.roles.contains(Role::Admin);
     let is_quality = s.account.roles.contains(Role::Quality);
+    let reads_training = s
+        .account
+        .roles
+        .has_any(&[Role::Quality, Role::Auditor, Role::Admin]);
     let me = s.account.id.0;
     let today = state.clock.today();
     let now = state.clock.now();
     let (cache, matrices) = (state.figures.clone(), state.matrices.clone());
-    let (needs, figures, team_overdue) = state
+    let (needs, figures, team_overdue, training_overdue) = state
         .db(move |conn| {
             let mut needs = Vec::new();
             // My action items, soonest due first, each linked to its place
@@ -73,6 +77,14 @@ pub async fn index(
                         detail: "Verification: record the effectiveness result and sign (Approved: effective)".into(),
                     });
                 }
+            }
+            // Training to read and sign, overdue first.
+            for n in crate::service::training::needs_of(conn, me, today)? {
+                needs.push(NeedItem {
+                    href: n.href,
+                    title: n.title,
+                    detail: n.detail,
+                });
             }
             // Documents: reviews, approvals, returned drafts, periodic reviews.
             for n in crate::service::documents::needs_of(conn, me, today)? {
@@ -132,13 +144,19 @@ pub async fn index(
             } else {
                 None
             };
-            Ok((needs, figures, team_overdue))
+            let training_overdue = if reads_training {
+                Some(crate::service::training::overdue_counts(conn, today)?)
+            } else {
+                None
+            };
+            Ok((needs, figures, team_overdue, training_overdue))
         })
         .await?;
     html(&DashboardPage {
         ctx: page_ctx(&state, &s, "/").await?,
         needs,
         team_overdue,
+        training_overdue,
         last_login: when(s.account.last_login_at),
         figures,
     })

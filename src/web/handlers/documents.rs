@@ -568,6 +568,8 @@ struct Loaded {
     linked: Vec<service::Linked>,
     carry_items: Vec<(i64, String)>,
     carried: Vec<(String, String)>,
+    /// (assigned, acknowledged) of this version, and its quiz.
+    trained: (i64, i64, Option<crate::domain::training::QuizFacts>),
 }
 
 /// A version's record page, with a refused form as typed when there is one.
@@ -627,7 +629,10 @@ async fn version_page(
                 Vec::new()
             };
             let carried = carried_items(conn, v.id)?;
+            let (assigned, signed) = crate::db::repo::training::version_counts(conn, v.id)?;
+            let quiz = crate::db::repo::training::quiz_facts(conn, v.id)?;
             Ok::<_, AppError>(Loaded {
+                trained: (assigned, signed, quiz),
                 linked,
                 carry_items,
                 carried,
@@ -673,6 +678,7 @@ async fn render_version(
         linked,
         carry_items,
         carried,
+        trained,
     } = l;
     let roles = &s.account.roles;
     let me = s.account.id.0;
@@ -844,6 +850,19 @@ async fn render_version(
         } else {
             "Not required"
         },
+        trained: format!(
+            "{} assigned, {} trained on this version",
+            trained.0, trained.1
+        ),
+        quiz: trained
+            .2
+            .map(|q| format!("{} questions, pass mark {} %", q.questions, q.pass_mark))
+            .unwrap_or_default(),
+        can_set_quiz: (doc.owner_id == me || roles.contains(Role::Quality))
+            && !matches!(
+                v.state,
+                VersionState::Superseded | VersionState::Obsolete | VersionState::Withdrawn
+            ),
         next_review: doc
             .next_review_on
             .map(|d| d.to_string())
@@ -1434,30 +1453,7 @@ pub async fn export(
     Typed(_, pairs): Typed<IgnoredFields>,
 ) -> Result<HttpResponse, AppError> {
     let s = &user.0;
-    let mut query: HashMap<String, String> = HashMap::new();
-    let mut format = String::new();
-    for (k, v) in pairs {
-        match k.as_str() {
-            "format" => format = v,
-            k if PARAMS.contains(&k) => {
-                query.insert(k.to_string(), v);
-            }
-            other => {
-                return Err(AppError::BadRequest(format!(
-                    "The form could not be accepted: unknown field `{other}`"
-                )));
-            }
-        }
-    }
-    let format = match format.as_str() {
-        "csv" => service::ListFormat::Csv,
-        "xlsx" => service::ListFormat::Xlsx,
-        other => {
-            return Err(AppError::BadRequest(format!(
-                "There is no export format {other:?}"
-            )));
-        }
-    };
+    let (query, format) = export_request(pairs, PARAMS)?;
     let q = ListQuery::read(&query, PARAMS, PerPage::Fixed(PER_PAGE))?;
     let (filter, order) = filter_of(&q, state.clock.today())?;
     let mut described: Vec<String> = query
@@ -1491,25 +1487,83 @@ pub async fn export(
     Ok(see_other(&format!("/documents/exports#export-{id}")))
 }
 
+/// An export form: the list's filters (`params`) and the format asked for;
+/// any other field, or a format that is not CSV or XLSX, is a 400.
+pub fn export_request(
+    pairs: Vec<(String, String)>,
+    params: &[&str],
+) -> Result<(HashMap<String, String>, service::ListFormat), AppError> {
+    let mut query: HashMap<String, String> = HashMap::new();
+    let mut format = String::new();
+    for (k, v) in pairs {
+        match k.as_str() {
+            "format" => format = v,
+            k if params.contains(&k) => {
+                query.insert(k.to_string(), v);
+            }
+            other => {
+                return Err(AppError::BadRequest(format!(
+                    "The form could not be accepted: unknown field `{other}`"
+                )));
+            }
+        }
+    }
+    let format = match format.as_str() {
+        "csv" => service::ListFormat::Csv,
+        "xlsx" => service::ListFormat::Xlsx,
+        other => {
+            return Err(AppError::BadRequest(format!(
+                "There is no export format {other:?}"
+            )));
+        }
+    };
+    Ok((query, format))
+}
+
 /// `GET /documents/exports`: the master list's exports, newest first.
 pub async fn exports(
     state: web::Data<AppState>,
     user: CurrentUser,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
-    let q = ListQuery::read(&query, &[], PerPage::Fixed(PER_PAGE))?;
+    kept_exports(
+        &state,
+        &user.0,
+        &query,
+        ("documents", "the document master list"),
+        ("/documents", "Documents"),
+    )
+    .await
+}
+
+/// A page of the kept exports of `subject`, newest first.
+pub async fn kept_exports(
+    state: &web::Data<AppState>,
+    s: &SessionCtx,
+    query: &HashMap<String, String>,
+    (subject, of): (&'static str, &'static str),
+    back: (&'static str, &'static str),
+) -> Result<HttpResponse, AppError> {
+    let q = ListQuery::read(query, &[], PerPage::Fixed(PER_PAGE))?;
     let (offset, limit) = (q.offset(), q.per_page);
     let (rows, total, names) = state
         .read(move |conn| {
-            let (rows, total) = repo::exports(conn, offset, limit)?;
+            let (rows, total) = repo::exports(conn, subject, offset, limit)?;
             let ids: Vec<i64> = rows.iter().filter_map(|r| r.created_by).collect();
             let names = users::names(conn, &ids)?;
             Ok::<_, AppError>((rows, total, names))
         })
         .await?;
-    let pages = q.pages("/documents/exports", total);
+    let base = match subject {
+        "training" => "/training/exports",
+        _ => "/documents/exports",
+    };
+    let pages = q.pages(base, total);
     html(&ExportsPage {
-        ctx: page_ctx(&state, &user.0, "/documents").await?,
+        ctx: page_ctx(state, s, back.0).await?,
+        of,
+        back,
+        base,
         verify: format!(
             "attest verify-export FILE FILE.manifest.json --key '{}'",
             state.log_vkey
@@ -1541,10 +1595,20 @@ pub async fn export_file(
     _user: CurrentUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
+    kept_file(&state, path.into_inner(), "documents").await
+}
+
+/// The exact bytes of kept export `id` of `subject`.
+pub async fn kept_file(
+    state: &web::Data<AppState>,
+    id: i64,
+    subject: &'static str,
+) -> Result<HttpResponse, AppError> {
     let (e, content) = state
         .read(move |conn| {
-            let e = repo::find_export(conn, id)?.ok_or(AppError::NotFound)?;
+            let e = repo::find_export(conn, id)?
+                .filter(|e| e.subject == subject)
+                .ok_or(AppError::NotFound)?;
             let content = repo::export_content(conn, id)?.ok_or(AppError::NotFound)?;
             Ok::<_, AppError>((e, content))
         })
@@ -1563,11 +1627,21 @@ pub async fn export_manifest(
     _user: CurrentUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
+    kept_manifest(&state, path.into_inner(), "documents").await
+}
+
+/// The signed manifest of kept export `id` of `subject`.
+pub async fn kept_manifest(
+    state: &web::Data<AppState>,
+    id: i64,
+    subject: &'static str,
+) -> Result<HttpResponse, AppError> {
     let vkey = state.log_vkey.clone();
     let file = state
         .db(move |conn| {
-            let e = repo::find_export(conn, id)?.ok_or(AppError::NotFound)?;
+            let e = repo::find_export(conn, id)?
+                .filter(|e| e.subject == subject)
+                .ok_or(AppError::NotFound)?;
             crate::service::exports::manifest_of(
                 conn,
                 &vkey,

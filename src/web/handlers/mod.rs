@@ -19,6 +19,7 @@ pub mod requirements;
 pub mod signatures;
 pub mod tokens;
 pub mod trace;
+pub mod training;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, LOCATION};
@@ -184,6 +185,23 @@ pub async fn step_refused<W: crate::service::workflow::Stored>(
             .db(move |conn| Ok(W::load(conn, id)?.map(|r| W::entity(&r))))
             .await?;
         deny(state, s, op, entity, "POST", path, r.to_string()).await?;
+    } else if e.rule_ids().contains(&crate::domain::training::GATE_RULE) {
+        // The training gate's refusal is audited on the record.
+        let ctx = user_ctx(state, s, op);
+        let why = e.to_string();
+        state
+            .db(move |conn| {
+                let entity = W::load(conn, id)?.map(|r| W::entity(&r));
+                let mut entry = ctx
+                    .entry("training.gate_refused")
+                    .after(serde_json::json!({"path": path, "why": why}));
+                if let Some(entity) = entity {
+                    entry = entry.entity(entity);
+                }
+                crate::db::write_tx(conn, |conn| crate::audit::append(conn, &entry))?;
+                Ok(())
+            })
+            .await?;
     }
     refused_form(state, s, e, rejected, Some((W::KIND, id, version))).await
 }

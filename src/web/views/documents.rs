@@ -132,6 +132,11 @@ pub struct DocPage {
     pub effective_on: String,
     pub effective_from: String,
     pub training: &'static str,
+    /// "4 assigned, 3 signed" of this version.
+    pub trained: String,
+    /// "3 questions, pass mark 80 %", or empty.
+    pub quiz: String,
+    pub can_set_quiz: bool,
     pub next_review: String,
     pub review_overdue: bool,
     pub review_months: u32,
@@ -257,6 +262,11 @@ pub struct ExportView {
 #[template(path = "documents/exports.html")]
 pub struct ExportsPage {
     pub ctx: PageCtx,
+    /// What the exports are of ("the master list"), the list's page and
+    /// name, and where their files are served (`/documents/exports`).
+    pub of: &'static str,
+    pub back: (&'static str, &'static str),
+    pub base: &'static str,
     pub rows: Vec<ExportView>,
     pub verify: String,
     pub pages: Vec<PageLink>,

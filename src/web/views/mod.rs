@@ -15,6 +15,7 @@ pub mod requirements;
 pub mod signatures;
 pub mod tokens;
 pub mod trace;
+pub mod training;
 
 pub use pages::*;
 
@@ -113,6 +114,21 @@ impl PageCtx {
             href: "/documents",
             label: "Documents",
             current: current == "/documents",
+        });
+        // Quality, auditors and administrators read the matrix; everyone
+        // their own training.
+        let training = if a
+            .roles
+            .has_any(&[Role::Quality, Role::Auditor, Role::Admin])
+        {
+            "/training"
+        } else {
+            "/training/mine"
+        };
+        nav.push(NavItem {
+            href: training,
+            label: "Training",
+            current: current == training,
         });
         nav.push(NavItem {
             href: "/requirements",

@@ -38,6 +38,9 @@ pub struct DashboardPage {
     pub needs: Vec<NeedItem>,
     /// For quality: the team's overdue action items, not only the reader's.
     pub team_overdue: Option<Vec<NeedItem>>,
+    /// For quality, auditors and administrators: overdue training counted
+    /// per role and per document.
+    pub training_overdue: Option<crate::service::training::OverdueCounts>,
     pub last_login: String,
     /// The same for everyone, kept until the data changes.
     pub figures: std::sync::Arc<Figures>,

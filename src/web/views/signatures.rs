@@ -47,6 +47,9 @@ pub struct SignRequest {
     pub carried: Vec<Carried>,
     /// What identifies the signed message; carried back and checked.
     pub shown: crate::service::signing::Shown,
+    /// A warning the signer reads before signing (overdue training on the
+    /// procedure governing the step).
+    pub warning: Option<String>,
 }
 
 impl SignRequest {

@@ -1,0 +1,11 @@
+ALTER TABLE events DROP CONSTRAINT events_kind_check;
+ALTER TABLE events ADD CONSTRAINT events_kind_check CHECK (kind IN ('step_taken', 'signature_needed', 'assigned', 'item_assigned', 'account_locked'));
+DROP INDEX document_exports_by_subject;
+ALTER TABLE document_exports DROP COLUMN subject;
+DROP TABLE settings;
+DROP TABLE training_attempts;
+DROP TABLE training_questions;
+DROP TABLE training_quizzes;
+DROP TABLE training_assignments;
+DROP TABLE training_due;
+DROP TABLE training_scope;
