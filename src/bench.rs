@@ -473,3 +473,55 @@ pub fn redline(kib: usize, runs: u32) -> String {
         size / 1024
     )
 }
+
+/// The training matrix computed afresh `runs` times for each of a few
+/// filters (as `/training` computes it when the data has changed), on the
+/// database given; median and slowest in ms.
+pub fn training(conn: &mut crate::db::DbConnection, runs: u32) -> anyhow::Result<String> {
+    use crate::domain::training::Cell;
+    use crate::domain::user::Role;
+    use crate::service::training::{MatrixFilter, matrix};
+    let today = crate::clock::now().date_naive();
+    let mut out = String::new();
+    let filters = [
+        ("every role", MatrixFilter::default()),
+        (
+            "role=engineer",
+            MatrixFilter {
+                role: Some(Role::Engineer),
+                ..MatrixFilter::default()
+            },
+        ),
+        (
+            "state=due",
+            MatrixFilter {
+                cell: Some(Cell::Due),
+                ..MatrixFilter::default()
+            },
+        ),
+    ];
+    for (name, f) in filters {
+        let mut times = Vec::new();
+        let mut shape = (0, 0, 0);
+        for _ in 0..runs.max(1) {
+            let started = Instant::now();
+            // The first page of 25 people, as `/training` shows it.
+            let m = matrix(conn, &f, today, Some((0, 25)))?;
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            shape = (m.total, m.documents.len(), m.counts.values().sum::<usize>());
+        }
+        times.sort_by(f64::total_cmp);
+        let p99 = times[((times.len() * 99).div_ceil(100)).saturating_sub(1)];
+        out.push_str(&format!(
+            "matrix {name}: {} people x {} documents, {} cells; {} runs: median {:.1} ms, p99 {:.1} ms, slowest {:.1} ms\n",
+            shape.0,
+            shape.1,
+            shape.2,
+            times.len(),
+            times[times.len() / 2],
+            p99,
+            times[times.len() - 1],
+        ));
+    }
+    Ok(out)
+}

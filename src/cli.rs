@@ -67,7 +67,7 @@ enum Command {
     },
     /// Print a workflow's state diagram as SVG (for docs): nonconformance, capa, document
     Diagram {
-        /// The workflow: nonconformance, capa or document
+        /// The workflow: nonconformance, capa, document or training
         workflow: String,
     },
     /// Fill a trial or measurement database with demonstration data (never real records)
@@ -108,6 +108,20 @@ enum SeedCommand {
         #[arg(long)]
         author: String,
     },
+    /// A training matrix: documents (v3 in force), people in a mix of roles,
+    /// curricula assigning them, and about 70 % signed by the first signers
+    Training {
+        #[arg(long, default_value_t = 500)]
+        people: u64,
+        #[arg(long, default_value_t = 300)]
+        documents: u64,
+        /// How many of the people sign for their training (each opens a key)
+        #[arg(long, default_value_t = 50)]
+        signers: u64,
+        /// Who writes and owns the documents: an active quality or engineering user
+        #[arg(long)]
+        author: String,
+    },
     /// CAPAs in every state over the last year, on a database without CAPAs
     Capas {
         /// How many CAPAs
@@ -145,6 +159,12 @@ enum BenchCommand {
         #[arg(long, default_value_t = 100)]
         kib: usize,
         #[arg(long, default_value_t = 20)]
+        runs: u32,
+    },
+    /// The training matrix computed afresh (no page kept) on the configured
+    /// database, e.g. one made by `attest seed training`
+    Training {
+        #[arg(long, default_value_t = 50)]
         runs: u32,
     },
     /// Workflow steps through the transition service, unsigned and signed, on SQLite
@@ -283,7 +303,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 None,
                 "Document version workflow",
             ),
-            other => bail!("there is no workflow {other:?}; try: nonconformance, capa, document"),
+            "training" => diagram_svg::<crate::domain::training::TrainingWorkflow>(
+                None,
+                "Training assignment workflow",
+            ),
+            other => bail!(
+                "there is no workflow {other:?}; try: nonconformance, capa, document, training"
+            ),
         };
         println!("{svg}");
         return Ok(());
@@ -301,6 +327,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }) = &cli.command
     {
         print!("{}", crate::bench::redline(*kib, *runs));
+        return Ok(());
+    }
+    if let Some(Command::Bench {
+        command: BenchCommand::Training { runs },
+    }) = &cli.command
+    {
+        let prepared = startup::prepare(&Settings::load()?)?;
+        let mut conn = prepared
+            .pool
+            .get()
+            .context("cannot get a database connection")?;
+        print!("{}", crate::bench::training(&mut conn, *runs)?);
         return Ok(());
     }
     if let Some(Command::Bench {
@@ -387,6 +425,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 "Seeded {made} documents ({} versions) written by {} in {:.1} s.",
                 made * 3,
                 author.username,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Seed {
+            command:
+                SeedCommand::Training {
+                    people,
+                    documents,
+                    signers,
+                    author,
+                },
+        } => {
+            let (prepared, mut conn, author) = seeding(&settings, &author)?;
+            let started = std::time::Instant::now();
+            let made = crate::seed::training::training(
+                &mut conn,
+                &cli_ctx(prepared.log_origin.as_str()),
+                author.id.0,
+                (people, documents, signers.min(people)),
+            )?;
+            println!(
+                "Seeded {} people and {documents} documents: {} training assignments, {} signed, in {:.1} s.",
+                made.people,
+                made.assignments,
+                made.signed,
                 started.elapsed().as_secs_f64()
             );
             Ok(())

@@ -381,7 +381,7 @@ static ACTIONS: [ActionDef<TrainingWorkflow>; 5] = [
     ActionDef {
         action: TrainingAction::Acknowledge,
         name: "acknowledge",
-        label: "Sign: read and understood",
+        label: "Confirm read and understood",
         from: &[AssignmentState::Assigned],
         to: To::State(AssignmentState::Acknowledged),
         roles: NOBODY,

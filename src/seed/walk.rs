@@ -68,14 +68,30 @@ impl Signer {
     /// A new quality user `username` with a signing key under a password
     /// nobody keeps, opened once: a seeded database's signer.
     pub fn seeded(conn: &mut DbConnection, ctx: &Ctx, username: &str) -> Result<Self, WalkError> {
+        Self::seeded_as(
+            conn,
+            ctx,
+            (username, "Seeded quality signer"),
+            Roles::new([Role::Quality]),
+        )
+    }
+
+    /// A new user `username` (`full_name`, `roles`) with a signing key
+    /// under a password nobody keeps, opened once.
+    pub fn seeded_as(
+        conn: &mut DbConnection,
+        ctx: &Ctx,
+        (username, full_name): (&str, &str),
+        roles: Roles,
+    ) -> Result<Self, WalkError> {
         let setup = |e: &dyn std::fmt::Display| WalkError::Setup(e.to_string());
         let password = crate::service::random_token().map_err(|e| setup(&e))?;
         let hash = crate::service::password::hash_blocking(&password).map_err(|e| setup(&e))?;
         let valid = accounts::validate_new_user(&NewUserInput {
             username: username.into(),
-            full_name: "Seeded quality signer".into(),
+            full_name: full_name.into(),
             email: format!("{username}@example.com"),
-            roles: Roles::new([Role::Quality]),
+            roles,
         })
         .map_err(|e| setup(&e))?;
         let account = crate::service::people::create_user(conn, ctx, &valid, &hash, false)

@@ -38,6 +38,7 @@ pub fn entity(a: &Assignment) -> EntityRef {
 }
 
 impl Stored for TrainingWorkflow {
+    const AUDITS_REFUSALS: bool = true;
     fn load(conn: &mut DbConnection, id: i64) -> diesel::QueryResult<Option<Assignment>> {
         repo::find(conn, id)
     }
@@ -188,16 +189,11 @@ fn person(conn: &mut DbConnection, id: i64) -> Result<Option<Person>, RecordErro
     }))
 }
 
-/// Why a person is in a document's curriculum, in words.
-fn why_in_scope(
-    conn: &mut DbConnection,
-    p: &Person,
-    doc: i64,
-) -> Result<Option<String>, RecordError> {
+/// Why a person is in a document's curriculum (`lines`), in words.
+fn why_in_scope(lines: &[repo::ScopeLine], p: &Person) -> Option<String> {
     if !p.active {
-        return Ok(None);
+        return None;
     }
-    let lines = repo::scope_of(conn, doc)?;
     let mut why: Vec<String> = lines
         .iter()
         .filter_map(|l| l.role)
@@ -207,7 +203,7 @@ fn why_in_scope(
     if lines.iter().any(|l| l.user_id == Some(p.id)) {
         why.push("named in the curriculum".into());
     }
-    Ok((!why.is_empty()).then(|| why.join(", ")))
+    (!why.is_empty()).then(|| why.join(", "))
 }
 
 /// Brings person `p`'s standing on document `doc` in line with its
@@ -222,11 +218,11 @@ fn reconcile(
     conn: &mut DbConnection,
     ctx: &Ctx,
     p: &Person,
-    doc: i64,
+    (doc, lines): (i64, &[repo::ScopeLine]),
     force: Option<&InForce>,
     gone: &str,
 ) -> Result<(), RecordError> {
-    let why = why_in_scope(conn, p, doc)?;
+    let why = why_in_scope(lines, p);
     let standing = match repo::standing_of(conn, p.id, doc)? {
         Some(id) => repo::find(conn, id)?,
         None => None,
@@ -358,11 +354,12 @@ pub fn reconcile_document(
     gone: &str,
 ) -> Result<(), RecordError> {
     let force = in_force(conn, doc)?;
+    let lines = repo::scope_of(conn, doc)?;
     let mut people: BTreeSet<i64> = repo::people_for(conn, doc)?.into_iter().collect();
     people.extend(repo::holders_of(conn, doc)?);
     for id in people {
         if let Some(p) = person(conn, id)? {
-            reconcile(conn, ctx, &p, doc, force.as_ref(), gone)?;
+            reconcile(conn, ctx, &p, (doc, &lines), force.as_ref(), gone)?;
         }
     }
     Ok(())
@@ -385,7 +382,8 @@ pub fn reconcile_person(conn: &mut DbConnection, ctx: &Ctx, user: i64) -> Result
     };
     for doc in documents {
         let force = in_force(conn, doc)?;
-        reconcile(conn, ctx, &p, doc, force.as_ref(), gone)?;
+        let lines = repo::scope_of(conn, doc)?;
+        reconcile(conn, ctx, &p, (doc, &lines), force.as_ref(), gone)?;
     }
     Ok(())
 }
@@ -1001,21 +999,27 @@ pub struct MatrixRow {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Matrix {
     pub documents: Vec<MatrixDoc>,
-    /// Every person the filters keep, grouped (quality, engineer,
-    /// administrator, auditor: each under the first of their roles).
+    /// The people of the page asked for (or every person the filters keep),
+    /// grouped (quality, engineer, administrator, auditor: each under the
+    /// first of their roles), with their cells.
     pub rows: Vec<MatrixRow>,
-    /// How many cells stand in each state, over every kept person.
+    /// How many people the filters keep.
+    pub total: usize,
+    /// How many cells stand in each state, over every kept person (only the
+    /// standing filtered on, when there is one).
     pub counts: BTreeMap<Cell, usize>,
 }
 
 /// The order role groups are listed in.
 pub const GROUP_ORDER: [Role; 4] = [Role::Quality, Role::Engineer, Role::Admin, Role::Auditor];
 
-/// Builds the matrix on `today` for `filter`.
+/// Builds the matrix on `today` for `filter`: the counts over every person
+/// it keeps, the cells of `page` (offset, count) of them, or of all.
 pub fn matrix(
     conn: &mut DbConnection,
     filter: &MatrixFilter,
     today: NaiveDate,
+    page: Option<(usize, usize)>,
 ) -> diesel::QueryResult<Matrix> {
     let mut people = repo::active_people(conn)?;
     if let Some(r) = filter.role {
@@ -1028,6 +1032,20 @@ pub fn matrix(
         let with: BTreeSet<i64> = repo::people_in(conn, c, today)?.into_iter().collect();
         people.retain(|p| with.contains(&p.0));
     }
+    let group_of = |roles: &Roles| match filter.role {
+        Some(r) => Some(r),
+        None => GROUP_ORDER.into_iter().find(|r| roles.contains(*r)),
+    };
+    let rank = |g: Option<Role>| {
+        g.and_then(|g| GROUP_ORDER.iter().position(|r| *r == g))
+            .unwrap_or(GROUP_ORDER.len())
+    };
+    people.sort_by(|a, b| {
+        rank(group_of(&a.3))
+            .cmp(&rank(group_of(&b.3)))
+            .then_with(|| a.1.cmp(&b.1))
+            .then(a.0.cmp(&b.0))
+    });
     let mut doc_ids = repo::trained_documents(conn)?;
     if let Some(d) = filter.document {
         doc_ids.retain(|x| *x == d);
@@ -1042,13 +1060,28 @@ pub fn matrix(
             in_force: force.get(d).map(|v| v.1),
         })
         .collect();
-    let column: HashMap<i64, usize> = doc_ids.iter().enumerate().map(|(i, d)| (*d, i)).collect();
+    // Counts: standings grouped by state, due date and whether trained
+    // before, read by the database, never row by row.
     let ids: Vec<i64> = people.iter().map(|p| p.0).collect();
-    let docs_filter = filter.document.map(|d| vec![d]);
-    let standings = repo::standings_of(conn, &ids, docs_filter.as_deref())?;
-    let mut cells: HashMap<i64, Vec<Option<MatrixCell>>> = HashMap::new();
     let mut counts: BTreeMap<Cell, usize> = BTreeMap::new();
-    for s in standings {
+    for (state, due_on, before, n) in repo::standing_counts(conn, &ids, filter.document)? {
+        let Some(cell) = crate::domain::training::cell(state, due_on, before, today) else {
+            continue;
+        };
+        if filter.cell.is_none_or(|c| c == cell) {
+            *counts.entry(cell).or_default() += n;
+        }
+    }
+    let total = people.len();
+    let shown: Vec<(i64, String, String, Roles)> = match page {
+        Some((offset, count)) => people.into_iter().skip(offset).take(count).collect(),
+        None => people,
+    };
+    let column: HashMap<i64, usize> = doc_ids.iter().enumerate().map(|(i, d)| (*d, i)).collect();
+    let shown_ids: Vec<i64> = shown.iter().map(|p| p.0).collect();
+    let docs_filter = filter.document.map(|d| vec![d]);
+    let mut cells: HashMap<i64, Vec<Option<MatrixCell>>> = HashMap::new();
+    for s in repo::standings_of(conn, &shown_ids, docs_filter.as_deref())? {
         let Some(col) = column.get(&s.document_id) else {
             continue;
         };
@@ -1059,7 +1092,6 @@ pub fn matrix(
         if filter.cell.is_some_and(|c| c != cell) {
             continue;
         }
-        *counts.entry(cell).or_default() += 1;
         let row = cells
             .entry(s.user_id)
             .or_insert_with(|| vec![None; doc_ids.len()]);
@@ -1072,38 +1104,23 @@ pub fn matrix(
             acknowledged_at: s.acknowledged_at,
         });
     }
-    let mut rows: Vec<MatrixRow> = people
+    let rows = shown
         .into_iter()
-        .map(|(id, name, username, roles)| {
-            let group = match filter.role {
-                Some(r) => Some(r),
-                None => GROUP_ORDER.into_iter().find(|r| roles.contains(*r)),
-            };
-            MatrixRow {
-                cells: cells
-                    .remove(&id)
-                    .unwrap_or_else(|| vec![None; doc_ids.len()]),
-                user_id: id,
-                name,
-                username,
-                roles,
-                group,
-            }
+        .map(|(id, name, username, roles)| MatrixRow {
+            cells: cells
+                .remove(&id)
+                .unwrap_or_else(|| vec![None; doc_ids.len()]),
+            user_id: id,
+            name,
+            username,
+            group: group_of(&roles),
+            roles,
         })
         .collect();
-    let rank = |g: Option<Role>| {
-        g.and_then(|g| GROUP_ORDER.iter().position(|r| *r == g))
-            .unwrap_or(GROUP_ORDER.len())
-    };
-    rows.sort_by(|a, b| {
-        rank(a.group)
-            .cmp(&rank(b.group))
-            .then_with(|| a.name.cmp(&b.name))
-            .then(a.user_id.cmp(&b.user_id))
-    });
     Ok(Matrix {
         documents,
         rows,
+        total,
         counts,
     })
 }
@@ -1132,7 +1149,7 @@ pub fn export_matrix(
     format: super::exports::ListFormat,
 ) -> Result<i64, RecordError> {
     write_tx(conn, |conn| {
-        let m = matrix(conn, filter, ctx.now.date_naive())?;
+        let m = matrix(conn, filter, ctx.now.date_naive(), None)?;
         let mut rows: Vec<Vec<String>> = Vec::new();
         for r in &m.rows {
             let roles: Vec<&str> = r.roles.iter().map(Role::as_str).collect();

@@ -18,6 +18,10 @@ use crate::signature::{RecordRef, content_sha256};
 
 /// A workflow whose records are stored.
 pub trait Stored: Workflow {
+    /// Whether every refused step is audited (`access.denied`), not only a
+    /// refusal for role: a person's own training, where a refused
+    /// signature is evidence an auditor asks for.
+    const AUDITS_REFUSALS: bool = false;
     fn load(conn: &mut DbConnection, id: i64) -> diesel::QueryResult<Option<Self::Record>>;
     /// Writes the record as its next version; false if the stored version moved.
     fn save(conn: &mut DbConnection, record: &Self::Record) -> diesel::QueryResult<bool>;

@@ -608,9 +608,20 @@ pub async fn get_training(
     let today = state.clock.today();
     let (page_no, per_page, offset) = (q.page, q.per_page, q.offset());
     let m = state
-        .db(move |conn| Ok(crate::service::training::matrix(conn, &filter, today)?))
+        .db(move |conn| {
+            let page = (
+                usize::try_from(offset).unwrap_or(0),
+                usize::try_from(per_page).unwrap_or(0),
+            );
+            Ok(crate::service::training::matrix(
+                conn,
+                &filter,
+                today,
+                Some(page),
+            )?)
+        })
         .await?;
-    let total = i64::try_from(m.rows.len()).unwrap_or(i64::MAX);
+    let total = i64::try_from(m.total).unwrap_or(i64::MAX);
     let documents: Vec<serde_json::Value> = m
         .documents
         .iter()
@@ -625,8 +636,6 @@ pub async fn get_training(
     let people: Vec<serde_json::Value> = m
         .rows
         .iter()
-        .skip(usize::try_from(offset).unwrap_or(0))
-        .take(usize::try_from(per_page).unwrap_or(0))
         .map(|r| {
             let cells: Vec<serde_json::Value> = m
                 .documents

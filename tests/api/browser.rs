@@ -900,6 +900,15 @@ async fn every_page_fits_a_phone_and_a_desktop() {
         )
         .await;
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    // The document in quality's curriculum: a column of the matrix.
+    let res = quinn
+        .submit(
+            "/training/curricula/edit?document=1",
+            "/training/curricula/1",
+            &[("roles", "quality"), ("roles", "engineer")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
     b.sign_in(&app.base, "quinn", QUINN).await;
     let pages = [
         "/",
@@ -907,6 +916,12 @@ async fn every_page_fits_a_phone_and_a_desktop() {
         "/documents/1",
         "/documents/1/v/1/print",
         "/help/documents",
+        "/training",
+        "/training/mine",
+        "/training/curricula",
+        "/training/settings",
+        "/document-versions/1/quiz",
+        "/help/training",
         "/capas",
         "/capas/1",
         "/nonconformances",
@@ -1073,5 +1088,74 @@ async fn a_document_is_written_reviewed_and_approved_in_a_real_browser() {
         .await;
     assert!(current.as_str().unwrap().contains("Effective"), "{current}");
     let _ = erin;
+    b.quit().await;
+}
+
+#[tokio::test]
+async fn a_trainee_reads_passes_the_quiz_and_signs_in_a_real_browser() {
+    let Some(b) = Driver::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let p = crate::documents::people(&app).await;
+    let (_, tess) = app
+        .user_with_roles("tess", &["engineer"], "amber harbour phrase 3")
+        .await;
+    let doc =
+        crate::documents::create(&p.author, "Torque settings", "work_instruction", p.ids[0]).await;
+    let (v1, _) = crate::documents::version_of(&app, doc, 1);
+    let quiz = format!("/document-versions/{v1}/quiz");
+    let res = p
+        .author
+        .submit(
+            &quiz,
+            &quiz,
+            &[
+                ("pass_mark", "100"),
+                ("q1_text", "What torque for an M4 screw?"),
+                ("q1_choices", "2 Nm\n3 Nm"),
+                ("q1_correct", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = crate::training::curriculum(&p, doc, &[("roles", "engineer")]).await;
+    assert_eq!(res.status(), 303);
+    crate::training::effective(&app, &p, (doc, 1), "yes").await;
+
+    // From "What needs me" to the version, the quiz and the signature.
+    b.sign_in(&app.base, "tess", "amber harbour phrase 3").await;
+    let dashboard = b.wait_for_text("Training due by").await;
+    assert!(
+        dashboard.contains("DOC-1 v1 Cleaning of the moulding line"),
+        "{dashboard}"
+    );
+    b.click("ul.needs a[href^='/training/']").await;
+    let page = b.wait_for_text("Send my answers").await;
+    assert!(
+        page.contains("Clean the line"),
+        "the version is shown: {page}"
+    );
+    assert!(page.contains("What torque for an M4 screw?"), "{page}");
+    // A wrong answer first: recorded, not passed.
+    b.click("#quiz-form input[type=radio][value='0']").await;
+    b.click("#quiz-form button.primary").await;
+    b.wait_for_text("Not passed: 0 of 1 right").await;
+    b.click("#quiz-form input[type=radio][value='1']").await;
+    b.click("#quiz-form button.primary").await;
+    b.wait_for_text("Passed: 1 of 1 right").await;
+    b.click("form#step-acknowledge button").await;
+    let form = b
+        .wait_for_text("Sign: Confirm read and understood of TRN-")
+        .await;
+    assert!(form.contains("Version content SHA-256"), "{form}");
+    b.type_into("#signature_username", "tess").await;
+    b.type_into("#signature_password", "amber harbour phrase 3")
+        .await;
+    b.click("form button.primary").await;
+    let done = b.wait_for_text("is now acknowledged.").await;
+    assert!(done.contains("Read and understood"), "{done}");
+    assert_eq!(done.matches("✓ verified").count(), 1, "{done}");
+    let _ = tess;
     b.quit().await;
 }

@@ -16,7 +16,7 @@ const TESS_PW: &str = "trainee passphrase 1";
 
 /// Drafts v`n` of `doc`, has it reviewed and approved (quinn), with
 /// "training required" `training` (`yes` or `no`); effective at once.
-async fn effective(app: &TestApp, p: &People, (doc, n): (i64, i64), training: &str) {
+pub(crate) async fn effective(app: &TestApp, p: &People, (doc, n): (i64, i64), training: &str) {
     let reviewers = [p.ids[1].to_string(), p.ids[2].to_string()];
     let approver = p.ids[3].to_string();
     let reason = if n > 1 { "Revised procedure" } else { "" };
@@ -53,7 +53,7 @@ async fn revise(p: &People, doc: i64) {
 }
 
 /// Sets DOC-`doc`'s curriculum as quinn.
-async fn curriculum(p: &People, doc: i64, fields: &[(&str, &str)]) -> reqwest::Response {
+pub(crate) async fn curriculum(p: &People, doc: i64, fields: &[(&str, &str)]) -> reqwest::Response {
     p.qa.submit(
         &format!("/training/curricula/edit?document={doc}"),
         &format!("/training/curricula/{doc}"),
@@ -270,6 +270,9 @@ async fn training_follows_versions_curricula_people_and_roles_and_is_never_assig
         1
     );
 
+    // A superseded version cannot be signed for (409, audited).
+    let res = acknowledge(&app, &tess, ("tess", TESS_PW), v1.id, true).await;
+    assert_eq!(res.status(), 409);
     let e = app.audit_of("training_assignment.transition");
     assert!(e.iter().any(|x| x["after"]["transition"] == "not_required"));
 }
@@ -321,11 +324,15 @@ async fn the_trainee_alone_signs_after_reading_and_passing_the_quiz_and_bad_answ
         )
         .await;
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
-    // Someone who neither owns the document nor holds quality may not.
+    // Someone who neither owns the document nor holds quality may neither
+    // read the quiz's answers nor set it (each refusal audited).
+    assert_eq!(tess.get(&quiz_page).await.status(), 403);
     let res = tess
-        .submit(&quiz_page, &quiz_page, &[("pass_mark", "50")])
+        .submit("/training/mine", &quiz_page, &[("pass_mark", "50")])
         .await;
     assert_eq!(res.status(), 403);
+    let denied = app.audit_of("access.denied");
+    assert!(denied.len() >= 2, "{denied:?}");
     // A quiz on the other document, to name its questions by mistake.
     let other_page = format!("/document-versions/{other_v1}/quiz");
     let res = p
@@ -348,7 +355,8 @@ async fn the_trainee_alone_signs_after_reading_and_passing_the_quiz_and_bad_answ
     effective(&app, &p, (doc, 1), "yes").await;
     let a = standing(&app, tess_id, doc).unwrap();
 
-    // Signing before opening the version: refused, nothing recorded.
+    // Signing before opening the version: refused, audited, nothing recorded.
+    let denied = app.audit_of("access.denied").len();
     let res = acknowledge(&app, &tess, ("tess", TESS_PW), a.id, false).await;
     assert_eq!(res.status(), 400);
     assert!(
@@ -366,6 +374,7 @@ async fn the_trainee_alone_signs_after_reading_and_passing_the_quiz_and_bad_answ
     );
     let html = res.text().await.unwrap();
     assert!(html.contains("Pass the version"), "{html}");
+    assert_eq!(app.audit_of("access.denied").len(), denied + 2);
     assert_eq!(
         standing(&app, tess_id, doc).unwrap().state,
         AssignmentState::Assigned

@@ -285,22 +285,6 @@ pub fn scopes_of(
     Ok(out)
 }
 
-/// Whether a person with `roles` is in document `doc`'s curriculum.
-pub fn in_scope(
-    conn: &mut DbConnection,
-    user_id: i64,
-    roles: &Roles,
-    doc: i64,
-) -> QueryResult<bool> {
-    let names: Vec<&str> = roles.iter().map(Role::as_str).collect();
-    let n: i64 = sc::table
-        .filter(sc::document_id.eq(doc).and(sc::removed_at.is_null()))
-        .filter(sc::user_id.eq(user_id).or(sc::role.eq_any(names)))
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
-}
-
 /// The documents whose curriculum names a person, or one of `roles`.
 pub fn documents_for(
     conn: &mut DbConnection,
@@ -321,6 +305,9 @@ pub fn documents_for(
 /// The active people a document's curriculum names (by role or by name).
 pub fn people_for(conn: &mut DbConnection, doc: i64) -> QueryResult<Vec<i64>> {
     let lines = scope_of(conn, doc)?;
+    if lines.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut ids: Vec<i64> = lines.iter().filter_map(|l| l.user_id).collect();
     for role in lines.iter().filter_map(|l| l.role) {
         let holders: Vec<i64> = u::table
@@ -406,23 +393,15 @@ pub fn set_due_days(conn: &mut DbConnection, doc: i64, days: Option<u32>) -> Que
     Ok(())
 }
 
-/// The documents with a curriculum line in force or a standing
-/// assignment: the matrix's columns.
+/// The documents with a curriculum line in force: the matrix's columns.
+/// (Every assigned or acknowledged training stands on a document in a
+/// curriculum: leaving it marks the training not required.)
 pub fn trained_documents(conn: &mut DbConnection) -> QueryResult<Vec<i64>> {
     let mut ids: Vec<i64> = sc::table
         .filter(sc::removed_at.is_null())
         .select(sc::document_id)
         .distinct()
         .load(conn)?;
-    let held: Vec<i64> = ta::table
-        .filter(ta::state.eq_any([
-            AssignmentState::Assigned.as_str(),
-            AssignmentState::Acknowledged.as_str(),
-        ]))
-        .select(ta::document_id)
-        .distinct()
-        .load(conn)?;
-    ids.extend(held);
     ids.sort_unstable();
     ids.dedup();
     Ok(ids)
@@ -499,6 +478,49 @@ pub fn standings_of(
         let rows: Vec<StandingCols> = q.select(standing_cols!()).load(conn)?;
         for r in rows {
             out.push(standing(r)?);
+        }
+    }
+    Ok(out)
+}
+
+/// A count of standing assignments: (state, due on, trained before, how many).
+pub type StandingCount = (AssignmentState, NaiveDate, Option<i64>, usize);
+
+/// The standing assignments of people `users` (on document `doc`, when
+/// given), counted by state, due date and the version trained on before:
+/// (state, due on, trained before, how many).
+pub fn standing_counts(
+    conn: &mut DbConnection,
+    users: &[i64],
+    doc: Option<i64>,
+) -> QueryResult<Vec<StandingCount>> {
+    let mut out = Vec::new();
+    for chunk in users.chunks(2_000) {
+        // Every document when none is named: ids are never 0 or below.
+        let (low, high) = match doc {
+            Some(d) => (d, d),
+            None => (1, i64::MAX),
+        };
+        let rows: Vec<(String, String, Option<i64>, i64)> = ta::table
+            .filter(ta::user_id.eq_any(chunk))
+            .filter(ta::state.ne(AssignmentState::Superseded.as_str()))
+            .filter(ta::document_id.between(low, high))
+            .group_by((ta::state, ta::due_on, ta::trained_before))
+            .select((
+                ta::state,
+                ta::due_on,
+                ta::trained_before,
+                diesel::dsl::count_star(),
+            ))
+            .load(conn)?;
+        for (state, due_on, before, n) in rows {
+            let c = Cols::new("training_assignments", "counts");
+            out.push((
+                c.one_of("state", &state, AssignmentState::parse)?,
+                c.date("due_on", &due_on)?,
+                before,
+                usize::try_from(n).unwrap_or(0),
+            ));
         }
     }
     Ok(out)

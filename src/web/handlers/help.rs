@@ -23,11 +23,12 @@ const README: &str = include_str!("../../../README.md");
 
 /// The docs in the order the index lists them: each is `docs/<page>.md`,
 /// but for the README.
-const ORDER: [&str; 11] = [
+const ORDER: [&str; 12] = [
     "readme",
     "using",
     "workflows",
     "documents",
+    "training",
     "signatures",
     "audit",
     "traceability",

@@ -180,11 +180,16 @@ pub async fn step_refused<W: crate::service::workflow::Stored>(
 ) -> Result<(StatusCode, crate::web::rejected::Rejected), AppError> {
     use crate::domain::workflow::Refused;
     use crate::service::error::RecordError;
-    if let RecordError::Refused(r @ Refused::Role { .. }) = &e {
+    let audited = match &e {
+        RecordError::Refused(r @ Refused::Role { .. }) => Some(r.to_string()),
+        RecordError::Refused(r) if W::AUDITS_REFUSALS => Some(r.to_string()),
+        _ => None,
+    };
+    if let Some(why) = audited {
         let entity = state
             .db(move |conn| Ok(W::load(conn, id)?.map(|r| W::entity(&r))))
             .await?;
-        deny(state, s, op, entity, "POST", path, r.to_string()).await?;
+        deny(state, s, op, entity, "POST", path, why).await?;
     } else if e.rule_ids().contains(&crate::domain::training::GATE_RULE) {
         // The training gate's refusal is audited on the record.
         let ctx = user_ctx(state, s, op);

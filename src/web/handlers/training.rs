@@ -49,7 +49,7 @@ impl RoleSet for TrainingManagers {
     const ROLES: &'static [Role] = &[Role::Quality];
 }
 
-const PER_PAGE: i64 = 50;
+const PER_PAGE: i64 = 25;
 const PERSON_ONLY: &str =
     "a training record is for its person, quality, auditors and administrators";
 const TRAINEE_ONLY: &str =
@@ -102,8 +102,15 @@ fn choices<T: Copy>(
         .collect()
 }
 
-/// The matrix as kept until the data or the day changes.
-pub type MatrixCache = crate::service::KeptUntilDataChanges<String, service::Matrix>;
+/// A page of the matrix with its filters' choices.
+pub struct MatrixData {
+    pub m: service::Matrix,
+    pub people: Vec<(i64, String, String, Roles)>,
+    pub documents: Vec<(i64, String)>,
+}
+
+/// Pages of the matrix by filters, page and day, kept until the data changes.
+pub type MatrixCache = crate::service::KeptUntilDataChanges<String, MatrixData>;
 
 /// `GET /training`: the matrix, people × documents, grouped by role.
 pub async fn matrix(
@@ -116,28 +123,34 @@ pub async fn matrix(
     let filter = filter_of(&q)?;
     let today = state.clock.now().date_naive();
     let cache = state.training.clone();
-    let key = format!("{filter:?}|{today}");
-    let (m, people, documents) = state
+    let (offset, limit) = (q.offset(), q.per_page);
+    let key = format!("{filter:?}|{today}|{offset}|{limit}");
+    let data = state
         .read(move |conn| {
-            let m = cache.get(conn, key, |conn| service::matrix(conn, &filter, today))?;
-            let people = repo::active_people(conn)?;
-            let ids = repo::trained_documents(conn)?;
-            let titles = repo::document_titles(conn, &ids)?;
-            let documents: Vec<(i64, String)> = ids
-                .into_iter()
-                .map(|d| (d, titles.get(&d).cloned().unwrap_or_default()))
-                .collect();
-            Ok::<_, AppError>((m, people, documents))
+            cache.get(conn, key, |conn| {
+                let page = (
+                    usize::try_from(offset).unwrap_or(0),
+                    usize::try_from(limit).unwrap_or(0),
+                );
+                let m = service::matrix(conn, &filter, today, Some(page))?;
+                let people = repo::active_people(conn)?;
+                let ids = repo::trained_documents(conn)?;
+                let titles = repo::document_titles(conn, &ids)?;
+                let documents: Vec<(i64, String)> = ids
+                    .into_iter()
+                    .map(|d| (d, titles.get(&d).cloned().unwrap_or_default()))
+                    .collect();
+                Ok::<_, AppError>(MatrixData {
+                    m,
+                    people,
+                    documents,
+                })
+            })
         })
         .await?;
-    let total = i64::try_from(m.rows.len()).unwrap_or(i64::MAX);
-    let (offset, limit) = (q.offset(), q.per_page);
-    let shown: Vec<&service::MatrixRow> = m
-        .rows
-        .iter()
-        .skip(usize::try_from(offset).unwrap_or(0))
-        .take(usize::try_from(limit).unwrap_or(0))
-        .collect();
+    let (m, people, documents) = (&data.m, &data.people, &data.documents);
+    let total = i64::try_from(m.total).unwrap_or(i64::MAX);
+    let shown: Vec<&service::MatrixRow> = m.rows.iter().collect();
     let (first, last) = q.shown(shown.len());
     let mut groups: Vec<MatrixGroup> = Vec::new();
     for row in shown {
@@ -157,7 +170,6 @@ pub async fn matrix(
                 None => CellView {
                     state: "",
                     label: String::new(),
-                    title: String::new(),
                     href: String::new(),
                 },
                 Some(c) => CellView {
@@ -169,18 +181,6 @@ pub async fn matrix(
                         }
                         Cell::NotRequired => "n/r".into(),
                         _ => c.due_on.format("%d %b").to_string(),
-                    },
-                    title: match c.cell {
-                        Cell::Current => format!("Trained on v{}", c.version),
-                        Cell::Due => format!("v{} due by {}", c.version, c.due_on),
-                        Cell::Overdue => format!("v{} overdue since {}", c.version, c.due_on),
-                        Cell::Superseded => format!(
-                            "Trained on v{}; v{} due by {}",
-                            c.trained_before.unwrap_or(0),
-                            c.version,
-                            c.due_on
-                        ),
-                        Cell::NotRequired => format!("v{}: not required", c.version),
                     },
                     href: format!("/training/{}", c.assignment),
                 },
@@ -1185,13 +1185,42 @@ pub async fn save_settings(
     }
 }
 
-/// `GET /document-versions/{id}/quiz`: the quiz editor.
+/// `GET /document-versions/{id}/quiz`: the quiz editor, with the right
+/// answers, for the document's owner and quality alone.
 pub async fn quiz_form(
     state: web::Data<AppState>,
     user: CurrentUser,
+    OpId(op): OpId,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    quiz_page(&state, &user.0, path.into_inner(), None, StatusCode::OK).await
+    let (s, id) = (&user.0, path.into_inner());
+    let (me, quality) = (s.account.id.0, s.account.roles.contains(Role::Quality));
+    let owner = state
+        .read(move |conn| {
+            Ok::<_, AppError>(docs::find_version(conn, id)?.map(|v| (v.doc_owner, v)))
+        })
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if owner.0 != me && !quality {
+        let why = "a quiz (and its answers) is for the document's owner and quality".to_string();
+        let entity = Some(
+            <crate::domain::document::DocWorkflow as crate::service::workflow::Stored>::entity(
+                &owner.1,
+            ),
+        );
+        deny(
+            &state,
+            s,
+            op,
+            entity,
+            "GET",
+            format!("/document-versions/{id}/quiz"),
+            why.clone(),
+        )
+        .await?;
+        return Err(AppError::Forbidden(why));
+    }
+    quiz_page(&state, s, id, None, StatusCode::OK).await
 }
 
 async fn quiz_page(

@@ -15,8 +15,8 @@ use super::signatures::SignatureView;
 pub struct CellView {
     /// `current`, `due`, … (its class), empty for none.
     pub state: &'static str,
+    /// "v3", a due date, "v2→v3", "n/r" (the legend says which is which).
     pub label: String,
-    pub title: String,
     pub href: String,
 }
 

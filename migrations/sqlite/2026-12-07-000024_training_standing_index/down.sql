@@ -1,0 +1,1 @@
+DROP INDEX training_assignments_standing;
