@@ -104,13 +104,31 @@ pub fn sha256_hex(data: &[u8]) -> String {
 /// computed from on every instance sharing the database; sign-ins, API
 /// reads and refusals leave it alone. Used for the dashboard's figures and
 /// for each product's traceability matrix.
-pub struct KeptUntilDataChanges<K, V>(
-    std::sync::Mutex<std::collections::HashMap<K, (i64, std::sync::Arc<V>)>>,
-);
+///
+/// One value is computed at a time for a key: a request that finds it being
+/// computed waits for it (at most [`WAIT_FOR_KEPT`]) instead of computing it
+/// again, so a page many people open at once after a change costs one
+/// computation, not one each.
+pub struct KeptUntilDataChanges<K, V> {
+    state: std::sync::Mutex<Kept<K, V>>,
+    done: std::sync::Condvar,
+}
+
+struct Kept<K, V> {
+    values: std::collections::HashMap<K, (i64, std::sync::Arc<V>)>,
+    /// Keys being computed now.
+    busy: std::collections::HashSet<K>,
+}
 
 impl<K, V> Default for KeptUntilDataChanges<K, V> {
     fn default() -> Self {
-        Self(std::sync::Mutex::default())
+        Self {
+            state: std::sync::Mutex::new(Kept {
+                values: std::collections::HashMap::new(),
+                busy: std::collections::HashSet::new(),
+            }),
+            done: std::sync::Condvar::new(),
+        }
     }
 }
 
@@ -118,7 +136,11 @@ impl<K, V> Default for KeptUntilDataChanges<K, V> {
 /// again, so varied queries between two changes cannot grow it without end.
 pub const MAX_KEPT: usize = 512;
 
-impl<K: Eq + std::hash::Hash, V> KeptUntilDataChanges<K, V> {
+/// The longest a request waits for a value another is computing before it
+/// computes it itself.
+pub const WAIT_FOR_KEPT: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl<K: Eq + std::hash::Hash + Clone, V> KeptUntilDataChanges<K, V> {
     /// The value for `key`, from `compute` when none is kept for the data
     /// as it is now.
     pub fn get<E: From<diesel::result::Error>>(
@@ -143,21 +165,45 @@ impl<K: Eq + std::hash::Hash, V> KeptUntilDataChanges<K, V> {
         key: K,
         compute: impl FnOnce(&mut crate::db::DbConnection) -> Result<V, E>,
     ) -> Result<std::sync::Arc<V>, E> {
-        if let Ok(kept) = self.0.lock()
-            && let Some((at, value)) = kept.get(&key)
-            && *at == size
-        {
-            return Ok(value.clone());
-        }
-        let fresh = std::sync::Arc::new(compute(conn)?);
-        if let Ok(mut kept) = self.0.lock() {
-            // Values of older data are stale for good.
-            kept.retain(|_, (at, _)| *at == size);
-            if kept.len() >= MAX_KEPT {
-                kept.clear();
+        let mut claimed = false;
+        if let Ok(mut kept) = self.state.lock() {
+            let deadline = std::time::Instant::now() + WAIT_FOR_KEPT;
+            loop {
+                if let Some((at, value)) = kept.values.get(&key)
+                    && *at >= size
+                {
+                    return Ok(value.clone());
+                }
+                if !kept.busy.contains(&key) {
+                    kept.busy.insert(key.clone());
+                    claimed = true;
+                    break;
+                }
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                match self.done.wait_timeout(kept, left) {
+                    Ok((guard, _)) => kept = guard,
+                    Err(_) => return compute(conn).map(std::sync::Arc::new),
+                }
             }
-            kept.insert(key, (size, fresh.clone()));
         }
-        Ok(fresh)
+        let fresh = compute(conn).map(std::sync::Arc::new);
+        if let Ok(mut kept) = self.state.lock() {
+            if claimed {
+                kept.busy.remove(&key);
+            }
+            if let Ok(value) = &fresh {
+                // Values of older data are stale for good.
+                kept.values.retain(|_, (at, _)| *at >= size);
+                if kept.values.len() >= MAX_KEPT {
+                    kept.values.clear();
+                }
+                kept.values.insert(key, (size, value.clone()));
+            }
+        }
+        self.done.notify_all();
+        fresh
     }
 }

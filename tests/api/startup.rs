@@ -709,3 +709,40 @@ fn no_two_services_depend_on_each_other() {
     assert!(uses["accounts"].contains("keys"), "{uses:?}");
     assert!(uses["requirements"].contains("git"), "{uses:?}");
 }
+
+/// Training follows people (issue 16): creating an account, changing its
+/// roles and disabling or enabling it go through `service::people`, which
+/// brings the person's training in line in the same transaction.
+#[test]
+fn accounts_change_roles_and_activity_only_through_people() {
+    fn scan(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                scan(&p, root, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let rel = p.strip_prefix(root).unwrap().display().to_string();
+                if rel == "service/people.rs" || rel == "service/accounts.rs" {
+                    continue;
+                }
+                for line in std::fs::read_to_string(&p).unwrap().lines() {
+                    let l = line.trim();
+                    let direct = ["create_user(", "set_roles(", "set_active("]
+                        .iter()
+                        .any(|f| l.contains(&format!("accounts::{f}")));
+                    if direct && !l.starts_with("//") {
+                        out.push(format!("{rel}: {l}"));
+                    }
+                }
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    scan(&root, &root, &mut found);
+    assert!(
+        found.is_empty(),
+        "accounts changed around service::people:\n{}",
+        found.join("\n")
+    );
+}
