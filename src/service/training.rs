@@ -852,40 +852,37 @@ pub fn overdue_counts(
     conn: &mut DbConnection,
     today: NaiveDate,
 ) -> diesel::QueryResult<OverdueCounts> {
-    let rows = repo::overdue(conn, today, None, 100_000)?;
-    let people: Vec<i64> = {
-        let mut p: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
-        p.sort_unstable();
-        p.dedup();
-        p
-    };
-    let mut roles: HashMap<i64, Roles> = HashMap::new();
-    for id in &people {
-        if let Some(a) = users::find(conn, UserId(*id))? {
-            roles.insert(*id, a.roles);
-        }
-    }
+    let (by_user, by_doc) = repo::overdue_counts(conn, today)?;
+    let users: Vec<i64> = by_user.iter().map(|(u, _)| *u).collect();
+    let roles = users::roles_of(conn, &users)?;
     let mut by_role: BTreeMap<Role, usize> = BTreeMap::new();
-    let mut by_doc: BTreeMap<i64, usize> = BTreeMap::new();
-    for r in &rows {
+    let mut total = 0;
+    for (u, n) in &by_user {
+        let n = usize::try_from(*n).unwrap_or(0);
+        total += n;
         for role in roles
-            .get(&r.user_id)
+            .get(u)
             .map(|r| r.iter().collect::<Vec<_>>())
             .unwrap_or_default()
         {
-            *by_role.entry(role).or_default() += 1;
+            *by_role.entry(role).or_default() += n;
         }
-        *by_doc.entry(r.document_id).or_default() += 1;
     }
-    let ids: Vec<i64> = by_doc.keys().copied().collect();
+    let ids: Vec<i64> = by_doc.iter().map(|(d, _)| *d).collect();
     let titles = repo::document_titles(conn, &ids)?;
     let mut by_document: Vec<(i64, String, usize)> = by_doc
         .into_iter()
-        .map(|(d, n)| (d, titles.get(&d).cloned().unwrap_or_default(), n))
+        .map(|(d, n)| {
+            (
+                d,
+                titles.get(&d).cloned().unwrap_or_default(),
+                usize::try_from(n).unwrap_or(0),
+            )
+        })
         .collect();
     by_document.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
     Ok(OverdueCounts {
-        total: rows.len(),
+        total,
         by_role: by_role.into_iter().collect(),
         by_document,
     })

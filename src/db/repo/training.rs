@@ -549,6 +549,30 @@ pub fn overdue(
         .collect()
 }
 
+/// (id, how many) of a count grouped by one column.
+pub type Counted = Vec<(i64, i64)>;
+
+/// Overdue assignments (assigned, due before `today`) counted per person
+/// and per document, by the database.
+pub fn overdue_counts(
+    conn: &mut DbConnection,
+    today: NaiveDate,
+) -> QueryResult<(Counted, Counted)> {
+    let today = today.to_string();
+    let open = AssignmentState::Assigned.as_str();
+    let by_user: Vec<(i64, i64)> = ta::table
+        .filter(ta::state.eq(open).and(ta::due_on.lt(&today)))
+        .group_by(ta::user_id)
+        .select((ta::user_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    let by_document: Vec<(i64, i64)> = ta::table
+        .filter(ta::state.eq(open).and(ta::due_on.lt(&today)))
+        .group_by(ta::document_id)
+        .select((ta::document_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok((by_user, by_document))
+}
+
 /// Overdue assignments not yet told as events (the scheduler's job).
 pub fn overdue_untold(
     conn: &mut DbConnection,

@@ -314,3 +314,19 @@ pub fn names(
         .load::<(i64, String)>(conn)
         .map(|rows| rows.into_iter().collect())
 }
+
+/// The roles of accounts `ids`.
+pub fn roles_of(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> QueryResult<std::collections::HashMap<i64, Roles>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(i64, String)> = users::table
+            .filter(users::id.eq_any(chunk))
+            .select((users::id, users::roles))
+            .load(conn)?;
+        out.extend(rows.into_iter().map(|(id, r)| (id, Roles::from_stored(&r))));
+    }
+    Ok(out)
+}
