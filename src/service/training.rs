@@ -686,9 +686,10 @@ pub fn gated_workflows() -> Vec<GatedWorkflow> {
     use crate::domain::nonconformance::NcWorkflow;
     use crate::domain::workflow::Workflow;
     fn steps<W: Workflow>() -> Vec<(&'static str, &'static str)> {
+        // The steps a person may sign (their form says who signs and when).
         W::actions()
             .iter()
-            .filter(|a| !W::by_system(a.action))
+            .filter(|a| !W::by_system(a.action) && !a.form.sign_note.is_empty())
             .map(|a| (a.name, a.label))
             .collect()
     }
