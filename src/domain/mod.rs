@@ -32,6 +32,7 @@ pub mod product;
 pub mod record;
 pub mod redline;
 pub mod requirement;
+pub mod risk;
 pub mod svg;
 pub mod text;
 pub mod trace;
