@@ -532,6 +532,23 @@ async fn overdue_training_shows_everywhere_and_the_gate_warns_or_refuses_the_sig
     let res = tess.get("/training").await;
     assert_eq!(res.status(), 403);
 
+    // Settings without the days to train in, or with a bad number: the
+    // form comes back as typed, nothing saved.
+    let res =
+        p.qa.submit(
+            "/training/settings",
+            "/training/settings",
+            &[("due_days", "0"), ("gate.capa", "block")],
+        )
+        .await;
+    let html = answers(
+        res,
+        400,
+        "Days to train in are a whole number from 1 to 365",
+    )
+    .await;
+    assert!(html.contains("value=\"0\""), "typed value kept");
+    assert!(app.audit_of("training.settings_changed").is_empty());
     // The gate: document control governs approving a version; warn first.
     let fields = [
         ("due_days", "14"),

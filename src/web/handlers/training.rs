@@ -692,17 +692,15 @@ pub async fn quiz(
                 id,
                 Rejected::named("quiz").typed_all(&pairs),
                 e,
-                "POST",
-                "quiz",
             )
             .await
         }
     }
 }
 
-/// A refused training form: someone else's assignment is a 403, audited;
-/// anything else is the page again with why at the top, the form kept.
-#[allow(clippy::too_many_arguments)]
+/// A refused quiz attempt, audited (nothing of it was recorded): someone
+/// else's assignment is a 403; anything else is the page again with why at
+/// the top, the answers kept.
 async fn refused(
     state: &web::Data<AppState>,
     s: &SessionCtx,
@@ -710,47 +708,17 @@ async fn refused(
     id: i64,
     rejected: Rejected,
     e: RecordError,
-    method: &'static str,
-    what: &str,
 ) -> Result<HttpResponse, AppError> {
-    if let RecordError::Refused(r @ Refused::Role { .. }) = &e {
-        let entity =
-            state
-                .read(move |conn| {
-                    Ok::<_, AppError>(repo::find(conn, id)?.map(|a| {
-                        <TrainingWorkflow as crate::service::workflow::Stored>::entity(&a)
-                    }))
-                })
-                .await?;
-        deny(
-            state,
-            s,
-            op,
-            entity,
-            method,
-            format!("/training/{id}/{what}"),
-            r.to_string(),
-        )
+    use crate::service::workflow::Stored;
+    let entity = state
+        .read(move |conn| {
+            Ok::<_, AppError>(repo::find(conn, id)?.map(|a| TrainingWorkflow::entity(&a)))
+        })
         .await?;
+    let path = format!("/training/{id}/quiz");
+    deny(state, s, op.clone(), entity, "POST", path, e.to_string()).await?;
+    if let RecordError::Refused(r @ Refused::Role { .. }) = &e {
         return Err(AppError::Forbidden(r.to_string()));
-    }
-    // A refused attempt is audited too: nothing of it was recorded.
-    {
-        let ctx = user_ctx(state, s, op.clone());
-        let why = e.to_string();
-        state
-            .db(move |conn| {
-                let entity = repo::find(conn, id)?
-                    .map(|a| <TrainingWorkflow as crate::service::workflow::Stored>::entity(&a));
-                let denied = crate::service::access::Denied {
-                    method,
-                    path: &format!("/training/{id}/quiz"),
-                    why: &why,
-                    extra: None,
-                };
-                Ok(crate::service::access::denied(conn, &ctx, entity, &denied)?)
-            })
-            .await?;
     }
     let (status, rejected) = super::refused_form(state, s, e, rejected, None).await?;
     assignment_page(state, s, op, id, Sent::of(rejected), status).await
@@ -1165,6 +1133,9 @@ pub async fn save_settings(
                 "The form could not be accepted: unknown field `{k}`"
             )));
         }
+    }
+    if next.due_days == 0 && rejected.message("due_days").is_none() {
+        rejected = rejected.problem("due_days", "Give the days to train in.");
     }
     if rejected.any() {
         return settings_page(&state, s, Some(rejected), StatusCode::BAD_REQUEST).await;
