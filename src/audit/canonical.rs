@@ -470,15 +470,8 @@ mod tests {
     /// one-pass check must agree with parse-and-reserialise every time.
     #[test]
     fn the_one_pass_check_agrees_with_reserialising_on_random_input() {
-        struct Rng(u64);
-        impl Rng {
-            fn next(&mut self, n: u64) -> u64 {
-                self.0 ^= self.0 << 13;
-                self.0 ^= self.0 >> 7;
-                self.0 ^= self.0 << 17;
-                self.0 % n
-            }
-        }
+        // The seeds' generator: the same walks on every run.
+        use crate::seed::Dice as Rng;
         fn value(r: &mut Rng, depth: u32) -> Value {
             const ALPHABET: &[char] = &[
                 'a',
@@ -496,19 +489,19 @@ mod tests {
                 ' ',
             ];
             let text = |r: &mut Rng| -> String {
-                (0..r.next(24))
-                    .map(|_| ALPHABET[r.next(ALPHABET.len() as u64) as usize])
+                (0..r.roll(24))
+                    .map(|_| ALPHABET[r.roll(ALPHABET.len() as u64) as usize])
                     .collect()
             };
-            match r.next(if depth > 3 { 5 } else { 7 }) {
+            match r.roll(if depth > 3 { 5 } else { 7 }) {
                 0 => Value::Null,
-                1 => Value::Bool(r.next(2) == 0),
-                2 => json!(r.next(1 << 54) as i64 - (1 << 53)),
-                3 => json!(r.next(20) as i64 - 10),
+                1 => Value::Bool(r.roll(2) == 0),
+                2 => json!(r.roll(1 << 54) as i64 - (1 << 53)),
+                3 => json!(r.roll(20) as i64 - 10),
                 4 => Value::String(text(r)),
-                5 => Value::Array((0..r.next(4)).map(|_| value(r, depth + 1)).collect()),
+                5 => Value::Array((0..r.roll(4)).map(|_| value(r, depth + 1)).collect()),
                 _ => Value::Object(
-                    (0..r.next(5))
+                    (0..r.roll(5))
                         .map(|_| (text(r), value(r, depth + 1)))
                         .collect(),
                 ),
@@ -521,13 +514,13 @@ mod tests {
             let Ok(good) = to_vec(&v) else { continue };
             assert!(fast(&good), "{}", String::from_utf8_lossy(&good));
             let mut bad = good.clone();
-            for _ in 0..=r.next(2) {
-                let at = r.next(bad.len() as u64 + 1) as usize;
-                match r.next(4) {
+            for _ in 0..=r.roll(2) {
+                let at = r.roll(bad.len() as u64 + 1) as usize;
+                match r.roll(4) {
                     0 => bad.insert(
                         at,
                         b" \\0-.e\"{}[],:1"
-                            .get(r.next(14) as usize)
+                            .get(r.roll(14) as usize)
                             .copied()
                             .unwrap_or(b' '),
                     ),

@@ -709,15 +709,8 @@ mod tests {
     /// the role and (where required) the signature requirement are there.
     #[test]
     fn no_sequence_of_actions_reaches_dispositioned_or_closed_without_what_they_need() {
-        struct Rng(u64);
-        impl Rng {
-            fn next(&mut self, n: u64) -> u64 {
-                self.0 ^= self.0 << 13;
-                self.0 ^= self.0 >> 7;
-                self.0 ^= self.0 << 17;
-                self.0 % n
-            }
-        }
+        // The seeds' generator: the same walks on every run.
+        use crate::seed::Dice as Rng;
         let mut r = Rng(0x1234_5678_9abc_def1);
         let texts = [
             "",
@@ -736,18 +729,18 @@ mod tests {
         let (mut dispositioned, mut closed, mut escalated) = (0, 0, 0);
         for _ in 0..5_000 {
             let mut nc = reported();
-            nc.description = texts[r.next(4) as usize].into();
-            nc.product_id = (r.next(4) > 0).then_some(1);
-            nc.severity = (r.next(4) > 0).then_some(Severity::High);
+            nc.description = texts[r.roll(4) as usize].into();
+            nc.product_id = (r.roll(4) > 0).then_some(1);
+            nc.severity = (r.roll(4) > 0).then_some(Severity::High);
             for _ in 0..40 {
-                let roles = Roles::new(all_roles.iter().copied().filter(|_| r.next(2) == 0));
+                let roles = Roles::new(all_roles.iter().copied().filter(|_| r.roll(2) == 0));
                 let input = NcInput {
-                    disposition: (r.next(3) > 0)
-                        .then(|| Disposition::ALL[r.next(Disposition::ALL.len() as u64) as usize]),
-                    justification: Some(texts[r.next(4) as usize].into()),
-                    closure_note: Some(texts[r.next(4) as usize].into()),
+                    disposition: (r.roll(3) > 0)
+                        .then(|| Disposition::ALL[r.roll(Disposition::ALL.len() as u64) as usize]),
+                    justification: Some(texts[r.roll(4) as usize].into()),
+                    closure_note: Some(texts[r.roll(4) as usize].into()),
                 };
-                let name = names[r.next(names.len() as u64) as usize];
+                let name = names[r.roll(names.len() as u64) as usize];
                 let Ok(d) = decide::<NcWorkflow>(&nc, name, &input, &roles) else {
                     continue;
                 };

@@ -157,15 +157,8 @@ fn due_dates_in_the_past_are_refused() {
 /// and every close needs a signature its owner may not give.
 #[test]
 fn no_path_reaches_closed_without_what_8_5_2_requires() {
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self, n: u64) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0 % n
-        }
-    }
+    // The seeds' generator: the same walks on every run.
+    use crate::seed::Dice as Rng;
     let mut r = Rng(0x9e37_79b9_7f4a_7c15);
     let texts = ["", " ", "Because the mould was worn"];
     let names: Vec<&str> = ACTIONS
@@ -179,41 +172,41 @@ fn no_path_reaches_closed_without_what_8_5_2_requires() {
         let mut c = opened();
         for _ in 0..60 {
             // Edits the record's sections may see between steps.
-            match r.next(8) {
-                0 => c.owner_id = (r.next(3) > 0).then_some(5),
-                1 => c.problem = texts[r.next(3) as usize].into(),
-                2 => c.priority = (r.next(2) == 0).then_some(Priority::High),
+            match r.roll(8) {
+                0 => c.owner_id = (r.roll(3) > 0).then_some(5),
+                1 => c.problem = texts[r.roll(3) as usize].into(),
+                2 => c.priority = (r.roll(2) == 0).then_some(Priority::High),
                 3 => {
-                    c.root_cause = texts[r.next(3) as usize].into();
-                    c.rca_method = (r.next(2) == 0).then_some(RcaMethod::FiveWhys);
-                    c.whys = if r.next(2) == 0 {
+                    c.root_cause = texts[r.roll(3) as usize].into();
+                    c.rca_method = (r.roll(2) == 0).then_some(RcaMethod::FiveWhys);
+                    c.whys = if r.roll(2) == 0 {
                         vec![Why {
                             question: "Why?".into(),
-                            answer: texts[r.next(3) as usize].into(),
+                            answer: texts[r.roll(3) as usize].into(),
                         }]
                     } else {
                         Vec::new()
                     };
                 }
                 4 => {
-                    c.action_required = [None, Some(true), Some(false)][r.next(3) as usize];
-                    c.action_rationale = texts[r.next(3) as usize].into();
+                    c.action_required = [None, Some(true), Some(false)][r.roll(3) as usize];
+                    c.action_rationale = texts[r.roll(3) as usize].into();
                 }
                 5 => {
-                    c.items = (0..r.next(3))
-                        .map(|_| item(r.next(2) == 0, texts[r.next(3) as usize]))
+                    c.items = (0..r.roll(3))
+                        .map(|_| item(r.roll(2) == 0, texts[r.roll(3) as usize]))
                         .collect()
                 }
                 6 => {
-                    c.no_adverse_effect = texts[r.next(3) as usize].into();
-                    c.effectiveness_criteria = texts[r.next(3) as usize].into();
-                    c.effectiveness_due = (r.next(2) == 0).then(today);
+                    c.no_adverse_effect = texts[r.roll(3) as usize].into();
+                    c.effectiveness_criteria = texts[r.roll(3) as usize].into();
+                    c.effectiveness_due = (r.roll(2) == 0).then(today);
                 }
                 _ => {}
             }
-            let roles = Roles::new(all_roles.iter().copied().filter(|_| r.next(2) == 0));
+            let roles = Roles::new(all_roles.iter().copied().filter(|_| r.roll(2) == 0));
             let who = Who {
-                user: Some([5, 6][r.next(2) as usize]),
+                user: Some([5, 6][r.roll(2) as usize]),
                 roles: &roles,
             };
             let input = CapaInput {
@@ -221,11 +214,11 @@ fn no_path_reaches_closed_without_what_8_5_2_requires() {
                     None,
                     Some(Effectiveness::Effective),
                     Some(Effectiveness::NotEffective),
-                ][r.next(3) as usize],
-                effectiveness_evidence: Some(texts[r.next(3) as usize].into()),
-                justification: Some(texts[r.next(3) as usize].into()),
+                ][r.roll(3) as usize],
+                effectiveness_evidence: Some(texts[r.roll(3) as usize].into()),
+                justification: Some(texts[r.roll(3) as usize].into()),
             };
-            let name = names[r.next(names.len() as u64) as usize];
+            let name = names[r.roll(names.len() as u64) as usize];
             let Ok(d) = decide::<CapaWorkflow>(&c, name, &input, who) else {
                 continue;
             };

@@ -285,15 +285,8 @@ mod walks {
     /// accepted by its analyst.
     #[test]
     fn no_walk_accepts_what_14971_forbids() {
-        struct Rng(u64);
-        impl Rng {
-            fn next(&mut self, n: u64) -> u64 {
-                self.0 ^= self.0 << 13;
-                self.0 ^= self.0 >> 7;
-                self.0 ^= self.0 << 17;
-                self.0 % n
-            }
-        }
+        // The seeds' generator: the same walks on every run.
+        use crate::seed::Dice as Rng;
         let mut g = Rng(0x9e37_79b9_7f4a_7c15);
         let names = [
             "analyze",
@@ -315,29 +308,29 @@ mod walks {
             let mut r = risk();
             for _ in 0..40 {
                 // The facts an edit or a test run changes between steps.
-                if g.next(3) == 0 {
-                    r.hazard = ["", "Heat"][g.next(2) as usize].into();
-                    r.situation = ["", "Contact"][g.next(2) as usize].into();
-                    r.harm = ["", "Burn"][g.next(2) as usize].into();
-                    r.initial_eval = verdicts[g.next(4) as usize].map(eval);
-                    r.residual_eval = verdicts[g.next(4) as usize].map(eval);
-                    r.benefit_risk = ["", "Benefit outweighs"][g.next(2) as usize].into();
-                    r.controls = (0..g.next(3))
+                if g.roll(3) == 0 {
+                    r.hazard = ["", "Heat"][g.roll(2) as usize].into();
+                    r.situation = ["", "Contact"][g.roll(2) as usize].into();
+                    r.harm = ["", "Burn"][g.roll(2) as usize].into();
+                    r.initial_eval = verdicts[g.roll(4) as usize].map(eval);
+                    r.residual_eval = verdicts[g.roll(4) as usize].map(eval);
+                    r.benefit_risk = ["", "Benefit outweighs"][g.roll(2) as usize].into();
+                    r.controls = (0..g.roll(3))
                         .map(|_| Control {
                             option: ControlOption::ProtectiveMeasure,
                             description: "Guard".into(),
-                            requirement: [None, Some(3)][g.next(2) as usize],
-                            tests_pass: g.next(2) == 0,
-                            effectiveness: ["", "Shown"][g.next(2) as usize].into(),
+                            requirement: [None, Some(3)][g.roll(2) as usize],
+                            tests_pass: g.roll(2) == 0,
+                            effectiveness: ["", "Shown"][g.roll(2) as usize].into(),
                         })
                         .collect();
                 }
-                let roles = Roles::new(Role::ALL.into_iter().filter(|_| g.next(2) == 0));
-                let user = [ANALYST, QA, 9][g.next(3) as usize];
+                let roles = Roles::new(Role::ALL.into_iter().filter(|_| g.roll(2) == 0));
+                let user = [ANALYST, QA, 9][g.roll(3) as usize];
                 let input = RiskInput {
-                    reason: Some(["", "New field data"][g.next(2) as usize].into()),
+                    reason: Some(["", "New field data"][g.roll(2) as usize].into()),
                 };
-                let name = names[g.next(names.len() as u64) as usize];
+                let name = names[g.roll(names.len() as u64) as usize];
                 let who = Who {
                     user: Some(user),
                     roles: &roles,
