@@ -108,7 +108,8 @@ pub fn gate(
 }
 
 /// The training gate in the signing transaction: a refusal when blocked,
-/// else the warning audited beside the signature.
+/// else the warning audited beside the signature. (Only the workflows the
+/// settings list have governed steps; a trainee's own signature has none.)
 pub fn at_signing(
     conn: &mut DbConnection,
     ctx: &Ctx,
@@ -117,9 +118,6 @@ pub fn at_signing(
     user: i64,
     on: &EntityRef,
 ) -> Result<(), RecordError> {
-    if kind == "training_assignment" {
-        return Ok(());
-    }
     let Some(g) = gate(conn, kind, action, user, ctx.now.date_naive())? else {
         return Ok(());
     };
