@@ -166,14 +166,30 @@ async fn approve_as_quinn(app: &TestApp, p: &People, at: (i64, i64)) -> reqwest:
 pub(crate) async fn send_for_review(
     app: &TestApp,
     p: &People,
-    (doc, n): (i64, i64),
+    at: (i64, i64),
     body: &str,
     effective_on: &str,
     reason: &str,
 ) {
+    send_for_review_with(app, p, at, (body, effective_on, reason), "yes").await;
+}
+
+/// [`send_for_review`] with "training required" `training` (`yes` or `no`).
+async fn send_for_review_with(
+    app: &TestApp,
+    p: &People,
+    (doc, n): (i64, i64),
+    (body, effective_on, reason): (&str, &str, &str),
+    training: &str,
+) {
     let reviewers = [p.ids[1].to_string(), p.ids[2].to_string()];
     let approver = p.ids[3].to_string();
-    let f = draft_fields(body, &reviewers, &approver, effective_on, reason);
+    let mut f = draft_fields(body, &reviewers, &approver, effective_on, reason);
+    for x in f.iter_mut() {
+        if x.0 == "training_required" {
+            x.1 = training;
+        }
+    }
     let res = save_draft(app, &p.author, (doc, n), &f).await;
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
     let res = step(app, &p.author, (doc, n), "submit_review", &[], None).await;
@@ -184,12 +200,23 @@ pub(crate) async fn send_for_review(
 pub(crate) async fn approve(
     app: &TestApp,
     p: &People,
-    (doc, n): (i64, i64),
+    at: (i64, i64),
     body: &str,
     effective_on: &str,
     reason: &str,
 ) {
-    send_for_review(app, p, (doc, n), body, effective_on, reason).await;
+    approve_with(app, p, at, (body, effective_on, reason), "yes").await;
+}
+
+/// [`approve`] with "training required" `training` (`yes` or `no`).
+pub(crate) async fn approve_with(
+    app: &TestApp,
+    p: &People,
+    (doc, n): (i64, i64),
+    texts: (&str, &str, &str),
+    training: &str,
+) {
+    send_for_review_with(app, p, (doc, n), texts, training).await;
     for (b, user) in [(&p.r1, "rita"), (&p.r2, "ravi")] {
         let res = step(app, b, (doc, n), "review", &[], Some((user, REVIEW_PW))).await;
         assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());

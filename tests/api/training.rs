@@ -6,7 +6,8 @@
 //! training gate of a signed step in both settings.
 
 use crate::documents::{
-    AUTHOR_PW, People, QA_PW, REVIEW_PW, create, draft_fields, people, save_draft, step, version_of,
+    AUTHOR_PW, People, QA_PW, REVIEW_PW, approve_with, create, draft_fields, people, save_draft,
+    step, version_of,
 };
 use crate::helpers::*;
 use attest::db::repo::training as repo;
@@ -17,26 +18,9 @@ const TESS_PW: &str = "trainee passphrase 1";
 /// Drafts v`n` of `doc`, has it reviewed and approved (quinn), with
 /// "training required" `training` (`yes` or `no`); effective at once.
 pub(crate) async fn effective(app: &TestApp, p: &People, (doc, n): (i64, i64), training: &str) {
-    let reviewers = [p.ids[1].to_string(), p.ids[2].to_string()];
-    let approver = p.ids[3].to_string();
     let reason = if n > 1 { "Revised procedure" } else { "" };
     let body = format!("# Procedure v{n}\n\nClean the line, then record it.\n");
-    let mut f = draft_fields(&body, &reviewers, &approver, "", reason);
-    for x in f.iter_mut() {
-        if x.0 == "training_required" {
-            x.1 = training;
-        }
-    }
-    let res = save_draft(app, &p.author, (doc, n), &f).await;
-    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
-    let res = step(app, &p.author, (doc, n), "submit_review", &[], None).await;
-    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
-    for (b, user) in [(&p.r1, "rita"), (&p.r2, "ravi")] {
-        let res = step(app, b, (doc, n), "review", &[], Some((user, REVIEW_PW))).await;
-        assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
-    }
-    let res = step(app, &p.qa, (doc, n), "approve", &[], Some(("quinn", QA_PW))).await;
-    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    approve_with(app, p, (doc, n), (&body, "", reason), training).await;
 }
 
 /// Starts v`n` of `doc` (a copy of the effective one).
