@@ -525,3 +525,77 @@ pub fn training(conn: &mut crate::db::DbConnection, runs: u32) -> anyhow::Result
     }
     Ok(out)
 }
+
+/// The risk file page's reads (a page of 50 risks with their controls,
+/// counts by state, both heat maps' cells, the hazard list, the plans) on
+/// the configured database's product RISKB, computed afresh `runs` times
+/// for each of a few filters; the median and p99 in milliseconds.
+pub fn risks(conn: &mut crate::db::DbConnection, runs: u32) -> anyhow::Result<String> {
+    use crate::db::repo::risks::Filter;
+    use crate::domain::risk::Acceptability;
+    use crate::domain::risk::workflow::RiskState;
+    let product = crate::db::repo::products::list(conn, true, 0, 500)?
+        .0
+        .into_iter()
+        .find(|p| p.key_prefix == "RISKB")
+        .ok_or_else(|| anyhow::anyhow!("there is no product RISKB: run attest seed risks first"))?
+        .id;
+    let filters = [
+        ("every risk", Filter::default(), 0),
+        ("page 20", Filter::default(), 950),
+        (
+            "state=controlled",
+            Filter {
+                state: Some(RiskState::Controlled),
+                ..Filter::default()
+            },
+            0,
+        ),
+        (
+            "verdict=unacceptable",
+            Filter {
+                verdict: Some(Some(Acceptability::Unacceptable)),
+                ..Filter::default()
+            },
+            0,
+        ),
+        (
+            "q=situation 1",
+            Filter {
+                text: Some("situation 1".into()),
+                ..Filter::default()
+            },
+            0,
+        ),
+    ];
+    let mut out = String::new();
+    for (name, f, offset) in filters {
+        let mut times = Vec::new();
+        let mut shape = (0, 0, 0);
+        for _ in 0..runs.max(1) {
+            let started = Instant::now();
+            let file = crate::service::risks::file(conn, product, &f, (offset, 50))
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .ok_or_else(|| anyhow::anyhow!("no risk file"))?;
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            shape = (
+                file.total,
+                file.rows.len(),
+                file.rows.iter().map(|r| r.controls.len()).sum::<usize>(),
+            );
+        }
+        times.sort_by(f64::total_cmp);
+        let p99 = times[((times.len() * 99).div_ceil(100)).saturating_sub(1)];
+        out.push_str(&format!(
+            "risk file {name}: {} risks match, {} shown with {} controls; {} runs: median {:.1} ms, p99 {:.1} ms, slowest {:.1} ms\n",
+            shape.0,
+            shape.1,
+            shape.2,
+            times.len(),
+            times[times.len() / 2],
+            p99,
+            times[times.len() - 1],
+        ));
+    }
+    Ok(out)
+}

@@ -67,7 +67,7 @@ enum Command {
     },
     /// Print a workflow's state diagram as SVG (for docs): nonconformance, capa, document
     Diagram {
-        /// The workflow: nonconformance, capa, document or training
+        /// The workflow: nonconformance, capa, document, training, risk or risk-plan
         workflow: String,
     },
     /// Fill a trial or measurement database with demonstration data (never real records)
@@ -105,6 +105,14 @@ enum SeedCommand {
         #[arg(long, default_value_t = 10_000)]
         count: u64,
         /// Who writes and owns them: an active quality or engineering user
+        #[arg(long)]
+        author: String,
+    },
+    /// A risk file of --count risks with three controls each, on a new product RISKB
+    Risks {
+        #[arg(long, default_value_t = 2_000)]
+        count: u64,
+        /// Who writes the risks: an active quality or engineering user
         #[arg(long)]
         author: String,
     },
@@ -164,6 +172,12 @@ enum BenchCommand {
     /// The training matrix computed afresh (no page kept) on the configured
     /// database, e.g. one made by `attest seed training`
     Training {
+        #[arg(long, default_value_t = 50)]
+        runs: u32,
+    },
+    /// The risk file page's reads afresh on the configured database, e.g.
+    /// one made by `attest seed risks`
+    Risks {
         #[arg(long, default_value_t = 50)]
         runs: u32,
     },
@@ -307,8 +321,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 None,
                 "Training assignment workflow",
             ),
+            "risk" => {
+                diagram_svg::<crate::domain::risk::workflow::RiskWorkflow>(None, "Risk workflow")
+            }
+            "risk-plan" => diagram_svg::<crate::domain::risk::plan::PlanWorkflow>(
+                None,
+                "Risk management plan workflow",
+            ),
             other => bail!(
-                "there is no workflow {other:?}; try: nonconformance, capa, document, training"
+                "there is no workflow {other:?}; try: nonconformance, capa, document, training, risk, risk-plan"
             ),
         };
         println!("{svg}");
@@ -339,6 +360,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             .get()
             .context("cannot get a database connection")?;
         print!("{}", crate::bench::training(&mut conn, *runs)?);
+        return Ok(());
+    }
+    if let Some(Command::Bench {
+        command: BenchCommand::Risks { runs },
+    }) = &cli.command
+    {
+        let prepared = startup::prepare(&Settings::load()?)?;
+        let mut conn = prepared
+            .pool
+            .get()
+            .context("cannot get a database connection")?;
+        print!("{}", crate::bench::risks(&mut conn, *runs)?);
         return Ok(());
     }
     if let Some(Command::Bench {
@@ -451,6 +484,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 made.people,
                 made.assignments,
                 made.signed,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Seed {
+            command: SeedCommand::Risks { count, author },
+        } => {
+            let (prepared, mut conn, author) = seeding(&settings, &author)?;
+            let started = std::time::Instant::now();
+            let made = crate::seed::risks::risks(
+                &mut conn,
+                &cli_ctx(prepared.log_origin.as_str()),
+                author.id.0,
+                count,
+            )?;
+            println!(
+                "Seeded the risk file of product {}: {} risks with {} controls, in {:.1} s.",
+                made.product,
+                made.risks,
+                made.controls,
                 started.elapsed().as_secs_f64()
             );
             Ok(())

@@ -600,12 +600,104 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    risk_plans (id) {
+        id -> BigInt,
+        product_id -> BigInt,
+        number -> BigInt,
+        criteria -> Text,
+        state -> Text,
+        author -> BigInt,
+        approved_at -> Nullable<Timestamp>,
+        reevaluation -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    hazards (id) {
+        id -> BigInt,
+        product_id -> BigInt,
+        category -> Text,
+        name -> Text,
+        description -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    risks (id) {
+        id -> BigInt,
+        product_id -> BigInt,
+        hazard_id -> Nullable<BigInt>,
+        sequence -> Text,
+        situation -> Text,
+        harm -> Text,
+        initial_severity -> Nullable<BigInt>,
+        initial_probability -> Nullable<BigInt>,
+        initial_p1 -> Nullable<BigInt>,
+        initial_p2 -> Nullable<BigInt>,
+        initial_level -> Nullable<BigInt>,
+        initial_verdict -> Nullable<Text>,
+        residual_severity -> Nullable<BigInt>,
+        residual_probability -> Nullable<BigInt>,
+        residual_p1 -> Nullable<BigInt>,
+        residual_p2 -> Nullable<BigInt>,
+        residual_level -> Nullable<BigInt>,
+        residual_verdict -> Nullable<Text>,
+        residual_reason -> Text,
+        benefit_risk -> Text,
+        introduced_by -> Nullable<BigInt>,
+        analyst -> Nullable<BigInt>,
+        reason -> Text,
+        state -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    risk_controls (id) {
+        id -> BigInt,
+        risk_id -> BigInt,
+        option -> Text,
+        description -> Text,
+        requirement_id -> Nullable<BigInt>,
+        effectiveness -> Text,
+        withdrawn_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    risk_acceptances (id) {
+        id -> BigInt,
+        risk_id -> BigInt,
+        content -> Text,
+        sha256 -> Text,
+        accepted_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(document_versions -> documents (document_id));
+diesel::joinable!(risks -> hazards (hazard_id));
+diesel::joinable!(risk_controls -> risks (risk_id));
 diesel::joinable!(training_assignments -> users (user_id));
 diesel::joinable!(training_assignments -> documents (document_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     app_meta,
+    risk_plans,
+    hazards,
+    risks,
+    risk_controls,
+    risk_acceptances,
     documents,
     document_exports,
     document_versions,

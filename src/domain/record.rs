@@ -120,6 +120,37 @@ pub const TRAINING_ASSIGNMENT: RecordKind = RecordKind {
     page: Some("/training/"),
     ..PLAIN
 };
+/// A risk of a product's risk file (`RISK-7`, ISO 14971).
+pub const RISK: RecordKind = RecordKind {
+    kind: "risk",
+    name: "Risk",
+    plural: "Risks",
+    id_prefix: "risk-",
+    key_prefix: Some("RISK-"),
+    page: Some("/risks/"),
+    history_for_all: true,
+    in_commits: true,
+    ..PLAIN
+};
+/// A version of a product's risk management plan (`RMP-3 v2`).
+pub const RISK_PLAN: RecordKind = RecordKind {
+    kind: "risk_plan",
+    name: "Risk management plan",
+    plural: "Risk management plans",
+    id_prefix: "rmp-",
+    page: Some("/risk-plans/"),
+    history_for_all: true,
+    ..PLAIN
+};
+/// A hazard of a product's hazard list; shown on its risk file.
+pub const HAZARD: RecordKind = RecordKind {
+    kind: "hazard",
+    name: "Hazard",
+    plural: "Hazards",
+    id_prefix: "hz-",
+    history_for_all: true,
+    ..PLAIN
+};
 /// Requirement keys (`SRS-012`) are chosen per product; commits name them
 /// through the product's repositories, not through this registry.
 pub const REQUIREMENT: RecordKind = RecordKind {
@@ -173,6 +204,9 @@ pub const KINDS: &[&RecordKind] = &[
     &DOCUMENT,
     &DOCUMENT_VERSION,
     &TRAINING_ASSIGNMENT,
+    &RISK,
+    &RISK_PLAN,
+    &HAZARD,
     &REQUIREMENT,
     &REQUIREMENT_IMPORT,
     &REPOSITORY,

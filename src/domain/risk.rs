@@ -12,6 +12,7 @@ use std::fmt;
 
 use super::user::FieldError;
 
+pub mod plan;
 pub mod workflow;
 
 /// Fewest and most levels of a scale.

@@ -19,6 +19,7 @@ use crate::domain::user::Account;
 use crate::service::Ctx;
 
 pub mod documents;
+pub mod risks;
 pub mod training;
 pub mod walk;
 

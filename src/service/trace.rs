@@ -82,12 +82,14 @@ pub fn graph(conn: &mut DbConnection, product: i64) -> diesel::QueryResult<Graph
             latest_at: r.map(|r| r.received_at),
         });
     }
+    let req_ids: Vec<i64> = reqs.iter().map(|r| r.id).collect();
+    let risks = crate::db::repo::risks::risks_by_requirement(conn, &req_ids)?;
     Ok(Graph {
         requirements: reqs,
         parents,
         commits,
         tests: by_req,
-        risks: HashMap::new(),
+        risks,
     })
 }
 

@@ -32,6 +32,12 @@ pub fn current_content_hash(
         Some(k) if *k == record::DOCUMENT_VERSION => {
             hash::<crate::domain::document::DocWorkflow>(conn, k.number(record_id))
         }
+        Some(k) if *k == record::RISK => {
+            hash::<crate::domain::risk::workflow::RiskWorkflow>(conn, k.number(record_id))
+        }
+        Some(k) if *k == record::RISK_PLAN => {
+            hash::<crate::domain::risk::plan::PlanWorkflow>(conn, k.number(record_id))
+        }
         Some(k) if *k == record::TRAINING_ASSIGNMENT => {
             hash::<crate::domain::training::TrainingWorkflow>(conn, k.number(record_id))
         }
@@ -63,24 +69,30 @@ pub fn check(conn: &mut DbConnection, stored: signature::Stored) -> diesel::Quer
     Ok(checked(stored, key.as_ref(), content.as_deref()))
 }
 
-/// The hashes of the content each review round of a document version was
-/// sent out with (recomputed from the content kept, never read as stored);
-/// empty for any other record.
+/// The hashes of content signed earlier and kept as it was (recomputed
+/// from the content kept, never read as stored): each review round of a
+/// document version, each acceptance of a risk; empty for any other record.
 fn earlier_rounds(
     conn: &mut DbConnection,
     record_type: &str,
     record_id: &str,
 ) -> diesel::QueryResult<Vec<String>> {
-    let Some(n) = record_id
-        .strip_prefix("docv-")
-        .and_then(|n| n.parse::<i64>().ok())
-        .filter(|_| record_type == "document_version")
-    else {
-        return Ok(Vec::new());
+    let number = |prefix: &str| {
+        record_id
+            .strip_prefix(prefix)
+            .and_then(|n| n.parse::<i64>().ok())
     };
-    Ok(crate::db::repo::documents::rounds(conn, n)?
+    let kept: Vec<String> = match (record_type, number("docv-"), number("risk-")) {
+        ("document_version", Some(n), _) => crate::db::repo::documents::rounds(conn, n)?
+            .into_iter()
+            .map(|(_, content)| content)
+            .collect(),
+        ("risk", _, Some(n)) => crate::db::repo::risks::acceptances(conn, n)?,
+        _ => return Ok(Vec::new()),
+    };
+    Ok(kept
         .into_iter()
-        .filter_map(|(_, content)| {
+        .filter_map(|content| {
             let value: serde_json::Value = serde_json::from_str(&content).ok()?;
             signature::content_sha256(&value).ok()
         })

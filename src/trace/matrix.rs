@@ -87,7 +87,7 @@ pub struct Graph {
     pub commits: HashMap<i64, Vec<CommitRef>>,
     /// requirement id -> tests verifying it
     pub tests: HashMap<i64, Vec<TestRef>>,
-    /// Keys of risks each requirement controls (none until the risk file lands).
+    /// Keys of the risks whose controls each requirement implements.
     pub risks: HashMap<i64, Vec<String>>,
 }
 

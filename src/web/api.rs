@@ -684,6 +684,66 @@ pub async fn get_training(
     })))
 }
 
+/// `GET /api/v1/risks?product=…[&state=…&verdict=…&hazard=…&q=…]`: a
+/// product's risk file, each risk with its hazard, estimates and their
+/// evaluations, and its controls with their requirements.
+pub async fn get_risks(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    use crate::db::repo::risks as repo;
+    use crate::domain::risk::workflow::estimate_json;
+    user.require(Scope::Read)?;
+    let mut rest = query.clone();
+    let product = rest.remove("product").unwrap_or_default();
+    let q = ListQuery::read(&rest, super::handlers::risks::PARAMS, API_PAGE)?;
+    let f = super::handlers::risks::filter_of(&q)?;
+    let (page, per_page, offset) = (q.page, q.per_page, q.offset());
+    let (rows, total, keys, plan) = state
+        .db(move |conn| {
+            let pid = named_product(conn, &product)?;
+            let (rows, total) = repo::list(conn, pid, &f, offset, per_page)?;
+            let reqs: Vec<i64> = rows
+                .iter()
+                .flat_map(|r| r.controls.iter().filter_map(|c| c.requirement))
+                .collect();
+            let keys: HashMap<i64, String> = crate::db::repo::requirements::by_ids(conn, &reqs)?
+                .into_iter()
+                .map(|r| (r.id, r.key))
+                .collect();
+            let plan = crate::service::risks::approved_plan(conn, pid)?.map(|p| p.key());
+            Ok((rows, total, keys, plan))
+        })
+        .await?;
+    let items: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "key": r.key(),
+                "state": r.state.as_str(),
+                "plan": plan,
+                "hazard": r.hazard,
+                "sequence": r.sequence,
+                "situation": r.situation,
+                "harm": r.harm,
+                "initial": estimate_json(r.initial, r.initial_eval),
+                "residual": estimate_json(r.residual, r.residual_eval),
+                "benefit_risk": r.benefit_risk,
+                "introduced_by": r.introduced_by.map(|n| format!("RISK-{n}")),
+                "controls": r.controls.iter().map(|c| serde_json::json!({
+                    "option": c.option.as_str(),
+                    "description": c.description,
+                    "requirement": c.requirement.and_then(|id| keys.get(&id).cloned()),
+                    "effectiveness": c.effectiveness,
+                })).collect::<Vec<_>>(),
+                "updated_at": crate::audit::format_time(r.updated_at),
+            })
+        })
+        .collect();
+    Ok(listing(items, page, per_page, total))
+}
+
 #[cfg(test)]
 mod tests {
     use super::bearer_token;

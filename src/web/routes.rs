@@ -6,13 +6,15 @@ use super::assets;
 use super::handlers::back_to_record;
 use super::handlers::{
     account, admin, attachments, audit, auth, capas, dashboard, documents, health, help, hooks,
-    nonconformances as nc, products, repositories, requirements as req, signatures, tokens, trace,
-    training,
+    nonconformances as nc, products, repositories, requirements as req, risks, signatures, tokens,
+    trace, training,
 };
 use super::step::step;
 use crate::domain::capa::CapaWorkflow;
 use crate::domain::document::DocWorkflow;
 use crate::domain::nonconformance::NcWorkflow;
+use crate::domain::risk::plan::PlanWorkflow;
+use crate::domain::risk::workflow::RiskWorkflow;
 use crate::domain::training::TrainingWorkflow;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -187,6 +189,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/documents", web::get().to(super::api::get_documents))
                 .route("/documents/{key}", web::get().to(super::api::get_document))
                 .route("/training", web::get().to(super::api::get_training))
+                .route("/risks", web::get().to(super::api::get_risks))
                 .route(
                     "/nonconformances",
                     web::get().to(super::api::get_nonconformances),
@@ -261,6 +264,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/{id}", web::post().to(products::update))
                 .route("/{id}/archive", web::post().to(products::archive))
                 .route("/{id}/restore", web::post().to(products::restore))
+                .route("/{id}/risks", web::get().to(risks::file))
+                .route("/{id}/risks", web::post().to(risks::create))
+                .route("/{id}/hazards", web::post().to(risks::add_hazard))
+                .route("/{id}/risk-plan", web::post().to(risks::start_plan))
+                .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
+        )
+        .service(
+            web::scope("/risks")
+                .route("/{id}", web::get().to(risks::show))
+                .route("/{id}/analysis", web::post().to(risks::save_analysis))
+                .route("/{id}/residual", web::post().to(risks::save_residual))
+                .route("/{id}/controls", web::post().to(risks::add_control))
+                .route(
+                    "/{id}/controls/{control}",
+                    web::post().to(risks::change_control),
+                )
+                .route("/{id}/{action}", web::post().to(step::<RiskWorkflow>))
+                .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
+        )
+        .service(
+            web::scope("/risk-plans")
+                .route("/{id}", web::get().to(risks::plan))
+                .route("/{id}/edit", web::post().to(risks::save_plan))
+                .route("/{id}/{action}", web::post().to(step::<PlanWorkflow>))
                 .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
         )
         .service(

@@ -909,8 +909,48 @@ async fn every_page_fits_a_phone_and_a_desktop() {
         )
         .await;
     assert_eq!(res.status(), 303);
+    // A risk file: the plan approved by quinn's signature, a draft of its
+    // next version (the editor), a risk estimated on it.
+    let res = quinn
+        .submit("/products/1", "/products/1/risk-plan", &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = quinn
+        .submit(
+            "/risk-plans/1",
+            "/risk-plans/1/approve",
+            &[("version", "1")],
+        )
+        .await;
+    let html = res.text().await.unwrap();
+    let res = SignForm::of(&html).send(&quinn, Some("quinn"), QUINN).await;
+    assert_eq!(res.status(), 303);
+    let res = quinn
+        .submit("/products/1", "/products/1/risk-plan", &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = quinn
+        .submit(
+            "/products/1/risks",
+            "/products/1/risks",
+            &[
+                ("hazard", ""),
+                ("sequence", "The housing cracks in a fall"),
+                ("situation", "Patient touches a live part"),
+                ("harm", "Electric shock"),
+                ("initial_severity", "4"),
+                ("initial_probability", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
     b.sign_in(&app.base, "quinn", QUINN).await;
     let pages = [
+        "/products/1/risks",
+        "/risks/1",
+        "/risk-plans/1",
+        "/risk-plans/2",
+        "/help/risk",
         "/",
         "/documents",
         "/documents/1",

@@ -24,6 +24,7 @@ mod helpers;
 mod nonconformances;
 mod products;
 mod requirements;
+mod risks;
 mod scheduler;
 mod security_items;
 mod signatures;

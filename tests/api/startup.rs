@@ -357,11 +357,17 @@ fn only_the_transition_service_saves_a_step() {
             "db/repo/nonconformances.rs"
             | "db/repo/capas.rs"
             | "db/repo/documents.rs"
-            | "db/repo/training.rs" => line.contains("fn save_step("),
+            | "db/repo/training.rs"
+            | "db/repo/risks.rs" => line.contains("fn save_step("),
             "service/nonconformances.rs"
             | "service/capas.rs"
             | "service/documents.rs"
             | "service/training.rs" => line == "repo::save_step(conn, record)",
+            // A risk, and a risk management plan.
+            "service/risks.rs" => {
+                line == "repo::save_step(conn, record)"
+                    || line == "repo::plans::save_step(conn, record)"
+            }
             // The transition service itself.
             "service/workflow.rs" => line.contains("W::save(conn, &next)"),
             _ => false,

@@ -164,6 +164,7 @@ mod walks {
         Risk {
             id: 7,
             product_id: 1,
+            hazard_id: None,
             hazard: String::new(),
             sequence: String::new(),
             situation: String::new(),
@@ -173,10 +174,15 @@ mod walks {
             controls: Vec::new(),
             residual: None,
             residual_eval: None,
+            residual_reason: String::new(),
             benefit_risk: String::new(),
             analyst: None,
             reason: String::new(),
+            introduced_by: None,
             state: RiskState::Identified,
+            created_by: 1,
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            updated_at: chrono::DateTime::UNIX_EPOCH,
             version: 1,
         }
     }
@@ -226,6 +232,7 @@ mod walks {
         assert_eq!(no.rule_ids(), ["risk.initial_not_acceptable"]);
         let mut r2 = r.clone();
         r2.controls.push(Control {
+            id: 1,
             option: ControlOption::InherentSafety,
             description: "Double insulation".into(),
             requirement: Some(12),
@@ -317,6 +324,7 @@ mod walks {
                     r.benefit_risk = ["", "Benefit outweighs"][g.roll(2) as usize].into();
                     r.controls = (0..g.roll(3))
                         .map(|_| Control {
+                            id: 0,
                             option: ControlOption::ProtectiveMeasure,
                             description: "Guard".into(),
                             requirement: [None, Some(3)][g.roll(2) as usize],

@@ -86,6 +86,8 @@ impl ControlOption {
 /// A risk control (7.1–7.3) as the guards read it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Control {
+    /// Its row (0 before it is stored).
+    pub id: i64,
     pub option: ControlOption,
     pub description: String,
     /// The requirement (kind risk_control) implementing it.
@@ -102,6 +104,8 @@ pub struct Control {
 pub struct Risk {
     pub id: i64,
     pub product_id: i64,
+    /// The hazard of the product's hazard list, and its name.
+    pub hazard_id: Option<i64>,
     pub hazard: String,
     pub sequence: String,
     pub situation: String,
@@ -112,13 +116,20 @@ pub struct Risk {
     pub controls: Vec<Control>,
     pub residual: Option<Estimate>,
     pub residual_eval: Option<Evaluation>,
+    /// Why a residual estimate is worse than the initial one.
+    pub residual_reason: String,
     /// Why the benefits outweigh a residual risk that is not acceptable (7.4).
     pub benefit_risk: String,
     /// Who analyzed it (may not accept it).
     pub analyst: Option<i64>,
     /// Why it was last reopened.
     pub reason: String,
+    /// The risk whose control introduced this one (7.6).
+    pub introduced_by: Option<i64>,
     pub state: RiskState,
+    pub created_by: i64,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
     pub version: i64,
 }
 
@@ -126,6 +137,83 @@ impl Risk {
     pub fn key(&self) -> String {
         format!("RISK-{}", self.id)
     }
+
+    /// Whether the residual estimate is worse than the initial one (a
+    /// higher severity or probability level): allowed only with a reason.
+    pub fn residual_worse(&self) -> bool {
+        match (self.initial_eval, self.residual_eval) {
+            (Some(i), Some(r)) => r.severity > i.severity || r.probability > i.probability,
+            _ => false,
+        }
+    }
+
+    /// The fields as audit entries show them.
+    pub fn audit_fields(&self) -> serde_json::Value {
+        serde_json::json!({
+            "product_id": self.product_id,
+            "hazard_id": self.hazard_id,
+            "hazard": self.hazard,
+            "sequence": self.sequence,
+            "situation": self.situation,
+            "harm": self.harm,
+            "initial": estimate_json(self.initial, self.initial_eval),
+            "residual": estimate_json(self.residual, self.residual_eval),
+            "residual_reason": self.residual_reason,
+            "benefit_risk": self.benefit_risk,
+            "introduced_by": self.introduced_by.map(|n| format!("RISK-{n}")),
+            "analyst": self.analyst,
+            "reason": self.reason,
+            "state": self.state.as_str(),
+        })
+    }
+
+    /// What an acceptance binds (11.70): the analysis, both estimates and
+    /// their evaluations, every control with its requirement, whether its
+    /// tests passed and how its effectiveness was shown, and the rationale.
+    pub fn signed_content(&self) -> serde_json::Value {
+        let mut v = self.audit_fields();
+        if let Some(o) = v.as_object_mut() {
+            o.remove("state");
+            o.remove("reason");
+            o.insert("key".into(), serde_json::json!(self.key()));
+            o.insert(
+                "controls".into(),
+                self.controls
+                    .iter()
+                    .map(|c| {
+                        serde_json::json!({
+                            "id": c.id,
+                            "option": c.option.as_str(),
+                            "description": c.description,
+                            "requirement_id": c.requirement,
+                            "tests_pass": c.tests_pass,
+                            "effectiveness": c.effectiveness,
+                        })
+                    })
+                    .collect(),
+            );
+        }
+        v
+    }
+}
+
+/// An estimate and its evaluation as audit entries and signatures show them.
+pub fn estimate_json(e: Option<Estimate>, ev: Option<Evaluation>) -> serde_json::Value {
+    let Some(e) = e else {
+        return serde_json::Value::Null;
+    };
+    let (p, p1, p2) = match e.probability {
+        super::Probability::Level(n) => (Some(n), None, None),
+        super::Probability::Split { p1, p2 } => (None, Some(p1), Some(p2)),
+    };
+    serde_json::json!({
+        "severity": e.severity,
+        "probability": p,
+        "p1": p1,
+        "p2": p2,
+        "level": ev.map(|v| v.probability),
+        "verdict": ev.map(|v| v.verdict.as_str()),
+    })
 }
 
 /// What a person gives with a step.

@@ -23,12 +23,13 @@ const README: &str = include_str!("../../../README.md");
 
 /// The docs in the order the index lists them: each is `docs/<page>.md`,
 /// but for the README.
-const ORDER: [&str; 12] = [
+const ORDER: [&str; 13] = [
     "readme",
     "using",
     "workflows",
     "documents",
     "training",
+    "risk",
     "signatures",
     "audit",
     "traceability",

@@ -322,7 +322,7 @@ async fn show_page(
         r,
         product,
         (parents, children, commits, tests),
-        texts,
+        (texts, risks),
         names,
         (history, files, file_people),
     ) = state
@@ -332,6 +332,9 @@ async fn show_page(
             let parents = service::parents_of(conn, &r)?;
             let children = service::children_of(conn, &r)?;
             let texts = repo::texts_of(conn, id)?;
+            let risks = crate::db::repo::risks::risks_by_requirement(conn, &[id])?
+                .remove(&id)
+                .unwrap_or_default();
             let ids: Vec<i64> = texts.iter().filter_map(|t| t.changed_by).collect();
             let names = users::names(conn, &ids)?;
             let history = super::audit::history_panel(
@@ -351,7 +354,7 @@ async fn show_page(
                 r,
                 product,
                 (parents, children, commits, tests),
-                texts,
+                (texts, risks),
                 names,
                 (history, files, file_people),
             ))
@@ -407,6 +410,13 @@ async fn show_page(
         retired: r.status == ReqStatus::Retired,
         created: when(Some(r.created_at)),
         updated: when(Some(r.updated_at)),
+        risks: risks
+            .into_iter()
+            .map(|k| {
+                let n = k.trim_start_matches("RISK-").to_string();
+                (k, format!("/risks/{n}"))
+            })
+            .collect(),
         parents: related(parents),
         children: related(children),
         versions: texts

@@ -304,6 +304,20 @@ pub async fn matrix_page(
 }
 
 /// `GET /traceability/gaps?product=N`
+fn gap_row(r: &Row) -> GapRow {
+    GapRow {
+        id: r.id,
+        key: r.key.clone(),
+        title: r.title.clone(),
+        gaps: r
+            .gaps
+            .iter()
+            .map(|g| g.label())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
 pub async fn gaps_page(
     state: web::Data<AppState>,
     CurrentUser(s): CurrentUser,
@@ -335,20 +349,18 @@ pub async fn gaps_page(
         product: product.name,
         verified: active.iter().filter(|r| r.gaps.is_empty()).count(),
         active: active.len(),
+        risk_controls: active
+            .iter()
+            .filter(|r| !r.gaps.is_empty() && !r.risks.is_empty())
+            .map(|r| RiskGapRow {
+                row: gap_row(r),
+                risks: r.risks.join(", "),
+            })
+            .collect(),
         rows: active
             .iter()
             .filter(|r| !r.gaps.is_empty())
-            .map(|r| GapRow {
-                id: r.id,
-                key: r.key.clone(),
-                title: r.title.clone(),
-                gaps: r
-                    .gaps
-                    .iter()
-                    .map(|g| g.label())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+            .map(|r| gap_row(r))
             .collect(),
         orphans: gaps
             .orphan_tests

@@ -190,6 +190,94 @@ pub fn stacked(title: &str, id: &str, columns: &[(String, Vec<i64>)], series: &[
     Svg::drawn(svg)
 }
 
+/// One cell of a risk heat map: its count, its verdict's stored name and
+/// where its risks are listed.
+pub struct HeatCell {
+    pub count: i64,
+    pub verdict: &'static str,
+    pub href: String,
+}
+
+/// A risk heat map (ISO 14971): severity up the side (highest at the top),
+/// probability along the bottom, each cell coloured by the plan's verdict
+/// and showing how many risks it holds, a link to them. `rows[s - 1][p - 1]`.
+pub fn heat_map(
+    title: &str,
+    id: &str,
+    severity: &[String],
+    probability: &[String],
+    rows: &[Vec<HeatCell>],
+) -> Svg {
+    const CELL: i64 = 48;
+    const SIDE: i64 = 96;
+    let (ns, np) = (severity.len() as i64, probability.len() as i64);
+    let h = 8 + CELL * ns + 44;
+    let mut svg = open(title, id, h);
+    let fill = |v: &str| match v {
+        "acceptable" => "#d6ecd2",
+        "review" => "#fbe3a6",
+        _ => "#f4bcb8",
+    };
+    for (si, row) in rows.iter().enumerate() {
+        // Severity n is drawn on row ns - n (the most severe at the top).
+        let y = 4 + CELL * (ns - 1 - si as i64);
+        let label = severity.get(si).map_or("", String::as_str);
+        let _ = write!(
+            svg,
+            r##"<text x="{}" y="{}" text-anchor="end" fill="#1b2330"><title>{}</title>{}</text>"##,
+            SIDE - 6,
+            y + CELL / 2 + 4,
+            escape(label),
+            escape(&clip(label, 13)),
+        );
+        for (pi, cell) in row.iter().enumerate() {
+            let x = SIDE + (CELL * pi as i64).min(W - SIDE - CELL);
+            let words = format!(
+                "{} risk(s): severity {}, probability {}: {}",
+                cell.count,
+                label,
+                probability.get(pi).map_or("", String::as_str),
+                cell.verdict
+            );
+            let _ = write!(
+                svg,
+                r##"<a href="{}"><rect x="{x}" y="{y}" width="{}" height="{}" fill="{}" stroke="#ffffff" stroke-width="2"><title>{}</title></rect><text x="{}" y="{}" text-anchor="middle" fill="#1b2330" font-weight="600">{}</text></a>"##,
+                escape(&cell.href),
+                CELL,
+                CELL,
+                fill(cell.verdict),
+                escape(&words),
+                x + CELL / 2,
+                y + CELL / 2 + 4,
+                if cell.count == 0 {
+                    String::new()
+                } else {
+                    cell.count.to_string()
+                },
+            );
+        }
+    }
+    let base = 4 + CELL * ns;
+    for (pi, label) in probability.iter().enumerate() {
+        let x = SIDE + CELL * pi as i64 + CELL / 2;
+        let _ = write!(
+            svg,
+            r##"<text x="{x}" y="{}" text-anchor="middle" fill="#1b2330" font-size="10"><title>{}</title>{}</text>"##,
+            base + 14,
+            escape(label),
+            escape(&clip(label, 8)),
+        );
+    }
+    let _ = write!(
+        svg,
+        r##"<text x="{}" y="{}" text-anchor="middle" fill="#5b6676">Probability →</text>"##,
+        SIDE + CELL * np / 2,
+        base + 34,
+    );
+    svg.push_str("</svg>");
+    Svg::drawn(svg)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ pub mod pages;
 pub mod products;
 pub mod repositories;
 pub mod requirements;
+pub mod risks;
 pub mod signatures;
 pub mod tokens;
 pub mod trace;

@@ -106,6 +106,8 @@ pub struct RequirementPage {
     pub retired: bool,
     pub created: String,
     pub updated: String,
+    /// The risks whose controls it implements (key, page).
+    pub risks: Vec<(String, String)>,
     pub parents: Vec<RelatedView>,
     pub children: Vec<RelatedView>,
     pub versions: Vec<TextVersionView>,

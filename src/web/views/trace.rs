@@ -74,6 +74,13 @@ pub struct DanglingView {
     pub at: String,
 }
 
+/// A requirement implementing risk controls that is not verified.
+pub struct RiskGapRow {
+    pub row: GapRow,
+    /// The risks it controls (`RISK-3, RISK-9`).
+    pub risks: String,
+}
+
 #[derive(Template)]
 #[template(path = "trace/gaps.html")]
 pub struct GapsPage {
@@ -84,6 +91,9 @@ pub struct GapsPage {
     pub rows: Vec<GapRow>,
     pub orphans: Vec<OrphanTest>,
     pub dangling: Vec<DanglingView>,
+    /// Requirements implementing risk controls that are not verified, with
+    /// the risks they control.
+    pub risk_controls: Vec<RiskGapRow>,
     pub verified: usize,
     pub active: usize,
 }

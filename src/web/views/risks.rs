@@ -1,0 +1,190 @@
+//! Risk file, risk and risk management plan pages (ISO 14971).
+
+use askama::Template;
+
+use crate::domain::svg::Svg;
+use crate::web::record::{NextSteps, RecordHead};
+use crate::web::rejected::Sent;
+
+use super::PageCtx;
+use super::admin::PageLink;
+use super::audit::{Choice, HistoryPanel};
+
+/// A risk in the risk file's table.
+pub struct RiskRow {
+    pub id: i64,
+    pub key: String,
+    pub hazard: String,
+    pub situation: String,
+    pub harm: String,
+    pub initial: String,
+    pub initial_verdict: &'static str,
+    pub residual: String,
+    pub residual_verdict: &'static str,
+    pub state: &'static str,
+    pub controls: usize,
+}
+
+/// A heat map and the numbers it draws.
+pub struct HeatMap {
+    pub title: &'static str,
+    pub svg: Svg,
+    pub probability: Vec<String>,
+    /// Most severe first: the severity's label and each cell's (count, verdict).
+    pub rows: Vec<(String, Vec<(i64, &'static str)>)>,
+    pub total: i64,
+}
+
+/// The choices of an estimate's fields (severity, probability or P1, P2).
+pub struct EstimateChoices {
+    pub severity: Vec<Choice>,
+    pub probability: Vec<Choice>,
+    pub p1: Vec<Choice>,
+    pub p2: Vec<Choice>,
+    pub split: bool,
+    /// The fields' names' prefix (`initial_`) and the element ids' (`analysis-`).
+    pub prefix: &'static str,
+    pub id_prefix: &'static str,
+}
+
+impl EstimateChoices {
+    /// The message beside field `name` (`severity`) of form `r`.
+    pub fn message<'a>(
+        &self,
+        r: &'a crate::web::rejected::Rejected,
+        name: &str,
+    ) -> Option<&'a str> {
+        r.message(&format!("{}{name}", self.prefix))
+    }
+}
+
+/// A hazard of the product's list.
+pub struct HazardRow {
+    pub category: &'static str,
+    pub name: String,
+    pub description: String,
+}
+
+#[derive(Template)]
+#[template(path = "risks/file.html")]
+pub struct RiskFilePage {
+    pub ctx: PageCtx,
+    pub sent: Sent,
+    pub product_id: i64,
+    pub product: String,
+    /// The approved plan (key, page) and the draft's, if any.
+    pub plan: Option<(String, String)>,
+    pub draft: Option<(String, String)>,
+    pub can_plan: bool,
+    pub can_edit: bool,
+    pub by_state: Vec<(&'static str, i64, String)>,
+    pub maps: Vec<HeatMap>,
+    pub rows: Vec<RiskRow>,
+    pub total: i64,
+    pub first: i64,
+    pub last: i64,
+    pub pages: Vec<PageLink>,
+    pub states: Vec<Choice>,
+    pub verdicts: Vec<Choice>,
+    pub hazard_filter: Vec<Choice>,
+    pub q: String,
+    pub cell: String,
+    pub filtered: bool,
+    pub hazards: Vec<HazardRow>,
+    pub categories: Vec<Choice>,
+    /// The new risk form's hazard and estimate choices.
+    pub hazard_choices: Vec<Choice>,
+    pub estimate: Option<EstimateChoices>,
+}
+
+/// A control as its risk's page shows it.
+pub struct ControlView {
+    pub id: i64,
+    pub option: &'static str,
+    pub option_name: &'static str,
+    pub description: String,
+    /// Its requirement: id, key, title, page.
+    pub requirement: Option<(i64, String, String)>,
+    /// Its requirement's tests: key and latest outcome.
+    pub tests: Vec<(String, &'static str)>,
+    pub tests_pass: bool,
+    pub effectiveness: String,
+    pub options: Vec<Choice>,
+    pub requirements: Vec<Choice>,
+}
+
+#[derive(Template)]
+#[template(path = "risks/show.html")]
+pub struct RiskPage {
+    pub ctx: PageCtx,
+    pub head: RecordHead,
+    pub next: NextSteps,
+    pub sent: Sent,
+    pub id: i64,
+    pub product_id: i64,
+    pub product: String,
+    pub hazard: String,
+    pub sequence: String,
+    pub situation: String,
+    pub harm: String,
+    pub initial: String,
+    pub initial_verdict: &'static str,
+    pub residual: String,
+    pub residual_verdict: &'static str,
+    pub residual_reason: String,
+    pub benefit_risk: String,
+    pub analyst: String,
+    pub reason: String,
+    pub introduced_by: Option<(String, String)>,
+    pub introduces: Vec<(String, String)>,
+    pub plan: Option<(String, String)>,
+    pub can_analyze: bool,
+    pub can_add_control: bool,
+    pub can_edit_controls: bool,
+    pub can_residual: bool,
+    pub hazards: Vec<Choice>,
+    pub initial_choices: Option<EstimateChoices>,
+    pub residual_choices: Option<EstimateChoices>,
+    pub controls: Vec<ControlView>,
+    pub new_control: ControlView,
+    pub history: std::sync::Arc<HistoryPanel>,
+    pub signatures: Vec<super::signatures::SignatureView>,
+}
+
+/// One level of a scale as the plan page shows and edits it.
+pub struct LevelView {
+    pub n: usize,
+    pub label: String,
+    pub description: String,
+}
+
+/// A split plan's P1 levels (label and row of the table) and P2 levels.
+pub type SplitView = (Vec<(String, Vec<u8>)>, Vec<LevelView>);
+
+#[derive(Template)]
+#[template(path = "risks/plan.html")]
+pub struct PlanPage {
+    pub ctx: PageCtx,
+    pub head: RecordHead,
+    pub next: NextSteps,
+    pub sent: Sent,
+    pub id: i64,
+    pub product_id: i64,
+    pub product: String,
+    pub severity: Vec<LevelView>,
+    pub probability: Vec<LevelView>,
+    /// When the plan splits probability: each P1 level's label with its
+    /// row of the table, and the P2 levels.
+    pub split: Option<SplitView>,
+    /// Most severe first: severity label and each cell's (field, verdict).
+    pub matrix: Vec<(String, Vec<(String, &'static str)>)>,
+    pub reevaluation: String,
+    pub can_edit: bool,
+    pub levels: Vec<Choice>,
+    pub severity_levels: usize,
+    pub probability_levels: usize,
+    pub verdicts: Vec<(&'static str, &'static str)>,
+    pub versions: Vec<(String, String, &'static str)>,
+    pub history: std::sync::Arc<HistoryPanel>,
+    pub signatures: Vec<super::signatures::SignatureView>,
+}
