@@ -110,6 +110,8 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("risk.control_added", "Risk control added"),
     ("risk.control_updated", "Risk control changed"),
     ("risk.control_withdrawn", "Risk control withdrawn"),
+    ("risk.needs_review", "Risk needs review"),
+    ("risk.reviewed", "Risk review decision recorded"),
     ("requirement.created", "Requirement created"),
     ("requirement.updated", "Requirement changed"),
     ("requirement.retired", "Requirement retired"),

@@ -653,6 +653,8 @@ diesel::table! {
         introduced_by -> Nullable<BigInt>,
         analyst -> Nullable<BigInt>,
         reason -> Text,
+        needs_review -> Text,
+        needs_review_since -> Nullable<Timestamp>,
         state -> Text,
         created_by -> BigInt,
         created_at -> Timestamp,

@@ -171,6 +171,12 @@ fn save(
     })?;
     if after.text_version != before.text_version {
         repo::insert_text(conn, &after, super::actor_user(ctx))?;
+        // The risks its statement controls are reviewed against the new text.
+        let why = format!(
+            "{}'s statement changed (now v{})",
+            after.key, after.text_version
+        );
+        super::risks::flag_requirements(conn, ctx, &[after.id], |_| why.clone())?;
     }
     Ok(after)
 }

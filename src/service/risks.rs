@@ -633,6 +633,8 @@ pub fn identify(
             analyst: None,
             reason: String::new(),
             introduced_by: None,
+            needs_review: String::new(),
+            needs_review_since: None,
             state: RiskState::Identified,
             created_by: by,
             created_at: ctx.now,
@@ -1055,6 +1057,8 @@ pub struct RiskFile {
     pub rows: Vec<Risk>,
     pub total: i64,
     pub hazards: Vec<Hazard>,
+    /// How many of its risks need review.
+    pub needing_review: i64,
 }
 
 /// The risk file of `product`, a page of its risks as `filter` keeps them.
@@ -1080,5 +1084,96 @@ pub fn file(
         rows,
         total,
         hazards: repo::hazards_of(conn, product)?,
+        needing_review: repo::needing_review(conn, Some(product))?,
     }))
+}
+
+/// Raises "needs review" on every risk with a control in force implemented
+/// by one of `requirements`, for `reason(requirement)` (a line added to
+/// the risk's reasons, once), each change audited (`risk.needs_review`).
+/// Called in the transaction of what raises it: a requirement reworded, a
+/// test of one failing. Returns how many risks it flagged.
+pub fn flag_requirements(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    requirements: &[i64],
+    reason: impl Fn(i64) -> String,
+) -> Result<usize, RecordError> {
+    let mut flagged = 0;
+    for id in repo::controlled_by(conn, requirements)? {
+        let Some(before) = repo::find(conn, id)? else {
+            continue;
+        };
+        let mut lines: Vec<String> = before.needs_review.lines().map(str::to_string).collect();
+        let mut added = false;
+        for req in before.controls.iter().filter_map(|c| c.requirement) {
+            let why = reason(req);
+            if requirements.contains(&req) && !lines.contains(&why) {
+                lines.push(why);
+                added = true;
+            }
+        }
+        if !added {
+            continue;
+        }
+        let mut after = before.clone();
+        after.needs_review = lines.join("\n");
+        after.needs_review_since = before.needs_review_since.or(Some(ctx.now));
+        super::edit::Versioned::bump(&mut after, ctx.now);
+        if !repo::save_review(conn, &after)? {
+            return Err(RecordError::Stale);
+        }
+        audit::append(
+            conn,
+            &ctx.entry("risk.needs_review")
+                .entity(risk_entity(&after))
+                .before(json!({ "needs_review": before.needs_review }))
+                .after(json!({ "needs_review": after.needs_review })),
+        )?;
+        flagged += 1;
+    }
+    Ok(flagged)
+}
+
+/// Records a review decision on a risk that needs review: what was decided
+/// (the risk's analysis and controls still hold, or what will change), and
+/// clears the flag. Audited (`risk.reviewed`) with the decision.
+pub fn review(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    (id, version): (i64, i64),
+    decision: &str,
+) -> Result<Risk, RecordError> {
+    let decision = decision.trim();
+    if decision.is_empty() || decision.chars().count() > MAX_TEXT {
+        return Err(RecordError::field(
+            "decision",
+            "Write the review decision (1 to 10,000 characters): whether the analysis and controls still hold, and what changes if not.",
+        ));
+    }
+    write_tx(conn, |conn| {
+        let before = load_at(conn, id, version)?;
+        if before.needs_review_since.is_none() {
+            return Err(RecordError::invalid(format!(
+                "{} does not need review.",
+                before.key()
+            )));
+        }
+        let mut after = before.clone();
+        after.needs_review = String::new();
+        after.needs_review_since = None;
+        super::edit::Versioned::bump(&mut after, ctx.now);
+        if !repo::save_review(conn, &after)? {
+            return Err(RecordError::Stale);
+        }
+        audit::append(
+            conn,
+            &ctx.entry("risk.reviewed")
+                .entity(risk_entity(&after))
+                .before(json!({ "needs_review": before.needs_review }))
+                .after(json!({ "needs_review": "" }))
+                .reason(decision),
+        )?;
+        Ok(after)
+    })
 }

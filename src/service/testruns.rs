@@ -188,6 +188,40 @@ pub fn import(
                 touched.insert(*key);
             }
         }
+        // A control's requirement whose test failed: its risks need review.
+        let failing: Vec<String> = order
+            .iter()
+            .filter(|k| {
+                last.get(*k)
+                    .is_some_and(|c| matches!(c.outcome, Outcome::Failed | Outcome::Error))
+            })
+            .filter_map(|k| ids.get(*k).map(|t| format!("test-{t}")))
+            .collect();
+        if !failing.is_empty() {
+            let test_key: HashMap<String, &str> = ids
+                .iter()
+                .map(|(k, t)| (format!("test-{t}"), k.as_str()))
+                .collect();
+            let mut failed_of: HashMap<i64, String> = HashMap::new();
+            for l in link_repo::from_any(conn, "test_case", &failing, "verifies")? {
+                let req = l
+                    .to_id
+                    .strip_prefix("req-")
+                    .and_then(|n| n.parse::<i64>().ok());
+                if let (Some(req), Some(test)) = (req, test_key.get(&l.from_id)) {
+                    failed_of.entry(req).or_insert_with(|| (*test).to_string());
+                }
+            }
+            let reqs: Vec<i64> = failed_of.keys().copied().collect();
+            super::risks::flag_requirements(conn, ctx, &reqs, |req| {
+                let key = key_of
+                    .get(&format!("req-{req}"))
+                    .copied()
+                    .unwrap_or("a requirement");
+                let test = failed_of.get(&req).map_or("", String::as_str);
+                format!("{key}'s test {test} failed (run {run})")
+            })?;
+        }
         let touched: Vec<String> = touched.into_iter().map(str::to_string).collect();
         unknown.sort();
         let summary = RunSummary {

@@ -731,6 +731,7 @@ pub async fn get_risks(
                 "residual": estimate_json(r.residual, r.residual_eval),
                 "benefit_risk": r.benefit_risk,
                 "introduced_by": r.introduced_by.map(|n| format!("RISK-{n}")),
+                "needs_review": r.needs_review.lines().collect::<Vec<_>>(),
                 "controls": r.controls.iter().map(|c| serde_json::json!({
                     "option": c.option.as_str(),
                     "description": c.description,

@@ -275,6 +275,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/{id}", web::get().to(risks::show))
                 .route("/{id}/analysis", web::post().to(risks::save_analysis))
                 .route("/{id}/residual", web::post().to(risks::save_residual))
+                .route("/{id}/review", web::post().to(risks::save_review))
                 .route("/{id}/controls", web::post().to(risks::add_control))
                 .route(
                     "/{id}/controls/{control}",

@@ -125,6 +125,18 @@ async fn approve_plan(app: &TestApp, qa: &Browser, fields: Option<Vec<(String, S
     id
 }
 
+/// CI uploads `junit` for PUMP with `token`.
+async fn ci(app: &TestApp, token: &str, junit: &'static str) {
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/test-runs?product=PUMP", app.base))
+        .bearer_auth(token)
+        .body(junit)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+}
+
 fn pairs(v: &[(String, String)]) -> Vec<(&str, &str)> {
     v.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
 }
@@ -323,14 +335,7 @@ async fn a_risk_is_analyzed_controlled_verified_by_ci_and_accepted_by_someone_ot
     );
     let token = ellen.api_token("CI", &["test-runs:write"]).await;
     let junit = r#"<testsuites><testsuite name="pump"><testcase classname="pump" name="test_rcm_1_leakage_cut"/></testsuite></testsuites>"#;
-    let res = reqwest::Client::new()
-        .post(format!("{}/api/v1/test-runs?product=PUMP", app.base))
-        .bearer_auth(&token)
-        .body(junit)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    ci(&app, &token, junit).await;
     let cid = risk(&app, 1).controls[0].id;
     let mut shown = control(req_id("RCM-1", 1));
     shown[3].1 = "Bench test with a simulated insulation fault: supply cut in 8 ms".into();
@@ -432,6 +437,65 @@ async fn a_risk_is_analyzed_controlled_verified_by_ci_and_accepted_by_someone_ot
         .await;
     assert!(page.contains("<a href=\"/risks/1\">RISK-1</a>"), "{page}");
 
+    // Rewording the control's requirement raises "needs review" on RISK-1
+    // (on its page and in the risk file's filter); a recorded decision
+    // clears it; a failing test of the requirement raises it again.
+    let rcm = req_id("RCM-1", 1);
+    let v = attest::db::repo::requirements::find(&mut app.conn(), rcm.parse().unwrap())
+        .unwrap()
+        .unwrap()
+        .version
+        .to_string();
+    let reworded = [
+        ("version", v.as_str()),
+        ("title", "RCM-1"),
+        ("text", "The device limits leakage current to 5 µA"),
+        ("kind", "risk_control"),
+        ("safety_class", ""),
+    ];
+    let page = format!("/requirements/{rcm}");
+    assert_eq!(ellen.submit(&page, &page, &reworded).await.status(), 303);
+    assert_eq!(
+        risk(&app, 1).needs_review,
+        "RCM-1's statement changed (now v2)"
+    );
+    assert!(
+        ellen
+            .get_html("/risks/1")
+            .await
+            .contains("RCM-1&#39;s statement changed (now v2)")
+    );
+    let listed = ellen.get_html("/products/1/risks?review=1").await;
+    assert!(
+        listed.contains("Showing 1–1 of 1") && listed.contains("1 risk(s) need review"),
+        "{listed}"
+    );
+    answers(
+        save(&app, &quinn, 1, "review", &[("decision", "  ")]).await,
+        400,
+        "Write the review decision",
+    )
+    .await;
+    let decided = [(
+        "decision",
+        "5 µA is stricter: the control and its verification still hold",
+    )];
+    assert_eq!(
+        save(&app, &quinn, 1, "review", &decided).await.status(),
+        303
+    );
+    assert!(risk(&app, 1).needs_review_since.is_none());
+    let reviewed = app.audit_of("risk.reviewed");
+    assert_eq!(reviewed.len(), 1);
+    assert_eq!(reviewed[0]["reason"], decided[0].1);
+    let failing = r#"<testsuites><testsuite name="pump"><testcase classname="pump" name="test_rcm_1_leakage_cut"><failure message="9 µA"/></testcase></testsuite></testsuites>"#;
+    ci(&app, &token, failing).await;
+    assert_eq!(
+        risk(&app, 1).needs_review,
+        "RCM-1's test pump::test_rcm_1_leakage_cut failed (run 2)"
+    );
+    assert_eq!(app.audit_of("risk.needs_review").len(), 2);
+
     // The read API and the traceability matrix carry the risk and its control.
     let read = quinn.api_token("read", &["read"]).await;
     let (status, body) = app.api_get("/api/v1/risks?product=PUMP", &read).await;
@@ -441,6 +505,10 @@ async fn a_risk_is_analyzed_controlled_verified_by_ci_and_accepted_by_someone_ot
     assert_eq!(first["controls"][0]["requirement"], "RCM-1");
     assert_eq!(first["initial"]["verdict"], "unacceptable");
     assert_eq!(first["residual"]["verdict"], "acceptable");
+    assert_eq!(
+        first["needs_review"],
+        serde_json::json!(["RCM-1's test pump::test_rcm_1_leakage_cut failed (run 2)"])
+    );
     let (_, matrix) = app.api_get("/api/v1/matrix?product=PUMP", &read).await;
     let row = matrix["items"]
         .as_array()

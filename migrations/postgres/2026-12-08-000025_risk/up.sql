@@ -6,7 +6,9 @@
 -- Hazards are the product's hazard list (ISO 14971 annex C categories).
 -- Risks carry their estimates and the evaluation the approved plan gives
 -- them (written again when a new plan is approved, each change audited);
--- their state changes only through the transition service. Controls are
+-- their state changes only through the transition service; "needs review"
+-- (the reasons, one a line; empty when none) is raised by what the controls
+-- rest on and cleared by a recorded review decision. Controls are
 -- never deleted: a control taken out is withdrawn and kept.
 CREATE TABLE risk_plans (
     id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -58,6 +60,8 @@ CREATE TABLE risks (
     introduced_by       BIGINT REFERENCES risks (id),
     analyst             BIGINT REFERENCES users (id),
     reason              TEXT NOT NULL DEFAULT '',
+    needs_review        TEXT NOT NULL DEFAULT '',
+    needs_review_since  TIMESTAMP,
     state               TEXT NOT NULL CHECK (state IN ('identified', 'analyzed', 'controlled', 'verified', 'accepted')),
     created_by          BIGINT NOT NULL REFERENCES users (id),
     created_at          TIMESTAMP NOT NULL,
@@ -68,6 +72,9 @@ CREATE INDEX risks_by_product ON risks (product_id, state, id);
 CREATE INDEX risks_by_initial ON risks (product_id, initial_severity, initial_level);
 CREATE INDEX risks_by_residual ON risks (product_id, residual_severity, residual_level);
 CREATE INDEX risks_by_hazard ON risks (hazard_id);
+-- Risks needing review (a control's requirement reworded, its test failing):
+-- the risk file's filter and the dashboard's count.
+CREATE INDEX risks_needing_review ON risks (product_id, needs_review_since);
 CREATE TABLE risk_controls (
     id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     risk_id        BIGINT NOT NULL REFERENCES risks (id),

@@ -260,6 +260,8 @@ struct Row {
     introduced_by: Option<i64>,
     analyst: Option<i64>,
     reason: String,
+    needs_review: String,
+    needs_review_since: Option<NaiveDateTime>,
     state: String,
     created_by: i64,
     created_at: NaiveDateTime,
@@ -352,6 +354,8 @@ fn record(r: Row, hazard: String) -> QueryResult<Risk> {
         analyst: r.analyst,
         reason: r.reason,
         introduced_by: r.introduced_by,
+        needs_review: r.needs_review,
+        needs_review_since: r.needs_review_since.map(utc),
         state: c.one_of("state", &r.state, RiskState::parse)?,
         created_by: r.created_by,
         created_at: utc(r.created_at),
@@ -500,6 +504,8 @@ pub struct Filter {
     pub text: Option<String>,
     /// Only these risks (a heat-map cell's).
     pub cell: Option<(bool, u8, u8)>,
+    /// Only risks that need review.
+    pub needs_review: bool,
 }
 
 /// A page of the product's risks in number order, and how many match.
@@ -522,6 +528,9 @@ pub fn list(
         }
         if let Some(hz) = f.hazard_id {
             q = q.filter(t::hazard_id.eq(hz));
+        }
+        if f.needs_review {
+            q = q.filter(t::needs_review_since.is_not_null());
         }
         if let Some((residual, s, p)) = f.cell {
             let (s, p) = (i64::from(s), i64::from(p));
@@ -844,4 +853,78 @@ pub fn introduced_by(conn: &mut DbConnection, risk: i64) -> QueryResult<Vec<i64>
         .limit(100)
         .select(t::id)
         .load(conn)
+}
+
+/// Writes risk `r`'s review flag as version `r.version`.
+pub fn save_review(conn: &mut DbConnection, r: &Risk) -> QueryResult<bool> {
+    let n = diesel::update(t::table.filter(t::id.eq(r.id).and(t::version.eq(r.version - 1))))
+        .set((
+            t::needs_review.eq(&r.needs_review),
+            t::needs_review_since.eq(r.needs_review_since.map(naive)),
+            t::updated_at.eq(naive(r.updated_at)),
+            t::version.eq(r.version),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// The risks with a control in force implemented by one of `requirements`.
+pub fn controlled_by(conn: &mut DbConnection, requirements: &[i64]) -> QueryResult<Vec<i64>> {
+    let mut ids: Vec<i64> = super::chunked(requirements, |chunk| {
+        rc::table
+            .filter(rc::requirement_id.eq_any(chunk))
+            .filter(rc::withdrawn_at.is_null())
+            .select(rc::risk_id)
+            .load(conn)
+    })?;
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// How many of the product's risks (every product's, when `None`) need review.
+pub fn needing_review(conn: &mut DbConnection, product: Option<i64>) -> QueryResult<i64> {
+    let mut q = t::table
+        .filter(t::needs_review_since.is_not_null())
+        .into_boxed();
+    if let Some(p) = product {
+        q = q.filter(t::product_id.eq(p));
+    }
+    q.count().get_result(conn)
+}
+
+/// The product's active requirements of kind risk control a control may
+/// name (id, key, title), by key, at most `limit`.
+pub fn control_requirements(
+    conn: &mut DbConnection,
+    product: i64,
+    limit: i64,
+) -> QueryResult<Vec<(i64, String, String)>> {
+    use crate::db::schema::requirements as q;
+    q::table
+        .filter(q::product_id.eq(product))
+        .filter(q::kind.eq(crate::domain::requirement::ReqKind::RiskControl.as_str()))
+        .filter(q::status.eq(crate::domain::requirement::ReqStatus::Active.as_str()))
+        .order(q::key.asc())
+        .limit(limit)
+        .select((q::id, q::key, q::title))
+        .load(conn)
+}
+
+/// Risks needing review per product (product id, name, count), most first
+/// (at most 20 products).
+pub fn needing_review_by_product(conn: &mut DbConnection) -> QueryResult<Vec<(i64, String, i64)>> {
+    let mut counts: Vec<(i64, i64)> = t::table
+        .filter(t::needs_review_since.is_not_null())
+        .group_by(t::product_id)
+        .select((t::product_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut out = Vec::new();
+    for (product, n) in counts.into_iter().take(20) {
+        let name = super::products::find(conn, product)?
+            .map_or_else(|| format!("product {product}"), |p| p.name);
+        out.push((product, name, n));
+    }
+    Ok(out)
 }

@@ -179,6 +179,8 @@ mod walks {
             analyst: None,
             reason: String::new(),
             introduced_by: None,
+            needs_review: String::new(),
+            needs_review_since: None,
             state: RiskState::Identified,
             created_by: 1,
             created_at: chrono::DateTime::UNIX_EPOCH,
@@ -380,4 +382,25 @@ mod walks {
             "the walks never accepted or verified: they prove nothing ({accepted}, {verified})"
         );
     }
+}
+
+/// A plan's criteria are stored, signed and served as JSON: what is read
+/// back is the plan that was written, split or not, and JSON that is not
+/// a plan's criteria is not taken for one.
+#[test]
+fn criteria_round_trip_through_their_json() {
+    use super::plan::{criteria_json, criteria_of};
+    for c in [starting_criteria(), split_plan()] {
+        let json = criteria_json(&c);
+        assert_eq!(criteria_of(&json), Some(c.clone()));
+        let text = json.to_string();
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(criteria_of(&back), Some(c));
+    }
+    let mut broken = criteria_json(&starting_criteria());
+    broken["matrix"][0][0] = serde_json::json!("fine");
+    assert_eq!(criteria_of(&broken), None);
+    broken = criteria_json(&split_plan());
+    broken["split"]["combine"][0][0] = serde_json::json!(-1);
+    assert_eq!(criteria_of(&broken), None);
 }

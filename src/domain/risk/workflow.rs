@@ -126,6 +126,10 @@ pub struct Risk {
     pub reason: String,
     /// The risk whose control introduced this one (7.6).
     pub introduced_by: Option<i64>,
+    /// Why the risk needs review (a line each), empty when it does not:
+    /// raised by what its controls rest on, cleared by a review decision.
+    pub needs_review: String,
+    pub needs_review_since: Option<chrono::DateTime<chrono::Utc>>,
     pub state: RiskState,
     pub created_by: i64,
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -163,6 +167,7 @@ impl Risk {
             "introduced_by": self.introduced_by.map(|n| format!("RISK-{n}")),
             "analyst": self.analyst,
             "reason": self.reason,
+            "needs_review": self.needs_review,
             "state": self.state.as_str(),
         })
     }
@@ -175,6 +180,7 @@ impl Risk {
         if let Some(o) = v.as_object_mut() {
             o.remove("state");
             o.remove("reason");
+            o.remove("needs_review");
             o.insert("key".into(), serde_json::json!(self.key()));
             o.insert(
                 "controls".into(),

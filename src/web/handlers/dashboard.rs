@@ -25,11 +25,12 @@ pub async fn index(
         .account
         .roles
         .has_any(&[Role::Quality, Role::Auditor, Role::Admin]);
+    let s_analyst = s.account.roles.contains(Role::Engineer);
     let me = s.account.id.0;
     let today = state.clock.today();
     let now = state.clock.now();
     let (cache, matrices) = (state.figures.clone(), state.matrices.clone());
-    let (needs, figures, team_overdue, training_overdue) = state
+    let (needs, figures, team_overdue, (training_overdue, risks_to_review)) = state
         .db(move |conn| {
             let mut needs = Vec::new();
             // My action items, soonest due first, each linked to its place
@@ -149,7 +150,13 @@ pub async fn index(
             } else {
                 None
             };
-            Ok((needs, figures, team_overdue, training_overdue))
+            // Risks whose controls' basis changed, for those who review them.
+            let risks_to_review = if is_quality || s_analyst {
+                Some(crate::db::repo::risks::needing_review_by_product(conn)?)
+            } else {
+                None
+            };
+            Ok((needs, figures, team_overdue, (training_overdue, risks_to_review)))
         })
         .await?;
     html(&DashboardPage {
@@ -157,6 +164,7 @@ pub async fn index(
         needs,
         team_overdue,
         training_overdue,
+        risks_to_review,
         last_login: when(s.account.last_login_at),
         figures,
     })

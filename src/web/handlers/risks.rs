@@ -15,7 +15,6 @@ use crate::db::DbConnection;
 use crate::db::repo::risks::{self as repo, Filter};
 use crate::db::repo::{requirements, users};
 use crate::domain::ids::UserId;
-use crate::domain::requirement::ReqKind;
 use crate::domain::risk::plan::{HazardCategory, PlanState, PlanWorkflow, RiskPlan};
 use crate::domain::risk::workflow::{ControlOption, Risk, RiskInput, RiskState, RiskWorkflow};
 use crate::domain::risk::{
@@ -173,7 +172,7 @@ fn hazard_choices(hazards: &[crate::domain::risk::plan::Hazard], selected: &str)
 }
 
 /// The risk file's parameters.
-pub const PARAMS: &[&str] = &["state", "verdict", "hazard", "q", "cell"];
+pub const PARAMS: &[&str] = &["state", "verdict", "hazard", "q", "cell", "review"];
 
 pub fn filter_of(q: &ListQuery) -> Result<Filter, AppError> {
     let cell = match q.get("cell") {
@@ -201,6 +200,15 @@ pub fn filter_of(q: &ListQuery) -> Result<Filter, AppError> {
         hazard_id: q.number("hazard", "hazard")?,
         text: q.text("q"),
         cell,
+        needs_review: match q.get("review") {
+            "" => false,
+            "1" => true,
+            v => {
+                return Err(AppError::BadRequest(format!(
+                    "review is 1 or nothing, not {v:?}"
+                )));
+            }
+        },
     })
 }
 
@@ -369,6 +377,8 @@ async fn file_page(
             })
             .collect(),
         total: d.total,
+        needing_review: d.needing_review,
+        review: q.get("review") == "1",
         first,
         last,
         pages: q.pages(&path, d.total),
@@ -591,12 +601,11 @@ async fn show_page(
                 .into_iter()
                 .map(|r| (r.id, (r.key, r.title)))
                 .collect();
-            let choosable: Vec<(i64, String, String)> =
-                requirements::of_product(conn, risk.product_id)?
-                    .into_iter()
-                    .filter(|r| r.kind == ReqKind::RiskControl)
-                    .map(|r| (r.id, r.key, r.title))
-                    .collect();
+            // The choices of a control's requirement, only where one is chosen.
+            let choosable = match risk.state {
+                RiskState::Analyzed => repo::control_requirements(conn, risk.product_id, 500)?,
+                _ => Vec::new(),
+            };
             let analyst = match risk.analyst {
                 Some(a) => {
                     users::find(conn, UserId(a))?.map_or_else(|| format!("u-{a}"), |u| u.full_name)
@@ -678,6 +687,9 @@ async fn show_page(
             ),
         ),
     ];
+    if risk.needs_review_since.is_some() {
+        head.badges.push(("Needs review".into(), "#review".into()));
+    }
     let next = next_steps::<RiskWorkflow>(&risk, who, format!("/risks/{}", risk.id), risk.version);
     let analyst_role = roles.has_any(Analysts::ROLES);
     let can_analyze =
@@ -696,6 +708,10 @@ async fn show_page(
     }
     if can_residual {
         forms.push("residual".into());
+    }
+    let can_review = analyst_role && risk.needs_review_since.is_some();
+    if can_review {
+        forms.push("review".into());
     }
     let controls: Vec<ControlView> = risk
         .controls
@@ -772,6 +788,9 @@ async fn show_page(
         benefit_risk: residual.or("benefit_risk", &risk.benefit_risk).to_string(),
         analyst,
         reason: risk.reason.clone(),
+        needs_review: risk.needs_review.lines().map(str::to_string).collect(),
+        needs_review_since: super::when(risk.needs_review_since),
+        can_review,
         introduced_by: risk
             .introduced_by
             .map(|n| (format!("RISK-{n}"), format!("/risks/{n}"))),
@@ -885,6 +904,25 @@ pub async fn save_analysis(
         (id, "analysis", op),
         (f, pairs),
         move |conn, ctx, v, f| service::update_analysis(conn, ctx, id, v, &analysis_of(f)),
+    )
+    .await
+}
+
+/// `POST /risks/{id}/review`: a review decision that clears "needs review".
+pub async fn save_review(
+    state: web::Data<AppState>,
+    r: WithRole<Analysts>,
+    OpId(op): OpId,
+    path: web::Path<i64>,
+    Typed(f, pairs): Typed<Fields>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    save_risk_form(
+        &state,
+        r.session(),
+        (id, "review", op),
+        (f, pairs),
+        move |conn, ctx, v, f| service::review(conn, ctx, (id, v), field(f, "decision")),
     )
     .await
 }

@@ -41,6 +41,9 @@ pub struct DashboardPage {
     /// For quality, auditors and administrators: overdue training counted
     /// per role and per document.
     pub training_overdue: Option<crate::service::training::OverdueCounts>,
+    /// Risks needing review per product (id, name, count), for quality
+    /// and engineers.
+    pub risks_to_review: Option<Vec<(i64, String, i64)>>,
     pub last_login: String,
     /// The same for everyone, kept until the data changes.
     pub figures: std::sync::Arc<Figures>,

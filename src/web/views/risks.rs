@@ -81,6 +81,9 @@ pub struct RiskFilePage {
     pub maps: Vec<HeatMap>,
     pub rows: Vec<RiskRow>,
     pub total: i64,
+    pub needing_review: i64,
+    /// The "needs review" filter is on.
+    pub review: bool,
     pub first: i64,
     pub last: i64,
     pub pages: Vec<PageLink>,
@@ -135,6 +138,10 @@ pub struct RiskPage {
     pub benefit_risk: String,
     pub analyst: String,
     pub reason: String,
+    /// Why it needs review (a reason each), since when; empty when it does not.
+    pub needs_review: Vec<String>,
+    pub needs_review_since: String,
+    pub can_review: bool,
     pub introduced_by: Option<(String, String)>,
     pub introduces: Vec<(String, String)>,
     pub plan: Option<(String, String)>,
