@@ -550,6 +550,7 @@ fn text_field(value: &str, field: &'static str, what: &str, out: &mut Vec<FieldE
 /// list, the estimate against its approved plan).
 fn apply_analysis(conn: &mut DbConnection, r: &mut Risk, a: &Analysis) -> Result<(), RecordError> {
     let mut problems = Vec::new();
+    r.hazard = String::new();
     r.hazard_id = match a.hazard.trim() {
         "" => None,
         h => match h

@@ -405,6 +405,25 @@ async fn a_risk_is_analyzed_controlled_verified_by_ci_and_accepted_by_someone_ot
     let cell = ellen.get_html("/products/1/risks?cell=initial-2-3").await;
     assert!(cell.contains("Showing 1–2 of 2"), "{cell}");
 
+    // The analysis of an identified risk is edited; a hazard taken out
+    // leaves no name behind.
+    let edited = [
+        ("hazard", ""),
+        ("sequence", "Insulation cracks"),
+        ("situation", "Patient in contact with a live housing"),
+        ("harm", "Electric shock"),
+        ("initial_severity", "2"),
+        ("initial_probability", "3"),
+    ];
+    assert_eq!(
+        save(&app, &ellen, 2, "analysis", &edited).await.status(),
+        303
+    );
+    assert_eq!(
+        (risk(&app, 2).hazard_id, risk(&app, 2).hazard.as_str()),
+        (None, "")
+    );
+
     // A risk one of RISK-1's controls introduces (7.6): each names the other.
     let res = ellen
         .submit(

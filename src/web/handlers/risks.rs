@@ -228,7 +228,11 @@ fn heat(plan: &RiskPlan, product: i64, residual: bool, counts: &[(i64, i64, i64)
             (1..=prob.len())
                 .map(|p| HeatCell {
                     count: count(s, p),
-                    verdict: c.matrix[s - 1][p - 1].as_str(),
+                    verdict: c
+                        .matrix
+                        .get(s - 1)
+                        .and_then(|row| row.get(p - 1))
+                        .map_or("unacceptable", |a| a.as_str()),
                     href: format!("/products/{product}/risks?cell={which}-{s}-{p}#risks"),
                 })
                 .collect()
