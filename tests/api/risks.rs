@@ -536,6 +536,11 @@ async fn a_risk_is_analyzed_controlled_verified_by_ci_and_accepted_by_someone_ot
         .find(|r| r["key"] == "RCM-1")
         .unwrap();
     assert_eq!(row["risks"], serde_json::json!(["RISK-1"]));
+    let page = ellen.get_html("/traceability?product=1").await;
+    assert!(
+        page.contains("<td><a href=\"/risks/1\">RISK-1</a></td>"),
+        "{page}"
+    );
 
     // A new plan version where S4 x P1 needs review re-evaluates RISK-1's
     // residual risk, audited, and supersedes the first plan.

@@ -134,6 +134,16 @@ fn matrix_row(r: &Row) -> MatrixRow {
         retired: r.status == ReqStatus::Retired.as_str(),
         parents: r.parents.join(", "),
         children: r.children.join(", "),
+        risks: r
+            .risks
+            .iter()
+            .map(|k| {
+                (
+                    k.clone(),
+                    format!("/risks/{}", k.trim_start_matches("RISK-")),
+                )
+            })
+            .collect(),
         commits: r.commits,
         newest_commit: r
             .newest_commit

@@ -21,6 +21,8 @@ pub struct MatrixRow {
     pub retired: bool,
     pub parents: String,
     pub children: String,
+    /// The risks whose controls it implements (key, page).
+    pub risks: Vec<(String, String)>,
     pub commits: usize,
     pub newest_commit: String,
     pub tests: Vec<TestView>,
