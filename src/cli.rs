@@ -67,7 +67,8 @@ enum Command {
     },
     /// Print a workflow's state diagram as SVG (for docs): nonconformance, capa, document
     Diagram {
-        /// The workflow: nonconformance, capa, document, training, risk or risk-plan
+        /// The workflow: nonconformance, capa, document, training, risk, risk-plan or
+        /// risk-report
         workflow: String,
     },
     /// Fill a trial or measurement database with demonstration data (never real records)
@@ -328,8 +329,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 None,
                 "Risk management plan workflow",
             ),
+            "risk-report" => diagram_svg::<crate::domain::risk::report::ReportWorkflow>(
+                None,
+                "Overall residual risk evaluation and risk management report workflow",
+            ),
             other => bail!(
-                "there is no workflow {other:?}; try: nonconformance, capa, document, training, risk, risk-plan"
+                "there is no workflow {other:?}; try: nonconformance, capa, document, training, risk, risk-plan, risk-report"
             ),
         };
         println!("{svg}");

@@ -687,6 +687,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    risk_reports (id) {
+        id -> BigInt,
+        product_id -> BigInt,
+        kind -> Text,
+        plan_id -> Nullable<BigInt>,
+        conclusion -> Text,
+        checks -> Text,
+        state -> Text,
+        author -> BigInt,
+        approved_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    risk_reviews (id) {
+        id -> BigInt,
+        product_id -> BigInt,
+        record_type -> Text,
+        record_id -> BigInt,
+        asked_on -> Text,
+        asked_at -> Timestamp,
+        decision -> Nullable<Text>,
+        risk_id -> Nullable<BigInt>,
+        note -> Text,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(document_versions -> documents (document_id));
 diesel::joinable!(risks -> hazards (hazard_id));
 diesel::joinable!(risk_controls -> risks (risk_id));
@@ -700,6 +733,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     risks,
     risk_controls,
     risk_acceptances,
+    risk_reports,
+    risk_reviews,
     documents,
     document_exports,
     document_versions,

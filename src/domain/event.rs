@@ -29,10 +29,13 @@ pub enum EventKind {
     /// A person's training passed its due date (`data`: to, document,
     /// version, due_on).
     TrainingOverdue,
+    /// Quality is asked for a risk review decision (ISO 14971 10) on a
+    /// nonconformance escalated or a CAPA closed (`data`: product, asked_on).
+    RiskReviewRequested,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 7] = [
+    pub const ALL: [EventKind; 8] = [
         Self::StepTaken,
         Self::SignatureNeeded,
         Self::Assigned,
@@ -40,6 +43,7 @@ impl EventKind {
         Self::AccountLocked,
         Self::TrainingAssigned,
         Self::TrainingOverdue,
+        Self::RiskReviewRequested,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +55,7 @@ impl EventKind {
             Self::AccountLocked => "account_locked",
             Self::TrainingAssigned => "training_assigned",
             Self::TrainingOverdue => "training_overdue",
+            Self::RiskReviewRequested => "risk_review_requested",
         }
     }
 
@@ -126,6 +131,15 @@ impl DomainEvent {
                 "version": version,
                 "due_on": due_on.to_string(),
             }),
+        }
+    }
+
+    /// Quality is asked to decide what `asked_on` (the step taken on a
+    /// record of product `product`) means for its risk file.
+    pub fn risk_review_requested(product: i64, asked_on: &str) -> Self {
+        Self {
+            kind: EventKind::RiskReviewRequested,
+            data: json!({ "product": product, "asked_on": asked_on }),
         }
     }
 

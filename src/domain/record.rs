@@ -142,6 +142,17 @@ pub const RISK_PLAN: RecordKind = RecordKind {
     history_for_all: true,
     ..PLAIN
 };
+/// A product's overall residual risk evaluation (`RRE-4`) or risk
+/// management report (`RMR-5`).
+pub const RISK_REPORT: RecordKind = RecordKind {
+    kind: "risk_report",
+    name: "Risk evaluation or report",
+    plural: "Risk evaluations and reports",
+    id_prefix: "rr-",
+    page: Some("/risk-reports/"),
+    history_for_all: true,
+    ..PLAIN
+};
 /// A hazard of a product's hazard list; shown on its risk file.
 pub const HAZARD: RecordKind = RecordKind {
     kind: "hazard",
@@ -206,6 +217,7 @@ pub const KINDS: &[&RecordKind] = &[
     &TRAINING_ASSIGNMENT,
     &RISK,
     &RISK_PLAN,
+    &RISK_REPORT,
     &HAZARD,
     &REQUIREMENT,
     &REQUIREMENT_IMPORT,

@@ -13,6 +13,7 @@ use std::fmt;
 use super::user::FieldError;
 
 pub mod plan;
+pub mod report;
 pub mod workflow;
 
 /// Fewest and most levels of a scale.

@@ -1,6 +1,7 @@
 //! Attachments on records (issue 14, item 4): a file added to an NC, a
 //! CAPA (the record, an action item's evidence, the effectiveness check's
-//! evidence) or a requirement, audited on that record with its name,
+//! evidence), a risk (a control's evidence of effectiveness) or a
+//! requirement, audited on that record with its name,
 //! SHA-256 and size in the transaction that records it; removed (never
 //! deleted: the content stays) with a reason, audited too. Who may: the
 //! people who may change the record; an action item's owner for their
@@ -135,6 +136,30 @@ fn check(conn: &mut DbConnection, t: &Target, who: &Account) -> Result<EntityRef
                 return Err(refused("Attaching files to requirements", EDITORS, false));
             }
             Ok(super::requirements::entity(&r))
+        }
+        "risk" => {
+            let r = crate::db::repo::risks::find(conn, number)?.ok_or(RecordError::NotFound)?;
+            // The risk itself, or the evidence of one control in force.
+            if let Some(n) = t.part.strip_prefix("risk-control-") {
+                let n: i64 = n.parse().map_err(|_| RecordError::NotFound)?;
+                if !r.controls.iter().any(|c| c.id == n) {
+                    return Err(RecordError::NotFound);
+                }
+            } else if !t.part.is_empty() {
+                return Err(RecordError::NotFound);
+            }
+            // An accepted risk's evidence is what its acceptance rested on:
+            // reopen it to add or remove files.
+            if r.state == crate::domain::risk::workflow::RiskState::Accepted {
+                return Err(RecordError::Conflict(format!(
+                    "{} is accepted: its evidence is kept as it was accepted; reopen it to change the files",
+                    r.key()
+                )));
+            }
+            if !who.roles.has_any(EDITORS) {
+                return Err(refused("Attaching files to risks", EDITORS, false));
+            }
+            Ok(super::risks::risk_entity(&r))
         }
         "document_version" => {
             let v = crate::db::repo::documents::find_version(conn, number)?

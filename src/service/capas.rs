@@ -41,16 +41,32 @@ impl Stored for CapaWorkflow {
         record.signed_content()
     }
     /// Records how long the CAPA stayed in the state it left (the dashboard's
-    /// median days in each state).
+    /// median days in each state); a CAPA closed on a product asks for a
+    /// risk review decision.
     fn after_step(
         conn: &mut DbConnection,
         ctx: &Ctx,
-        _action: &str,
+        action: &str,
         from: CapaState,
         record: &Capa,
     ) -> Result<(), RecordError> {
         let entered = repo::last_left(conn, record.id)?.unwrap_or(record.created_at);
         repo::insert_stay(conn, record.id, from.as_str(), entered, ctx.now)?;
+        // ISO 14971 10: a CAPA closed on a product asks quality what it
+        // means for the product's risk file.
+        if record.state == CapaState::Closed
+            && let Some(product) = record.product_id
+        {
+            let label = crate::domain::workflow::action_def::<CapaWorkflow>(action)
+                .map_or(action, |a| a.label);
+            super::risk_reports::ask(
+                conn,
+                ctx,
+                product,
+                (&entity(record), record.id),
+                (action, label),
+            )?;
+        }
         Ok(())
     }
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::Ctx;
 use super::error::RecordError;
-use super::workflow::{Stored, take_step};
+use super::workflow::Stored;
 use crate::audit::{self, EntityRef};
 use crate::db::repo::{documents as repo, products, users};
 use crate::db::{DbConnection, write_tx};
@@ -115,19 +115,13 @@ fn step_as_attest(
     action: &str,
     roles: &[Role],
 ) -> Result<DocVersion, RecordError> {
-    let roles = Roles::new(roles.iter().copied());
-    let who = Who {
-        user: None,
-        roles: &roles,
-    };
-    take_step::<DocWorkflow>(
+    super::workflow::step_as_attest::<DocWorkflow>(
         conn,
         ctx,
-        who,
         (v.id, v.version),
         action,
         &DocInput::default(),
-        None,
+        roles,
     )
 }
 
@@ -611,6 +605,7 @@ pub fn export_list(
             key,
             &super::exports::KeptList {
                 subject: "documents",
+                stem: "documents",
                 what: "documents (master list)",
                 action: "document.exported",
                 sheet: "Documents",

@@ -153,8 +153,10 @@ impl ListFormat {
 
 /// A list to export and keep.
 pub struct KeptList<'a> {
-    /// What it lists, as kept (`documents`, `training`).
+    /// What it lists, as kept (`documents`, `training`, `risks`).
     pub subject: &'a str,
+    /// Its file's name before the time (`training`, `risks-pump`).
+    pub stem: &'a str,
     /// What the manifest says it is of.
     pub what: &'a str,
     /// The audit action recording it.
@@ -191,7 +193,7 @@ pub fn keep_list(
     };
     let ext = format.ext();
     let sha = super::sha256_hex(&bytes);
-    let file_name = format!("{}-{}.{ext}", list.subject, ctx.now.format("%Y%m%d-%H%M%S"));
+    let file_name = format!("{}-{}.{ext}", list.stem, ctx.now.format("%Y%m%d-%H%M%S"));
     let seq = audit::append(
         conn,
         &ctx.entry(list.action).after(json!({

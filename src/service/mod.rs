@@ -19,6 +19,7 @@ pub mod password;
 pub mod people;
 pub mod products;
 pub mod requirements;
+pub mod risk_reports;
 pub mod risks;
 pub mod signing;
 pub mod testruns;

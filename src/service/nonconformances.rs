@@ -46,7 +46,25 @@ impl Stored for NcWorkflow {
         record: &Nc,
     ) -> Result<(), RecordError> {
         match action {
-            "escalate_to_capa" => super::capas::escalated(conn, ctx, record),
+            "escalate_to_capa" => {
+                super::capas::escalated(conn, ctx, record)?;
+                // ISO 14971 10: what the nonconformity teaches about the
+                // product's risks is decided by quality, and recorded here.
+                if let Some(product) = record.product_id {
+                    super::risk_reports::ask(
+                        conn,
+                        ctx,
+                        product,
+                        (&Self::entity(record), record.id),
+                        (
+                            action,
+                            crate::domain::workflow::action_def::<NcWorkflow>(action)
+                                .map_or(action, |a| a.label),
+                        ),
+                    )?;
+                }
+                Ok(())
+            }
             _ => Ok(()),
         }
     }

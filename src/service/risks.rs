@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::Ctx;
 use super::error::RecordError;
-use super::workflow::{Stored, take_step};
+use super::workflow::Stored;
 use crate::audit::{self, EntityRef};
 use crate::db::repo::{links, products, requirements, risks as repo, tests};
 use crate::db::{DbConnection, write_tx};
@@ -21,8 +21,7 @@ use crate::domain::risk::workflow::{
 };
 use crate::domain::risk::{Criteria, Estimate, starting_criteria};
 use crate::domain::trace::Outcome;
-use crate::domain::user::{FieldError, Role, Roles};
-use crate::domain::workflow::Who;
+use crate::domain::user::{FieldError, Role};
 
 impl Stored for RiskWorkflow {
     fn load(conn: &mut DbConnection, id: i64) -> diesel::QueryResult<Option<Risk>> {
@@ -84,7 +83,7 @@ impl Stored for RiskWorkflow {
     }
 }
 
-fn risk_entity(r: &Risk) -> EntityRef {
+pub fn risk_entity(r: &Risk) -> EntityRef {
     EntityRef {
         kind: "risk".into(),
         id: format!("risk-{}", r.id),
@@ -138,19 +137,13 @@ impl Stored for PlanWorkflow {
         if action == "approve"
             && let Some(before) = repo::plans::plan_in(conn, p.product_id, PlanState::Approved)?
         {
-            let roles = Roles::new([]);
-            let who = Who {
-                user: None,
-                roles: &roles,
-            };
-            take_step::<PlanWorkflow>(
+            super::workflow::step_as_attest::<PlanWorkflow>(
                 conn,
                 ctx,
-                who,
                 (before.id, before.version),
                 "supersede",
                 &(),
-                None,
+                &[],
             )?;
         }
         Ok(())
@@ -1105,35 +1098,67 @@ pub fn flag_requirements(
         let Some(before) = repo::find(conn, id)? else {
             continue;
         };
-        let mut lines: Vec<String> = before.needs_review.lines().map(str::to_string).collect();
-        let mut added = false;
-        for req in before.controls.iter().filter_map(|c| c.requirement) {
-            let why = reason(req);
-            if requirements.contains(&req) && !lines.contains(&why) {
-                lines.push(why);
-                added = true;
-            }
+        let why: Vec<String> = before
+            .controls
+            .iter()
+            .filter_map(|c| c.requirement)
+            .filter(|req| requirements.contains(req))
+            .map(&reason)
+            .collect();
+        if flag(conn, ctx, before, &why)? {
+            flagged += 1;
         }
-        if !added {
-            continue;
-        }
-        let mut after = before.clone();
-        after.needs_review = lines.join("\n");
-        after.needs_review_since = before.needs_review_since.or(Some(ctx.now));
-        super::edit::Versioned::bump(&mut after, ctx.now);
-        if !repo::save_review(conn, &after)? {
-            return Err(RecordError::Stale);
-        }
-        audit::append(
-            conn,
-            &ctx.entry("risk.needs_review")
-                .entity(risk_entity(&after))
-                .before(json!({ "needs_review": before.needs_review }))
-                .after(json!({ "needs_review": after.needs_review })),
-        )?;
-        flagged += 1;
     }
     Ok(flagged)
+}
+
+/// Raises "needs review" on risk `id` for `why` (a line added to its
+/// reasons, once), audited (`risk.needs_review`), in the caller's
+/// transaction: a nonconformance or CAPA linked to it.
+pub fn flag_one(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: i64,
+    why: &str,
+) -> Result<bool, RecordError> {
+    let before = repo::find(conn, id)?.ok_or(RecordError::NotFound)?;
+    flag(conn, ctx, before, &[why.to_string()])
+}
+
+/// Adds the lines of `why` the risk does not list yet to its reasons for
+/// review; false when there were none to add.
+fn flag(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    before: Risk,
+    why: &[String],
+) -> Result<bool, RecordError> {
+    let mut lines: Vec<String> = before.needs_review.lines().map(str::to_string).collect();
+    let mut added = false;
+    for w in why {
+        if !lines.contains(w) {
+            lines.push(w.clone());
+            added = true;
+        }
+    }
+    if !added {
+        return Ok(false);
+    }
+    let mut after = before.clone();
+    after.needs_review = lines.join("\n");
+    after.needs_review_since = before.needs_review_since.or(Some(ctx.now));
+    super::edit::Versioned::bump(&mut after, ctx.now);
+    if !repo::save_review(conn, &after)? {
+        return Err(RecordError::Stale);
+    }
+    audit::append(
+        conn,
+        &ctx.entry("risk.needs_review")
+            .entity(risk_entity(&after))
+            .before(json!({ "needs_review": before.needs_review }))
+            .after(json!({ "needs_review": after.needs_review })),
+    )?;
+    Ok(true)
 }
 
 /// Records a review decision on a risk that needs review: what was decided

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::Ctx;
 use super::error::RecordError;
-use super::workflow::{Stored, take_step};
+use super::workflow::Stored;
 use crate::audit::{self, EntityRef};
 use crate::db::repo::{documents as docs, training as repo, users};
 use crate::db::{DbConnection, write_tx};
@@ -26,7 +26,7 @@ use crate::domain::training::{
     TrainingInput, TrainingWorkflow, score,
 };
 use crate::domain::user::{FieldError, Role, Roles};
-use crate::domain::workflow::{Refused, Who, Workflow};
+use crate::domain::workflow::{Refused, Workflow};
 
 pub fn entity(a: &Assignment) -> EntityRef {
     EntityRef {
@@ -113,12 +113,14 @@ fn step(
     action: &str,
     input: TrainingInput,
 ) -> Result<Assignment, RecordError> {
-    let roles = Roles::default();
-    let who = Who {
-        user: None,
-        roles: &roles,
-    };
-    take_step::<TrainingWorkflow>(conn, ctx, who, (a.id, a.version), action, &input, None)
+    super::workflow::step_as_attest::<TrainingWorkflow>(
+        conn,
+        ctx,
+        (a.id, a.version),
+        action,
+        &input,
+        &[],
+    )
 }
 
 /// Stores a new assignment, audited, with its event when it is to be done.
@@ -1176,6 +1178,7 @@ pub fn export_matrix(
             key,
             &super::exports::KeptList {
                 subject: "training",
+                stem: "training",
                 what: "training matrix",
                 action: "training.exported",
                 sheet: "Training matrix",

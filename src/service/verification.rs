@@ -38,6 +38,9 @@ pub fn current_content_hash(
         Some(k) if *k == record::RISK_PLAN => {
             hash::<crate::domain::risk::plan::PlanWorkflow>(conn, k.number(record_id))
         }
+        Some(k) if *k == record::RISK_REPORT => {
+            hash::<crate::domain::risk::report::ReportWorkflow>(conn, k.number(record_id))
+        }
         Some(k) if *k == record::TRAINING_ASSIGNMENT => {
             hash::<crate::domain::training::TrainingWorkflow>(conn, k.number(record_id))
         }

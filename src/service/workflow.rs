@@ -202,6 +202,26 @@ pub fn take_step<W: Stored>(
     Ok(next)
 }
 
+/// Takes step `name` of record `(id, version)` as Attest itself, no
+/// person, with the authority of `roles` (none for a step the workflow
+/// takes `by_system`), in the caller's transaction: a version superseded
+/// by the next one's approval, a training assignment reopened.
+pub fn step_as_attest<W: Stored>(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    (id, version): (i64, i64),
+    name: &str,
+    input: &W::Input,
+    roles: &[crate::domain::user::Role],
+) -> Result<W::Record, RecordError> {
+    let roles = crate::domain::user::Roles::new(roles.iter().copied());
+    let who = Who {
+        user: None,
+        roles: &roles,
+    };
+    take_step::<W>(conn, ctx, who, (id, version), name, input, None)
+}
+
 /// Refuses a signing form sent for another record than the one it showed,
 /// or for a record that changed after it was shown.
 fn shown_record<W: Stored>(

@@ -342,9 +342,10 @@ fn ident(prefix: &str, s: &str) -> String {
     out
 }
 
-/// ReqIF 1.2 (OMG formal/16-07-01): requirements and tests as spec-objects
-/// with string attributes, parent and verification links as spec-relations,
-/// and one specification holding the requirements under their parents.
+/// ReqIF 1.2 (OMG formal/16-07-01): requirements, tests and risks as
+/// spec-objects with string attributes, parent, verification and risk
+/// control links as spec-relations, and one specification holding the
+/// requirements under their parents.
 fn reqif(meta: &Meta, rows: &[Row]) -> Vec<u8> {
     use std::collections::BTreeMap;
     use std::fmt::Write as _;
@@ -412,8 +413,14 @@ fn reqif(meta: &Meta, rows: &[Row]) -> Vec<u8> {
             <ATTRIBUTE-DEFINITION-STRING IDENTIFIER="attr-test-LatestResult" LAST-CHANGE="{now}" LONG-NAME="LatestResult"><TYPE><DATATYPE-DEFINITION-STRING-REF>dt-string</DATATYPE-DEFINITION-STRING-REF></TYPE></ATTRIBUTE-DEFINITION-STRING>
           </SPEC-ATTRIBUTES>
         </SPEC-OBJECT-TYPE>
+        <SPEC-OBJECT-TYPE IDENTIFIER="type-risk" LAST-CHANGE="{now}" LONG-NAME="Risk">
+          <SPEC-ATTRIBUTES>
+            <ATTRIBUTE-DEFINITION-STRING IDENTIFIER="attr-risk-Key" LAST-CHANGE="{now}" LONG-NAME="Key"><TYPE><DATATYPE-DEFINITION-STRING-REF>dt-string</DATATYPE-DEFINITION-STRING-REF></TYPE></ATTRIBUTE-DEFINITION-STRING>
+          </SPEC-ATTRIBUTES>
+        </SPEC-OBJECT-TYPE>
         <SPEC-RELATION-TYPE IDENTIFIER="rel-parent" LAST-CHANGE="{now}" LONG-NAME="derives from"/>
         <SPEC-RELATION-TYPE IDENTIFIER="rel-verifies" LAST-CHANGE="{now}" LONG-NAME="verifies"/>
+        <SPEC-RELATION-TYPE IDENTIFIER="rel-controls" LAST-CHANGE="{now}" LONG-NAME="implements a control of"/>
         <SPECIFICATION-TYPE IDENTIFIER="type-spec" LAST-CHANGE="{now}" LONG-NAME="Requirements specification"/>
       </SPEC-TYPES>
       <SPEC-OBJECTS>
@@ -428,7 +435,9 @@ fn reqif(meta: &Meta, rows: &[Row]) -> Vec<u8> {
         );
     };
     let mut tests: BTreeMap<String, String> = BTreeMap::new();
+    let mut risks: std::collections::BTreeSet<&str> = Default::default();
     for r in rows {
+        risks.extend(r.risks.iter().map(String::as_str));
         let _ = writeln!(
             o,
             r#"        <SPEC-OBJECT IDENTIFIER="{}" LAST-CHANGE="{}" LONG-NAME="{}">
@@ -472,6 +481,19 @@ fn reqif(meta: &Meta, rows: &[Row]) -> Vec<u8> {
         string_value(&mut o, "attr-test-LatestResult", latest);
         o.push_str("          </VALUES>\n        </SPEC-OBJECT>\n");
     }
+    for key in &risks {
+        let _ = writeln!(
+            o,
+            r#"        <SPEC-OBJECT IDENTIFIER="{}" LAST-CHANGE="{}" LONG-NAME="{}">
+          <TYPE><SPEC-OBJECT-TYPE-REF>type-risk</SPEC-OBJECT-TYPE-REF></TYPE>
+          <VALUES>"#,
+            x(&ident("risk", key)),
+            x(now),
+            x(key)
+        );
+        string_value(&mut o, "attr-risk-Key", key);
+        o.push_str("          </VALUES>\n        </SPEC-OBJECT>\n");
+    }
     o.push_str("      </SPEC-OBJECTS>\n      <SPEC-RELATIONS>\n");
     let mut n = 0;
     let mut relation = |o: &mut String, kind: &str, source: String, target: String| {
@@ -494,6 +516,14 @@ fn reqif(meta: &Meta, rows: &[Row]) -> Vec<u8> {
                 "rel-verifies",
                 ident("test", &t.key),
                 ident("req", &r.key),
+            );
+        }
+        for k in &r.risks {
+            relation(
+                &mut o,
+                "rel-controls",
+                ident("req", &r.key),
+                ident("risk", k),
             );
         }
     }
@@ -607,9 +637,12 @@ mod tests {
 
     #[test]
     fn reqif_is_well_formed_with_every_requirement_and_relation() {
+        let mut rcm = row("RCM-1", &["SYS-1"], "Leakage monitor");
+        rcm.risks = vec!["RISK-1".into(), "RISK-2".into()];
         let rows = vec![
             row("SYS-1", &[], "System"),
             row("SRS-1", &["SYS-1"], "=cmd|' /C calc'!A0"),
+            rcm,
         ];
         let out = render(Format::Reqif, &meta(), &rows).unwrap();
         let text = String::from_utf8(out).unwrap();
@@ -630,9 +663,15 @@ mod tests {
                 Ok(_) => {}
             }
         }
-        assert_eq!(objects, 4, "two requirements and two tests");
-        assert_eq!(relations, 3, "one parent link and two verifications");
-        assert_eq!(hierarchy, 2);
+        assert_eq!(objects, 8, "three requirements, three tests, two risks");
+        assert_eq!(
+            relations, 7,
+            "two parent links, three verifications, two risk controls"
+        );
+        assert_eq!(hierarchy, 3);
+        assert!(text.contains(
+            "<TYPE><SPEC-RELATION-TYPE-REF>rel-controls</SPEC-RELATION-TYPE-REF></TYPE><SOURCE><SPEC-OBJECT-REF>req-RCM-1</SPEC-OBJECT-REF></SOURCE><TARGET><SPEC-OBJECT-REF>risk-RISK-2</SPEC-OBJECT-REF></TARGET>"
+        ), "{text}");
         assert!(text.contains("Pump &amp; Co &lt;1&gt;"));
     }
 

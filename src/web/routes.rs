@@ -6,14 +6,15 @@ use super::assets;
 use super::handlers::back_to_record;
 use super::handlers::{
     account, admin, attachments, audit, auth, capas, dashboard, documents, health, help, hooks,
-    nonconformances as nc, products, repositories, requirements as req, risks, signatures, tokens,
-    trace, training,
+    nonconformances as nc, products, repositories, requirements as req, risk_reports, risks,
+    signatures, tokens, trace, training,
 };
 use super::step::step;
 use crate::domain::capa::CapaWorkflow;
 use crate::domain::document::DocWorkflow;
 use crate::domain::nonconformance::NcWorkflow;
 use crate::domain::risk::plan::PlanWorkflow;
+use crate::domain::risk::report::ReportWorkflow;
 use crate::domain::risk::workflow::RiskWorkflow;
 use crate::domain::training::TrainingWorkflow;
 
@@ -268,6 +269,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/{id}/risks", web::post().to(risks::create))
                 .route("/{id}/hazards", web::post().to(risks::add_hazard))
                 .route("/{id}/risk-plan", web::post().to(risks::start_plan))
+                .route("/{id}/risk-reports", web::post().to(risk_reports::start))
+                .route("/{id}/risks/export", web::post().to(risks::export))
                 .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
         )
         .service(
@@ -281,8 +284,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/{id}/controls/{control}",
                     web::post().to(risks::change_control),
                 )
+                .route("/{id}/links", web::post().to(risks::link_record))
+                .route(
+                    "/{id}/links/{link}/remove",
+                    web::post().to(risks::unlink_record),
+                )
                 .route("/{id}/{action}", web::post().to(step::<RiskWorkflow>))
                 .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
+        )
+        .service(
+            web::scope("/risk-reports")
+                .route("/{id}", web::get().to(risk_reports::show))
+                .route("/{id}/edit", web::post().to(risk_reports::save))
+                .route("/{id}/{action}", web::post().to(step::<ReportWorkflow>))
+                .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
+        )
+        .route(
+            "/risk-reviews/{kind}/{n}",
+            web::post().to(risk_reports::decide),
+        )
+        .route("/risk-exports", web::get().to(risks::exports))
+        .route("/risk-exports/{id}/file", web::get().to(risks::export_file))
+        .route(
+            "/risk-exports/{id}/manifest",
+            web::get().to(risks::export_manifest),
         )
         .service(
             web::scope("/risk-plans")

@@ -944,10 +944,21 @@ async fn every_page_fits_a_phone_and_a_desktop() {
         )
         .await;
     assert_eq!(res.status(), 303);
+    // A draft of the overall residual risk evaluation, its checks listed.
+    let res = quinn
+        .submit(
+            "/products/1/risks",
+            "/products/1/risk-reports",
+            &[("kind", "evaluation")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
     b.sign_in(&app.base, "quinn", QUINN).await;
     let pages = [
         "/products/1/risks",
         "/risks/1",
+        "/risk-reports/1",
+        "/risk-exports",
         "/risk-plans/1",
         "/risk-plans/2",
         "/help/risk",

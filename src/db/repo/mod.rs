@@ -11,6 +11,7 @@ pub mod meta;
 pub mod nonconformances;
 pub mod products;
 pub mod requirements;
+pub mod risk_reports;
 pub mod risks;
 pub mod sessions;
 pub mod signatures;

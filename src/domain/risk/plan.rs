@@ -174,7 +174,9 @@ pub enum PlanAction {
     Supersede,
 }
 
-static STATES: [StateDef<PlanState>; 3] = [
+/// The states of a versioned record of the risk file: the plan, the
+/// evaluation and the report.
+pub(super) static STATES: [StateDef<PlanState>; 3] = [
     StateDef {
         state: PlanState::Draft,
         name: "draft",

@@ -133,6 +133,18 @@ pub async fn index(
                     });
                 }
             }
+            if is_quality {
+                // Risk review decisions (ISO 14971 10) asked by escalated
+                // nonconformances and closed CAPAs.
+                for r in crate::db::repo::risk_reports::waiting(conn, 50)? {
+                    let step = if r.asked_on == "escalate_to_capa" { "escalated" } else { "closed" };
+                    needs.push(NeedItem {
+                        href: format!("{}#risk-review", r.record_href()),
+                        title: format!("{}: risk review decision", r.record_key()),
+                        detail: format!("ISO 14971 10: {step} {}; decide whether it brings a new hazard, updates a risk or is a new risk", when(Some(r.asked_at))),
+                    });
+                }
+            }
             let figures = cache.get(conn, today, |c| {
                 Ok::<_, AppError>(Figures {
                     capa_charts: chart_views(&crate::service::capas::stats(c, today)?),

@@ -1556,6 +1556,7 @@ pub async fn kept_exports(
         .await?;
     let base = match subject {
         "training" => "/training/exports",
+        "risks" => "/risk-exports",
         _ => "/documents/exports",
     };
     let pages = q.pages(base, total);

@@ -16,6 +16,7 @@ pub mod nonconformances;
 pub mod products;
 pub mod repositories;
 pub mod requirements;
+pub mod risk_reports;
 pub mod risks;
 pub mod signatures;
 pub mod tokens;

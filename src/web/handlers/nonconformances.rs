@@ -442,6 +442,12 @@ async fn show_page(
             )?;
             let linked =
                 crate::service::links::linked(conn, "nonconformance", &format!("nc-{id}"))?;
+            let risk_review = super::risk_reports::review_panel(
+                conn,
+                ("nonconformance", id),
+                nc.product_id,
+                &roles,
+            )?;
             let capas: Vec<(String, String)> = linked
                 .iter()
                 .filter(|(t, _)| t == "capa")
@@ -467,12 +473,13 @@ async fn show_page(
                     signatures,
                     (capas, documents),
                     commits,
-                    (files, file_people),
+                    (files, file_people, risk_review),
                 ),
             ))
         })
         .await?;
-    let (history, signatures, (capas, documents), commits, (files, file_people)) = more;
+    let (history, signatures, (capas, documents), commits, (files, file_people, risk_review)) =
+        more;
     let roles = &s.account.roles;
     let who = Who {
         user: Some(s.account.id.0),
@@ -517,6 +524,9 @@ async fn show_page(
         &file_people,
     );
     forms.extend(attachments.forms());
+    if risk_review.post_to.is_some() {
+        forms.push("risk-review".into());
+    }
     let mut sent = sent;
     sent.place(&forms);
     let page = NcPage {
@@ -552,6 +562,7 @@ async fn show_page(
         commits_hint: format!("Refs: {}", nc.key()),
         commits_unlink: None,
         attachments,
+        risk_review,
     };
     html_status(status, &page)
 }

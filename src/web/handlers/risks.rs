@@ -275,9 +275,15 @@ async fn file_page(
     let filter = filter_of(&q)?;
     let (offset, limit) = (q.offset(), q.per_page);
     let f = filter.clone();
-    let d = state
+    let (d, (checks, reports, waiting)) = state
         .read(move |conn| {
-            service::file(conn, product, &f, (offset, limit))?.ok_or(AppError::NotFound)
+            use crate::domain::risk::report::ReportKind;
+            let d = service::file(conn, product, &f, (offset, limit))?.ok_or(AppError::NotFound)?;
+            let (checks, _) =
+                crate::service::risk_reports::live(conn, product, ReportKind::Report)?;
+            let reports = crate::db::repo::risk_reports::of_product(conn, product)?;
+            let waiting = crate::db::repo::risk_reports::waiting_of(conn, product, 20)?;
+            Ok((d, (checks, reports, waiting)))
         })
         .await?;
     let roles = &s.account.roles;
@@ -333,8 +339,47 @@ async fn file_page(
             selected: q.get("hazard").is_empty(),
         },
     );
+    let report_kinds = crate::domain::risk::report::ReportKind::ALL
+        .iter()
+        .map(|k| {
+            let of = |st: PlanState| reports.iter().find(|r| r.kind == *k && r.state == st);
+            ReportKindRow {
+                kind: k.as_str(),
+                label: k.label(),
+                clause: k.clause(),
+                approved: of(PlanState::Approved).map(|r| {
+                    (
+                        r.key(),
+                        format!("/risk-reports/{}", r.id),
+                        super::when(r.approved_at),
+                    )
+                }),
+                draft: of(PlanState::Draft).map(|r| (r.key(), format!("/risk-reports/{}", r.id))),
+            }
+        })
+        .collect();
+    let kept = PARAMS
+        .iter()
+        .filter(|p| !q.get(p).is_empty())
+        .map(|p| (p.to_string(), q.get(p).to_string()))
+        .collect();
     let page = RiskFilePage {
         ctx: page_ctx(state, s, "/products").await?,
+        kept,
+        checks: checks
+            .into_iter()
+            .map(|c| CheckView {
+                label: c.label,
+                passed: c.passed,
+                detail: c.detail,
+            })
+            .collect(),
+        reviews_waiting: waiting.len(),
+        waiting: waiting
+            .iter()
+            .map(|w| (w.record_key(), w.record_href()))
+            .collect(),
+        report_kinds,
         product_id: product,
         product: d.product,
         plan: d
@@ -625,6 +670,10 @@ async fn show_page(
                 &roles,
             )?;
             let signatures = super::signatures::panel_of::<RiskWorkflow>(conn, &risk, &roles)?;
+            let records = crate::service::risk_reports::records_of_risk(conn, id)?;
+            let files =
+                crate::db::repo::attachments::of_record(conn, "risk", &format!("risk-{id}"))?;
+            let file_people = users::names(conn, &super::attachments::people_of(&files))?;
             Ok((
                 risk,
                 (
@@ -634,8 +683,8 @@ async fn show_page(
                     (tests, linked, choosable),
                     analyst,
                     introduces,
-                    history,
-                    signatures,
+                    (history, signatures),
+                    (records, files, file_people),
                 ),
             ))
         })
@@ -647,8 +696,8 @@ async fn show_page(
         (tests, linked, choosable),
         analyst,
         introduces,
-        history,
-        signatures,
+        (history, signatures),
+        (records, files, file_people),
     ) = more;
     let roles = &s.account.roles;
     let who = Who {
@@ -767,6 +816,12 @@ async fn show_page(
         options,
         requirements,
     };
+    let can_link = analyst_role;
+    if can_link {
+        forms.push("link".into());
+    }
+    let attachments = attachments_panel(state, s, &risk, &files, &file_people);
+    forms.extend(attachments.forms());
     let analysis = sent.form("analysis").clone();
     let residual = sent.form("residual").clone();
     let mut sent = sent;
@@ -830,11 +885,148 @@ async fn show_page(
         ),
         controls,
         new_control,
+        records: records
+            .into_iter()
+            .map(|l| (l.link_id, l.key, l.href, l.title))
+            .collect(),
+        can_link,
+        attachments,
         history,
         signatures,
         sent,
     };
     html_status(status, &page)
+}
+
+/// The Attachments section of a risk: files on the risk or as the evidence
+/// of one of its controls (verification of effectiveness, 7.2), added and
+/// removed by engineers and quality until the risk is accepted.
+fn attachments_panel(
+    state: &AppState,
+    s: &SessionCtx,
+    risk: &Risk,
+    kept: &[crate::db::repo::attachments::Attachment],
+    names: &HashMap<i64, String>,
+) -> crate::web::views::attachments::AttachmentsPanel {
+    use crate::web::views::attachments::{AttachmentView, AttachmentsPanel};
+    let me = s.account.id.0;
+    let quality = s.account.roles.contains(Role::Quality);
+    let editor = s.account.roles.has_any(Analysts::ROLES);
+    let open = risk.state != RiskState::Accepted;
+    let name_of = |n: i64| names.get(&n).cloned().unwrap_or_else(|| format!("u-{n}"));
+    let control_label = |n: usize, c: &crate::domain::risk::workflow::Control| {
+        let text: String = c.description.chars().take(60).collect();
+        format!("Control {n}: {text}")
+    };
+    let part_label = |part: &str| -> String {
+        match part {
+            "" => "The risk".into(),
+            p => risk
+                .controls
+                .iter()
+                .enumerate()
+                .find(|(_, c)| format!("risk-control-{}", c.id) == p)
+                .map_or_else(
+                    || "A control since withdrawn".into(),
+                    |(n, c)| control_label(n + 1, c),
+                ),
+        }
+    };
+    let mut parts = Vec::new();
+    if open && editor {
+        parts.push(Choice {
+            value: String::new(),
+            label: "The risk".into(),
+            selected: true,
+        });
+        for (n, c) in risk.controls.iter().enumerate() {
+            parts.push(Choice {
+                value: format!("risk-control-{}", c.id),
+                label: format!("{} (evidence of effectiveness)", control_label(n + 1, c)),
+                selected: false,
+            });
+        }
+    }
+    AttachmentsPanel {
+        list: kept
+            .iter()
+            .map(|a| {
+                let can_remove = open && (quality || editor && a.added_by == me);
+                AttachmentView::new(a, part_label(&a.part), &name_of, can_remove)
+            })
+            .collect(),
+        post_to: (!parts.is_empty()).then(|| format!("/attachments/risk/risk-{}", risk.id)),
+        parts,
+        limit: super::attachments::limit_text(state.settings.max_upload_bytes),
+    }
+}
+
+/// `POST /risks/{id}/links` (`key`: NC-3 or CAPA-7): links the record to
+/// the risk, which then needs review (ISO 14971 10).
+pub async fn link_record(
+    state: web::Data<AppState>,
+    r: WithRole<Analysts>,
+    OpId(op): OpId,
+    path: web::Path<i64>,
+    Typed(f, pairs): Typed<Fields>,
+) -> Result<HttpResponse, AppError> {
+    let (s, id) = (r.session(), path.into_inner());
+    let ctx = user_ctx(&state, s, op);
+    let key = field(&f, "key").to_string();
+    let account = s.account.clone();
+    let linked = state
+        .db(move |conn| {
+            Ok(crate::service::risk_reports::link_record(
+                conn, &ctx, id, &key, &account,
+            ))
+        })
+        .await?;
+    match linked {
+        Ok(key) => {
+            flash(
+                &state,
+                s,
+                "ok",
+                &format!("{key} is linked; RISK-{id} needs review."),
+            )
+            .await?;
+            Ok(see_other(&format!("/risks/{id}#records")))
+        }
+        Err(e) => {
+            let typed = Rejected::named("link").typed_all(&pairs);
+            let (status, rejected) = super::refused_form(&state, s, e, typed, None).await?;
+            show_page(&state, s, id, Sent::of(rejected), status).await
+        }
+    }
+}
+
+/// `POST /risks/{id}/links/{link}/remove`
+pub async fn unlink_record(
+    state: web::Data<AppState>,
+    r: WithRole<Analysts>,
+    OpId(op): OpId,
+    path: web::Path<(i64, i64)>,
+    crate::web::csrf::Form(_): crate::web::csrf::Form<Fields>,
+) -> Result<HttpResponse, AppError> {
+    let s = r.session();
+    let (id, link) = path.into_inner();
+    let ctx = user_ctx(&state, s, op);
+    let account = s.account.clone();
+    state
+        .db(move |conn| {
+            Ok(crate::service::risk_reports::unlink_record(
+                conn, &ctx, id, link, &account,
+            )?)
+        })
+        .await?;
+    flash(
+        &state,
+        s,
+        "ok",
+        "The link is removed (kept in the history).",
+    )
+    .await?;
+    Ok(see_other(&format!("/risks/{id}#records")))
 }
 
 /// `GET /risks/{id}`
@@ -1207,20 +1399,29 @@ async fn plan_page(
         probability_levels: c.probability.0.len(),
         severity: sev,
         probability: levels_view(&c.probability),
-        split: c.split.as_ref().map(|sp| {
-            let rows = sp
+        split: c.split.as_ref().map(|sp| SplitView {
+            p1: levels_view(&sp.p1),
+            p2: levels_view(&sp.p2),
+            rows: sp
                 .p1
                 .0
                 .iter()
                 .enumerate()
                 .map(|(i, l)| {
+                    let row = sp.combine.get(i);
                     (
                         l.label.clone(),
-                        sp.combine.get(i).cloned().unwrap_or_default(),
+                        (0..sp.p2.0.len())
+                            .map(|j| {
+                                (
+                                    format!("c_{}_{}", i + 1, j + 1),
+                                    row.and_then(|r| r.get(j)).copied().unwrap_or(0),
+                                )
+                            })
+                            .collect(),
                     )
                 })
-                .collect();
-            (rows, levels_view(&sp.p2))
+                .collect(),
         }),
         matrix,
         reevaluation: plan.reevaluation.clone(),
@@ -1266,10 +1467,13 @@ pub async fn plan(
 
 /// The criteria as the editor sent them: `severity_levels` and
 /// `probability_levels` (3 to 5), each level's `severity_label_n` and
-/// `severity_description_n` (and probability's), each cell `m_s_p`. A
-/// changed number of levels shows the editor again at that size.
-fn criteria_of_form(f: &Fields, split: Option<crate::domain::risk::Split>) -> (Criteria, bool) {
-    let count = |name: &str| field(f, name).parse::<usize>().unwrap_or(0).clamp(1, 5);
+/// `severity_description_n` (and probability's), each cell `m_s_p`; with
+/// `split=yes`, `p1_levels` and `p2_levels` (3 when not sent yet), their
+/// levels' labels and descriptions, and each combination's probability
+/// level `c_p1_p2`. A changed number of levels shows the editor again at
+/// that size.
+fn criteria_of_form(f: &Fields) -> (Criteria, bool) {
+    let count = |name: &str| field(f, name).parse::<usize>().unwrap_or(3).clamp(1, 5);
     let (ns, np) = (count("severity_levels"), count("probability_levels"));
     let scale = |what: &str, n: usize| {
         Scale(
@@ -1299,6 +1503,20 @@ fn criteria_of_form(f: &Fields, split: Option<crate::domain::risk::Split>) -> (C
                 .collect()
         })
         .collect();
+    let split = (field(f, "split") == "yes").then(|| {
+        let (n1, n2) = (count("p1_levels"), count("p2_levels"));
+        crate::domain::risk::Split {
+            p1: scale("p1", n1),
+            p2: scale("p2", n2),
+            combine: (1..=n1)
+                .map(|a| {
+                    (1..=n2)
+                        .map(|b| field(f, &format!("c_{a}_{b}")).parse::<u8>().unwrap_or(0))
+                        .collect()
+                })
+                .collect(),
+        }
+    });
     (
         Criteria {
             severity: scale("severity", ns),
@@ -1320,15 +1538,7 @@ pub async fn save_plan(
 ) -> Result<HttpResponse, AppError> {
     let (s, id) = (r.session(), path.into_inner());
     let version = version_of(&f)?;
-    let split = state
-        .read(move |conn| {
-            Ok(repo::plans::find_plan(conn, id)?
-                .ok_or(AppError::NotFound)?
-                .criteria
-                .split)
-        })
-        .await?;
-    let (criteria, complete) = criteria_of_form(&f, split);
+    let (criteria, complete) = criteria_of_form(&f);
     let typed = Rejected::named("criteria").typed_all(&pairs);
     if !complete {
         let rejected = typed.problem(
@@ -1392,6 +1602,25 @@ impl WebWorkflow for PlanWorkflow {
             field("Severity", scale(&c.severity)),
             field("Probability", scale(&c.probability)),
         ];
+        if let Some(sp) = &c.split {
+            out.push(field("P1", scale(&sp.p1)));
+            out.push(field("P2", scale(&sp.p2)));
+            for (i, row) in sp.combine.iter().enumerate() {
+                out.push(field(
+                    "P1 x P2",
+                    format!(
+                        "P1 {} {}: {}",
+                        i + 1,
+                        sp.p1.0.get(i).map_or("", |l| l.label.as_str()),
+                        row.iter()
+                            .enumerate()
+                            .map(|(j, v)| format!("P2 {} gives P{v}", j + 1))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+        }
         for (i, row) in c.matrix.iter().enumerate().rev() {
             out.push(field(
                 "Matrix",
@@ -1435,4 +1664,82 @@ impl WebWorkflow for PlanWorkflow {
         flash(state, s, "ok", &format!("{} is approved. {words}", p.key())).await?;
         Ok(see_other(&format!("/risk-plans/{id}")))
     }
+}
+
+/// `POST /products/{id}/risks/export` (`format` csv or xlsx, and the risk
+/// file's filters): the product's risks as the filters keep them, kept with
+/// a manifest signed by the log key, a checkpoint signed at once.
+pub async fn export(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    OpId(op): OpId,
+    path: web::Path<i64>,
+    Typed(_, pairs): Typed<Fields>,
+) -> Result<HttpResponse, AppError> {
+    let (s, product) = (&user.0, path.into_inner());
+    let (query, format) = super::documents::export_request(pairs, PARAMS)?;
+    let q = ListQuery::read(&query, PARAMS, PerPage::Fixed(PER_PAGE))?;
+    let filter = filter_of(&q)?;
+    let mut described: Vec<String> = PARAMS
+        .iter()
+        .filter(|p| !q.get(p).is_empty())
+        .map(|p| format!("{p}={}", q.get(p)))
+        .collect();
+    described.sort();
+    let ctx = user_ctx(&state, s, op);
+    let key = state.log_key.clone();
+    let id = state
+        .db(move |conn| {
+            Ok(crate::service::risk_reports::export_file(
+                conn,
+                &ctx,
+                &key,
+                (product, &filter, &described),
+                format,
+            )?)
+        })
+        .await?;
+    state.checkpoint().await?;
+    flash(
+        &state,
+        s,
+        "ok",
+        "Exported: download the file and its signed manifest below.",
+    )
+    .await?;
+    Ok(see_other(&format!("/risk-exports#export-{id}")))
+}
+
+/// `GET /risk-exports`: the kept risk file exports, newest first.
+pub async fn exports(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    super::documents::kept_exports(
+        &state,
+        &user.0,
+        &query,
+        ("risks", "risk files"),
+        ("/products", "Products"),
+    )
+    .await
+}
+
+/// `GET /risk-exports/{id}/file`: the exact bytes exported.
+pub async fn export_file(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    super::documents::kept_file(&state, path.into_inner(), "risks").await
+}
+
+/// `GET /risk-exports/{id}/manifest`: the signed manifest file.
+pub async fn export_manifest(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    super::documents::kept_manifest(&state, path.into_inner(), "risks").await
 }

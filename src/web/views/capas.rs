@@ -181,6 +181,7 @@ pub struct CapaPage {
     pub can_plan: bool,
     pub signatures: Vec<SignatureView>,
     pub attachments: super::attachments::AttachmentsPanel,
+    pub risk_review: super::risks::RiskReviewPanel,
     pub history: std::sync::Arc<HistoryPanel>,
 }
 

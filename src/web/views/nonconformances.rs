@@ -99,4 +99,5 @@ pub struct NcPage {
     pub commits_hint: String,
     pub commits_unlink: Option<String>,
     pub attachments: super::attachments::AttachmentsPanel,
+    pub risk_review: super::risks::RiskReviewPanel,
 }

@@ -70,6 +70,14 @@ pub struct HazardRow {
 pub struct RiskFilePage {
     pub ctx: PageCtx,
     pub sent: Sent,
+    /// The filters in force, carried by the export form.
+    pub kept: Vec<(String, String)>,
+    /// The risk management report's checks as the file stands now.
+    pub checks: Vec<CheckView>,
+    pub reviews_waiting: usize,
+    /// The records whose risk review decision waits: key, page.
+    pub waiting: Vec<(String, String)>,
+    pub report_kinds: Vec<ReportKindRow>,
     pub product_id: i64,
     pub product: String,
     /// The approved plan (key, page) and the draft's, if any.
@@ -154,6 +162,10 @@ pub struct RiskPage {
     pub residual_choices: Option<EstimateChoices>,
     pub controls: Vec<ControlView>,
     pub new_control: ControlView,
+    /// Linked nonconformances and CAPAs: link id, key, page, title.
+    pub records: Vec<(i64, String, String, String)>,
+    pub can_link: bool,
+    pub attachments: super::attachments::AttachmentsPanel,
     pub history: std::sync::Arc<HistoryPanel>,
     pub signatures: Vec<super::signatures::SignatureView>,
 }
@@ -165,8 +177,13 @@ pub struct LevelView {
     pub description: String,
 }
 
-/// A split plan's P1 levels (label and row of the table) and P2 levels.
-pub type SplitView = (Vec<(String, Vec<u8>)>, Vec<LevelView>);
+/// A split plan's P1 and P2 levels, and its table: each P1 level's label
+/// with its row, each cell's field and probability level (0 when none).
+pub struct SplitView {
+    pub p1: Vec<LevelView>,
+    pub p2: Vec<LevelView>,
+    pub rows: Vec<(String, Vec<(String, u8)>)>,
+}
 
 #[derive(Template)]
 #[template(path = "risks/plan.html")]
@@ -194,4 +211,72 @@ pub struct PlanPage {
     pub versions: Vec<(String, String, &'static str)>,
     pub history: std::sync::Arc<HistoryPanel>,
     pub signatures: Vec<super::signatures::SignatureView>,
+}
+
+/// One completeness check as a report's page lists it.
+pub struct CheckView {
+    pub label: String,
+    pub passed: bool,
+    pub detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "risks/report.html")]
+pub struct ReportPage {
+    pub ctx: PageCtx,
+    pub head: RecordHead,
+    pub next: NextSteps,
+    pub sent: Sent,
+    pub id: i64,
+    pub product_id: i64,
+    pub clause: &'static str,
+    /// What the conclusion states.
+    pub asks: &'static str,
+    pub conclusion: String,
+    /// Whether the checks are the kept ones (approved) or live (a draft).
+    pub kept: bool,
+    pub checks: Vec<CheckView>,
+    pub plan: Option<(String, String)>,
+    pub can_edit: bool,
+    pub versions: Vec<(String, String, &'static str)>,
+    pub history: std::sync::Arc<HistoryPanel>,
+    pub signatures: Vec<super::signatures::SignatureView>,
+}
+
+/// The risk review section of a nonconformance's or CAPA's page (ISO
+/// 14971 10): the decision asked of quality and what was decided, and the
+/// risks the record is linked to.
+#[derive(Default)]
+pub struct RiskReviewPanel {
+    /// When it was asked, and by which step, in words.
+    pub asked: Option<String>,
+    /// What was decided: decision, risk (key, page), note, who, when.
+    pub decided: Option<DecidedView>,
+    /// Where the decision is posted, while it waits and this reader may
+    /// record it.
+    pub post_to: Option<String>,
+    pub decisions: Vec<Choice>,
+    /// The product's risk file, when the record names a product.
+    pub file: Option<String>,
+    /// Linked risks: key, page, hazardous situation.
+    pub risks: Vec<(String, String, String)>,
+}
+
+pub struct DecidedView {
+    pub decision: &'static str,
+    pub risk: Option<(String, String)>,
+    pub note: String,
+    pub by: String,
+    pub at: String,
+}
+
+/// The evaluation or the report as the risk file lists it.
+pub struct ReportKindRow {
+    pub kind: &'static str,
+    pub label: &'static str,
+    pub clause: &'static str,
+    /// Key, page, when approved.
+    pub approved: Option<(String, String, String)>,
+    /// Key, page.
+    pub draft: Option<(String, String)>,
 }

@@ -469,7 +469,7 @@ async fn show_page(
     let pages = state.capa_pages.clone();
     let histories = state.histories.clone();
     let details_problems = problems_of(&sent, "details");
-    let (kept, details, history) = state
+    let (kept, details, (history, risk_review)) = state
         .read(move |conn| {
             let kept = pages.get(conn, id, |conn| kept_page(conn, &people, id))?;
             let c = &kept.capa;
@@ -486,7 +486,13 @@ async fn show_page(
                 &format!("capa-{id}"),
                 &roles,
             )?;
-            Ok((kept, details, history))
+            let risk_review = super::risk_reports::review_panel(
+                conn,
+                ("capa", id),
+                kept.capa.product_id,
+                &roles,
+            )?;
+            Ok((kept, details, (history, risk_review)))
         })
         .await?;
     let roles = &s.account.roles;
@@ -576,6 +582,9 @@ async fn show_page(
     }
     let attachments = attachments_panel(state, s, c, &kept.attachments, &name_of);
     forms.extend(attachments.forms());
+    if risk_review.post_to.is_some() {
+        forms.push("risk-review".into());
+    }
     let mut sent = sent;
     sent.place(&forms);
     let page = CapaPage {
@@ -669,6 +678,7 @@ async fn show_page(
         can_plan,
         signatures,
         attachments,
+        risk_review,
         history,
     };
     html_status(status, &page)
