@@ -597,5 +597,28 @@ pub fn risks(conn: &mut crate::db::DbConnection, runs: u32) -> anyhow::Result<St
             times[times.len() - 1],
         ));
     }
+    // The completeness checks the risk file and a draft report list (each
+    // an indexed count over the product's risks).
+    let mut times = Vec::new();
+    let mut failing = 0;
+    for _ in 0..runs.max(1) {
+        let started = Instant::now();
+        let (checks, _) = crate::service::risk_reports::live(
+            conn,
+            product,
+            crate::domain::risk::report::ReportKind::Report,
+        )?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        failing = checks.iter().filter(|c| !c.passed).count();
+    }
+    times.sort_by(f64::total_cmp);
+    let p99 = times[((times.len() * 99).div_ceil(100)).saturating_sub(1)];
+    out.push_str(&format!(
+        "completeness checks (9, {failing} failing): {} runs: median {:.1} ms, p99 {:.1} ms, slowest {:.1} ms\n",
+        times.len(),
+        times[times.len() / 2],
+        p99,
+        times[times.len() - 1],
+    ));
     Ok(out)
 }

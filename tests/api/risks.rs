@@ -773,6 +773,20 @@ async fn the_risk_file_closes_with_signed_reports_and_production_information_reo
         "The plan was carried out; post-production information is collected by complaint handling and CAPA.",
     )
     .await;
+    // The signature binds the checks as the signing form showed them: a
+    // new plan version approved in between (every check still holding, the
+    // plan they name changed), and the signature is refused. (A check that
+    // stops holding is refused before, by the step's guard.)
+    let res = report_step(&app, &quincy, rmr, None).await;
+    assert_eq!(res.status(), 200, "the signing form");
+    let form = res.text().await.unwrap();
+    approve_plan(&app, &quinn, None).await;
+    let res = SignForm::of(&form)
+        .send(&quincy, Some("quincy"), QA2_PW)
+        .await;
+    assert_eq!(res.status(), 409);
+    assert!(refused_rules(&res).contains("signing.not_as_shown"));
+    assert_eq!(report(&app, rmr).state.as_str(), "draft");
     let res = report_step(&app, &quincy, rmr, Some(("quincy", QA2_PW))).await;
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
     let page = ellen.get_html(&format!("/risk-reports/{rmr}")).await;

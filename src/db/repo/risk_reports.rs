@@ -6,7 +6,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{risk_controls as rc, risk_reports as rr, risk_reviews as rv, risks as t};
+use crate::db::schema::{risk_reports as rr, risk_reviews as rv, risks as t};
 use crate::db::{DbConnection, naive, utc};
 use crate::domain::risk::plan::PlanState;
 use crate::domain::risk::report::{
@@ -141,52 +141,63 @@ pub(crate) fn save_step(conn: &mut DbConnection, r: &RiskReport) -> QueryResult<
 }
 
 /// The counts of the product's risk file the completeness checks are made
-/// of (the plan and the evaluation are filled by the caller).
+/// of (the plan and the evaluation are filled by the caller), in one pass
+/// over the product's risks. The workflow makes the state say what the
+/// controls are: a risk is *controlled* by the step that needs a control
+/// in force (and withdrawing one takes an analyzed risk), so a risk not
+/// controlled yet is identified or analyzed, or accepted without control
+/// (no residual estimate); a risk controlled and not verified is in state
+/// controlled.
 pub fn facts(conn: &mut DbConnection, product: i64) -> QueryResult<FileFacts> {
-    let of = || t::table.filter(t::product_id.eq(product));
-    let active_control = || {
-        rc::table
-            .filter(rc::risk_id.eq(t::id))
-            .filter(rc::withdrawn_at.is_null())
-    };
-    let risks: i64 = of().count().get_result(conn)?;
-    let not_evaluated: i64 = of()
-        .filter(t::initial_verdict.is_null())
-        .count()
-        .get_result(conn)?;
-    let unacceptable_uncontrolled: i64 = of()
-        .filter(t::initial_verdict.eq("unacceptable"))
-        .filter(t::benefit_risk.eq(""))
-        .filter(diesel::dsl::not(diesel::dsl::exists(active_control())))
-        .count()
-        .get_result(conn)?;
-    let unjustified: i64 = of()
-        .filter(t::residual_verdict.eq("unacceptable"))
-        .filter(t::benefit_risk.eq(""))
-        .count()
-        .get_result(conn)?;
-    let controls_unverified: i64 = of()
-        .filter(t::state.ne_all(["verified", "accepted"]))
-        .filter(diesel::dsl::exists(active_control()))
-        .count()
-        .get_result(conn)?;
-    let needing_review: i64 = of()
-        .filter(t::needs_review_since.is_not_null())
-        .count()
-        .get_result(conn)?;
-    let not_accepted: i64 = of()
-        .filter(t::state.ne("accepted"))
-        .count()
-        .get_result(conn)?;
+    use diesel::dsl::{case_when, count_star, sum};
+    use diesel::sql_types::Integer;
+    type Sum = Option<i64>;
+    let uncontrolled = t::state
+        .eq_any(["identified", "analyzed"])
+        .or(t::state.eq("accepted").and(t::residual_verdict.is_null()));
+    let (risks, not_evaluated, open, unjustified, unverified, needing_review, not_accepted): (
+        i64,
+        Sum,
+        Sum,
+        Sum,
+        Sum,
+        Sum,
+        Sum,
+    ) = t::table
+        .filter(t::product_id.eq(product))
+        .select((
+            count_star(),
+            sum(case_when::<_, _, Integer>(t::initial_verdict.is_null(), 1).otherwise(0)),
+            sum(case_when::<_, _, Integer>(
+                t::initial_verdict
+                    .eq("unacceptable")
+                    .and(t::benefit_risk.eq(""))
+                    .and(uncontrolled),
+                1,
+            )
+            .otherwise(0)),
+            sum(case_when::<_, _, Integer>(
+                t::residual_verdict
+                    .eq("unacceptable")
+                    .and(t::benefit_risk.eq("")),
+                1,
+            )
+            .otherwise(0)),
+            sum(case_when::<_, _, Integer>(t::state.eq("controlled"), 1).otherwise(0)),
+            sum(case_when::<_, _, Integer>(t::needs_review_since.is_not_null(), 1).otherwise(0)),
+            sum(case_when::<_, _, Integer>(t::state.ne("accepted"), 1).otherwise(0)),
+        ))
+        .first(conn)?;
+    let n = |v: Sum| v.unwrap_or(0);
     Ok(FileFacts {
         plan: None,
         risks,
-        not_evaluated,
-        unacceptable_uncontrolled,
-        unjustified,
-        controls_unverified,
-        needing_review,
-        not_accepted,
+        not_evaluated: n(not_evaluated),
+        unacceptable_uncontrolled: n(open),
+        unjustified: n(unjustified),
+        controls_unverified: n(unverified),
+        needing_review: n(needing_review),
+        not_accepted: n(not_accepted),
         reviews_waiting: waiting_count(conn, product)?,
         evaluation: None,
     })

@@ -164,11 +164,12 @@ pub struct FileFacts {
     pub plan: Option<String>,
     pub risks: i64,
     pub not_evaluated: i64,
-    /// Unacceptable before control and not yet controlled.
+    /// Unacceptable before control, not controlled (identified, analyzed,
+    /// or accepted without control) and with no benefit-risk rationale.
     pub unacceptable_uncontrolled: i64,
     /// Unacceptable after control with no benefit-risk rationale.
     pub unjustified: i64,
-    /// With controls in force that are not verified yet.
+    /// Controlled and not verified yet.
     pub controls_unverified: i64,
     pub needing_review: i64,
     pub not_accepted: i64,
@@ -229,7 +230,7 @@ pub fn completeness(kind: ReportKind, f: &FileFacts) -> Vec<Completeness> {
             "Every risk control is verified",
             f.controls_unverified == 0,
             format!(
-                "{} with controls not verified",
+                "{} controlled, not verified yet",
                 plural(f.controls_unverified, "risk", "risks")
             ),
         ),
