@@ -4,8 +4,9 @@
 //! workers; a job runs on one instance at a time (PostgreSQL advisory lock,
 //! or a lock file beside a SQLite database: `db::with_job_lock`), so two
 //! instances serving one database never both run it. Signing the audit
-//! checkpoint is a job; document effective dates, periodic reviews,
-//! training due dates and reminders will be jobs.
+//! checkpoint is a job, and so are document effective dates, training due
+//! dates and turning domain events into notifications; reminders and
+//! digests will be.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -389,6 +389,11 @@ impl Application {
                     prepared.log_origin.clone(),
                     std::time::Duration::from_secs(300),
                 ),
+                // What the domain events tell people, in the app.
+                crate::service::notifications::notify_job(
+                    prepared.log_origin.clone(),
+                    std::time::Duration::from_secs(5),
+                ),
             ],
         ));
         scheduler.start();

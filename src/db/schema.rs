@@ -720,6 +720,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        event_id -> BigInt,
+        kind -> Text,
+        record_type -> Text,
+        record_id -> Text,
+        record_key -> Text,
+        words -> Text,
+        href -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(document_versions -> documents (document_id));
 diesel::joinable!(risks -> hazards (hazard_id));
 diesel::joinable!(risk_controls -> risks (risk_id));
@@ -735,6 +751,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     risk_acceptances,
     risk_reports,
     risk_reviews,
+    notifications,
     documents,
     document_exports,
     document_versions,

@@ -28,6 +28,7 @@ pub mod document;
 pub mod event;
 pub mod ids;
 pub mod nonconformance;
+pub mod notification;
 pub mod product;
 pub mod record;
 pub mod redline;

@@ -15,6 +15,7 @@ pub mod git;
 pub mod keys;
 pub mod links;
 pub mod nonconformances;
+pub mod notifications;
 pub mod password;
 pub mod people;
 pub mod products;

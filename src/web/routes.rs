@@ -6,8 +6,8 @@ use super::assets;
 use super::handlers::back_to_record;
 use super::handlers::{
     account, admin, attachments, audit, auth, capas, dashboard, documents, health, help, hooks,
-    nonconformances as nc, products, repositories, requirements as req, risk_reports, risks,
-    signatures, tokens, trace, training,
+    nonconformances as nc, notifications, products, repositories, requirements as req,
+    risk_reports, risks, signatures, tokens, trace, training,
 };
 use super::step::step;
 use crate::domain::capa::CapaWorkflow;
@@ -302,6 +302,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/risk-reviews/{kind}/{n}",
             web::post().to(risk_reports::decide),
+        )
+        .route("/notifications", web::get().to(notifications::list))
+        .route(
+            "/notifications/read-all",
+            web::post().to(notifications::read_all),
+        )
+        .route(
+            "/notifications/{id}/open",
+            web::post().to(notifications::open),
         )
         .route("/risk-exports", web::get().to(risks::exports))
         .route("/risk-exports/{id}/file", web::get().to(risks::export_file))

@@ -26,6 +26,8 @@ pub struct SessionCtx {
     pub csrf_token: String,
     pub account: Account,
     pub flash: Option<String>,
+    /// How many of the person's notifications are unread (the bell).
+    pub unread: i64,
 }
 
 /// Request extension telling the response to drop a dead session cookie.
@@ -130,11 +132,13 @@ fn load(
     {
         tracing::warn!(error = %e, "the session's last-seen time could not be written");
     }
+    let unread = crate::db::repo::notifications::unread(conn, account.id.0)?;
     Ok(Some(SessionCtx {
         id_hash: session.id_hash,
         csrf_token: session.csrf_token,
         account,
         flash: session.flash,
+        unread,
     }))
 }
 

@@ -959,6 +959,8 @@ async fn every_page_fits_a_phone_and_a_desktop() {
         "/risks/1",
         "/risk-reports/1",
         "/risk-exports",
+        "/notifications",
+        "/help/notifications",
         "/risk-plans/1",
         "/risk-plans/2",
         "/help/risk",

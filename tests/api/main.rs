@@ -22,6 +22,7 @@ mod forms;
 mod headers;
 mod helpers;
 mod nonconformances;
+mod notifications;
 mod products;
 mod requirements;
 mod risks;

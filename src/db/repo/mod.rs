@@ -9,6 +9,7 @@ pub mod git;
 pub mod links;
 pub mod meta;
 pub mod nonconformances;
+pub mod notifications;
 pub mod products;
 pub mod requirements;
 pub mod risk_reports;

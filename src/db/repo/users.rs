@@ -330,3 +330,14 @@ pub fn roles_of(
     }
     Ok(out)
 }
+
+/// The ids of the active users with `role`, at most `limit`.
+pub fn active_with_role(conn: &mut DbConnection, role: Role, limit: i64) -> QueryResult<Vec<i64>> {
+    users::table
+        .filter(users::active.eq(true))
+        .filter(role_filter(role))
+        .order(users::id.asc())
+        .limit(limit)
+        .select(users::id)
+        .load(conn)
+}

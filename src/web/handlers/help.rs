@@ -23,13 +23,14 @@ const README: &str = include_str!("../../../README.md");
 
 /// The docs in the order the index lists them: each is `docs/<page>.md`,
 /// but for the README.
-const ORDER: [&str; 13] = [
+const ORDER: [&str; 14] = [
     "readme",
     "using",
     "workflows",
     "documents",
     "training",
     "risk",
+    "notifications",
     "signatures",
     "audit",
     "traceability",

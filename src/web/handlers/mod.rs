@@ -13,6 +13,7 @@ pub mod health;
 pub mod help;
 pub mod hooks;
 pub mod nonconformances;
+pub mod notifications;
 pub mod products;
 pub mod repositories;
 pub mod requirements;

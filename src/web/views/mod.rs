@@ -8,6 +8,7 @@ pub mod charts;
 pub mod documents;
 pub mod help;
 pub mod nonconformances;
+pub mod notifications;
 pub mod pages;
 pub mod products;
 pub mod repositories;
@@ -39,6 +40,8 @@ pub struct UserView {
     pub username: String,
     pub full_name: String,
     pub roles_label: String,
+    /// Unread notifications (the bell).
+    pub unread: i64,
 }
 
 pub struct NavItem {
@@ -183,6 +186,7 @@ impl PageCtx {
                 username: a.username.clone(),
                 full_name: a.full_name.clone(),
                 roles_label: roles_label(a),
+                unread: s.unread,
             }),
             nav,
             csrf: s.csrf_token.clone(),

@@ -1,0 +1,2 @@
+DROP TABLE notifications;
+DROP FUNCTION attest_notifications_kept();

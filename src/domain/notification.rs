@@ -1,0 +1,171 @@
+//! Who a domain event tells, and in what words (issue 18): each kind of
+//! event names its audience (a person the event names, or everyone active
+//! with a role, less one it bars) and the line a notification reads. Never
+//! the person whose action it was. Pure: the notify job resolves roles to
+//! people and writes the notifications.
+
+use serde_json::Value;
+
+use super::event::EventKind;
+use super::ids::UserId;
+use super::user::Role;
+
+/// Who an event is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// Nobody (a step taken tells no one by itself yet).
+    Nobody,
+    /// The person the event names.
+    Person(i64),
+    /// Every active user with the role, but `except`.
+    Role { role: Role, except: Option<i64> },
+}
+
+fn user_in(data: &Value, field: &str) -> Option<i64> {
+    data.get(field)?
+        .as_str()?
+        .parse::<UserId>()
+        .ok()
+        .map(|u| u.0)
+}
+
+fn text<'a>(data: &'a Value, field: &str) -> &'a str {
+    data.get(field).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// Who an event of `kind` with `data` is for.
+pub fn audience(kind: EventKind, data: &Value) -> Audience {
+    let person = |field| user_in(data, field).map_or(Audience::Nobody, Audience::Person);
+    match kind {
+        EventKind::StepTaken => Audience::Nobody,
+        EventKind::Assigned
+        | EventKind::ItemAssigned
+        | EventKind::TrainingAssigned
+        | EventKind::TrainingOverdue => person("to"),
+        // The signatures a step waits on are quality's (SIGNATURES.md), but
+        // never the one segregation of duties bars.
+        EventKind::SignatureNeeded => Audience::Role {
+            role: Role::Quality,
+            except: user_in(data, "barred_signer"),
+        },
+        EventKind::AccountLocked => Audience::Role {
+            role: Role::Admin,
+            except: None,
+        },
+        EventKind::RiskReviewRequested => Audience::Role {
+            role: Role::Quality,
+            except: None,
+        },
+    }
+}
+
+/// The line a notification of the event reads, the record's key first:
+/// what happened or what is needed, nothing beyond the record's key.
+pub fn words(kind: EventKind, record_key: &str, data: &Value) -> String {
+    match kind {
+        EventKind::StepTaken => format!("{record_key}: {}", text(data, "action")),
+        EventKind::Assigned => format!(
+            "{record_key} is assigned to you (as {})",
+            match text(data, "as") {
+                "" => "owner",
+                r => r,
+            }
+        ),
+        EventKind::ItemAssigned => match text(data, "due_on") {
+            "" => format!("{record_key}: an action item is assigned to you"),
+            due => format!("{record_key}: an action item is assigned to you, due {due}"),
+        },
+        EventKind::SignatureNeeded => format!(
+            "{record_key}: a signature is needed ({}) for “{}”",
+            text(data, "meaning"),
+            text(data, "label")
+        ),
+        EventKind::AccountLocked => {
+            format!("{record_key}: the account is locked after wrong passwords")
+        }
+        EventKind::TrainingAssigned => format!(
+            "{} version {}: training assigned to you, due {}",
+            text(data, "document"),
+            data.get("version").and_then(Value::as_i64).unwrap_or(0),
+            text(data, "due_on")
+        ),
+        EventKind::TrainingOverdue => format!(
+            "{} version {}: your training is overdue (due {})",
+            text(data, "document"),
+            data.get("version").and_then(Value::as_i64).unwrap_or(0),
+            text(data, "due_on")
+        ),
+        EventKind::RiskReviewRequested => {
+            format!("{record_key}: a risk review decision is needed (ISO 14971 10)")
+        }
+    }
+}
+
+/// The anchor of the record's page a notification of `kind` opens at.
+pub fn anchor(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::SignatureNeeded | EventKind::StepTaken => "#next",
+        EventKind::RiskReviewRequested => "#risk-review",
+        EventKind::ItemAssigned => "#actions",
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn each_kind_names_its_audience_and_says_what_is_needed() {
+        assert_eq!(
+            audience(EventKind::Assigned, &json!({"to": "u-4", "as": "owner"})),
+            Audience::Person(4)
+        );
+        assert_eq!(
+            audience(
+                EventKind::SignatureNeeded,
+                &json!({"action": "close_effective", "label": "Close as effective", "meaning": "Approved: effective", "barred_signer": "u-7"})
+            ),
+            Audience::Role {
+                role: Role::Quality,
+                except: Some(7)
+            }
+        );
+        assert_eq!(
+            audience(EventKind::AccountLocked, &json!({})),
+            Audience::Role {
+                role: Role::Admin,
+                except: None
+            }
+        );
+        assert_eq!(
+            audience(EventKind::StepTaken, &json!({"action": "x"})),
+            Audience::Nobody
+        );
+        assert_eq!(
+            audience(EventKind::Assigned, &json!({"to": "nobody"})),
+            Audience::Nobody,
+            "a malformed person tells no one"
+        );
+        assert_eq!(
+            words(
+                EventKind::SignatureNeeded,
+                "CAPA-12",
+                &json!({"label": "Close as effective", "meaning": "Approved: effective"})
+            ),
+            "CAPA-12: a signature is needed (Approved: effective) for “Close as effective”"
+        );
+        assert_eq!(
+            words(
+                EventKind::ItemAssigned,
+                "CAPA-3",
+                &json!({"to": "u-2", "item": 5, "due_on": "2026-12-20"})
+            ),
+            "CAPA-3: an action item is assigned to you, due 2026-12-20"
+        );
+        for k in EventKind::ALL {
+            assert!(!words(k, "X-1", &json!({})).is_empty());
+        }
+    }
+}
