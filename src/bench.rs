@@ -316,8 +316,25 @@ pub fn audit(args: &AuditBench) -> anyhow::Result<String> {
 /// CAPAs each taken from open to investigation (no signature), then each
 /// cancelled with an Ed25519 signature by a quality signer whose key is
 /// opened once (the preview a signing form needs included).
+/// The `n`-th CAPA a benchmark opens, owned by `owner`.
+fn bench_capa(n: u64, owner: i64) -> crate::domain::capa::CapaFields {
+    use crate::domain::capa::{CapaFields, CapaSource, Kind, Priority};
+    CapaFields {
+        title: format!("Bench CAPA {n}"),
+        kind: Kind::Corrective,
+        source: CapaSource::Other,
+        source_ref: String::new(),
+        product_id: None,
+        problem: "Measured".into(),
+        priority: Some(Priority::High),
+        owner_id: Some(owner),
+        due_on: None,
+        containment: String::new(),
+    }
+}
+
 pub fn transitions(count: u64, dir: &Path) -> anyhow::Result<String> {
-    use crate::domain::capa::{CapaFields, CapaInput, CapaSource, Kind, Priority};
+    use crate::domain::capa::CapaInput;
     use crate::domain::user::{Role, Roles};
     use crate::seed::walk;
     use crate::service::{Ctx, accounts};
@@ -347,18 +364,7 @@ pub fn transitions(count: u64, dir: &Path) -> anyhow::Result<String> {
         };
         let mut ids = Vec::new();
         for n in 0..count {
-            let fields = CapaFields {
-                title: format!("Bench CAPA {n}"),
-                kind: Kind::Corrective,
-                source: CapaSource::Other,
-                source_ref: String::new(),
-                product_id: None,
-                problem: "Measured".into(),
-                priority: Some(Priority::High),
-                owner_id: Some(owner.id.0),
-                due_on: None,
-                containment: String::new(),
-            };
+            let fields = bench_capa(n, owner.id.0);
             ids.push(crate::service::capas::open(&mut conn, &as_owner(), owner.id.0, fields)?.id);
         }
         let mut out = format!(
@@ -419,6 +425,138 @@ pub fn transitions(count: u64, dir: &Path) -> anyhow::Result<String> {
             &cancel,
             &mut Some(&mut signer),
         )?;
+        Ok(out)
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+/// `attest bench mail`: what mail costs, on a throw-away SQLite database.
+///
+/// - a CAPA opened for another person (a change that tells someone: its
+///   audit entry and domain event in one transaction), `count` times;
+/// - the notify job's work per event, in the app only and then with the
+///   mail rendered and queued, the difference being what queuing a mail
+///   costs, set against the change's own time (the change itself queues
+///   nothing: the job does, after it commits);
+/// - the mail job delivering the `count` queued mails to the SMTP server
+///   at `smtp_url` (with `scripts/bench-mail.sh`, a local aiosmtpd).
+pub fn mail(count: u64, smtp_url: &str, dir: &Path) -> anyhow::Result<String> {
+    use crate::domain::user::{Role, Roles};
+    use crate::notify::{MailKind, MailSettings, SmtpUrl, Transport};
+    use crate::service::mail::{Mailer, deliver};
+    use crate::service::{Ctx, accounts, notifications};
+    let url = SmtpUrl::parse(smtp_url).map_err(|e| anyhow!("--smtp-url: {e}"))?;
+    let settings = MailSettings {
+        kind: Some(MailKind::Smtp),
+        smtp: Some(url),
+        ..MailSettings::default()
+    };
+    let dir = dir.join(format!("attest-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let result = (|| -> anyhow::Result<String> {
+        let mailer = Mailer {
+            transport: Transport::new(&settings, &dir).map_err(|e| anyhow!(e))?,
+            from: "Attest <qms@example.com>".into(),
+            base_url: "https://qms.example.com".into(),
+            connections: usize::try_from(settings.smtp_connections).unwrap_or(1),
+        };
+        let mut conn = open(&dir.join("bench.db"))?;
+        let system = Ctx {
+            log: ORIGIN.into(),
+            actor: Actor::system(),
+            now: crate::clock::now(),
+            op: None,
+        };
+        let hash = crate::service::password::hash_blocking("bench owner password")?;
+        let mut people = Vec::new();
+        for (name, email) in [
+            ("bench-owner", "owner@example.com"),
+            ("bench-opener", "opener@example.com"),
+        ] {
+            let valid = accounts::validate_new_user(&accounts::NewUserInput {
+                username: name.into(),
+                full_name: format!("Bench {name}"),
+                email: email.into(),
+                roles: Roles::new([Role::Quality]),
+            })?;
+            people.push(crate::service::people::create_user(
+                &mut conn, &system, &valid, &hash, false,
+            )?);
+        }
+        let (owner, opener) = (people[0].clone(), people[1].clone());
+        let as_opener = || Ctx {
+            actor: accounts::actor(&opener),
+            now: crate::clock::now(),
+            ..system.clone()
+        };
+        let open_capas = |conn: &mut DbConnection| -> anyhow::Result<Duration> {
+            let t0 = Instant::now();
+            for n in 0..count {
+                crate::service::capas::open(
+                    conn,
+                    &as_opener(),
+                    opener.id.0,
+                    bench_capa(n, owner.id.0),
+                )?;
+            }
+            Ok(t0.elapsed())
+        };
+        let notify = |conn: &mut DbConnection, with_mail: bool| -> anyhow::Result<Duration> {
+            let t0 = Instant::now();
+            loop {
+                let ctx = Ctx {
+                    now: crate::clock::now(),
+                    ..system.clone()
+                };
+                let m = with_mail.then_some(&mailer);
+                if notifications::process(conn, &ctx, m).map_err(|e| anyhow!("{e}"))? == 0 {
+                    break;
+                }
+            }
+            Ok(t0.elapsed())
+        };
+        let us = |d: Duration| d.as_secs_f64() * 1e6 / count.max(1) as f64;
+        let opened = open_capas(&mut conn)?;
+        let in_app = notify(&mut conn, false)?;
+        let opened_again = open_capas(&mut conn)?;
+        let with_mail = notify(&mut conn, true)?;
+        let change = (us(opened) + us(opened_again)) / 2.0;
+        let queue = (us(with_mail) - us(in_app)).max(0.0);
+        let mut out = format!(
+            "attest bench mail: SQLite (WAL, synchronous=FULL) in {}, {count} notifications\n",
+            dir.display()
+        );
+        out.push_str(&format!(
+            "a change that tells someone (CAPA opened for another owner, audit entry, event): {change:.0} µs each\n\
+             notify job per event, in the app only: {:.0} µs; with the mail rendered and queued: {:.0} µs\n\
+             queuing a mail: {queue:.0} µs, {:.1} % of the change's time (and outside its transaction)\n",
+            us(in_app),
+            us(with_mail),
+            100.0 * queue / change.max(1e-9)
+        ));
+        let clock = crate::clock::Clock::system();
+        let t0 = Instant::now();
+        let mut sent = 0;
+        loop {
+            let n = deliver(&mut conn, &mailer, &clock).map_err(|e| anyhow!("{e}"))?;
+            sent += n;
+            if n == 0 {
+                break;
+            }
+        }
+        let took = t0.elapsed();
+        out.push_str(&format!(
+            "mail job: {sent} mails to {} in {:.2} s, {:.0} mails/s\n",
+            mailer.transport.describe(),
+            took.as_secs_f64(),
+            per_second(sent as u64, took)
+        ));
+        if (sent as u64) < count {
+            return Err(anyhow!(
+                "only {sent} of {count} mails were sent: is the SMTP server at {smtp_url} up?\n{out}"
+            ));
+        }
         Ok(out)
     })();
     let _ = std::fs::remove_dir_all(&dir);

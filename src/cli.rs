@@ -182,6 +182,18 @@ enum BenchCommand {
         #[arg(long, default_value_t = 50)]
         runs: u32,
     },
+    /// What mail costs: queuing per notification against a change's time,
+    /// and delivery of --count mails to the SMTP server at --smtp-url
+    /// (scripts/bench-mail.sh starts one)
+    Mail {
+        #[arg(long, default_value_t = 10_000)]
+        count: u64,
+        #[arg(long, default_value = "smtp://127.0.0.1:2525?tls=none")]
+        smtp_url: String,
+        /// Directory for the throw-away database (removed afterwards)
+        #[arg(long, default_value = ".")]
+        dir: std::path::PathBuf,
+    },
     /// Workflow steps through the transition service, unsigned and signed, on SQLite
     Transitions {
         /// CAPAs to take through each step
@@ -377,6 +389,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             .get()
             .context("cannot get a database connection")?;
         print!("{}", crate::bench::risks(&mut conn, *runs)?);
+        return Ok(());
+    }
+    if let Some(Command::Bench {
+        command:
+            BenchCommand::Mail {
+                count,
+                smtp_url,
+                dir,
+            },
+    }) = &cli.command
+    {
+        print!("{}", crate::bench::mail(*count, smtp_url, dir)?);
         return Ok(());
     }
     if let Some(Command::Bench {

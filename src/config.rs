@@ -42,6 +42,10 @@ pub struct Settings {
     /// Default days from opening a CAPA to its due date, by priority
     /// (low, medium, high, critical), when no due date is typed.
     pub capa_due_days: [u32; 4],
+    /// Days overdue before a reminder is escalated to quality.
+    pub reminder_escalate_days: u32,
+    /// How mail is sent (issue 18): files by default, SMTP, or off.
+    pub mail: crate::notify::MailSettings,
 }
 
 #[derive(Clone, Debug)]
@@ -96,6 +100,14 @@ struct FileSettings {
     capa_due_days_medium: Option<u32>,
     capa_due_days_high: Option<u32>,
     capa_due_days_critical: Option<u32>,
+    reminder_escalate_days: Option<u32>,
+    mail: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    mail_dir: Option<PathBuf>,
+    smtp_ca_file: Option<PathBuf>,
+    smtp_timeout_seconds: Option<u64>,
+    smtp_connections: Option<u32>,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -129,6 +141,8 @@ impl Settings {
             file_store: None,
             checkpoint_interval_seconds: 60,
             capa_due_days: [180, 90, 30, 7],
+            reminder_escalate_days: 7,
+            mail: crate::notify::MailSettings::default(),
         }
     }
 
@@ -242,6 +256,7 @@ impl Settings {
         set(&mut self.capa_due_days[1], f.capa_due_days_medium);
         set(&mut self.capa_due_days[2], f.capa_due_days_high);
         set(&mut self.capa_due_days[3], f.capa_due_days_critical);
+        set(&mut self.reminder_escalate_days, f.reminder_escalate_days);
         set(
             &mut self.checkpoint_interval_seconds,
             f.checkpoint_interval_seconds,
@@ -249,6 +264,18 @@ impl Settings {
         if let Some(w) = f.workers {
             self.workers = Some(w);
         }
+        self.set_mail(
+            MailInput {
+                kind: f.mail,
+                smtp_url: f.smtp_url,
+                from: f.mail_from,
+                dir: f.mail_dir,
+                ca_file: f.smtp_ca_file,
+                timeout: f.smtp_timeout_seconds,
+                connections: f.smtp_connections,
+            },
+            &n,
+        )?;
         if let Some(list) = f.trusted_proxies {
             self.trusted_proxies = list
                 .iter()
@@ -335,6 +362,38 @@ impl Settings {
             "ATTEST_CHECKPOINT_INTERVAL_SECONDS",
             &mut self.checkpoint_interval_seconds,
         )?;
+        env_num(
+            env,
+            "ATTEST_REMINDER_ESCALATE_DAYS",
+            &mut self.reminder_escalate_days,
+        )?;
+        let mut connections = None;
+        if env("ATTEST_SMTP_CONNECTIONS").is_some() {
+            let mut n = 0;
+            env_num(env, "ATTEST_SMTP_CONNECTIONS", &mut n)?;
+            connections = Some(n);
+        }
+        let timeout = match env("ATTEST_SMTP_TIMEOUT_SECONDS") {
+            Some(v) => Some(v.trim().parse().map_err(|_| {
+                ConfigError::new(
+                    "ATTEST_SMTP_TIMEOUT_SECONDS",
+                    format!("{v:?} is not a whole number"),
+                )
+            })?),
+            None => None,
+        };
+        self.set_mail(
+            MailInput {
+                kind: env("ATTEST_MAIL"),
+                smtp_url: env("ATTEST_SMTP_URL").filter(|v| !v.trim().is_empty()),
+                from: env("ATTEST_MAIL_FROM"),
+                dir: env("ATTEST_MAIL_DIR").map(PathBuf::from),
+                ca_file: env("ATTEST_SMTP_CA_FILE").map(PathBuf::from),
+                timeout,
+                connections,
+            },
+            &|key| format!("ATTEST_{}", key.to_ascii_uppercase()),
+        )?;
         if let Some(v) = env("ATTEST_WORKERS") {
             self.workers = Some(v.trim().parse().map_err(|_| {
                 ConfigError::new("ATTEST_WORKERS", format!("{v:?} is not a whole number"))
@@ -354,6 +413,54 @@ impl Settings {
                     })
                 })
                 .collect::<Result<_, _>>()?;
+        }
+        Ok(())
+    }
+
+    /// Takes the mail settings one source gives; `name` turns a key
+    /// (`smtp_url`) into the name the operator wrote (`ATTEST_SMTP_URL`).
+    fn set_mail(&mut self, m: MailInput, name: &dyn Fn(&str) -> String) -> Result<(), ConfigError> {
+        use crate::notify::{MailKind, SmtpUrl, settings::parse_from};
+        if let Some(v) = m.kind {
+            self.mail.kind =
+                Some(MailKind::parse(&v).map_err(|e| ConfigError::new(name("mail"), e))?);
+        }
+        if let Some(v) = m.smtp_url {
+            self.mail.smtp =
+                Some(SmtpUrl::parse(&v).map_err(|e| ConfigError::new(name("smtp_url"), e))?);
+        }
+        if let Some(v) = m.from {
+            self.mail.from = parse_from(&v).map_err(|e| ConfigError::new(name("mail_from"), e))?;
+        }
+        if let Some(d) = m.dir {
+            self.mail.dir = Some(d);
+        }
+        if let Some(f) = m.ca_file {
+            if !f.is_file() {
+                return Err(ConfigError::new(
+                    name("smtp_ca_file"),
+                    format!("{} is not a readable file", f.display()),
+                ));
+            }
+            self.mail.smtp_ca_file = Some(f);
+        }
+        if let Some(t) = m.timeout {
+            if !(1..=600).contains(&t) {
+                return Err(ConfigError::new(
+                    name("smtp_timeout_seconds"),
+                    "must be between 1 and 600 seconds",
+                ));
+            }
+            self.mail.smtp_timeout_seconds = t;
+        }
+        if let Some(c) = m.connections {
+            if !(1..=50).contains(&c) {
+                return Err(ConfigError::new(
+                    name("smtp_connections"),
+                    "must be between 1 and 50",
+                ));
+            }
+            self.mail.smtp_connections = c;
         }
         Ok(())
     }
@@ -416,6 +523,12 @@ impl Settings {
                 return Err(ConfigError::new(name, "must be between 1 and 3650 days"));
             }
         }
+        if !(1..=365).contains(&self.reminder_escalate_days) {
+            return Err(ConfigError::new(
+                "ATTEST_REMINDER_ESCALATE_DAYS",
+                "must be between 1 and 365 days",
+            ));
+        }
         if self.workers == Some(0) {
             return Err(ConfigError::new("ATTEST_WORKERS", "must be at least 1"));
         }
@@ -440,6 +553,12 @@ impl Settings {
                     ));
                 }
             }
+        }
+        if self.mail.kind == Some(crate::notify::MailKind::Smtp) && self.mail.smtp.is_none() {
+            return Err(ConfigError::new(
+                "ATTEST_SMTP_URL",
+                "is needed when ATTEST_MAIL is smtp, such as smtp://user:password@smtp.example.com:587",
+            ));
         }
         if let Some(url) = &self.base_url
             && self.tls.is_some()
@@ -498,6 +617,17 @@ impl Settings {
             lock_for: chrono::Duration::minutes(i64::from(self.lockout_minutes)),
         }
     }
+}
+
+/// The mail settings of one source (the file or the environment).
+struct MailInput {
+    kind: Option<String>,
+    smtp_url: Option<String>,
+    from: Option<String>,
+    dir: Option<PathBuf>,
+    ca_file: Option<PathBuf>,
+    timeout: Option<u64>,
+    connections: Option<u32>,
 }
 
 fn set<T>(slot: &mut T, value: Option<T>) {
@@ -607,6 +737,20 @@ mod tests {
         assert!(err(&[("ATTEST_LOCKOUT_THRESHOLD", "many")]).contains("ATTEST_LOCKOUT_THRESHOLD"));
         assert!(err(&[("ATTEST_LOG_ORIGIN", "has space")]).contains("ATTEST_LOG_ORIGIN"));
         assert!(err(&[("ATTEST_BASE_URL", "qms.example.com")]).contains("ATTEST_BASE_URL"));
+        let smtp = err(&[(
+            "ATTEST_SMTP_URL",
+            "smtp.example.com:587 with password hunter2",
+        )]);
+        assert!(smtp.contains("ATTEST_SMTP_URL"), "{smtp}");
+        assert!(!smtp.contains("hunter2"), "{smtp}");
+        assert!(err(&[("ATTEST_MAIL", "smtp")]).contains("ATTEST_SMTP_URL"));
+        assert!(err(&[("ATTEST_MAIL", "pigeon")]).contains("ATTEST_MAIL"));
+        assert!(
+            err(&[("ATTEST_MAIL_FROM", "a\r\nBcc: b@example.com")]).contains("ATTEST_MAIL_FROM")
+        );
+        assert!(
+            err(&[("ATTEST_SMTP_TIMEOUT_SECONDS", "0")]).contains("ATTEST_SMTP_TIMEOUT_SECONDS")
+        );
     }
 
     #[test]
@@ -626,6 +770,11 @@ mod tests {
         let s = Settings::load_from(&env).unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(s.bind.port(), 9100);
         assert_eq!(s.lockout_threshold, 5);
+        assert_eq!(
+            s.mail.kind(),
+            crate::notify::MailKind::File,
+            "mail goes to files by default"
+        );
     }
 
     #[test]

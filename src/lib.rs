@@ -12,6 +12,7 @@ pub mod domain;
 pub mod files;
 pub mod ingest;
 pub mod jobs;
+pub mod notify;
 pub mod seed;
 pub mod service;
 pub mod signature;

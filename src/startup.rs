@@ -339,6 +339,29 @@ fn tls_config(files: &TlsFiles) -> anyhow::Result<rustls::ServerConfig> {
         })
 }
 
+/// How this instance sends mail: the transport the settings name, the
+/// sender, and the address links in mail start with (ATTEST_BASE_URL, or
+/// this server's own address).
+fn mailer(settings: &Settings, port: u16) -> anyhow::Result<crate::service::mail::Mailer> {
+    let transport = crate::notify::Transport::new(&settings.mail, &settings.data_dir)
+        .map_err(anyhow::Error::msg)?;
+    let base_url = settings.base_url.clone().unwrap_or_else(|| {
+        let scheme = if settings.tls_enabled() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}:{port}", settings.bind.ip())
+    });
+    tracing::info!(mail = %transport.describe(), "mail");
+    Ok(crate::service::mail::Mailer {
+        transport,
+        from: settings.mail.from.clone(),
+        base_url,
+        connections: usize::try_from(settings.mail.smtp_connections).unwrap_or(1),
+    })
+}
+
 /// The bound, not yet running, server.
 pub struct Application {
     port: u16,
@@ -362,12 +385,17 @@ impl Application {
             let n = settings.argon2_concurrency;
             tokio::task::spawn_blocking(move || Passwords::new(n)).await??
         };
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("ATTEST_BIND: cannot listen on {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let mailer = Arc::new(mailer(&settings, port)?);
         let state = web::Data::new(AppState::new(
             prepared.pool.clone(),
             settings.clone(),
             prepared.log_origin.clone(),
             prepared.log_key.clone(),
             passwords,
+            mailer.clone(),
         ));
         let scheduler = Arc::new(crate::jobs::Scheduler::new(
             prepared.pool.clone(),
@@ -393,13 +421,19 @@ impl Application {
                 crate::service::notifications::notify_job(
                     prepared.log_origin.clone(),
                     std::time::Duration::from_secs(5),
+                    mailer.clone(),
                 ),
+                // Due soon, overdue and escalated reminders, once each.
+                crate::service::reminders::reminders_job(
+                    prepared.log_origin.clone(),
+                    std::time::Duration::from_secs(900),
+                    i64::from(settings.reminder_escalate_days),
+                ),
+                // The outbox, delivered after the transactions that queue it.
+                crate::service::mail::mail_job(mailer.clone(), std::time::Duration::from_secs(5)),
             ],
         ));
         scheduler.start();
-        let listener = TcpListener::bind(settings.bind)
-            .with_context(|| format!("ATTEST_BIND: cannot listen on {}", settings.bind))?;
-        let port = listener.local_addr()?.port();
         let tls = settings.tls_enabled();
         let app_state = state.clone();
         let mut http = HttpServer::new(move || {

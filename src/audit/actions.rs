@@ -27,6 +27,7 @@ pub const GROUPS: &[(&str, &str)] = &[
     ("link", "Links"),
     ("attachment", "Attachments"),
     ("signature", "Electronic signatures"),
+    ("mail", "Mail"),
     ("access", "Access"),
     ("audit", "Audit log"),
     ("system", "System"),
@@ -154,6 +155,8 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("signature.key_issued", "Signing key issued"),
     ("signature.key_retired", "Signing key retired"),
     ("signature.refused", "Signature refused"),
+    ("mail.retried", "Failed mail queued again"),
+    ("mail.test_queued", "Test mail queued"),
     ("access.denied", "Access denied"),
     (
         "audit.restore_acknowledged",

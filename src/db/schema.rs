@@ -736,6 +736,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_outbox (id) {
+        id -> BigInt,
+        idem_key -> Text,
+        user_id -> Nullable<BigInt>,
+        to_address -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    reminders (id) {
+        id -> BigInt,
+        idem_key -> Text,
+        duty -> Text,
+        stage -> Text,
+        record_type -> Text,
+        record_id -> Text,
+        user_id -> Nullable<BigInt>,
+        due_on -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(document_versions -> documents (document_id));
 diesel::joinable!(risks -> hazards (hazard_id));
 diesel::joinable!(risk_controls -> risks (risk_id));
@@ -751,6 +783,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     risk_acceptances,
     risk_reports,
     risk_reviews,
+    mail_outbox,
+    reminders,
     notifications,
     documents,
     document_exports,

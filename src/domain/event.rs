@@ -32,10 +32,13 @@ pub enum EventKind {
     /// Quality is asked for a risk review decision (ISO 14971 10) on a
     /// nonconformance escalated or a CAPA closed (`data`: product, asked_on).
     RiskReviewRequested,
+    /// A dated duty is due soon, overdue, or escalated to quality
+    /// (`data`: to, duty, stage, what, due_on, days, anchor).
+    Reminder,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 8] = [
+    pub const ALL: [EventKind; 9] = [
         Self::StepTaken,
         Self::SignatureNeeded,
         Self::Assigned,
@@ -44,6 +47,7 @@ impl EventKind {
         Self::TrainingAssigned,
         Self::TrainingOverdue,
         Self::RiskReviewRequested,
+        Self::Reminder,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +60,7 @@ impl EventKind {
             Self::TrainingAssigned => "training_assigned",
             Self::TrainingOverdue => "training_overdue",
             Self::RiskReviewRequested => "risk_review_requested",
+            Self::Reminder => "reminder",
         }
     }
 
@@ -140,6 +145,28 @@ impl DomainEvent {
         Self {
             kind: EventKind::RiskReviewRequested,
             data: json!({ "product": product, "asked_on": asked_on }),
+        }
+    }
+
+    /// `r` of a duty falling to `to` (`anchor`: where on the record's page).
+    pub fn reminder(
+        to: i64,
+        duty: super::reminder::Duty,
+        r: &super::reminder::Reminder,
+        due_on: chrono::NaiveDate,
+        anchor: &str,
+    ) -> Self {
+        Self {
+            kind: EventKind::Reminder,
+            data: json!({
+                "to": UserId(to).to_string(),
+                "duty": duty.as_str(),
+                "stage": r.stage.as_str(),
+                "what": duty.what(),
+                "due_on": due_on.to_string(),
+                "days": r.days,
+                "anchor": anchor,
+            }),
         }
     }
 

@@ -32,6 +32,7 @@ pub mod notification;
 pub mod product;
 pub mod record;
 pub mod redline;
+pub mod reminder;
 pub mod requirement;
 pub mod risk;
 pub mod svg;

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::event::EventKind;
 use super::ids::UserId;
+use super::reminder::{self, Stage};
 use super::user::Role;
 
 /// Who an event is for.
@@ -56,6 +57,13 @@ pub fn audience(kind: EventKind, data: &Value) -> Audience {
             role: Role::Quality,
             except: None,
         },
+        // An escalation goes to quality; a reminder to the person the duty
+        // falls to.
+        EventKind::Reminder if text(data, "stage") == Stage::Escalated.as_str() => Audience::Role {
+            role: Role::Quality,
+            except: None,
+        },
+        EventKind::Reminder => person("to"),
     }
 }
 
@@ -98,12 +106,38 @@ pub fn words(kind: EventKind, record_key: &str, data: &Value) -> String {
         EventKind::RiskReviewRequested => {
             format!("{record_key}: a risk review decision is needed (ISO 14971 10)")
         }
+        EventKind::Reminder => format!(
+            "{record_key}: {}",
+            reminder::words(
+                text(data, "what"),
+                Stage::parse(text(data, "stage")).unwrap_or(Stage::Overdue),
+                data.get("days").and_then(Value::as_i64).unwrap_or(0),
+                text(data, "due_on"),
+            )
+        ),
+    }
+}
+
+/// The subject of a notification's mail: the record's key and what is
+/// needed of the person it goes to.
+pub fn subject(kind: EventKind, record_key: &str, data: &Value) -> String {
+    match kind {
+        EventKind::SignatureNeeded => format!(
+            "{record_key}: your signature is requested ({})",
+            text(data, "meaning")
+        ),
+        EventKind::AccountLocked => format!("{record_key}: account locked after wrong passwords"),
+        EventKind::RiskReviewRequested => {
+            format!("{record_key}: your risk review decision is needed")
+        }
+        _ => words(kind, record_key, data),
     }
 }
 
 /// The anchor of the record's page a notification of `kind` opens at.
-pub fn anchor(kind: EventKind) -> &'static str {
+pub fn anchor(kind: EventKind, data: &Value) -> &str {
     match kind {
+        EventKind::Reminder => text(data, "anchor"),
         EventKind::SignatureNeeded | EventKind::StepTaken => "#next",
         EventKind::RiskReviewRequested => "#risk-review",
         EventKind::ItemAssigned => "#actions",
@@ -164,8 +198,17 @@ mod tests {
             ),
             "CAPA-3: an action item is assigned to you, due 2026-12-20"
         );
+        assert_eq!(
+            subject(
+                EventKind::SignatureNeeded,
+                "CAPA-12",
+                &json!({"label": "Close as effective", "meaning": "Approved: effective"})
+            ),
+            "CAPA-12: your signature is requested (Approved: effective)"
+        );
         for k in EventKind::ALL {
             assert!(!words(k, "X-1", &json!({})).is_empty());
+            assert!(!subject(k, "X-1", &json!({})).is_empty());
         }
     }
 }

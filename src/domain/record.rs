@@ -191,6 +191,15 @@ pub const REPOSITORY: RecordKind = RecordKind {
     opened_by: Some(Role::Admin),
     ..PLAIN
 };
+pub const MAIL: RecordKind = RecordKind {
+    kind: "mail",
+    name: "Mail",
+    plural: "Mails",
+    id_prefix: "mail-",
+    page: Some("/admin/outbox/"),
+    opened_by: Some(Role::Admin),
+    ..PLAIN
+};
 pub const TEST_RUN: RecordKind = RecordKind {
     kind: "test_run",
     name: "Test run",
@@ -224,6 +233,7 @@ pub const KINDS: &[&RecordKind] = &[
     &REPOSITORY,
     &TEST_RUN,
     &API_TOKEN,
+    &MAIL,
 ];
 
 /// The kind named `kind` (`capa`).

@@ -233,6 +233,16 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// An address, or none when the field is left empty (a person without
+    /// one is told in the app only).
+    pub fn parse_optional(input: &str) -> Result<Option<Self>, FieldError> {
+        if input.trim().is_empty() {
+            Ok(None)
+        } else {
+            Self::parse(input).map(Some)
+        }
+    }
 }
 
 /// Password length rule (SECURITY.md): 12..=256 characters, no truncation,
@@ -534,6 +544,8 @@ mod tests {
         assert!(Email::parse("jane@example.com").is_ok());
         assert!(Email::parse("jane@example.com\r\nBcc: x@y.z").is_err());
         assert!(Email::parse("jane@localhost").is_err());
+        assert_eq!(Email::parse_optional("  "), Ok(None));
+        assert!(Email::parse_optional("jane\r\n@example.com").is_err());
         assert!(PrintedName::parse("  ").is_err());
         assert!(PrintedName::parse("Jane\u{7}Doe").is_err());
     }

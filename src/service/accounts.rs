@@ -60,7 +60,8 @@ pub struct NewUserInput {
 pub struct ValidNewUser {
     pub username: Username,
     pub full_name: PrintedName,
-    pub email: Email,
+    /// None: no address (notifications in the app only).
+    pub email: Option<Email>,
     pub roles: Roles,
 }
 
@@ -68,7 +69,7 @@ pub struct ValidNewUser {
 pub fn validate_new_user(input: &NewUserInput) -> Result<ValidNewUser, RecordError> {
     let username = Username::parse(&input.username);
     let name = PrintedName::parse(&input.full_name);
-    let email = Email::parse(&input.email);
+    let email = Email::parse_optional(&input.email);
     match (username, name, email) {
         (Ok(username), Ok(full_name), Ok(email)) if !input.roles.is_empty() => Ok(ValidNewUser {
             username,
@@ -126,7 +127,7 @@ pub fn create_user(
         let new = users::NewAccount {
             username: user.username.as_str(),
             full_name: user.full_name.as_str(),
-            email: user.email.as_str(),
+            email: user.email.as_ref().map_or("", Email::as_str),
             roles: &user.roles,
             password_hash,
             must_change_password,
@@ -167,7 +168,7 @@ pub fn update_profile(
 ) -> Result<Account, RecordError> {
     let errors: Vec<FieldError> = [
         PrintedName::parse(full_name).err(),
-        Email::parse(email).err(),
+        Email::parse_optional(email).err(),
     ]
     .into_iter()
     .flatten()

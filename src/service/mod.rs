@@ -14,11 +14,13 @@ pub mod gate;
 pub mod git;
 pub mod keys;
 pub mod links;
+pub mod mail;
 pub mod nonconformances;
 pub mod notifications;
 pub mod password;
 pub mod people;
 pub mod products;
+pub mod reminders;
 pub mod requirements;
 pub mod risk_reports;
 pub mod risks;
@@ -56,7 +58,10 @@ pub fn system_job(
     name: &'static str,
     log: String,
     every: std::time::Duration,
-    run: fn(&mut crate::db::DbConnection, &Ctx) -> Result<usize, error::RecordError>,
+    run: impl Fn(&mut crate::db::DbConnection, &Ctx) -> Result<usize, error::RecordError>
+    + Send
+    + Sync
+    + 'static,
     what: &'static str,
 ) -> crate::jobs::Job {
     crate::jobs::Job {

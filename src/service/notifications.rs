@@ -1,23 +1,34 @@
 //! Notifications from domain events (issue 18): the notify job reads the
 //! events not processed yet, finds who each tells (domain::notification),
 //! writes one in-app notification per person and event (never to the
-//! person whose action it was, never to an inactive account) and marks the
-//! events processed, all in one transaction, so a notification is written
-//! once however often the job runs and on however many instances.
+//! person whose action it was, never to an inactive account), queues its
+//! mail in the outbox for a person with an e-mail address (`service::mail`
+//! delivers it after this transaction commits), and marks the events
+//! processed, all in one transaction, so a notification and its mail are
+//! written once however often the job runs and on however many instances.
 
 use super::Ctx;
 use super::error::RecordError;
+use super::mail::{self, Mailer};
 use crate::db::repo::{events, notifications as repo, users};
 use crate::db::{DbConnection, write_tx};
 use crate::domain::ids::UserId;
-use crate::domain::notification::{Audience, anchor, audience, words};
+use crate::domain::notification::{Audience, anchor, audience, subject, words};
+use crate::domain::user::Account;
+use crate::notify::compose::{self, NotificationMail};
 
 /// Most events one run of the job takes.
 const BATCH: i64 = 500;
 
 /// Writes the notifications of the events not processed yet (at most a
-/// batch); how many notifications it wrote.
-pub fn process(conn: &mut DbConnection, ctx: &Ctx) -> Result<usize, RecordError> {
+/// batch), with their mails when `mailer` sends mail; how many
+/// notifications it wrote.
+pub fn process(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    mailer: Option<&Mailer>,
+) -> Result<usize, RecordError> {
+    let mailer = mailer.filter(|m| m.enabled());
     write_tx(conn, |conn| {
         let batch = events::unprocessed(conn, BATCH)?;
         let mut written = 0;
@@ -26,12 +37,9 @@ pub fn process(conn: &mut DbConnection, ctx: &Ctx) -> Result<usize, RecordError>
                 .actor_id
                 .strip_prefix("u-")
                 .and_then(|n| n.parse::<i64>().ok());
-            let people: Vec<i64> = match audience(e.kind, &e.data) {
+            let ids: Vec<i64> = match audience(e.kind, &e.data) {
                 Audience::Nobody => Vec::new(),
-                Audience::Person(p) => match users::find(conn, UserId(p))? {
-                    Some(a) if a.active => vec![p],
-                    _ => Vec::new(),
-                },
+                Audience::Person(p) => vec![p],
                 Audience::Role { role, except } => users::active_with_role(conn, role, 1000)?
                     .into_iter()
                     .filter(|u| Some(*u) != except)
@@ -40,8 +48,14 @@ pub fn process(conn: &mut DbConnection, ctx: &Ctx) -> Result<usize, RecordError>
             let line = words(e.kind, &e.record_key, &e.data);
             let href = crate::domain::record::kind(&e.record_type)
                 .and_then(|k| k.page_of(k.number(&e.record_id)?))
-                .map_or_else(|| "/".to_string(), |p| format!("{p}{}", anchor(e.kind)));
-            for p in people.into_iter().filter(|p| Some(*p) != actor) {
+                .map_or_else(
+                    || "/".to_string(),
+                    |p| format!("{p}{}", anchor(e.kind, &e.data)),
+                );
+            for p in ids.into_iter().filter(|p| Some(*p) != actor) {
+                let Some(person) = users::find(conn, UserId(p))?.filter(|a| a.active) else {
+                    continue;
+                };
                 let wrote = repo::insert(
                     conn,
                     &repo::NewNotification {
@@ -54,8 +68,13 @@ pub fn process(conn: &mut DbConnection, ctx: &Ctx) -> Result<usize, RecordError>
                         at: ctx.now,
                     },
                 )?;
-                if wrote {
-                    written += 1;
+                if !wrote {
+                    continue;
+                }
+                written += 1;
+                if let Some(mailer) = mailer {
+                    let what = subject(e.kind, &e.record_key, &e.data);
+                    queue_mail(conn, ctx, mailer, &person, (e.id, &what, &line, &href))?;
                 }
             }
         }
@@ -65,7 +84,46 @@ pub fn process(conn: &mut DbConnection, ctx: &Ctx) -> Result<usize, RecordError>
     })
 }
 
-/// The scheduler's job that turns events into notifications.
-pub fn notify_job(log: String, every: std::time::Duration) -> crate::jobs::Job {
-    super::system_job("notify", log, every, process, "notifications written")
+/// Queues the mail of event `event`'s notification to `person`, if they
+/// have an e-mail address (without one, the app alone tells them).
+fn queue_mail(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    mailer: &Mailer,
+    person: &Account,
+    (event, subject, line, href): (i64, &str, &str, &str),
+) -> Result<(), RecordError> {
+    if person.email.trim().is_empty() {
+        return Ok(());
+    }
+    let letter = compose::notification(
+        &NotificationMail {
+            to: &person.email,
+            name: &person.full_name,
+            subject,
+            line,
+            href,
+        },
+        &mailer.base_url,
+    )
+    .map_err(|e| RecordError::Fault(format!("a notification mail could not be written: {e}")))?;
+    // New: the notification of this event and person was written just now.
+    let key = format!("event-{event}-u-{}", person.id.0);
+    mail::enqueue_new(conn, &key, Some(person.id.0), &letter, ctx.now)?;
+    Ok(())
+}
+
+/// The scheduler's job that turns events into notifications and mails.
+pub fn notify_job(
+    log: String,
+    every: std::time::Duration,
+    mailer: std::sync::Arc<Mailer>,
+) -> crate::jobs::Job {
+    super::system_job(
+        "notify",
+        log,
+        every,
+        move |conn, ctx| process(conn, ctx, Some(&mailer)),
+        "notifications written",
+    )
 }

@@ -61,6 +61,8 @@ pub struct AppState {
     pub capa_pages: Arc<crate::web::handlers::capas::PageCache>,
     /// Records' History panels, kept until the log grows.
     pub histories: Arc<crate::web::handlers::audit::HistoryCache>,
+    /// How mail is sent, for the outbox page's test mail.
+    pub mailer: Arc<crate::service::mail::Mailer>,
 }
 
 /// Cookie names: `__Host-` prefixed and Secure over TLS, plain on http://localhost.
@@ -96,12 +98,14 @@ impl AppState {
         log_origin: String,
         log_key: Arc<crate::audit::key::LogKey>,
         passwords: Passwords,
+        mailer: Arc<crate::service::mail::Mailer>,
     ) -> Self {
         let per_minute = NonZeroU32::new(settings.login_rate_per_minute).unwrap_or(NonZeroU32::MIN);
         let cookies = CookieNames::new(settings.tls_enabled());
         Self {
             pool,
             log_origin,
+            mailer,
             log_vkey: log_key.vkey(),
             log_key,
             passwords,

@@ -6,7 +6,7 @@ use super::assets;
 use super::handlers::back_to_record;
 use super::handlers::{
     account, admin, attachments, audit, auth, capas, dashboard, documents, health, help, hooks,
-    nonconformances as nc, notifications, products, repositories, requirements as req,
+    nonconformances as nc, notifications, outbox, products, repositories, requirements as req,
     risk_reports, risks, signatures, tokens, trace, training,
 };
 use super::step::step;
@@ -341,5 +341,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/{id}/unlock", web::post().to(admin::unlock))
                 .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
+        )
+        .service(
+            web::scope("/admin/outbox")
+                .route("", web::get().to(outbox::list))
+                .route("/test", web::post().to(outbox::test))
+                .route("/{id}", web::get().to(outbox::show))
+                .route("/{id}/retry", web::post().to(outbox::retry)),
         );
 }

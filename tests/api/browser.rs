@@ -953,6 +953,18 @@ async fn every_page_fits_a_phone_and_a_desktop() {
         )
         .await;
     assert_eq!(res.status(), 303);
+    // A mail in the outbox (a long address, to see it wrap).
+    let res = quinn
+        .submit(
+            "/admin/outbox",
+            "/admin/outbox/test",
+            &[(
+                "email",
+                "quality.assurance.department.long.address@example.com",
+            )],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
     b.sign_in(&app.base, "quinn", QUINN).await;
     let pages = [
         "/products/1/risks",
@@ -991,6 +1003,8 @@ async fn every_page_fits_a_phone_and_a_desktop() {
         "/admin/users",
         "/admin/users/1",
         "/admin/repositories",
+        "/admin/outbox",
+        "/admin/outbox/1",
         "/account",
         "/account/tokens",
         "/help",

@@ -560,11 +560,12 @@ fn enum_columns_accept_exactly_their_types_stored_names() {
             found.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
         assert_eq!(found, expected, "{backend}");
         // Tables made later carry their CHECK in CREATE TABLE; the events'
-        // kinds were widened for training and again for risk review
-        // decisions (on SQLite by building the table again, on PostgreSQL
-        // by replacing the constraint): the last widening names them all.
+        // kinds were widened for training, for risk review decisions and
+        // for reminders (on SQLite by building the table again, on
+        // PostgreSQL by replacing the constraint): the last widening names
+        // them all.
         let events = std::fs::read_to_string(format!(
-            "migrations/{backend}/2026-12-09-000026_risk_reports/up.sql"
+            "migrations/{backend}/2026-12-12-000029_reminders/up.sql"
         ))
         .unwrap();
         let from = events.find("kind IN ('step_taken'").unwrap_or_default();

@@ -14,6 +14,7 @@ pub mod help;
 pub mod hooks;
 pub mod nonconformances;
 pub mod notifications;
+pub mod outbox;
 pub mod products;
 pub mod repositories;
 pub mod requirements;

@@ -9,6 +9,7 @@ pub mod documents;
 pub mod help;
 pub mod nonconformances;
 pub mod notifications;
+pub mod outbox;
 pub mod pages;
 pub mod products;
 pub mod repositories;
@@ -159,6 +160,11 @@ impl PageCtx {
                 href: "/admin/repositories",
                 label: "Repositories",
                 current: current == "/admin/repositories",
+            });
+            nav.push(NavItem {
+                href: "/admin/outbox",
+                label: "Mail",
+                current: current == "/admin/outbox",
             });
         }
         if a.roles

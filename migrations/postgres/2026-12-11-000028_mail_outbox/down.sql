@@ -1,0 +1,2 @@
+DROP TABLE mail_outbox;
+DROP FUNCTION attest_mail_outbox_kept();
