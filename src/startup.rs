@@ -429,6 +429,12 @@ impl Application {
                     std::time::Duration::from_secs(900),
                     i64::from(settings.reminder_escalate_days),
                 ),
+                // Daily and weekly digests, for those who chose them.
+                crate::service::digests::digests_job(
+                    prepared.log_origin.clone(),
+                    std::time::Duration::from_secs(300),
+                    mailer.clone(),
+                ),
                 // The outbox, delivered after the transactions that queue it.
                 crate::service::mail::mail_job(mailer.clone(), std::time::Duration::from_secs(5)),
             ],

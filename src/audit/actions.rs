@@ -50,6 +50,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("user.password_changed", "Password changed"),
     ("user.locked", "User locked out"),
     ("user.unlocked", "User unlocked"),
+    ("user.mail_preferences_changed", "Mail preferences changed"),
     (
         "user.signature_certified",
         "Electronic signature certified (11.100(c))",

@@ -733,6 +733,8 @@ diesel::table! {
         href -> Text,
         created_at -> Timestamp,
         read_at -> Nullable<Timestamp>,
+        held -> Bool,
+        digested_at -> Nullable<Timestamp>,
     }
 }
 
@@ -768,6 +770,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_preferences (user_id) {
+        user_id -> BigInt,
+        digest -> Text,
+        categories -> Text,
+        last_digest_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
 diesel::joinable!(document_versions -> documents (document_id));
 diesel::joinable!(risks -> hazards (hazard_id));
 diesel::joinable!(risk_controls -> risks (risk_id));
@@ -784,6 +797,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     risk_reports,
     risk_reviews,
     mail_outbox,
+    mail_preferences,
     reminders,
     notifications,
     documents,

@@ -118,6 +118,173 @@ pub fn words(kind: EventKind, record_key: &str, data: &Value) -> String {
     }
 }
 
+/// What a notification is about, for a person's mail preferences.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Category {
+    Assignments,
+    Signatures,
+    RiskReviews,
+    Training,
+    DueSoon,
+    Overdue,
+    Accounts,
+}
+
+impl Category {
+    pub const ALL: [Self; 7] = [
+        Self::Assignments,
+        Self::Signatures,
+        Self::RiskReviews,
+        Self::Training,
+        Self::DueSoon,
+        Self::Overdue,
+        Self::Accounts,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Assignments => "assignments",
+            Self::Signatures => "signatures",
+            Self::RiskReviews => "risk_reviews",
+            Self::Training => "training",
+            Self::DueSoon => "due_soon",
+            Self::Overdue => "overdue",
+            Self::Accounts => "accounts",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Assignments => "Records and action items assigned to you",
+            Self::Signatures => "Signatures requested of you",
+            Self::RiskReviews => "Risk review decisions (ISO 14971 10)",
+            Self::Training => "Training assigned to you",
+            Self::DueSoon => "Due soon",
+            Self::Overdue => "Overdue and escalated",
+            Self::Accounts => "Locked accounts (administrators)",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// Its field on the mail settings form.
+    pub fn field(self) -> &'static str {
+        match self {
+            Self::Assignments => "cat_assignments",
+            Self::Signatures => "cat_signatures",
+            Self::RiskReviews => "cat_risk_reviews",
+            Self::Training => "cat_training",
+            Self::DueSoon => "cat_due_soon",
+            Self::Overdue => "cat_overdue",
+            Self::Accounts => "cat_accounts",
+        }
+    }
+
+    /// Signature requests and overdue items are never silenced.
+    pub fn can_be_off(self) -> bool {
+        !matches!(self, Self::Signatures | Self::Overdue)
+    }
+}
+
+/// How a person wants the mail of a category.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Delivery {
+    #[default]
+    Immediately,
+    /// In the daily or weekly digest.
+    Digest,
+    /// No mail (the app still shows it).
+    Off,
+}
+
+impl Delivery {
+    pub const ALL: [Self; 3] = [Self::Immediately, Self::Digest, Self::Off];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Immediately => "immediately",
+            Self::Digest => "digest",
+            Self::Off => "off",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Immediately => "Immediately",
+            Self::Digest => "In the digest",
+            Self::Off => "Off",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+}
+
+/// How often a person's digest goes out (at 07:00 UTC; weekly on Mondays).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DigestEvery {
+    #[default]
+    Daily,
+    Weekly,
+}
+
+impl DigestEvery {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Daily => "daily",
+            Self::Weekly => "weekly",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Daily, Self::Weekly]
+            .into_iter()
+            .find(|d| d.as_str() == s)
+    }
+
+    /// The latest time a digest was due at or before `now`: today's (or
+    /// this Monday's) 07:00 UTC, or the one before it.
+    pub fn due_at(self, now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+        use chrono::{Datelike, Duration, TimeZone, Utc};
+        let at_seven = |d: chrono::NaiveDate| {
+            Utc.from_utc_datetime(&d.and_hms_opt(7, 0, 0).unwrap_or_default())
+        };
+        let today = now.date_naive();
+        match self {
+            Self::Daily if at_seven(today) <= now => at_seven(today),
+            Self::Daily => at_seven(today - Duration::days(1)),
+            Self::Weekly => {
+                let monday =
+                    today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
+                if at_seven(monday) <= now {
+                    at_seven(monday)
+                } else {
+                    at_seven(monday - Duration::days(7))
+                }
+            }
+        }
+    }
+}
+
+/// The category of an event of `kind` with `data`.
+pub fn category(kind: EventKind, data: &Value) -> Category {
+    match kind {
+        EventKind::Assigned | EventKind::ItemAssigned | EventKind::StepTaken => {
+            Category::Assignments
+        }
+        EventKind::SignatureNeeded => Category::Signatures,
+        EventKind::RiskReviewRequested => Category::RiskReviews,
+        EventKind::TrainingAssigned => Category::Training,
+        EventKind::TrainingOverdue => Category::Overdue,
+        EventKind::AccountLocked => Category::Accounts,
+        EventKind::Reminder if text(data, "stage") == Stage::DueSoon.as_str() => Category::DueSoon,
+        EventKind::Reminder => Category::Overdue,
+    }
+}
+
 /// The subject of a notification's mail: the record's key and what is
 /// needed of the person it goes to.
 pub fn subject(kind: EventKind, record_key: &str, data: &Value) -> String {
@@ -149,6 +316,38 @@ pub fn anchor(kind: EventKind, data: &Value) -> &str {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn digests_are_due_at_seven_daily_or_on_mondays() {
+        use chrono::{TimeZone, Utc};
+        let at = |d, h| {
+            Utc.with_ymd_and_hms(2026, 12, d, h, 30, 0)
+                .single()
+                .unwrap_or_default()
+        };
+        // 2026-12-09 is a Wednesday.
+        assert_eq!(
+            DigestEvery::Daily.due_at(at(9, 8)),
+            at(9, 7) - chrono::Duration::minutes(30)
+        );
+        assert_eq!(
+            DigestEvery::Daily.due_at(at(9, 6)),
+            at(8, 7) - chrono::Duration::minutes(30)
+        );
+        assert_eq!(
+            DigestEvery::Weekly.due_at(at(9, 8)),
+            at(7, 7) - chrono::Duration::minutes(30)
+        );
+        assert!(!Category::Signatures.can_be_off() && !Category::Overdue.can_be_off());
+        assert_eq!(
+            category(EventKind::Reminder, &json!({"stage": "due_soon"})),
+            Category::DueSoon
+        );
+        assert_eq!(
+            category(EventKind::Reminder, &json!({"stage": "escalated"})),
+            Category::Overdue
+        );
+    }
 
     #[test]
     fn each_kind_names_its_audience_and_says_what_is_needed() {

@@ -39,6 +39,79 @@ struct TestHtml<'a> {
     base: &'a str,
 }
 
+/// A line of a digest and where it opens.
+pub struct Item {
+    pub line: String,
+    pub link: String,
+}
+
+#[derive(Template)]
+#[template(path = "email/digest.txt")]
+struct DigestText<'a> {
+    name: &'a str,
+    every: &'a str,
+    new: &'a [Item],
+    overdue: &'a [Item],
+    soon: &'a [Item],
+    base: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/digest.html")]
+struct DigestHtml<'a> {
+    name: &'a str,
+    every: &'a str,
+    new: &'a [Item],
+    overdue: &'a [Item],
+    soon: &'a [Item],
+    base: &'a str,
+}
+
+/// What a digest says: the notifications held for it, the person's overdue
+/// duties and those due in the next 7 days.
+pub struct Digest<'a> {
+    pub to: &'a str,
+    pub name: &'a str,
+    /// "daily" or "weekly".
+    pub every: &'a str,
+    pub new: Vec<Item>,
+    pub overdue: Vec<Item>,
+    pub soon: Vec<Item>,
+}
+
+/// The mail of a digest.
+pub fn digest(d: &Digest<'_>, base: &str) -> Result<Letter, askama::Error> {
+    let (name, every) = (d.name, d.every);
+    let (new, overdue, soon) = (d.new.as_slice(), d.overdue.as_slice(), d.soon.as_slice());
+    Ok(Letter {
+        to: d.to.to_string(),
+        subject: format!(
+            "Your Attest digest: {} new, {} overdue, {} due soon",
+            new.len(),
+            overdue.len(),
+            soon.len()
+        ),
+        text: DigestText {
+            name,
+            every,
+            new,
+            overdue,
+            soon,
+            base,
+        }
+        .render()?,
+        html: DigestHtml {
+            name,
+            every,
+            new,
+            overdue,
+            soon,
+            base,
+        }
+        .render()?,
+    })
+}
+
 /// What a notification mail says.
 pub struct NotificationMail<'a> {
     pub to: &'a str,

@@ -7,13 +7,15 @@
 //! processed, all in one transaction, so a notification and its mail are
 //! written once however often the job runs and on however many instances.
 
+use std::collections::hash_map::Entry;
+
 use super::Ctx;
 use super::error::RecordError;
 use super::mail::{self, Mailer};
-use crate::db::repo::{events, notifications as repo, users};
+use crate::db::repo::{events, mail_prefs, notifications as repo, users};
 use crate::db::{DbConnection, write_tx};
 use crate::domain::ids::UserId;
-use crate::domain::notification::{Audience, anchor, audience, subject, words};
+use crate::domain::notification::{Audience, Delivery, anchor, audience, category, subject, words};
 use crate::domain::user::Account;
 use crate::notify::compose::{self, NotificationMail};
 
@@ -32,6 +34,8 @@ pub fn process(
     write_tx(conn, |conn| {
         let batch = events::unprocessed(conn, BATCH)?;
         let mut written = 0;
+        // Each person's mail preferences, read once a run.
+        let mut prefs = std::collections::HashMap::new();
         for e in &batch {
             let actor = e
                 .actor_id
@@ -52,9 +56,20 @@ pub fn process(
                     || "/".to_string(),
                     |p| format!("{p}{}", anchor(e.kind, &e.data)),
                 );
+            let category = category(e.kind, &e.data);
             for p in ids.into_iter().filter(|p| Some(*p) != actor) {
                 let Some(person) = users::find(conn, UserId(p))?.filter(|a| a.active) else {
                     continue;
+                };
+                let delivery = match mailer {
+                    Some(_) if !person.email.trim().is_empty() => {
+                        let theirs = match prefs.entry(p) {
+                            Entry::Occupied(o) => o.into_mut(),
+                            Entry::Vacant(v) => v.insert(mail_prefs::find(conn, p)?),
+                        };
+                        theirs.delivery(category)
+                    }
+                    _ => Delivery::Off,
                 };
                 let wrote = repo::insert(
                     conn,
@@ -66,13 +81,14 @@ pub fn process(
                         words: &line,
                         href: &href,
                         at: ctx.now,
+                        held: delivery == Delivery::Digest,
                     },
                 )?;
                 if !wrote {
                     continue;
                 }
                 written += 1;
-                if let Some(mailer) = mailer {
+                if let Some(mailer) = mailer.filter(|_| delivery == Delivery::Immediately) {
                     let what = subject(e.kind, &e.record_key, &e.data);
                     queue_mail(conn, ctx, mailer, &person, (e.id, &what, &line, &href))?;
                 }

@@ -305,6 +305,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/notifications", web::get().to(notifications::list))
         .route(
+            "/notifications/settings",
+            web::get().to(notifications::settings),
+        )
+        .route(
+            "/notifications/settings",
+            web::post().to(notifications::save_settings),
+        )
+        .route(
             "/notifications/read-all",
             web::post().to(notifications::read_all),
         )

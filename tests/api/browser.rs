@@ -972,6 +972,7 @@ async fn every_page_fits_a_phone_and_a_desktop() {
         "/risk-reports/1",
         "/risk-exports",
         "/notifications",
+        "/notifications/settings",
         "/help/notifications",
         "/risk-plans/1",
         "/risk-plans/2",

@@ -15,6 +15,7 @@ mod capas;
 mod cli;
 mod crash;
 mod csrf;
+mod digests;
 mod documents;
 mod exports;
 mod faults;

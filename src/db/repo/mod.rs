@@ -7,6 +7,7 @@ pub mod events;
 pub mod exports;
 pub mod git;
 pub mod links;
+pub mod mail_prefs;
 pub mod meta;
 pub mod nonconformances;
 pub mod notifications;

@@ -58,6 +58,8 @@ pub struct NewNotification<'a> {
     pub words: &'a str,
     pub href: &'a str,
     pub at: DateTime<Utc>,
+    /// Its mail waits for the person's digest.
+    pub held: bool,
 }
 
 /// Writes a notification unless its person has one of that event already;
@@ -82,9 +84,35 @@ pub fn insert(conn: &mut DbConnection, x: &NewNotification<'_>) -> QueryResult<b
             n::words.eq(x.words),
             n::href.eq(x.href),
             n::created_at.eq(naive(x.at)),
+            n::held.eq(x.held),
         ))
         .execute(conn)?;
     Ok(true)
+}
+
+/// `user`'s notifications held for the digest and not told by one yet,
+/// oldest first (at most `limit`).
+pub fn held_for(conn: &mut DbConnection, user: i64, limit: i64) -> QueryResult<Vec<Notification>> {
+    n::table
+        .filter(n::held.eq(true))
+        .filter(n::digested_at.is_null())
+        .filter(n::user_id.eq(user))
+        .order(n::id.asc())
+        .limit(limit)
+        .select(Row::as_select())
+        .load(conn)
+        .map(|rows| rows.into_iter().map(of).collect())
+}
+
+/// Marks notifications `ids` told by a digest at `at`.
+pub fn mark_digested(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    at: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(n::table.filter(n::id.eq_any(ids)))
+        .set(n::digested_at.eq(Some(naive(at))))
+        .execute(conn)
 }
 
 /// How many of `user`'s notifications are unread.

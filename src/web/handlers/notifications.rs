@@ -9,11 +9,13 @@ use actix_web::{HttpResponse, web};
 
 use super::{html, page_ctx, see_other, when};
 use crate::db::repo::notifications as repo;
+use crate::service::error::RecordError;
 use crate::web::AppState;
-use crate::web::csrf::Form;
+use crate::web::csrf::{Form, Typed};
 use crate::web::error::AppError;
-use crate::web::extract::CurrentUser;
+use crate::web::extract::{CurrentUser, OpId};
 use crate::web::list::{ListQuery, PerPage};
+use crate::web::rejected::Rejected;
 use crate::web::views::notifications::{NotificationRow, NotificationsPage};
 
 const PER_PAGE: i64 = 50;
@@ -89,4 +91,100 @@ pub async fn read_all(
         .db(move |conn| Ok(repo::mark_all_read(conn, me, now)?))
         .await?;
     Ok(see_other("/notifications"))
+}
+
+fn settings_page(
+    s: &crate::web::session::SessionCtx,
+    state: &AppState,
+    prefs: &crate::db::repo::mail_prefs::Prefs,
+    problems: crate::web::rejected::Rejected,
+) -> crate::web::views::notifications::MailSettingsPage {
+    use crate::domain::notification::{Category, Delivery};
+    use crate::web::views::notifications::{CategoryRow, MailSettingsPage};
+    let typed = |field: &str, kept: &'static str| -> &'static str {
+        match problems.value(field).and_then(Delivery::parse) {
+            Some(d) => d.as_str(),
+            None => kept,
+        }
+    };
+    let rows = Category::ALL
+        .into_iter()
+        .map(|c| CategoryRow {
+            field: c.field(),
+            label: c.label(),
+            chosen: typed(c.field(), prefs.delivery(c).as_str()),
+            can_be_off: c.can_be_off(),
+        })
+        .collect();
+    let digest = match problems.value("digest") {
+        Some("weekly") => "weekly",
+        Some("daily") => "daily",
+        _ => prefs.digest.as_str(),
+    };
+    MailSettingsPage {
+        ctx: crate::web::views::PageCtx::signed_in(s, "/notifications"),
+        email: s.account.email.clone(),
+        mail_on: state.mailer.enabled(),
+        version: prefs.version,
+        digest,
+        rows,
+        problems,
+    }
+}
+
+/// `GET /notifications/settings`: the person's mail preferences.
+pub async fn settings(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let me = user.0.account.id.0;
+    let prefs = state
+        .read(move |conn| Ok::<_, AppError>(crate::db::repo::mail_prefs::find(conn, me)?))
+        .await?;
+    let mut page = settings_page(&user.0, &state, &prefs, Rejected::new("prefs", ""));
+    page.ctx = page_ctx(&state, &user.0, "/notifications").await?;
+    html(&page)
+}
+
+/// `POST /notifications/settings`: saves them (audited); a refused form
+/// comes back as typed, with why.
+pub async fn save_settings(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    OpId(op): OpId,
+    Typed(f, typed): Typed<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    use crate::service::mail_prefs::{self, PrefsInput};
+    let s = &user.0;
+    let me = s.account.id.0;
+    let input = PrefsInput {
+        version: f.get("version").and_then(|v| v.parse().ok()).unwrap_or(-1),
+        digest: f.get("digest").cloned().unwrap_or_default(),
+        choices: f
+            .iter()
+            .filter(|(k, _)| k.starts_with("cat_"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    };
+    let ctx = super::user_ctx(&state, s, op);
+    match state
+        .db(move |conn| Ok(mail_prefs::save(conn, &ctx, me, &input)))
+        .await?
+    {
+        Ok(_) => {
+            super::flash(&state, s, "ok", "Mail settings saved.").await?;
+            Ok(see_other("/notifications/settings"))
+        }
+        Err(e @ (RecordError::Invalid(_) | RecordError::Stale)) => {
+            let prefs = state
+                .read(move |conn| Ok::<_, AppError>(crate::db::repo::mail_prefs::find(conn, me)?))
+                .await?;
+            let problems = Rejected::new("prefs", "").typed_all(&typed).refused(&e);
+            super::html_status(
+                actix_web::http::StatusCode::BAD_REQUEST,
+                &settings_page(s, &state, &prefs, problems),
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
 }
