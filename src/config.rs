@@ -367,21 +367,8 @@ impl Settings {
             "ATTEST_REMINDER_ESCALATE_DAYS",
             &mut self.reminder_escalate_days,
         )?;
-        let mut connections = None;
-        if env("ATTEST_SMTP_CONNECTIONS").is_some() {
-            let mut n = 0;
-            env_num(env, "ATTEST_SMTP_CONNECTIONS", &mut n)?;
-            connections = Some(n);
-        }
-        let timeout = match env("ATTEST_SMTP_TIMEOUT_SECONDS") {
-            Some(v) => Some(v.trim().parse().map_err(|_| {
-                ConfigError::new(
-                    "ATTEST_SMTP_TIMEOUT_SECONDS",
-                    format!("{v:?} is not a whole number"),
-                )
-            })?),
-            None => None,
-        };
+        let connections = env_opt_num(env, "ATTEST_SMTP_CONNECTIONS")?;
+        let timeout = env_opt_num(env, "ATTEST_SMTP_TIMEOUT_SECONDS")?;
         self.set_mail(
             MailInput {
                 kind: env("ATTEST_MAIL"),
@@ -648,6 +635,19 @@ fn env_num<T: std::str::FromStr>(
             .map_err(|_| ConfigError::new(name, format!("{v:?} is not a whole number")))?;
     }
     Ok(())
+}
+
+/// A number the environment may set, `None` when it does not.
+fn env_opt_num<T: std::str::FromStr + Default>(
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+) -> Result<Option<T>, ConfigError> {
+    if env(name).is_none() {
+        return Ok(None);
+    }
+    let mut n = T::default();
+    env_num(env, name, &mut n)?;
+    Ok(Some(n))
 }
 
 fn read_file_settings(path: &Path) -> Result<FileSettings, ConfigError> {

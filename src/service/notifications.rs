@@ -100,8 +100,9 @@ pub fn process(
     })
 }
 
-/// Queues the mail of event `event`'s notification to `person`, if they
-/// have an e-mail address (without one, the app alone tells them).
+/// Queues the mail of event `event`'s notification to `person` (who has
+/// an e-mail address: without one, delivery is off and the app alone tells
+/// them).
 fn queue_mail(
     conn: &mut DbConnection,
     ctx: &Ctx,
@@ -109,9 +110,6 @@ fn queue_mail(
     person: &Account,
     (event, subject, line, href): (i64, &str, &str, &str),
 ) -> Result<(), RecordError> {
-    if person.email.trim().is_empty() {
-        return Ok(());
-    }
     let letter = compose::notification(
         &NotificationMail {
             to: &person.email,

@@ -7,28 +7,13 @@
 use attest::db::repo::outbox;
 
 use crate::helpers::*;
-use crate::mail::run_job;
+use crate::mail::{open_capa_due as open_capa, run_job};
 
 const QUINN_PW: &str = "violet sunrise passphrase 1";
 const ELLEN_PW: &str = "granite orchard passphrase 3";
 
 fn mails_to(app: &TestApp, to: &str) -> Vec<outbox::Mail> {
     outbox::list(&mut app.conn(), None, to, (0, 100)).unwrap().0
-}
-
-async fn open_capa(by: &Browser, owner: i64, title: &str, due_on: Option<&str>) {
-    let owner = owner.to_string();
-    let mut f = vec![
-        ("title", title),
-        ("kind", "corrective"),
-        ("source", "complaint"),
-        ("priority", "high"),
-        ("owner_id", owner.as_str()),
-    ];
-    if let Some(d) = due_on {
-        f.push(("due_on", d));
-    }
-    assert_eq!(by.submit("/capas/new", "/capas", &f).await.status(), 303);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

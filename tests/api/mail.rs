@@ -56,17 +56,25 @@ async fn mail_app(server: &SmtpServer) -> TestApp {
     .await
 }
 
-/// quinn opens a CAPA owned by `owner`: the owner is told.
-async fn open_capa(by: &Browser, owner: i64, title: &str) {
+/// `by` opens a high-priority CAPA owned by `owner` (the owner is told),
+/// due on `due_on` or by its priority's default.
+pub async fn open_capa_due(by: &Browser, owner: i64, title: &str, due_on: Option<&str>) {
     let owner = owner.to_string();
-    let f = [
+    let mut f = vec![
         ("title", title),
         ("kind", "corrective"),
         ("source", "complaint"),
         ("priority", "high"),
         ("owner_id", owner.as_str()),
     ];
+    if let Some(d) = due_on {
+        f.push(("due_on", d));
+    }
     assert_eq!(by.submit("/capas/new", "/capas", &f).await.status(), 303);
+}
+
+async fn open_capa(by: &Browser, owner: i64, title: &str) {
+    open_capa_due(by, owner, title, None).await;
 }
 
 #[tokio::test]
