@@ -156,6 +156,8 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("signature.key_issued", "Signing key issued"),
     ("signature.key_retired", "Signing key retired"),
     ("signature.refused", "Signature refused"),
+    ("signature.requested", "Signature asked of a colleague"),
+    ("signature.request_withdrawn", "Signature request withdrawn"),
     ("mail.retried", "Failed mail queued again"),
     ("mail.test_queued", "Test mail queued"),
     ("access.denied", "Access denied"),

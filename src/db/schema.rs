@@ -781,6 +781,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    signature_requests (id) {
+        id -> BigInt,
+        record_type -> Text,
+        record_id -> Text,
+        record_key -> Text,
+        action -> Text,
+        label -> Text,
+        meaning -> Text,
+        state -> Text,
+        asked_of -> BigInt,
+        asked_by -> BigInt,
+        note -> Text,
+        created_at -> Timestamp,
+        ended -> Nullable<Text>,
+        ended_at -> Nullable<Timestamp>,
+        ended_by -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(document_versions -> documents (document_id));
 diesel::joinable!(risks -> hazards (hazard_id));
 diesel::joinable!(risk_controls -> risks (risk_id));
@@ -798,6 +818,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     risk_reviews,
     mail_outbox,
     mail_preferences,
+    signature_requests,
     reminders,
     notifications,
     documents,

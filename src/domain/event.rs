@@ -15,7 +15,8 @@ pub enum EventKind {
     /// A workflow step was taken (`data`: action, from, to).
     StepTaken,
     /// A step of the record now needs someone's electronic signature
-    /// (`data`: action, label, meaning, barred_signer).
+    /// (`data`: action, label, meaning, barred_signer), or a person is
+    /// asked by name for it (`data`: action, label, meaning, to, request).
     SignatureNeeded,
     /// The record was assigned to someone (`data`: to, as).
     Assigned,
@@ -95,6 +96,27 @@ impl DomainEvent {
                 "label": label,
                 "meaning": meaning,
                 "barred_signer": barred.map(|u| UserId(u).to_string()),
+            }),
+        }
+    }
+
+    /// `to` is asked by name to sign step `action` ("Close as effective")
+    /// with `meaning` (signature request `request`).
+    pub fn signature_asked(
+        action: &str,
+        label: &str,
+        meaning: &str,
+        to: i64,
+        request: i64,
+    ) -> Self {
+        Self {
+            kind: EventKind::SignatureNeeded,
+            data: json!({
+                "action": action,
+                "label": label,
+                "meaning": meaning,
+                "to": UserId(to).to_string(),
+                "request": request,
             }),
         }
     }

@@ -43,6 +43,8 @@ pub fn audience(kind: EventKind, data: &Value) -> Audience {
         | EventKind::ItemAssigned
         | EventKind::TrainingAssigned
         | EventKind::TrainingOverdue => person("to"),
+        // A signature asked of someone by name is for them alone.
+        EventKind::SignatureNeeded if data.get("to").is_some() => person("to"),
         // The signatures a step waits on are quality's (SIGNATURES.md), but
         // never the one segregation of duties bars.
         EventKind::SignatureNeeded => Audience::Role {
@@ -83,6 +85,11 @@ pub fn words(kind: EventKind, record_key: &str, data: &Value) -> String {
             "" => format!("{record_key}: an action item is assigned to you"),
             due => format!("{record_key}: an action item is assigned to you, due {due}"),
         },
+        EventKind::SignatureNeeded if data.get("to").is_some() => format!(
+            "{record_key}: your signature is asked for “{}” ({})",
+            text(data, "label"),
+            text(data, "meaning")
+        ),
         EventKind::SignatureNeeded => format!(
             "{record_key}: a signature is needed ({}) for “{}”",
             text(data, "meaning"),
@@ -315,6 +322,7 @@ pub fn anchor(kind: EventKind, data: &Value) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::event::DomainEvent;
     use serde_json::json;
 
     #[test]
@@ -364,6 +372,26 @@ mod tests {
                 role: Role::Quality,
                 except: Some(7)
             }
+        );
+        let asked = DomainEvent::signature_asked(
+            "close_effective",
+            "Close as effective",
+            "Approved: effective",
+            9,
+            1,
+        );
+        assert_eq!(
+            audience(asked.kind, &asked.data),
+            Audience::Person(9),
+            "a signature asked of someone by name is for them alone"
+        );
+        assert_eq!(
+            words(asked.kind, "CAPA-12", &asked.data),
+            "CAPA-12: your signature is asked for “Close as effective” (Approved: effective)"
+        );
+        assert_eq!(
+            subject(asked.kind, "CAPA-12", &asked.data),
+            "CAPA-12: your signature is requested (Approved: effective)"
         );
         assert_eq!(
             audience(EventKind::AccountLocked, &json!({})),

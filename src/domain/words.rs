@@ -79,6 +79,16 @@ fn part(s: &str) -> Option<&'static str> {
     }
 }
 
+/// How a signature request ended.
+fn ended(s: &str) -> Option<&'static str> {
+    match s {
+        "withdrawn" => Some("Withdrawn"),
+        "taken" => Some("Signed"),
+        "moved_on" => Some("Ended: the record moved on"),
+        _ => None,
+    }
+}
+
 /// What an unknown field is called: its name in words ("lot_serial" →
 /// "Lot serial").
 fn plain(key: &str) -> String {
@@ -117,6 +127,10 @@ fn common(key: &str) -> Option<(&'static str, Reads)> {
         "sha256" => ("SHA-256", Reads::Text),
         "size" => ("Size (bytes)", Reads::Text),
         "part" => ("Attached to", Reads::Label(part)),
+        // A signature request (service::signature_requests).
+        "asked_of" => ("Asked of", Reads::User),
+        "request" => ("Request", Reads::Hidden),
+        "ended" => ("Request", Reads::Label(ended)),
         _ => return None,
     })
 }
@@ -146,6 +160,7 @@ fn capa(key: &str) -> Option<(&'static str, Reads)> {
         "cancel_justification" => ("Cancelled because", Reads::Text),
         "state" => ("State", Reads::State("capa")),
         "transition" => ("Step", Reads::Step("capa")),
+        "action" => ("Step", Reads::Step("capa")),
         "item" => ("Action item", Reads::Text),
         _ => return None,
     })
@@ -173,6 +188,7 @@ fn nonconformance(key: &str) -> Option<(&'static str, Reads)> {
         "closure_note" => ("Carried out", Reads::Text),
         "state" => ("State", Reads::State("nonconformance")),
         "transition" => ("Step", Reads::Step("nonconformance")),
+        "action" => ("Step", Reads::Step("nonconformance")),
         _ => return None,
     })
 }
@@ -306,6 +322,10 @@ mod tests {
             Some("Under review")
         );
         assert_eq!(role_label("quality"), "Quality");
+        // A signature request reads with the step's words and a name.
+        assert!(matches!(field("capa", "action").reads, Reads::Step("capa")));
+        assert!(matches!(field("risk", "asked_of").reads, Reads::User));
+        assert!(matches!(field("capa", "request").reads, Reads::Hidden));
         // Every step and state of every workflow has its words.
         for kind in knows_workflow_kinds() {
             let (steps, states): (Vec<&str>, Vec<&str>) = match kind {

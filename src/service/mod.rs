@@ -26,6 +26,7 @@ pub mod reminders;
 pub mod requirements;
 pub mod risk_reports;
 pub mod risks;
+pub mod signature_requests;
 pub mod signing;
 pub mod testruns;
 pub mod tokens;

@@ -13,7 +13,7 @@ use super::signing::{Shown, SignWith, check_signer, sign_record};
 use crate::audit::{self, EntityRef};
 use crate::db::repo::users;
 use crate::db::{DbConnection, write_tx};
-use crate::domain::workflow::{Who, Workflow, decide_at, sod_refusal};
+use crate::domain::workflow::{Who, Workflow, decide_at, sod_refusal, state_def};
 use crate::signature::{RecordRef, content_sha256};
 
 /// A workflow whose records are stored.
@@ -197,7 +197,17 @@ pub fn take_step<W: Stored>(
         entry = entry.signature(s);
     }
     audit::append(conn, &entry)?;
-    super::events::append(conn, ctx, &W::entity(&next), &decision.events)?;
+    let entity = W::entity(&next);
+    super::events::append(conn, ctx, &entity, &decision.events)?;
+    // Signature requests this step answers or leaves behind end with it.
+    let state = state_def::<W>(W::state_of(&next)).map_or("", |s| s.name);
+    crate::db::repo::signature_requests::settle(
+        conn,
+        (&entity.kind, &entity.id),
+        (decision.action.name, state),
+        who.user,
+        ctx.now,
+    )?;
     W::after_step(conn, ctx, decision.action.name, decision.from, &next)?;
     Ok(next)
 }

@@ -2,6 +2,7 @@
 //! CSRF), extractors, handlers and views.
 
 pub mod api;
+pub mod ask;
 pub mod assets;
 pub mod csrf;
 pub mod error;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub training: Arc<crate::web::handlers::training::MatrixCache>,
     /// Who a CAPA or an action item can be given to.
     pub people: Arc<crate::web::handlers::capas::PeopleCache>,
+    /// Records' open signature requests and who could sign their steps.
+    pub signature_requests: Arc<crate::web::ask::RequestsCache>,
     /// CAPA pages' data and checked signatures, kept until the data changes.
     pub capa_pages: Arc<crate::web::handlers::capas::PageCache>,
     /// Records' History panels, kept until the log grows.
@@ -120,6 +123,7 @@ impl AppState {
             doc_lists: Arc::default(),
             training: Arc::default(),
             people: Arc::default(),
+            signature_requests: Arc::default(),
             histories: Arc::default(),
             capa_pages: Arc::default(),
         }

@@ -192,6 +192,8 @@ pub struct StepBlock {
     pub checks: Vec<CheckView>,
     /// Every check holds: the step can be taken as the record stands.
     pub ready: bool,
+    /// The open requests asking someone by name to sign one of its steps.
+    pub requests: Vec<RequestView>,
 }
 
 impl StepBlock {
@@ -201,16 +203,80 @@ impl StepBlock {
     }
 }
 
+/// An open signature request, as "Next steps" shows it.
+pub struct RequestView {
+    pub id: i64,
+    /// The step asked for (`close_effective`).
+    pub action: &'static str,
+    pub asked_of: String,
+    /// The reader is the person asked.
+    pub of_you: bool,
+    pub asked_by: String,
+    pub on: String,
+    pub note: String,
+    /// Where the reader withdraws it, when they may (who asked, quality).
+    pub withdraw: Option<String>,
+    /// The withdraw form's id (`withdraw-4`).
+    pub form: String,
+}
+
+/// A step someone else takes, and whom it waits on.
+pub struct Waiting {
+    /// The step (`close_effective`) and its words ("Close as effective").
+    pub action: &'static str,
+    pub label: &'static str,
+    /// Whom it waits on ("Waiting on a quality signature that is not the
+    /// owner's (Approved: effective)").
+    pub whom: String,
+    /// The open requests asking someone by name to sign it.
+    pub requests: Vec<RequestView>,
+    /// Whom the reader may ask to sign it, as (user id, name): empty when
+    /// it needs no signature, the reader may not ask, or no one could.
+    pub candidates: Vec<(String, String)>,
+    /// The ask form's id (`ask-close_effective`).
+    pub form: String,
+}
+
 /// The "Next steps" panel.
 pub struct NextSteps {
     /// Where step forms post (`/capas/4`), with `/<action>` after it.
     pub step_base: String,
     pub version: i64,
     pub blocks: Vec<StepBlock>,
-    /// Steps someone else takes: (step, whom it waits on).
-    pub waiting: Vec<(&'static str, String)>,
+    /// Steps someone else takes, and whom they wait on.
+    pub waiting: Vec<Waiting>,
     /// The record is in a terminal state: nothing more happens to it.
     pub finished: bool,
+}
+
+impl NextSteps {
+    /// Every open signature request the panel shows.
+    pub fn requests(&self) -> Vec<&RequestView> {
+        self.blocks
+            .iter()
+            .flat_map(|b| b.requests.iter())
+            .chain(self.waiting.iter().flat_map(|w| w.requests.iter()))
+            .collect()
+    }
+
+    /// The ids of every form the panel shows: each step's, each ask and
+    /// withdraw form (so a refused one that is no longer shown has its
+    /// problems at the top of the page).
+    pub fn forms(&self) -> Vec<String> {
+        let mut forms: Vec<String> = self.blocks.iter().map(|b| b.form.clone()).collect();
+        for w in &self.waiting {
+            if !w.candidates.is_empty() {
+                forms.push(w.form.clone());
+            }
+        }
+        forms.extend(
+            self.requests()
+                .into_iter()
+                .filter(|r| r.withdraw.is_some())
+                .map(|r| r.form.clone()),
+        );
+        forms
+    }
 }
 
 /// "Next steps" of `record` for `who`: each step they may take now as a
@@ -227,8 +293,15 @@ pub fn next_steps<W: Workflow>(
     for a in W::actions() {
         match offer::<W>(record, a, who) {
             Offer::Hidden => continue,
-            Offer::Waiting(words) => {
-                waiting.push((a.label, words));
+            Offer::Waiting(whom) => {
+                waiting.push(Waiting {
+                    action: a.name,
+                    label: a.label,
+                    whom,
+                    requests: Vec::new(),
+                    candidates: Vec::new(),
+                    form: format!("ask-{}", a.name),
+                });
                 continue;
             }
             Offer::Take => {}
@@ -277,6 +350,7 @@ pub fn next_steps<W: Workflow>(
             checks,
             buttons: vec![button],
             form,
+            requests: Vec::new(),
         });
     }
     let finished = W::states()

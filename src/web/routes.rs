@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 
+use super::ask;
 use super::assets;
 use super::handlers::back_to_record;
 use super::handlers::{
@@ -94,6 +95,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/new", web::get().to(nc::new_form))
                 .route("/{id}", web::get().to(nc::show))
                 .route("/{id}/edit", web::post().to(nc::edit))
+                .route(
+                    "/{id}/signature-requests",
+                    web::post().to(ask::ask::<NcWorkflow>),
+                )
+                .route(
+                    "/{id}/signature-requests/{request}/withdraw",
+                    web::post().to(ask::withdraw::<NcWorkflow>),
+                )
                 .route("/{id}/{action}", web::post().to(step::<NcWorkflow>))
                 .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
         )
@@ -129,6 +138,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/{id}/carries-out", web::post().to(documents::carries_out))
                 .route("/{id}/quiz", web::get().to(training::quiz_form))
                 .route("/{id}/quiz", web::post().to(training::save_quiz))
+                .route(
+                    "/{id}/signature-requests",
+                    web::post().to(ask::ask::<DocWorkflow>),
+                )
+                .route(
+                    "/{id}/signature-requests/{request}/withdraw",
+                    web::post().to(ask::withdraw::<DocWorkflow>),
+                )
                 .route("/{id}/{action}", web::post().to(step::<DocWorkflow>))
                 .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
         )
@@ -155,6 +172,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/people/{id}/print", web::get().to(training::person_print))
                 .route("/{id}", web::get().to(training::show))
                 .route("/{id}/quiz", web::post().to(training::quiz))
+                .route(
+                    "/{id}/signature-requests",
+                    web::post().to(ask::ask::<TrainingWorkflow>),
+                )
+                .route(
+                    "/{id}/signature-requests/{request}/withdraw",
+                    web::post().to(ask::withdraw::<TrainingWorkflow>),
+                )
                 .route("/{id}/{action}", web::post().to(step::<TrainingWorkflow>))
                 .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
         )
@@ -176,6 +201,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/{id}/items/{item}/edit",
                     web::post().to(capas::change_item),
+                )
+                .route(
+                    "/{id}/signature-requests",
+                    web::post().to(ask::ask::<CapaWorkflow>),
+                )
+                .route(
+                    "/{id}/signature-requests/{request}/withdraw",
+                    web::post().to(ask::withdraw::<CapaWorkflow>),
                 )
                 .route("/{id}/{action}", web::post().to(step::<CapaWorkflow>))
                 .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
@@ -289,6 +322,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/{id}/links/{link}/remove",
                     web::post().to(risks::unlink_record),
                 )
+                .route(
+                    "/{id}/signature-requests",
+                    web::post().to(ask::ask::<RiskWorkflow>),
+                )
+                .route(
+                    "/{id}/signature-requests/{request}/withdraw",
+                    web::post().to(ask::withdraw::<RiskWorkflow>),
+                )
                 .route("/{id}/{action}", web::post().to(step::<RiskWorkflow>))
                 .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
         )
@@ -296,6 +337,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/risk-reports")
                 .route("/{id}", web::get().to(risk_reports::show))
                 .route("/{id}/edit", web::post().to(risk_reports::save))
+                .route(
+                    "/{id}/signature-requests",
+                    web::post().to(ask::ask::<ReportWorkflow>),
+                )
+                .route(
+                    "/{id}/signature-requests/{request}/withdraw",
+                    web::post().to(ask::withdraw::<ReportWorkflow>),
+                )
                 .route("/{id}/{action}", web::post().to(step::<ReportWorkflow>))
                 .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
         )
@@ -330,6 +379,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/risk-plans")
                 .route("/{id}", web::get().to(risks::plan))
                 .route("/{id}/edit", web::post().to(risks::save_plan))
+                .route(
+                    "/{id}/signature-requests",
+                    web::post().to(ask::ask::<PlanWorkflow>),
+                )
+                .route(
+                    "/{id}/signature-requests/{request}/withdraw",
+                    web::post().to(ask::withdraw::<PlanWorkflow>),
+                )
                 .route("/{id}/{action}", web::post().to(step::<PlanWorkflow>))
                 .route("/{id}/{tail:.*}", web::get().to(back_to_record)),
         )

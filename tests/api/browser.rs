@@ -755,11 +755,30 @@ async fn the_whole_walk_at(width: u32) {
     // The owner may not sign the closure: the page says whom it waits on.
     b.wait_for_text("Waiting on a quality signature that is not the owner's")
         .await;
+    // The owner asks a quality colleague by name to sign it.
+    let petra_id = app.user_id("petra");
+    b.open("#ask-close_effective").await;
+    b.click(&format!(
+        "#ask-close_effective-asked_of option[value='{petra_id}']"
+    ))
+    .await;
+    b.type_into("#ask-close_effective-note", "The 3 lots are in")
+        .await;
+    b.click("form#ask-close_effective button[type=submit]")
+        .await;
+    b.wait_for_text("petra Person is asked to sign “Close as effective” on CAPA-1.")
+        .await;
+    b.wait_for_text("Waiting on petra Person: asked by quinn Person on")
+        .await;
+    b.assert_fits(&at("a signature request")).await;
     b.sign_out().await;
 
-    // Another quality manager checks effectiveness and signs.
+    // She finds it in What needs me, checks effectiveness and signs.
     b.sign_in(&base, "petra", PETRA).await;
-    b.goto(&format!("{base}/capas/1")).await;
+    b.wait_for_text("CAPA-1: quinn Person asks for your signature")
+        .await;
+    b.click("main a[href='/capas/1#next']").await;
+    b.wait_for_text("quinn Person asked you to sign this").await;
     b.type_into(
         "#step-close_effective-effectiveness_evidence",
         "3 lots, 0 bent housings",

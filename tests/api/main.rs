@@ -31,6 +31,7 @@ mod requirements;
 mod risks;
 mod scheduler;
 mod security_items;
+mod signature_requests;
 mod signatures;
 mod smtp;
 mod startup;

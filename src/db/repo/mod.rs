@@ -18,6 +18,7 @@ pub mod requirements;
 pub mod risk_reports;
 pub mod risks;
 pub mod sessions;
+pub mod signature_requests;
 pub mod signatures;
 pub mod tests;
 pub mod tokens;

@@ -341,3 +341,30 @@ pub fn active_with_role(conn: &mut DbConnection, role: Role, limit: i64) -> Quer
         .select(users::id)
         .load(conn)
 }
+
+/// Active accounts holding any of `roles`, by name; at most `limit` (the
+/// people a step could be asked of).
+pub fn active_with_any_role(
+    conn: &mut DbConnection,
+    roles: &[Role],
+    limit: i64,
+) -> QueryResult<Vec<Account>> {
+    let mut out = Vec::new();
+    // One query per role (a step names one or two), merged by id.
+    for role in roles {
+        let rows: Vec<Row> = users::table
+            .filter(users::active.eq(true))
+            .filter(role_filter(*role))
+            .order(users::full_name.asc())
+            .limit(limit)
+            .select(Row::as_select())
+            .load(conn)?;
+        for r in rows {
+            let a = account(r)?;
+            if !out.iter().any(|x: &Account| x.id == a.id) {
+                out.push(a);
+            }
+        }
+    }
+    Ok(out)
+}

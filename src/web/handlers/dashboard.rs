@@ -33,6 +33,32 @@ pub async fn index(
     let (needs, figures, team_overdue, (training_overdue, risks_to_review)) = state
         .db(move |conn| {
             let mut needs = Vec::new();
+            // Signatures colleagues asked of me by name, oldest first.
+            let asked = crate::db::repo::signature_requests::open_of(conn, me, 50)?;
+            let askers: Vec<i64> = asked.iter().map(|r| r.asked_by).collect();
+            let askers = match askers.is_empty() {
+                true => std::collections::HashMap::new(),
+                false => users::names(conn, &askers)?,
+            };
+            for r in asked {
+                let page = record::kind(&r.record_type)
+                    .and_then(|k| k.page_of(k.number(&r.record_id)?));
+                let by = askers.get(&r.asked_by).cloned().unwrap_or_default();
+                let note = match r.note.as_str() {
+                    "" => String::new(),
+                    n => format!(": “{}”", clip(n, 120)),
+                };
+                needs.push(NeedItem {
+                    href: next_steps(page),
+                    title: format!("{}: {by} asks for your signature", r.record_key),
+                    detail: format!(
+                        "“{}” ({}); asked on {}{note}",
+                        r.label,
+                        r.meaning,
+                        r.created_at.format("%Y-%m-%d")
+                    ),
+                });
+            }
             // My action items, soonest due first, each linked to its place
             // on its CAPA's page.
             let items = capas::open_items_of(conn, me, 50)?;

@@ -570,6 +570,7 @@ struct Loaded {
     carried: Vec<(String, String)>,
     /// (assigned, acknowledged) of this version, and its quiz.
     trained: (i64, i64, Option<crate::domain::training::QuizFacts>),
+    asks: Option<std::sync::Arc<crate::web::ask::OnRecord>>,
 }
 
 /// A version's record page, with a refused form as typed when there is one.
@@ -585,6 +586,7 @@ async fn version_page(
     // Only those who may write or correct a document see the people pickers.
     let pickers = roles.has_any(Authors::ROLES);
     let histories = state.histories.clone();
+    let asks = state.signature_requests.clone();
     let doc_form_sent = match sent.rejected() {
         Some(r) if r.form == "document" => Some(r.clone()),
         _ => None,
@@ -616,6 +618,7 @@ async fn version_page(
                 &roles,
             )?;
             let signatures = super::signatures::panel_of::<DocWorkflow>(conn, &v, &roles)?;
+            let asks = crate::web::ask::on_record::<DocWorkflow>(conn, &asks, &v)?;
             let commits = crate::service::git::commits_linked_to(
                 conn,
                 ("document", &format!("doc-{}", doc.id)),
@@ -633,6 +636,7 @@ async fn version_page(
             let quiz = crate::db::repo::training::quiz_facts(conn, v.id)?;
             Ok::<_, AppError>(Loaded {
                 trained: (assigned, signed, quiz),
+                asks,
                 linked,
                 carry_items,
                 carried,
@@ -679,6 +683,7 @@ async fn render_version(
         carry_items,
         carried,
         trained,
+        asks,
     } = l;
     let roles = &s.account.roles;
     let me = s.account.id.0;
@@ -724,6 +729,7 @@ async fn render_version(
         format!("/document-versions/{}", v.id),
         v.version,
     );
+    let next = crate::web::ask::with_requests::<DocWorkflow>(next, asks.as_deref(), &at_today, s);
     let quality = roles.contains(Role::Quality);
     let can_edit = v.state == VersionState::Draft && (v.author_id == me || quality);
     let has_open = versions.iter().any(|x| x.state.open());
@@ -794,7 +800,7 @@ async fn render_version(
         (v.state == VersionState::Draft, can_edit),
         &file_people,
     );
-    let mut forms: Vec<String> = next.blocks.iter().map(|b| b.form.clone()).collect();
+    let mut forms: Vec<String> = next.forms();
     if can_edit {
         forms.push("draft".into());
     }

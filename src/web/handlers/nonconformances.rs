@@ -414,9 +414,11 @@ async fn show_page(
         Some(r) if r.form == "details" => r.clone(),
         _ => Rejected::named("details"),
     };
+    let asks = state.signature_requests.clone();
     let (nc, product, reporter, form, more) = state
         .read(move |conn| {
             let nc = repo::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let asks = crate::web::ask::on_record::<NcWorkflow>(conn, &asks, &nc)?;
             let product = product_name(conn, nc.product_id)?;
             let reporter = users::find(conn, UserId(nc.reported_by))?
                 .map_or_else(|| format!("u-{}", nc.reported_by), |a| a.full_name);
@@ -473,12 +475,12 @@ async fn show_page(
                     signatures,
                     (capas, documents),
                     commits,
-                    (files, file_people, risk_review),
+                    (files, file_people, risk_review, asks),
                 ),
             ))
         })
         .await?;
-    let (history, signatures, (capas, documents), commits, (files, file_people, risk_review)) =
+    let (history, signatures, (capas, documents), commits, (files, file_people, risk_review, asks)) =
         more;
     let roles = &s.account.roles;
     let who = Who {
@@ -508,8 +510,9 @@ async fn show_page(
         .collect();
     let next =
         next_steps::<NcWorkflow>(&nc, who, format!("/nonconformances/{}", nc.id), nc.version);
+    let next = crate::web::ask::with_requests::<NcWorkflow>(next, asks.as_deref(), &nc, s);
     let can_edit = roles.contains(Role::Quality) && nc.correctable();
-    let mut forms: Vec<String> = next.blocks.iter().map(|b| b.form.clone()).collect();
+    let mut forms: Vec<String> = next.forms();
     if can_edit {
         forms.push("details".into());
     }

@@ -81,9 +81,11 @@ async fn report_page(
     use crate::service::workflow::Stored;
     let roles = s.account.roles.clone();
     let histories = state.histories.clone();
-    let (r, product, versions, plan, (history, signatures)) = state
+    let asks = state.signature_requests.clone();
+    let (r, product, versions, plan, (history, signatures, asks)) = state
         .read(move |conn| {
             let r = ReportWorkflow::load(conn, id)?.ok_or(AppError::NotFound)?;
+            let asks = crate::web::ask::on_record::<ReportWorkflow>(conn, &asks, &r)?;
             let product = product_name(conn, Some(r.product_id))?;
             let versions: Vec<RiskReport> = repo::of_product(conn, r.product_id)?
                 .into_iter()
@@ -106,7 +108,7 @@ async fn report_page(
                 &roles,
             )?;
             let signatures = super::signatures::panel_of::<ReportWorkflow>(conn, &r, &roles)?;
-            Ok((r, product, versions, plan, (history, signatures)))
+            Ok((r, product, versions, plan, (history, signatures, asks)))
         })
         .await?;
     let roles = &s.account.roles;
@@ -127,8 +129,9 @@ async fn report_page(
         Fact::new("Approved", when(r.approved_at)),
     ];
     let next = next_steps::<ReportWorkflow>(&r, who, format!("/risk-reports/{}", r.id), r.version);
+    let next = crate::web::ask::with_requests::<ReportWorkflow>(next, asks.as_deref(), &r, s);
     let can_edit = roles.contains(Role::Quality) && r.state == PlanState::Draft;
-    let mut forms: Vec<String> = next.blocks.iter().map(|b| b.form.clone()).collect();
+    let mut forms: Vec<String> = next.forms();
     if can_edit {
         forms.push("conclusion".into());
     }

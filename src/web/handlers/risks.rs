@@ -638,9 +638,11 @@ async fn show_page(
 ) -> Result<HttpResponse, AppError> {
     let roles = s.account.roles.clone();
     let histories = state.histories.clone();
+    let asks = state.signature_requests.clone();
     let (risk, more) = state
         .read(move |conn| {
             let risk = RiskWorkflow::load(conn, id)?.ok_or(AppError::NotFound)?;
+            let asks = crate::web::ask::on_record::<RiskWorkflow>(conn, &asks, &risk)?;
             let product = product_name(conn, Some(risk.product_id))?;
             let plan = service::approved_plan(conn, risk.product_id)?;
             let hazards = repo::hazards_of(conn, risk.product_id)?;
@@ -683,7 +685,7 @@ async fn show_page(
                     (tests, linked, choosable),
                     analyst,
                     introduces,
-                    (history, signatures),
+                    (history, signatures, asks),
                     (records, files, file_people),
                 ),
             ))
@@ -696,7 +698,7 @@ async fn show_page(
         (tests, linked, choosable),
         analyst,
         introduces,
-        (history, signatures),
+        (history, signatures, asks),
         (records, files, file_people),
     ) = more;
     let roles = &s.account.roles;
@@ -744,6 +746,7 @@ async fn show_page(
         head.badges.push(("Needs review".into(), "#review".into()));
     }
     let next = next_steps::<RiskWorkflow>(&risk, who, format!("/risks/{}", risk.id), risk.version);
+    let next = crate::web::ask::with_requests::<RiskWorkflow>(next, asks.as_deref(), &risk, s);
     let analyst_role = roles.has_any(Analysts::ROLES);
     let can_analyze =
         analyst_role && matches!(risk.state, RiskState::Identified | RiskState::Analyzed);
@@ -752,7 +755,7 @@ async fn show_page(
         analyst_role && matches!(risk.state, RiskState::Analyzed | RiskState::Controlled);
     let can_residual =
         analyst_role && matches!(risk.state, RiskState::Controlled | RiskState::Verified);
-    let mut forms: Vec<String> = next.blocks.iter().map(|b| b.form.clone()).collect();
+    let mut forms: Vec<String> = next.forms();
     if can_analyze {
         forms.push("analysis".into());
     }
@@ -1325,9 +1328,11 @@ async fn plan_page(
 ) -> Result<HttpResponse, AppError> {
     let roles = s.account.roles.clone();
     let histories = state.histories.clone();
-    let (plan, product, versions, history, signatures) = state
+    let asks = state.signature_requests.clone();
+    let (plan, product, versions, history, (signatures, asks)) = state
         .read(move |conn| {
             let plan = repo::plans::find_plan(conn, id)?.ok_or(AppError::NotFound)?;
+            let asks = crate::web::ask::on_record::<PlanWorkflow>(conn, &asks, &plan)?;
             let product = product_name(conn, Some(plan.product_id))?;
             let versions = repo::plans::plans_of(conn, plan.product_id)?;
             let history = super::audit::history_panel(
@@ -1338,7 +1343,7 @@ async fn plan_page(
                 &roles,
             )?;
             let signatures = super::signatures::panel_of::<PlanWorkflow>(conn, &plan, &roles)?;
-            Ok((plan, product, versions, history, signatures))
+            Ok((plan, product, versions, history, (signatures, asks)))
         })
         .await?;
     let roles = &s.account.roles;
@@ -1360,8 +1365,9 @@ async fn plan_page(
     ];
     let next =
         next_steps::<PlanWorkflow>(&plan, who, format!("/risk-plans/{}", plan.id), plan.version);
+    let next = crate::web::ask::with_requests::<PlanWorkflow>(next, asks.as_deref(), &plan, s);
     let can_edit = roles.contains(Role::Quality) && plan.state == PlanState::Draft;
-    let mut forms: Vec<String> = next.blocks.iter().map(|b| b.form.clone()).collect();
+    let mut forms: Vec<String> = next.forms();
     if can_edit {
         forms.push("criteria".into());
     }

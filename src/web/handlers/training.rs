@@ -481,6 +481,7 @@ async fn assignment_page(
     let roles = s.account.roles.clone();
     let me = s.account.id.0;
     let histories = state.histories.clone();
+    let asks = state.signature_requests.clone();
     let loaded = {
         let roles = roles.clone();
         state
@@ -489,6 +490,7 @@ async fn assignment_page(
                 if a.user_id != me && !roles.has_any(TrainingReaders::ROLES) {
                     return Ok(Err(a));
                 }
+                let asks = crate::web::ask::on_record::<TrainingWorkflow>(conn, &asks, &a)?;
                 let v = docs::find_version(conn, a.version_id)?.ok_or(AppError::NotFound)?;
                 let files = crate::db::repo::attachments::of_record(
                     conn,
@@ -505,11 +507,12 @@ async fn assignment_page(
                     &format!("trn-{id}"),
                     &roles,
                 )?;
+                let signatures = (signatures, asks);
                 Ok::<_, AppError>(Ok((a, v, files, quiz, attempts, signatures, history)))
             })
             .await?
     };
-    let (a, v, files, quiz, attempts, signatures, history) = match loaded {
+    let (a, v, files, quiz, attempts, (signatures, asks), history) = match loaded {
         Ok(l) => l,
         Err(a) => {
             let entity = Some(<TrainingWorkflow as crate::service::workflow::Stored>::entity(&a));
@@ -561,6 +564,7 @@ async fn assignment_page(
         ),
     ];
     let next = next_steps::<TrainingWorkflow>(&at, who, format!("/training/{id}"), a.version);
+    let next = crate::web::ask::with_requests::<TrainingWorkflow>(next, asks.as_deref(), &at, s);
     let quiz_form = sent.form("quiz").clone();
     let chosen = |qid: i64, i: usize| quiz_form.value(&format!("q{qid}")) == Some(&i.to_string());
     let (questions, pass_mark) = match &quiz {
@@ -585,7 +589,7 @@ async fn assignment_page(
     };
     let is_trainee = a.user_id == me;
     let mut sent = sent;
-    let mut forms: Vec<String> = next.blocks.iter().map(|b| b.form.clone()).collect();
+    let mut forms: Vec<String> = next.forms();
     forms.push("quiz".into());
     sent.place(&forms);
     let page = AssignmentPage {

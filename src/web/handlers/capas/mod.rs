@@ -469,9 +469,18 @@ async fn show_page(
     let pages = state.capa_pages.clone();
     let histories = state.histories.clone();
     let details_problems = problems_of(&sent, "details");
-    let (kept, details, (history, risk_review)) = state
+    let asks = state.signature_requests.clone();
+    let (kept, details, (history, risk_review, asks)) = state
         .read(move |conn| {
-            let kept = pages.get(conn, id, |conn| kept_page(conn, &people, id))?;
+            // One read of the data stamp for both kept values.
+            let stamp = crate::audit::data_stamp(conn)?;
+            let kept = pages.get_at(conn, stamp, id, |conn| kept_page(conn, &people, id))?;
+            let asks = crate::web::ask::on_record_at::<CapaWorkflow>(
+                conn,
+                &asks,
+                Some(stamp),
+                &kept.capa,
+            )?;
             let c = &kept.capa;
             let can_edit = editor || c.owner_id == Some(me);
             let details = match (can_edit && c.details_editable(), details) {
@@ -492,7 +501,7 @@ async fn show_page(
                 kept.capa.product_id,
                 &roles,
             )?;
-            Ok((kept, details, (history, risk_review)))
+            Ok((kept, details, (history, risk_review, asks)))
         })
         .await?;
     let roles = &s.account.roles;
@@ -534,6 +543,7 @@ async fn show_page(
             .push((format!("from {}", c.source_ref.trim()), href));
     }
     let next = next_steps::<CapaWorkflow>(c, who(s), format!("/capas/{}", c.id), c.version);
+    let next = crate::web::ask::with_requests::<CapaWorkflow>(next, asks.as_deref(), c, s);
     let items: Vec<ItemView> = c
         .items
         .iter()
@@ -559,7 +569,7 @@ async fn show_page(
         .collect();
     // The forms on the page; a refused one that is not (the CAPA moved on)
     // has its problems listed at the top.
-    let mut forms: Vec<String> = next.blocks.iter().map(|b| b.form.clone()).collect();
+    let mut forms: Vec<String> = next.forms();
     let can_add_items = can_edit && c.items_addable();
     let can_plan = can_edit && c.plan_editable();
     for (on, form) in [
