@@ -1162,6 +1162,19 @@ impl Workflow for DocWorkflow {
             _ => false,
         }
     }
+    fn named(v: &DocVersion, action: DocAction) -> Vec<i64> {
+        match action {
+            DocAction::Review => v
+                .reviewers
+                .iter()
+                .copied()
+                .filter(|r| !v.reviewed.contains(r))
+                .collect(),
+            DocAction::Approve => v.approver_id.into_iter().collect(),
+            DocAction::PeriodicReview => vec![v.doc_owner],
+            _ => Vec::new(),
+        }
+    }
     fn named_words(action: DocAction) -> Option<&'static str> {
         match action {
             DocAction::Review => Some("the named reviewers who have not signed in this round"),

@@ -15,7 +15,8 @@ pub enum EventKind {
     /// A workflow step was taken (`data`: action, from, to).
     StepTaken,
     /// A step of the record now needs someone's electronic signature
-    /// (`data`: action, label, meaning, barred_signer), or a person is
+    /// (`data`: action, label, meaning, barred_signer, and named when the
+    /// record names whom it waits on), or a person is
     /// asked by name for it (`data`: action, label, meaning, to, request).
     SignatureNeeded,
     /// The record was assigned to someone (`data`: to, as).
@@ -87,16 +88,33 @@ impl DomainEvent {
     }
 
     /// The step `action` ("Close as effective") now waits for a signature
-    /// with `meaning`; `barred` may not give it (segregation of duties).
-    pub fn signature_needed(action: &str, label: &str, meaning: &str, barred: Option<i64>) -> Self {
+    /// with `meaning`; `barred` may not give it (segregation of duties);
+    /// `named`, when the record names people for the step, are whom it
+    /// waits on.
+    pub fn signature_needed(
+        action: &str,
+        label: &str,
+        meaning: &str,
+        barred: Option<i64>,
+        named: &[i64],
+    ) -> Self {
+        let mut data = json!({
+            "action": action,
+            "label": label,
+            "meaning": meaning,
+            "barred_signer": barred.map(|u| UserId(u).to_string()),
+        });
+        if !named.is_empty() {
+            data["named"] = json!(
+                named
+                    .iter()
+                    .map(|u| UserId(*u).to_string())
+                    .collect::<Vec<_>>()
+            );
+        }
         Self {
             kind: EventKind::SignatureNeeded,
-            data: json!({
-                "action": action,
-                "label": label,
-                "meaning": meaning,
-                "barred_signer": barred.map(|u| UserId(u).to_string()),
-            }),
+            data,
         }
     }
 

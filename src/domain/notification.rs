@@ -18,6 +18,8 @@ pub enum Audience {
     Nobody,
     /// The person the event names.
     Person(i64),
+    /// The people the event names.
+    People(Vec<i64>),
     /// Every active user with the role, but `except`.
     Role { role: Role, except: Option<i64> },
 }
@@ -45,6 +47,19 @@ pub fn audience(kind: EventKind, data: &Value) -> Audience {
         | EventKind::TrainingOverdue => person("to"),
         // A signature asked of someone by name is for them alone.
         EventKind::SignatureNeeded if data.get("to").is_some() => person("to"),
+        // A signature the record names people for (a document's reviewers,
+        // its approver) is theirs, never the barred signer's.
+        EventKind::SignatureNeeded if data.get("named").is_some() => {
+            let barred = user_in(data, "barred_signer");
+            let named: Vec<i64> = data["named"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str()?.parse::<UserId>().ok().map(|u| u.0))
+                .filter(|u| Some(*u) != barred)
+                .collect();
+            Audience::People(named)
+        }
         // The signatures a step waits on are quality's (SIGNATURES.md), but
         // never the one segregation of duties bars.
         EventKind::SignatureNeeded => Audience::Role {
@@ -372,6 +387,18 @@ mod tests {
                 role: Role::Quality,
                 except: Some(7)
             }
+        );
+        let named = DomainEvent::signature_needed(
+            "review",
+            "Sign as reviewed",
+            "Reviewed",
+            Some(4),
+            &[3, 4, 5],
+        );
+        assert_eq!(
+            audience(named.kind, &named.data),
+            Audience::People(vec![3, 5]),
+            "the people the record names, never the barred signer"
         );
         let asked = DomainEvent::signature_asked(
             "close_effective",

@@ -205,6 +205,12 @@ pub trait Workflow: Sized + 'static {
     fn named_for(_record: &Self::Record, _action: Self::Action, _who: Who<'_>) -> bool {
         false
     }
+    /// The people the record names for `action` who may still take it
+    /// (a document's reviewers who have not signed in this round, its
+    /// approver): whom a signature it needs waits on, by name.
+    fn named(_record: &Self::Record, _action: Self::Action) -> Vec<i64> {
+        Vec::new()
+    }
     /// Whom a step the record names people for is for, in a refusal's
     /// words ("the named reviewers who have not signed in this round").
     fn named_words(_action: Self::Action) -> Option<&'static str> {
@@ -663,7 +669,11 @@ pub fn decide<'a, W: Workflow>(
         state_name::<W>(to),
     )];
     events.extend(W::events(record, &next));
-    events.extend(signatures_due::<W>(&next));
+    // The signatures the new state waits on, told once as the record
+    // enters it (a step that leaves it where it was tells no one again).
+    if to != from {
+        events.extend(signatures_due::<W>(&next));
+    }
     Ok(Decision {
         action,
         from,
@@ -680,7 +690,8 @@ fn state_name<W: Workflow>(state: W::State) -> &'static str {
 
 /// The steps open from `record`'s state that need a signature as the
 /// record stands, each as a `signature_needed` event naming who may not
-/// give it.
+/// give it and, when the record names people for the step, whom it waits
+/// on.
 pub fn signatures_due<W: Workflow>(record: &W::Record) -> Vec<DomainEvent> {
     let state = W::state_of(record);
     W::actions()
@@ -694,6 +705,7 @@ pub fn signatures_due<W: Workflow>(record: &W::Record) -> Vec<DomainEvent> {
                 a.label,
                 rule.meaning,
                 barred,
+                &W::named(record, a.action),
             ))
         })
         .collect()

@@ -44,6 +44,7 @@ pub fn process(
             let ids: Vec<i64> = match audience(e.kind, &e.data) {
                 Audience::Nobody => Vec::new(),
                 Audience::Person(p) => vec![p],
+                Audience::People(people) => people,
                 Audience::Role { role, except } => users::active_with_role(conn, role, 1000)?
                     .into_iter()
                     .filter(|u| Some(*u) != except)

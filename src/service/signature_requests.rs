@@ -77,20 +77,25 @@ fn could_sign<W: Stored>(
 }
 
 /// The active people who could take `action` on `record` now, by name (at
-/// most 200): those holding one of its roles, and its owner when the owner
-/// may take it, each checked as the step would be.
+/// most 200): those holding one of its roles, its owner when the owner may
+/// take it, and those the record names for it, each checked as the step
+/// would be.
 pub fn candidates<W: Stored>(
     conn: &mut DbConnection,
     record: &W::Record,
     action: &ActionDef<W>,
 ) -> diesel::QueryResult<Vec<Candidate>> {
     let mut people = users::active_with_any_role(conn, action.roles, 200)?;
-    if action.owner
-        && let Some(owner) = W::owner(record)
-        && !people.iter().any(|a| a.id.0 == owner)
-        && let Some(a) = users::find(conn, UserId(owner))?.filter(|a| a.active)
-    {
-        people.push(a);
+    let mut more = W::named(record, action.action);
+    if action.owner {
+        more.extend(W::owner(record));
+    }
+    for id in more {
+        if !people.iter().any(|a| a.id.0 == id)
+            && let Some(a) = users::find(conn, UserId(id))?.filter(|a| a.active)
+        {
+            people.push(a);
+        }
     }
     let mut out: Vec<Candidate> = people
         .into_iter()

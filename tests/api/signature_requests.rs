@@ -502,3 +502,89 @@ async fn a_risk_analyst_asks_quality_to_accept_the_risk() {
         "{page}"
     );
 }
+
+/// A document's review and approval wait on the people it names: they are
+/// told by name when it is sent for review (not every quality user), once,
+/// and its author can ask one of them by name.
+#[tokio::test]
+async fn the_people_a_document_names_are_told_and_can_be_asked_by_name() {
+    use crate::documents::{REVIEW_PW, create, people, send_for_review, step, version_of};
+    let app = spawn_app().await;
+    let p = people(&app).await;
+    let (_, quincy_id) = app.user_with_roles("quincy", &["quality"], QUINCY_PW).await;
+    let [erin, rita, ravi, quinn] = p.ids;
+    let doc = create(&p.author, "Cleaning of the moulding line", "sop", erin).await;
+    run_job(&app, "notify");
+    send_for_review(&app, &p, (doc, 1), "# Cleaning\n\nWipe.", "", "First issue").await;
+    run_job(&app, "notify");
+    let told = |user: i64| {
+        attest::db::repo::notifications::list(&mut app.conn(), user, false, (0, 100))
+            .unwrap()
+            .0
+            .into_iter()
+            .map(|n| n.words)
+            .filter(|w| w.contains("a signature is needed"))
+            .collect::<Vec<_>>()
+    };
+    let key = format!("DOC-{doc} v1");
+    for reviewer in [rita, ravi] {
+        assert_eq!(
+            told(reviewer),
+            [format!(
+                "{key}: a signature is needed (Reviewed) for “Sign as reviewed”"
+            )],
+            "a named reviewer (an engineer) is told"
+        );
+    }
+    assert_eq!(
+        told(quinn).len(),
+        1,
+        "the named approver: {:?}",
+        told(quinn)
+    );
+    assert!(told(quincy_id).is_empty(), "quality not named is not told");
+    assert!(told(erin).is_empty(), "never the author");
+
+    // The author asks ravi by name (the people it names are offered).
+    let (id, _) = version_of(&app, doc, 1);
+    let page = p.author.get_html(&format!("/documents/{doc}/v/1")).await;
+    let offered: Vec<String> = choices(&page, "ask-review")
+        .into_iter()
+        .map(|(v, _)| v)
+        .collect();
+    assert_eq!(offered.len(), 2, "{page}");
+    assert!(offered.contains(&rita.to_string()) && offered.contains(&ravi.to_string()));
+    let res = p
+        .author
+        .submit(
+            &format!("/documents/{doc}/v/1"),
+            &format!("/document-versions/{id}/signature-requests"),
+            &[
+                ("action", "review"),
+                ("asked_of", &ravi.to_string()),
+                ("note", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+
+    // rita signs: the round goes on, and no one is told again.
+    let res = step(
+        &app,
+        &p.r1,
+        (doc, 1),
+        "review",
+        &[],
+        Some(("rita", REVIEW_PW)),
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    run_job(&app, "notify");
+    assert_eq!(told(ravi).len(), 1, "{:?}", told(ravi));
+    assert!(
+        p.r2.get_html("/")
+            .await
+            .contains("erin Person asks for your signature"),
+        "ravi's request stays open"
+    );
+}
