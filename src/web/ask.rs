@@ -129,9 +129,7 @@ pub fn with_requests<W: Stored>(
             .unwrap_or_else(|| format!("u-{id}"))
     };
     let base = next.step_base.clone();
-    let view = |r: &Request, action: &'static str| RequestView {
-        id: r.id,
-        action,
+    let view = |r: &Request| RequestView {
         asked_of: name_of(r.asked_of),
         of_you: r.asked_of == me,
         asked_by: name_of(r.asked_by),
@@ -144,7 +142,7 @@ pub fn with_requests<W: Stored>(
     for b in &mut next.blocks {
         for button in &b.buttons {
             let asked = on.requests.iter().filter(|r| r.action == button.name);
-            b.requests.extend(asked.map(|r| view(r, button.name)));
+            b.requests.extend(asked.map(view));
         }
     }
     let may_ask = service::may_ask(&s.account.roles);
@@ -154,7 +152,7 @@ pub fn with_requests<W: Stored>(
             .iter()
             .filter(|r| r.action == w.action)
             .collect();
-        w.requests = asked.iter().map(|r| view(r, w.action)).collect();
+        w.requests = asked.iter().map(|r| view(r)).collect();
         let askable = may_ask
             && action_def::<W>(w.action)
                 .is_some_and(|a| service::askable::<W>(record, a, who).is_some());

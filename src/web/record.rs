@@ -205,9 +205,6 @@ impl StepBlock {
 
 /// An open signature request, as "Next steps" shows it.
 pub struct RequestView {
-    pub id: i64,
-    /// The step asked for (`close_effective`).
-    pub action: &'static str,
     pub asked_of: String,
     /// The reader is the person asked.
     pub of_you: bool,
